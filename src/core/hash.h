@@ -1,0 +1,20 @@
+// Cryptographic hashing (OpenSSL). Thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace medhub {
+
+using Sha256Digest = std::array<uint8_t, 32>;
+
+Sha256Digest Sha256(std::string_view data);
+// Lower-case hex of `bytes`.
+std::string ToHex(std::string_view bytes);
+inline std::string ToHex(const Sha256Digest& d) {
+  return ToHex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+
+}  // namespace medhub

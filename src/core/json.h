@@ -1,0 +1,105 @@
+// A JSON document model that keeps what FHIR needs kept.
+//
+// FHIR requires decimals to keep their precision ("1.50" stays "1.50"), so numbers are
+// held as their validated source text, never as doubles. Object members keep their
+// order. Parse() is strict RFC 8259 (it accepts every y_ case and rejects every n_ case
+// of JSONTestSuite), validates UTF-8, and limits nesting depth so hostile input cannot
+// exhaust the stack. Serialize() writes compact JSON; for a given Value its bytes are
+// deterministic, which is what the store and ledger call the canonical form
+// (docs/formats/store.md).
+//
+// Thread-safety: a Value is a plain value type; const access from many threads is safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace medhub::json {
+
+enum class Kind : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
+
+class Value;
+using Member = std::pair<std::string, Value>;
+
+class Value {
+ public:
+  Value() = default;  // null
+  static Value Bool(bool b);
+  // `raw` must be a valid JSON number literal (checked by the parser; callers that
+  // build numbers by hand use Int()).
+  static Value Number(std::string_view raw);
+  static Value Int(int64_t v);
+  static Value String(std::string s);
+  static Value Array();
+  static Value Object();
+
+  Kind kind() const { return kind_; }
+  bool is_null() const { return kind_ == Kind::kNull; }
+  bool is_bool() const { return kind_ == Kind::kBool; }
+  bool is_number() const { return kind_ == Kind::kNumber; }
+  bool is_string() const { return kind_ == Kind::kString; }
+  bool is_array() const { return kind_ == Kind::kArray; }
+  bool is_object() const { return kind_ == Kind::kObject; }
+
+  bool as_bool() const { return bool_; }
+  // The text of a string (unescaped UTF-8) or of a number (as written).
+  const std::string& text() const { return text_; }
+  // A number as double or int64; nullopt if not a number or out of range.
+  std::optional<double> as_double() const;
+  std::optional<int64_t> as_int() const;
+
+  // Arrays.
+  const std::vector<Value>& items() const { return items_; }
+  std::vector<Value>& items() { return items_; }
+  void push_back(Value v) { items_.push_back(std::move(v)); }
+
+  // Objects. Lookups are linear: FHIR objects are small.
+  const std::vector<Member>& members() const { return members_; }
+  std::vector<Member>& members() { return members_; }
+  const Value* find(std::string_view key) const;
+  Value* find(std::string_view key);
+  // The string text of member `key`, or "" when absent or not a string.
+  std::string_view get_string(std::string_view key) const;
+  // Replaces the member's value or appends the member; returns a reference to it.
+  // set() and insert_at() turn a null Value into an (empty) object first.
+  Value& set(std::string_view key, Value v);
+  // Inserts the member at position `pos` (clamped), replacing an existing one in place.
+  Value& insert_at(size_t pos, std::string_view key, Value v);
+  bool erase(std::string_view key);
+
+  // Structural equality: same kinds, same number text, same members in the same order.
+  friend bool operator==(const Value& a, const Value& b);
+
+ private:
+  Kind kind_ = Kind::kNull;
+  bool bool_ = false;
+  std::string text_;
+  std::vector<Value> items_;
+  std::vector<Member> members_;
+};
+
+struct ParseOptions {
+  size_t max_depth = 200;
+  // FHIR forbids repeated member names; plain JSON allows them.
+  bool reject_duplicate_keys = false;
+};
+
+// Parses one JSON text (surrounding whitespace allowed, nothing else).
+// Errors: InvalidArgument("line L, column C: <what>").
+Result<Value> Parse(std::string_view text, const ParseOptions& options = {});
+
+// Compact serialization: no insignificant whitespace; strings escape only '"', '\\' and
+// control characters (as \n, \t, ... or \u00XX); other characters stay UTF-8.
+std::string Serialize(const Value& v);
+// Appends the serialization of `v` to *out.
+void SerializeTo(const Value& v, std::string* out);
+// Appends `s` as a JSON string literal (with quotes).
+void AppendQuoted(std::string_view s, std::string* out);
+
+}  // namespace medhub::json

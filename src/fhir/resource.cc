@@ -1,0 +1,296 @@
+#include "fhir/resource.h"
+
+#include <array>
+
+#include "core/ids.h"
+#include "core/time.h"
+#include "fhir/resource_types.h"
+
+namespace medhub::fhir {
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+template <size_t N>
+bool OneOf(std::string_view v, const std::array<std::string_view, N>& set) {
+  for (auto s : set)
+    if (s == v) return true;
+  return false;
+}
+
+class Validator {
+ public:
+  Status Resource(const json::Value& r, const std::string& path_prefix) {
+    if (!r.is_object()) {
+      return path_prefix.empty() ? Status::InvalidArgument("a resource must be a JSON object")
+                                 : Bad(path_prefix, "a resource must be a JSON object");
+    }
+    const json::Value* type = r.find("resourceType");
+    const std::string where = path_prefix.empty() ? "" : path_prefix + ": ";
+    if (type == nullptr || !type->is_string())
+      return Status::InvalidArgument(where + "missing resourceType");
+    if (!IsKnownResourceType(type->text()))
+      return Status::InvalidArgument(where + "unknown resourceType '" +
+                                     type->text().substr(0, 64) + "'");
+    const std::string path = path_prefix.empty() ? type->text() : path_prefix;
+    if (const json::Value* id = r.find("id")) {
+      if (!id->is_string() || !IsValidFhirId(id->text()))
+        return Bad(path + ".id", "an id is 1-64 characters of A-Z, a-z, 0-9, '-' and '.'");
+    }
+    if (const json::Value* meta = r.find("meta")) {
+      if (!meta->is_object()) return Bad(path + ".meta", "expected an object");
+      if (const json::Value* v = meta->find("versionId");
+          v && (!v->is_string() || !IsValidFhirId(v->text())))
+        return Bad(path + ".meta.versionId", "expected an id");
+      if (const json::Value* v = meta->find("lastUpdated"))
+        RETURN_IF_ERROR(Date(*v, DateKind::kInstant, path + ".meta.lastUpdated"));
+    }
+    RETURN_IF_ERROR(TypeRules(type->text(), r, path));
+    for (const auto& [key, value] : r.members()) {
+      if (key == "resourceType") continue;
+      RETURN_IF_ERROR(Element(key, value, path + "." + key));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static Status Bad(const std::string& path, std::string_view problem) {
+    return ErrorAt(StatusCode::kUnprocessable, path, problem);
+  }
+
+  Status Required(const json::Value& r, std::string_view key, const std::string& path) {
+    if (r.find(key) == nullptr) return Bad(path + "." + std::string(key), "is required");
+    return Status::Ok();
+  }
+
+  Status Code(const json::Value& r, std::string_view key, const std::string& path,
+              std::initializer_list<std::string_view> allowed) {
+    const json::Value* v = r.find(key);
+    if (v == nullptr) return Status::Ok();
+    const std::string p = path + "." + std::string(key);
+    if (!v->is_string()) return Bad(p, "expected a code (string)");
+    for (auto a : allowed)
+      if (a == v->text()) return Status::Ok();
+    return Bad(p, "'" + v->text().substr(0, 64) + "' is not an allowed code");
+  }
+
+  // Rules for the elements that medhub indexes or reasons about, per resource type.
+  Status TypeRules(std::string_view type, const json::Value& r, const std::string& path) {
+    if (type == "Patient") {
+      RETURN_IF_ERROR(Code(r, "gender", path, {"male", "female", "other", "unknown"}));
+      if (const json::Value* v = r.find("birthDate"))
+        RETURN_IF_ERROR(Date(*v, DateKind::kDate, path + ".birthDate"));
+    } else if (type == "Observation") {
+      RETURN_IF_ERROR(Required(r, "status", path));
+      RETURN_IF_ERROR(Required(r, "code", path));
+      RETURN_IF_ERROR(Code(r, "status", path,
+                           {"registered", "preliminary", "final", "amended", "corrected",
+                            "cancelled", "entered-in-error", "unknown"}));
+      if (const json::Value* v = r.find("issued"))
+        RETURN_IF_ERROR(Date(*v, DateKind::kInstant, path + ".issued"));
+    } else if (type == "Encounter") {
+      RETURN_IF_ERROR(Required(r, "status", path));
+      RETURN_IF_ERROR(Required(r, "class", path));
+    } else if (type == "Condition" || type == "Procedure") {
+      RETURN_IF_ERROR(Required(r, "subject", path));
+    } else if (type == "MedicationRequest") {
+      RETURN_IF_ERROR(Required(r, "status", path));
+      RETURN_IF_ERROR(Required(r, "intent", path));
+      RETURN_IF_ERROR(Required(r, "subject", path));
+    }
+    return Status::Ok();
+  }
+
+  Status Date(const json::Value& v, DateKind kind, const std::string& path) {
+    if (!v.is_string()) return Bad(path, "expected a date string");
+    auto r = ParseFhirDate(v.text(), kind);
+    if (!r.ok()) return Bad(path, r.status().message());
+    return Status::Ok();
+  }
+
+  Status Period(const json::Value& v, const std::string& path) {
+    if (!v.is_object()) return Bad(path, "expected a Period object");
+    for (std::string_view k : {"start", "end"})
+      if (const json::Value* d = v.find(k))
+        RETURN_IF_ERROR(Date(*d, DateKind::kDateTime, path + "." + std::string(k)));
+    return Status::Ok();
+  }
+
+  Status Quantity(const json::Value& v, const std::string& path) {
+    if (!v.is_object()) return Bad(path, "expected a Quantity object");
+    if (const json::Value* n = v.find("value"); n && !n->is_number())
+      return Bad(path + ".value", "expected a number");
+    for (std::string_view k : {"unit", "system", "code", "comparator"})
+      if (const json::Value* s = v.find(k); s && !s->is_string())
+        return Bad(path + "." + std::string(k), "expected a string");
+    return Status::Ok();
+  }
+
+  Status Codings(const json::Value& v, const std::string& path) {
+    if (!v.is_array()) return Bad(path, "expected an array of Coding");
+    for (size_t i = 0; i < v.items().size(); ++i) {
+      const json::Value& c = v.items()[i];
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      if (!c.is_object()) return Bad(p, "expected a Coding object");
+      for (std::string_view k : {"system", "version", "code", "display"})
+        if (const json::Value* s = c.find(k); s && !s->is_string())
+          return Bad(p + "." + std::string(k), "expected a string");
+    }
+    return Status::Ok();
+  }
+
+  // Generic rules that hold for every element, plus the typed ones chosen by name.
+  Status Element(std::string_view key, const json::Value& v, const std::string& path) {
+    RETURN_IF_ERROR(NotEmpty(v, path));
+    if (key == "coding") RETURN_IF_ERROR(Codings(v, path));
+    if (key == "contained") {
+      if (!v.is_array()) return Bad(path, "expected an array of resources");
+      for (size_t i = 0; i < v.items().size(); ++i)
+        RETURN_IF_ERROR(Resource(v.items()[i], path + "[" + std::to_string(i) + "]"));
+      return Status::Ok();
+    }
+    if (!v.is_array()) return Single(key, v, path);
+    for (size_t i = 0; i < v.items().size(); ++i) {
+      const json::Value& item = v.items()[i];
+      if (item.is_null()) continue;  // allowed: aligns primitive arrays with their _ twins
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      if (item.is_array()) return Bad(p, "arrays of arrays are not allowed");
+      RETURN_IF_ERROR(NotEmpty(item, p));
+      RETURN_IF_ERROR(Single(key, item, p));
+    }
+    return Status::Ok();
+  }
+
+  Status NotEmpty(const json::Value& v, const std::string& path) {
+    switch (v.kind()) {
+      case json::Kind::kNull:
+        return Bad(path, "null is not allowed (omit the element instead)");
+      case json::Kind::kString:
+        if (v.text().empty()) return Bad(path, "empty strings are not allowed");
+        break;
+      case json::Kind::kArray:
+        if (v.items().empty()) return Bad(path, "empty arrays are not allowed");
+        break;
+      case json::Kind::kObject:
+        if (v.members().empty()) return Bad(path, "empty objects are not allowed");
+        break;
+      default:
+        break;
+    }
+    return Status::Ok();
+  }
+
+  // One (non-array) value of element `key`.
+  Status Single(std::string_view key, const json::Value& v, const std::string& path) {
+    if (key == "reference" && !v.is_object()) {  // an object is a Reference-typed element
+      if (!v.is_string()) return Bad(path, "expected a reference string");
+      if (auto ref = ParseReference(v.text()); !ref.ok()) return Bad(path, ref.status().message());
+    } else if (EndsWith(key, "DateTime")) {
+      RETURN_IF_ERROR(Date(v, DateKind::kDateTime, path));
+    } else if (EndsWith(key, "Instant")) {
+      RETURN_IF_ERROR(Date(v, DateKind::kInstant, path));
+    } else if (EndsWith(key, "Period") || (key == "period" && v.is_object())) {
+      RETURN_IF_ERROR(Period(v, path));
+    } else if (EndsWith(key, "Quantity")) {
+      RETURN_IF_ERROR(Quantity(v, path));
+    } else if (key == "resource" && v.is_object() && v.find("resourceType")) {
+      return Resource(v, path);
+    }
+    if (v.is_object()) {
+      for (const auto& [k, child] : v.members())
+        RETURN_IF_ERROR(Element(k, child, path + "." + k));
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+Status ErrorAt(StatusCode code, std::string_view path, std::string_view problem) {
+  std::string msg(path);
+  msg += ": ";
+  msg += problem;
+  switch (code) {
+    case StatusCode::kInvalidArgument: return Status::InvalidArgument(std::move(msg));
+    default: return Status::Unprocessable(std::move(msg));
+  }
+}
+
+std::string ErrorPath(const Status& status) {
+  const std::string& m = status.message();
+  const size_t colon = m.find(": ");
+  if (colon == std::string::npos || colon == 0) return "";
+  std::string_view head(m.data(), colon);
+  // A path starts with a resource type (an upper-case letter) and has no spaces.
+  if (!(head[0] >= 'A' && head[0] <= 'Z') || head.find(' ') != std::string_view::npos) return "";
+  return std::string(head);
+}
+
+Status ValidateResource(const json::Value& resource) {
+  return Validator().Resource(resource, "");
+}
+
+Result<json::Value> ParseResource(std::string_view body) {
+  json::ParseOptions opts;
+  opts.reject_duplicate_keys = true;
+  auto parsed = json::Parse(body, opts);
+  if (!parsed.ok()) return parsed.status().WithPrefix("malformed JSON");
+  RETURN_IF_ERROR(ValidateResource(*parsed));
+  return parsed;
+}
+
+Result<Reference> ParseReference(std::string_view text) {
+  Reference ref;
+  ref.text = std::string(text);
+  auto bad = [&](const char* why) {
+    return Status::InvalidArgument("invalid reference '" + std::string(text.substr(0, 80)) +
+                                   "': " + why);
+  };
+  if (text.empty()) return bad("empty");
+  for (char c : text)
+    if (static_cast<unsigned char>(c) <= ' ') return bad("contains whitespace");
+  if (text[0] == '#') {
+    ref.kind = Reference::Kind::kContained;
+    ref.id = std::string(text.substr(1));
+    return ref;
+  }
+  if (text.starts_with("urn:uuid:") || text.starts_with("urn:oid:")) {
+    ref.kind = Reference::Kind::kUrn;
+    if (text.size() <= 9) return bad("empty urn");
+    return ref;
+  }
+  std::string_view rest = text;
+  if (text.starts_with("http://") || text.starts_with("https://")) {
+    ref.kind = Reference::Kind::kAbsolute;
+  }
+  // Take the trailing "Type/id[/_history/v]" of the path.
+  std::string_view version;
+  if (size_t h = rest.rfind("/_history/"); h != std::string_view::npos) {
+    version = rest.substr(h + 10);
+    rest = rest.substr(0, h);
+    if (!IsValidFhirId(version)) return bad("invalid version id");
+  }
+  const size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos) {
+    if (ref.kind == Reference::Kind::kAbsolute) return ref;  // some other URL: keep as is
+    return bad("expected Type/id");
+  }
+  std::string_view id = rest.substr(slash + 1);
+  std::string_view before = rest.substr(0, slash);
+  std::string_view type = before.substr(before.rfind('/') == std::string_view::npos
+                                            ? 0
+                                            : before.rfind('/') + 1);
+  if (!IsKnownResourceType(type) || !IsValidFhirId(id)) {
+    if (ref.kind == Reference::Kind::kAbsolute) return ref;  // not a FHIR URL we can resolve
+    return bad("expected ResourceType/id with a known type and a valid id");
+  }
+  if (ref.kind == Reference::Kind::kRelative && before != type) return bad("expected Type/id");
+  ref.type = std::string(type);
+  ref.id = std::string(id);
+  ref.version = std::string(version);
+  return ref;
+}
+
+}  // namespace medhub::fhir

@@ -1,0 +1,127 @@
+#include "fhir/resource.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace medhub::fhir {
+namespace {
+
+std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(ResourceTest, EveryOfficialExampleResourceIsAccepted) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(MEDHUB_SHARED_DATA) +
+                                                            "/fhir/examples")) {
+    auto r = ParseResource(ReadFile(e.path()));
+    EXPECT_TRUE(r.ok()) << e.path() << ": " << r.status().ToString();
+    ++n;
+  }
+  EXPECT_GE(n, 60);
+}
+
+TEST(ResourceTest, EverySyntheaBundleIsAValidResourceWithValidEntries) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(MEDHUB_SHARED_DATA) +
+                                                            "/fhir/synthea")) {
+    auto r = ParseResource(ReadFile(e.path()));
+    ASSERT_TRUE(r.ok()) << e.path() << ": " << r.status().ToString();
+    EXPECT_EQ(ResourceType(*r), "Bundle");
+    ++n;
+  }
+  EXPECT_EQ(n, 39);
+}
+
+struct BadCase {
+  const char* body;
+  StatusCode code;
+  const char* path;  // expected ErrorPath, "" for none
+};
+
+TEST(ResourceTest, InvalidResourcesAreRejectedNamingTheElement) {
+  const BadCase cases[] = {
+      {"{", StatusCode::kInvalidArgument, ""},
+      {"[]", StatusCode::kInvalidArgument, ""},
+      {R"({"id":"1"})", StatusCode::kInvalidArgument, ""},
+      {R"({"resourceType":"Patient","resourceType":"Patient"})", StatusCode::kInvalidArgument, ""},
+      {R"({"resourceType":"Nonsense"})", StatusCode::kInvalidArgument, ""},
+      {R"({"resourceType":"Patient","id":"a b"})", StatusCode::kUnprocessable, "Patient.id"},
+      {R"({"resourceType":"Patient","birthDate":"1990-02-30"})", StatusCode::kUnprocessable,
+       "Patient.birthDate"},
+      {R"({"resourceType":"Patient","gender":"x"})", StatusCode::kUnprocessable, "Patient.gender"},
+      {R"({"resourceType":"Patient","name":[{"family":""}]})", StatusCode::kUnprocessable,
+       "Patient.name[0].family"},
+      {R"({"resourceType":"Patient","name":[]})", StatusCode::kUnprocessable, "Patient.name"},
+      {R"({"resourceType":"Patient","active":null})", StatusCode::kUnprocessable, "Patient.active"},
+      {R"({"resourceType":"Observation","status":"final"})", StatusCode::kUnprocessable,
+       "Observation.code"},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+          "effectiveDateTime":"yesterday"})",
+       StatusCode::kUnprocessable, "Observation.effectiveDateTime"},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+          "valueQuantity":{"value":"12"}})",
+       StatusCode::kUnprocessable, "Observation.valueQuantity.value"},
+      {R"({"resourceType":"Observation","status":"final","code":{"coding":[{"code":5}]}})",
+       StatusCode::kUnprocessable, "Observation.code.coding[0].code"},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+          "subject":{"reference":"Patient/a b"}})",
+       StatusCode::kUnprocessable, "Observation.subject.reference"},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+          "subject":{"reference":"Patient"}})",
+       StatusCode::kUnprocessable, "Observation.subject.reference"},
+      {R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},
+          "period":{"start":"2020-13-01"}})",
+       StatusCode::kUnprocessable, "Encounter.period.start"},
+      {R"({"resourceType":"Patient","meta":{"lastUpdated":"2020-01-01"}})",
+       StatusCode::kUnprocessable, "Patient.meta.lastUpdated"},
+  };
+  for (const BadCase& c : cases) {
+    auto r = ParseResource(c.body);
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.status().code(), c.code) << c.body << " -> " << r.status().ToString();
+    EXPECT_EQ(ErrorPath(r.status()), c.path) << r.status().ToString();
+  }
+}
+
+TEST(ResourceTest, UnknownElementsAndDecimalPrecisionAreKeptExactly) {
+  const std::string body =
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+      R"("valueQuantity":{"value":1.50,"unit":"mmol/L"},"_status":{"extension":[{"url":"u","valueString":"s"}]},)"
+      R"("futureElement":{"deep":[1,2]}})";
+  auto r = ParseResource(body);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(json::Serialize(*r), body);
+}
+
+TEST(ResourceTest, ReferencesOfEveryKindParse) {
+  auto rel = ParseReference("Patient/123");
+  ASSERT_TRUE(rel.ok());
+  EXPECT_EQ(rel->type, "Patient");
+  EXPECT_EQ(rel->id, "123");
+  auto ver = ParseReference("Observation/o1/_history/3");
+  ASSERT_TRUE(ver.ok());
+  EXPECT_EQ(ver->version, "3");
+  auto abs = ParseReference("http://example.org/fhir/Patient/9");
+  ASSERT_TRUE(abs.ok());
+  EXPECT_EQ(abs->kind, Reference::Kind::kAbsolute);
+  EXPECT_EQ(abs->type, "Patient");
+  auto urn = ParseReference("urn:uuid:9afe28dc-7ad5-4e90-b6a6-16123eae98c3");
+  ASSERT_TRUE(urn.ok());
+  EXPECT_EQ(urn->kind, Reference::Kind::kUrn);
+  auto contained = ParseReference("#referral");
+  ASSERT_TRUE(contained.ok());
+  EXPECT_EQ(contained->kind, Reference::Kind::kContained);
+  EXPECT_FALSE(ParseReference("Patient").ok());
+  EXPECT_FALSE(ParseReference("Unknown/1").ok());
+  EXPECT_FALSE(ParseReference("Patient/1 2").ok());
+}
+
+}  // namespace
+}  // namespace medhub::fhir

@@ -1,0 +1,360 @@
+#include "fhir/search_params.h"
+
+#include "fhir/resource.h"
+
+namespace medhub::fhir {
+namespace {
+
+using PT = ParamType;
+
+// Paths follow the FHIR R4 SearchParameter definitions, restricted to the elements that
+// exist in R4 JSON for each type.
+const std::vector<SearchParamDef>& Table() {
+  static const std::vector<SearchParamDef> kTable = {
+      {"", "_lastUpdated", PT::kDate, {"meta.lastUpdated"}},
+      {"", "_tag", PT::kToken, {"meta.tag"}},
+      {"", "_profile", PT::kReference, {"meta.profile"}},
+
+      {"Patient", "identifier", PT::kToken, {"identifier"}},
+      {"Patient", "name", PT::kString, {"name"}},
+      {"Patient", "family", PT::kString, {"name.family"}},
+      {"Patient", "given", PT::kString, {"name.given"}},
+      {"Patient", "birthdate", PT::kDate, {"birthDate"}},
+      {"Patient", "gender", PT::kToken, {"gender"}},
+      {"Patient", "address", PT::kString, {"address"}},
+      {"Patient", "address-city", PT::kString, {"address.city"}},
+      {"Patient", "telecom", PT::kToken, {"telecom"}},
+      {"Patient", "organization", PT::kReference, {"managingOrganization"}, "Organization"},
+
+      {"Observation", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Observation", "subject", PT::kReference, {"subject"}},
+      {"Observation", "encounter", PT::kReference, {"encounter"}, "Encounter"},
+      {"Observation", "code", PT::kToken, {"code"}},
+      {"Observation", "category", PT::kToken, {"category"}},
+      {"Observation", "status", PT::kToken, {"status"}},
+      {"Observation", "date", PT::kDate,
+       {"effectiveDateTime", "effectivePeriod", "effectiveInstant"}},
+      {"Observation", "value-quantity", PT::kQuantity, {"valueQuantity"}},
+      {"Observation", "component-code", PT::kToken, {"component.code"}},
+      {"Observation", "component-value-quantity", PT::kQuantity, {"component.valueQuantity"}},
+      {"Observation", "device", PT::kReference, {"device"}},
+
+      {"Condition", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Condition", "subject", PT::kReference, {"subject"}},
+      {"Condition", "encounter", PT::kReference, {"encounter"}, "Encounter"},
+      {"Condition", "code", PT::kToken, {"code"}},
+      {"Condition", "clinical-status", PT::kToken, {"clinicalStatus"}},
+      {"Condition", "verification-status", PT::kToken, {"verificationStatus"}},
+      {"Condition", "category", PT::kToken, {"category"}},
+      {"Condition", "onset-date", PT::kDate, {"onsetDateTime", "onsetPeriod"}},
+
+      {"Encounter", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Encounter", "subject", PT::kReference, {"subject"}},
+      {"Encounter", "date", PT::kDate, {"period"}},
+      {"Encounter", "class", PT::kToken, {"class"}},
+      {"Encounter", "type", PT::kToken, {"type"}},
+      {"Encounter", "status", PT::kToken, {"status"}},
+      {"Encounter", "service-provider", PT::kReference, {"serviceProvider"}, "Organization"},
+      {"Encounter", "practitioner", PT::kReference, {"participant.individual"}, "Practitioner"},
+
+      {"MedicationRequest", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"MedicationRequest", "subject", PT::kReference, {"subject"}},
+      {"MedicationRequest", "encounter", PT::kReference, {"encounter"}, "Encounter"},
+      {"MedicationRequest", "status", PT::kToken, {"status"}},
+      {"MedicationRequest", "intent", PT::kToken, {"intent"}},
+      {"MedicationRequest", "code", PT::kToken, {"medicationCodeableConcept"}},
+      {"MedicationRequest", "authoredon", PT::kDate, {"authoredOn"}},
+
+      {"Procedure", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Procedure", "subject", PT::kReference, {"subject"}},
+      {"Procedure", "encounter", PT::kReference, {"encounter"}, "Encounter"},
+      {"Procedure", "date", PT::kDate, {"performedDateTime", "performedPeriod"}},
+      {"Procedure", "code", PT::kToken, {"code"}},
+      {"Procedure", "status", PT::kToken, {"status"}},
+
+      {"DiagnosticReport", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"DiagnosticReport", "subject", PT::kReference, {"subject"}},
+      {"DiagnosticReport", "encounter", PT::kReference, {"encounter"}, "Encounter"},
+      {"DiagnosticReport", "code", PT::kToken, {"code"}},
+      {"DiagnosticReport", "date", PT::kDate, {"effectiveDateTime", "effectivePeriod"}},
+      {"DiagnosticReport", "result", PT::kReference, {"result"}, "Observation"},
+
+      {"Immunization", "patient", PT::kReference, {"patient"}, "Patient"},
+      {"Immunization", "date", PT::kDate, {"occurrenceDateTime"}},
+      {"Immunization", "vaccine-code", PT::kToken, {"vaccineCode"}},
+
+      {"CarePlan", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"CarePlan", "subject", PT::kReference, {"subject"}},
+      {"CarePlan", "status", PT::kToken, {"status"}},
+      {"CarePlan", "category", PT::kToken, {"category"}},
+      {"CarePlan", "date", PT::kDate, {"period"}},
+
+      {"CareTeam", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"CareTeam", "status", PT::kToken, {"status"}},
+
+      {"Goal", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Goal", "lifecycle-status", PT::kToken, {"lifecycleStatus"}},
+
+      {"AllergyIntolerance", "patient", PT::kReference, {"patient"}, "Patient"},
+      {"AllergyIntolerance", "code", PT::kToken, {"code"}},
+
+      {"ImagingStudy", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"ImagingStudy", "started", PT::kDate, {"started"}},
+
+      {"Claim", "patient", PT::kReference, {"patient"}, "Patient"},
+      {"Claim", "created", PT::kDate, {"created"}},
+      {"ExplanationOfBenefit", "patient", PT::kReference, {"patient"}, "Patient"},
+      {"ExplanationOfBenefit", "created", PT::kDate, {"created"}},
+
+      {"Consent", "patient", PT::kReference, {"patient"}, "Patient"},
+      {"Consent", "status", PT::kToken, {"status"}},
+      {"Consent", "actor", PT::kReference, {"provision.actor.reference"}},
+
+      {"Device", "patient", PT::kReference, {"patient"}, "Patient"},
+      {"Device", "identifier", PT::kToken, {"identifier"}},
+
+      {"Organization", "identifier", PT::kToken, {"identifier"}},
+      {"Organization", "name", PT::kString, {"name"}},
+      {"Practitioner", "identifier", PT::kToken, {"identifier"}},
+      {"Practitioner", "name", PT::kString, {"name"}},
+  };
+  return kTable;
+}
+
+// Collects the values at a dotted path, flattening arrays at every step.
+void Collect(const json::Value& v, std::string_view path, std::vector<const json::Value*>* out) {
+  if (v.is_array()) {
+    for (const auto& item : v.items()) Collect(item, path, out);
+    return;
+  }
+  if (path.empty()) {
+    out->push_back(&v);
+    return;
+  }
+  if (!v.is_object()) return;
+  const size_t dot = path.find('.');
+  const std::string_view head = path.substr(0, dot);
+  const std::string_view tail = dot == std::string_view::npos ? "" : path.substr(dot + 1);
+  if (const json::Value* child = v.find(head)) Collect(*child, tail, out);
+}
+
+void AddToken(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
+  auto add = [&](std::string_view system, std::string_view code) {
+    if (code.empty()) return;
+    IndexValue iv;
+    iv.param = p;
+    iv.value = std::string(code);
+    iv.system = std::string(system);
+    out->push_back(std::move(iv));
+  };
+  if (v.is_string()) return add("", v.text());
+  if (v.is_bool()) return add("", v.as_bool() ? "true" : "false");
+  if (!v.is_object()) return;
+  if (const json::Value* codings = v.find("coding")) {  // CodeableConcept
+    for (const auto& c : codings->items()) add(c.get_string("system"), c.get_string("code"));
+    return;
+  }
+  if (v.find("code")) return add(v.get_string("system"), v.get_string("code"));  // Coding
+  if (v.find("value")) return add(v.get_string("system"), v.get_string("value"));  // Identifier
+}
+
+void AddString(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out,
+               bool normalize = true) {
+  auto add = [&](std::string_view s) {
+    if (s.empty()) return;
+    IndexValue iv;
+    iv.param = p;
+    iv.value = normalize ? NormalizeString(s) : std::string(s);
+    out->push_back(std::move(iv));
+  };
+  if (v.is_string()) return add(v.text());
+  if (!v.is_object()) return;
+  // HumanName and Address: every textual part is searchable.
+  for (std::string_view k : {"text", "family", "given", "prefix", "suffix", "line", "city",
+                             "district", "state", "postalCode", "country"}) {
+    if (const json::Value* part = v.find(k)) {
+      if (part->is_string()) add(part->text());
+      for (const auto& item : part->items())
+        if (item.is_string()) add(item.text());
+    }
+  }
+}
+
+void AddDate(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
+  IndexValue iv;
+  iv.param = p;
+  if (v.is_string()) {
+    auto r = ParseFhirDate(v.text());
+    if (!r.ok()) return;
+    iv.range = *r;
+  } else if (v.is_object()) {  // Period: an open end is unbounded
+    iv.range = {INT64_MIN, INT64_MAX};
+    if (auto s = ParseFhirDate(v.get_string("start")); s.ok()) iv.range.low = s->low;
+    if (auto e = ParseFhirDate(v.get_string("end")); e.ok()) iv.range.high = e->high;
+    if (iv.range.low == INT64_MIN && iv.range.high == INT64_MAX) return;
+  } else {
+    return;
+  }
+  out->push_back(std::move(iv));
+}
+
+void AddReference(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
+  std::string_view text = v.is_string() ? v.text() : v.get_string("reference");
+  if (text.empty()) return;
+  auto ref = ParseReference(text);
+  if (!ref.ok() || ref->type.empty()) {
+    if (v.is_string() && p->type == PT::kReference) {  // canonical URLs (meta.profile)
+      IndexValue iv;
+      iv.param = p;
+      iv.value = std::string(text);
+      out->push_back(std::move(iv));
+    }
+    return;
+  }
+  if (!p->target.empty() && ref->type != p->target) return;
+  IndexValue iv;
+  iv.param = p;
+  iv.value = ref->type + "/" + ref->id;
+  out->push_back(std::move(iv));
+}
+
+void AddQuantity(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
+  const json::Value* n = v.find("value");
+  if (n == nullptr) return;
+  auto d = n->as_double();
+  if (!d) return;
+  IndexValue iv;
+  iv.param = p;
+  iv.number = *d;
+  iv.system = std::string(v.get_string("system"));
+  iv.value = std::string(v.find("code") ? v.get_string("code") : v.get_string("unit"));
+  out->push_back(std::move(iv));
+}
+
+}  // namespace
+
+const std::vector<SearchParamDef>& AllSearchParams() { return Table(); }
+
+const SearchParamDef* FindSearchParam(std::string_view resource_type, std::string_view name) {
+  for (const auto& p : Table())
+    if ((p.resource == resource_type || p.resource.empty()) && p.name == name) return &p;
+  return nullptr;
+}
+
+std::vector<const SearchParamDef*> SearchParamsOf(std::string_view resource_type) {
+  std::vector<const SearchParamDef*> out;
+  for (const auto& p : Table())
+    if (p.resource == resource_type || p.resource.empty()) out.push_back(&p);
+  return out;
+}
+
+std::vector<IndexValue> ExtractIndexValues(const json::Value& resource) {
+  std::vector<IndexValue> out;
+  const std::string_view type = ResourceType(resource);
+  std::vector<const json::Value*> found;
+  for (const SearchParamDef* p : SearchParamsOf(type)) {
+    for (std::string_view path : p->paths) {
+      found.clear();
+      Collect(resource, path, &found);
+      for (const json::Value* v : found) {
+        switch (p->type) {
+          case PT::kToken: AddToken(p, *v, &out); break;
+          case PT::kString: AddString(p, *v, &out); break;
+          case PT::kDate: AddDate(p, *v, &out); break;
+          case PT::kReference: AddReference(p, *v, &out); break;
+          case PT::kQuantity: AddQuantity(p, *v, &out); break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> RawStringValues(const json::Value& resource, const SearchParamDef& param) {
+  std::vector<IndexValue> values;
+  std::vector<const json::Value*> found;
+  for (std::string_view path : param.paths) {
+    found.clear();
+    Collect(resource, path, &found);
+    for (const json::Value* v : found) AddString(&param, *v, &values, /*normalize=*/false);
+  }
+  std::vector<std::string> out;
+  for (auto& v : values) out.push_back(std::move(v.value));
+  return out;
+}
+
+std::string NormalizeString(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+      continue;
+    }
+    // Two-byte sequences for U+00C0..U+00FF (Latin-1 letters): fold accents.
+    if (c == 0xC3 && i + 1 < s.size()) {
+      static constexpr char kFold[64 + 1] =
+          "aaaaaaaceeeeiiiidnooooo*ouuuuyts"   // U+00C0..U+00DF
+          "aaaaaaaceeeeiiiidnooooo/ouuuuyty";  // U+00E0..U+00FF
+      unsigned char d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0xBF) {
+        char f = kFold[d - 0x80];
+        if (f != '*' && f != '/') {
+          out.push_back(f);
+          ++i;
+          continue;
+        }
+      }
+    }
+    out.push_back(static_cast<char>(c));
+  }
+  return out;
+}
+
+std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
+  std::vector<std::string> out;
+  const std::string_view type = ResourceType(resource);
+  if (type == "Patient") {
+    out.emplace_back(ResourceId(resource));
+    return out;
+  }
+  // The patient-compartment elements of FHIR R4's CompartmentDefinition that carry a
+  // reference to the patient, checked on every type.
+  static constexpr std::string_view kElements[] = {
+      "subject", "patient", "beneficiary", "payee", "performer", "asserter",
+      "recorder", "requester", "author", "informationSource", "individual"};
+  for (std::string_view element : kElements) {
+    const json::Value* v = resource.find(element);
+    if (v == nullptr) continue;
+    std::vector<const json::Value*> refs;
+    Collect(*v, "", &refs);
+    for (const json::Value* r : refs) {
+      const json::Value* target = r->find("reference");
+      if (target == nullptr) target = r->find("actor") ? r->find("actor")->find("reference") : nullptr;
+      if (target == nullptr || !target->is_string()) continue;
+      auto ref = ParseReference(target->text());
+      if (!ref.ok() || ref->type != "Patient") continue;
+      bool seen = false;
+      for (const auto& id : out) seen |= id == ref->id;
+      if (!seen) out.push_back(ref->id);
+    }
+  }
+  return out;
+}
+
+int64_t ClinicalTime(const json::Value& r, int64_t fallback) {
+  static constexpr std::string_view kFields[] = {
+      "effectiveDateTime", "effectiveInstant", "effectivePeriod", "onsetDateTime", "onsetPeriod",
+      "performedDateTime", "performedPeriod", "occurrenceDateTime", "period", "billablePeriod",
+      "authoredOn", "recordedDate", "issued", "started", "created", "birthDate", "date"};
+  for (std::string_view f : kFields) {
+    const json::Value* v = r.find(f);
+    if (v == nullptr) continue;
+    std::string_view text = v->is_string() ? v->text() : v->get_string("start");
+    if (auto d = ParseFhirDate(text); d.ok()) return d->low;
+  }
+  return fallback;
+}
+
+}  // namespace medhub::fhir

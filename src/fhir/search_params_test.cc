@@ -1,0 +1,79 @@
+#include "fhir/search_params.h"
+
+#include <gtest/gtest.h>
+
+#include "fhir/resource.h"
+
+namespace medhub::fhir {
+namespace {
+
+json::Value Parse(std::string_view s) {
+  auto r = ParseResource(s);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : json::Value();
+}
+
+std::vector<std::string> ValuesOf(const std::vector<IndexValue>& vs, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& v : vs)
+    if (v.param->name == name) out.push_back(v.system.empty() ? v.value : v.system + "|" + v.value);
+  return out;
+}
+
+TEST(SearchParamsTest, PatientNamesAreIndexedNormalizedAndIdentifiersAsTokens) {
+  auto p = Parse(R"({"resourceType":"Patient","id":"p1","gender":"male","birthDate":"1970-05",
+    "name":[{"family":"Müller","given":["Jörg","Paul"]}],
+    "identifier":[{"system":"urn:ssn","value":"999-1"}]})");
+  auto vs = ExtractIndexValues(p);
+  EXPECT_EQ(ValuesOf(vs, "family"), std::vector<std::string>{"muller"});
+  EXPECT_EQ(ValuesOf(vs, "given"), (std::vector<std::string>{"jorg", "paul"}));
+  EXPECT_EQ(ValuesOf(vs, "identifier"), std::vector<std::string>{"urn:ssn|999-1"});
+  EXPECT_EQ(ValuesOf(vs, "gender"), std::vector<std::string>{"male"});
+  for (const auto& v : vs) {
+    if (v.param->name == "birthdate") {
+      EXPECT_EQ(v.range.low, DaysFromCivil(1970, 5, 1) * 86'400'000'000);
+      EXPECT_EQ(v.range.high, DaysFromCivil(1970, 6, 1) * 86'400'000'000);
+    }
+  }
+  EXPECT_EQ(PatientCompartmentsOf(p), std::vector<std::string>{"p1"});
+}
+
+TEST(SearchParamsTest, ObservationYieldsCodeSubjectDateAndQuantity) {
+  auto o = Parse(R"({"resourceType":"Observation","id":"o1","status":"final",
+    "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],
+    "code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},
+    "subject":{"reference":"Patient/p1"},"effectiveDateTime":"2020-01-02T03:04:05Z",
+    "valueQuantity":{"value":72,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}})");
+  auto vs = ExtractIndexValues(o);
+  EXPECT_EQ(ValuesOf(vs, "code"), std::vector<std::string>{"http://loinc.org|8867-4"});
+  EXPECT_EQ(ValuesOf(vs, "patient"), std::vector<std::string>{"Patient/p1"});
+  EXPECT_EQ(ValuesOf(vs, "subject"), std::vector<std::string>{"Patient/p1"});
+  bool saw_quantity = false;
+  for (const auto& v : vs) {
+    if (v.param->name == "value-quantity") {
+      saw_quantity = true;
+      EXPECT_EQ(v.number, 72);
+      EXPECT_EQ(v.value, "/min");
+    }
+  }
+  EXPECT_TRUE(saw_quantity);
+  EXPECT_EQ(PatientCompartmentsOf(o), std::vector<std::string>{"p1"});
+  EXPECT_EQ(ClinicalTime(o, 0), ParseFhirDate("2020-01-02T03:04:05Z")->low);
+}
+
+TEST(SearchParamsTest, ReferencesToOtherTypesDoNotFillThePatientParameter) {
+  auto o = Parse(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+    "subject":{"reference":"Group/g1"}})");
+  auto vs = ExtractIndexValues(o);
+  EXPECT_TRUE(ValuesOf(vs, "patient").empty());
+  EXPECT_EQ(ValuesOf(vs, "subject"), std::vector<std::string>{"Group/g1"});
+  EXPECT_TRUE(PatientCompartmentsOf(o).empty());
+}
+
+TEST(SearchParamsTest, NormalizationFoldsCaseAndLatinAccents) {
+  EXPECT_EQ(NormalizeString("ÁngEL Peña"), "angel pena");
+  EXPECT_EQ(NormalizeString("O'Keefe"), "o'keefe");
+}
+
+}  // namespace
+}  // namespace medhub::fhir

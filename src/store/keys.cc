@@ -1,0 +1,265 @@
+#include "store/keys.h"
+
+#include <bit>
+#include <cstring>
+
+#include "core/ids.h"
+
+namespace medhub::store::keys {
+namespace {
+
+std::string Join(std::string_view a, std::string_view b) {
+  std::string k;
+  k.reserve(a.size() + b.size() + 2);
+  k.append(a);
+  k.push_back('\0');
+  k.append(b);
+  return k;
+}
+
+// Reads one escaped, terminated component at *pos.
+std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
+  std::string out;
+  while (*pos < key.size()) {
+    char c = key[(*pos)++];
+    if (c == '\0') return out;
+    if (c == '\1') {
+      if (*pos >= key.size()) return std::nullopt;
+      char e = key[(*pos)++];
+      out.push_back(e == '\1' ? '\0' : '\1');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return std::nullopt;
+}
+
+double ReadOrderedDouble(std::string_view in) {
+  uint64_t bits = GetBigEndian64(in);
+  bits = (bits & (uint64_t{1} << 63)) ? bits ^ (uint64_t{1} << 63) : ~bits;
+  return std::bit_cast<double>(bits);
+}
+
+}  // namespace
+
+std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version) {
+  std::string k = ResourcePrefix(type, id);
+  PutBigEndian64(&k, version);
+  return k;
+}
+
+std::string ResourcePrefix(std::string_view type, std::string_view id) {
+  std::string k = Join(type, id);
+  k.push_back('\0');
+  return k;
+}
+
+std::string CurrentKey(std::string_view type, std::string_view id) { return Join(type, id); }
+
+std::string SequenceKey(uint64_t seq) {
+  std::string k;
+  PutBigEndian64(&k, seq);
+  return k;
+}
+
+std::string TypeHistoryKey(std::string_view type, uint64_t seq) {
+  std::string k(type);
+  k.push_back('\0');
+  PutBigEndian64(&k, seq);
+  return k;
+}
+
+std::string CompartmentPrefix(std::string_view patient) {
+  std::string k(patient);
+  k.push_back('\0');
+  return k;
+}
+
+std::string CompartmentKey(std::string_view patient, int64_t time, std::string_view type,
+                           std::string_view id) {
+  std::string k = CompartmentPrefix(patient);
+  PutOrderedInt64(&k, time);
+  k.append(type);
+  k.push_back('\0');
+  k.append(id);
+  return k;
+}
+
+void AppendEscaped(std::string* out, std::string_view s, bool terminate) {
+  for (char c : s) {
+    if (c == '\0') {
+      out->append("\1\1", 2);
+    } else if (c == '\1') {
+      out->append("\1\2", 2);
+    } else {
+      out->push_back(c);
+    }
+  }
+  if (terminate) out->push_back('\0');
+}
+
+void AppendOrderedDouble(std::string* out, double v) {
+  if (v == 0) v = 0;  // -0.0 and 0.0 encode alike
+  uint64_t bits = std::bit_cast<uint64_t>(v);
+  bits = (bits & (uint64_t{1} << 63)) ? ~bits : bits ^ (uint64_t{1} << 63);
+  PutBigEndian64(out, bits);
+}
+
+std::string IndexParamPrefix(std::string_view type, std::string_view param) {
+  std::string k = Join(type, param);
+  k.push_back('\0');
+  return k;
+}
+
+std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id) {
+  std::string k = IndexParamPrefix(type, v.param->name);
+  switch (v.param->type) {
+    case fhir::ParamType::kToken:
+      AppendEscaped(&k, v.value);
+      AppendEscaped(&k, v.system);
+      break;
+    case fhir::ParamType::kString:
+    case fhir::ParamType::kReference:
+      AppendEscaped(&k, v.value);
+      break;
+    case fhir::ParamType::kDate:
+      PutOrderedInt64(&k, v.range.low);
+      PutOrderedInt64(&k, v.range.high);
+      break;
+    case fhir::ParamType::kQuantity:
+      AppendOrderedDouble(&k, v.number);
+      AppendEscaped(&k, v.value);
+      AppendEscaped(&k, v.system);
+      break;
+  }
+  k.append(id);
+  return k;
+}
+
+std::string_view IndexKeyParam(std::string_view key) {
+  const size_t a = key.find('\0');
+  if (a == std::string_view::npos) return "";
+  const size_t b = key.find('\0', a + 1);
+  if (b == std::string_view::npos) return "";
+  return key.substr(a + 1, b - a - 1);
+}
+
+std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
+                                              const fhir::SearchParamDef& param) {
+  const size_t a = key.find('\0');
+  if (a == std::string_view::npos) return std::nullopt;
+  const size_t b = key.find('\0', a + 1);
+  if (b == std::string_view::npos) return std::nullopt;
+  size_t pos = b + 1;
+  DecodedIndexKey d;
+  switch (param.type) {
+    case fhir::ParamType::kToken: {
+      auto v = ReadEscaped(key, &pos);
+      auto s = v ? ReadEscaped(key, &pos) : std::nullopt;
+      if (!s) return std::nullopt;
+      d.value = std::move(*v);
+      d.system = std::move(*s);
+      break;
+    }
+    case fhir::ParamType::kString:
+    case fhir::ParamType::kReference: {
+      auto v = ReadEscaped(key, &pos);
+      if (!v) return std::nullopt;
+      d.value = std::move(*v);
+      break;
+    }
+    case fhir::ParamType::kDate:
+      if (pos + 16 > key.size()) return std::nullopt;
+      d.range.low = GetOrderedInt64(key.substr(pos));
+      d.range.high = GetOrderedInt64(key.substr(pos + 8));
+      pos += 16;
+      break;
+    case fhir::ParamType::kQuantity: {
+      if (pos + 8 > key.size()) return std::nullopt;
+      d.number = ReadOrderedDouble(key.substr(pos));
+      pos += 8;
+      auto v = ReadEscaped(key, &pos);
+      auto s = v ? ReadEscaped(key, &pos) : std::nullopt;
+      if (!s) return std::nullopt;
+      d.value = std::move(*v);
+      d.system = std::move(*s);
+      break;
+    }
+  }
+  d.id = std::string(key.substr(pos));
+  return d;
+}
+
+std::string EncodeCurrent(const CurrentRecord& r) {
+  std::string v;
+  PutBigEndian64(&v, r.version);
+  v.push_back(r.deleted ? 1 : 0);
+  PutOrderedInt64(&v, r.last_updated);
+  PutBigEndian64(&v, r.seq);
+  v.append(r.content_hash);
+  return v;
+}
+
+std::optional<CurrentRecord> DecodeCurrent(std::string_view v) {
+  if (v.size() != 25 + 32) return std::nullopt;
+  CurrentRecord r;
+  r.version = GetBigEndian64(v);
+  r.deleted = v[8] != 0;
+  r.last_updated = GetOrderedInt64(v.substr(9));
+  r.seq = GetBigEndian64(v.substr(17));
+  r.content_hash = std::string(v.substr(25));
+  return r;
+}
+
+std::string EncodeResourceRecord(bool deleted, int64_t last_updated, uint64_t seq,
+                                 std::string_view json) {
+  std::string v;
+  v.reserve(17 + json.size());
+  v.push_back(deleted ? 1 : 0);
+  PutOrderedInt64(&v, last_updated);
+  PutBigEndian64(&v, seq);
+  v.append(json);
+  return v;
+}
+
+std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v) {
+  if (v.size() < 17) return std::nullopt;
+  ResourceRecordView r;
+  r.deleted = v[0] != 0;
+  r.last_updated = GetOrderedInt64(v.substr(1));
+  r.seq = GetBigEndian64(v.substr(9));
+  r.json = v.substr(17);
+  return r;
+}
+
+std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version,
+                         bool deleted, int64_t last_updated) {
+  std::string v = ResourcePrefix(type, id);
+  PutBigEndian64(&v, version);
+  v.push_back(deleted ? 1 : 0);
+  PutOrderedInt64(&v, last_updated);
+  return v;
+}
+
+std::optional<ChangeView> DecodeChange(std::string_view v) {
+  ChangeView c;
+  const size_t a = v.find('\0');
+  if (a == std::string_view::npos) return std::nullopt;
+  const size_t b = v.find('\0', a + 1);
+  if (b == std::string_view::npos || v.size() != b + 1 + 17) return std::nullopt;
+  c.type = v.substr(0, a);
+  c.id = v.substr(a + 1, b - a - 1);
+  c.version = GetBigEndian64(v.substr(b + 1));
+  c.deleted = v[b + 9] != 0;
+  c.last_updated = GetOrderedInt64(v.substr(b + 10));
+  return c;
+}
+
+void AppendKeyRef(std::string* out, char tag, std::string_view key) {
+  out->push_back(tag);
+  const uint32_t len = static_cast<uint32_t>(key.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(len >> shift));
+  out->append(key);
+}
+
+}  // namespace medhub::store::keys

@@ -1,0 +1,112 @@
+// Byte layout of the store's RocksDB keys and values. docs/formats/store.md is the
+// reference; change both together. All integers are big-endian; signed integers and
+// doubles use order-preserving encodings so byte order equals numeric order.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fhir/search_params.h"
+
+namespace medhub::store::keys {
+
+// Column families.
+inline constexpr char kResources[] = "resources";    // type\0id\0version -> ResourceRecord
+inline constexpr char kCurrent[] = "current";        // type\0id -> CurrentRecord
+inline constexpr char kIndex[] = "search_index";     // see IndexKey
+inline constexpr char kCompartment[] = "compartment";  // patient\0time type\0id -> ""
+inline constexpr char kIndexKeys[] = "index_keys";   // type\0id -> the keys to delete later
+inline constexpr char kChanges[] = "changes";        // seq -> Change
+inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0version
+// Keys in the default column family.
+inline constexpr char kMetaSequence[] = "meta/last_sequence";
+inline constexpr char kMetaFormat[] = "meta/format_version";
+inline constexpr uint64_t kFormatVersion = 1;
+
+std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version);
+std::string ResourcePrefix(std::string_view type, std::string_view id);  // all versions
+std::string CurrentKey(std::string_view type, std::string_view id);
+std::string SequenceKey(uint64_t seq);
+std::string TypeHistoryKey(std::string_view type, uint64_t seq);
+std::string CompartmentKey(std::string_view patient, int64_t time, std::string_view type,
+                           std::string_view id);
+std::string CompartmentPrefix(std::string_view patient);
+
+// Appends `s` with 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02, then a 0x00 terminator,
+// so that components can hold any bytes and keys still sort by component.
+void AppendEscaped(std::string* out, std::string_view s, bool terminate = true);
+void AppendOrderedDouble(std::string* out, double v);
+
+// The search-index key of one value: type\0param\0<value encoding><id>.
+std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id);
+// type\0param\0 : every key of one parameter.
+std::string IndexParamPrefix(std::string_view type, std::string_view param);
+
+// An index key read back.
+struct DecodedIndexKey {
+  std::string value;
+  std::string system;
+  DateRange range;
+  double number = 0;
+  std::string id;
+};
+// Decodes a key of parameter `param` (whose prefix the caller has checked).
+std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key, const fhir::SearchParamDef& param);
+// The parameter name of an index key of `type`, or "" when malformed.
+std::string_view IndexKeyParam(std::string_view key);
+
+// Value of kCurrent: version(8) flags(1) last_updated(8) seq(8) content_hash(32).
+struct CurrentRecord {
+  uint64_t version = 0;
+  bool deleted = false;
+  int64_t last_updated = 0;
+  uint64_t seq = 0;
+  std::string content_hash;  // SHA-256 of the resource without server meta
+};
+std::string EncodeCurrent(const CurrentRecord& r);
+std::optional<CurrentRecord> DecodeCurrent(std::string_view v);
+
+// Value of kResources: flags(1) last_updated(8) seq(8) json.
+std::string EncodeResourceRecord(bool deleted, int64_t last_updated, uint64_t seq,
+                                 std::string_view json);
+struct ResourceRecordView {
+  bool deleted = false;
+  int64_t last_updated = 0;
+  uint64_t seq = 0;
+  std::string_view json;
+};
+std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v);
+
+// Value of kChanges: type\0id\0 version(8) flags(1) last_updated(8).
+std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version,
+                         bool deleted, int64_t last_updated);
+struct ChangeView {
+  std::string_view type, id;
+  uint64_t version = 0;
+  bool deleted = false;
+  int64_t last_updated = 0;
+};
+std::optional<ChangeView> DecodeChange(std::string_view v);
+
+// Value of kIndexKeys: a list of (tag(1) length(4) key) with tag 'i' for kIndex and 'c'
+// for kCompartment.
+void AppendKeyRef(std::string* out, char tag, std::string_view key);
+template <typename F>  // F(char tag, std::string_view key)
+bool ForEachKeyRef(std::string_view v, F&& f) {
+  size_t pos = 0;
+  while (pos < v.size()) {
+    if (pos + 5 > v.size()) return false;
+    const char tag = v[pos];
+    uint32_t len = 0;
+    for (int i = 1; i <= 4; ++i) len = (len << 8) | static_cast<uint8_t>(v[pos + i]);
+    pos += 5;
+    if (pos + len > v.size()) return false;
+    f(tag, v.substr(pos, len));
+    pos += len;
+  }
+  return true;
+}
+
+}  // namespace medhub::store::keys

@@ -1,0 +1,235 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/ids.h"
+#include "fhir/resource.h"
+#include "store/store.h"
+
+namespace medhub::store {
+namespace {
+
+class RocksStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("medhub-store-test-" + NewId());
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    auto s = OpenRocksStore({dir_.string()});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+
+  static WriteOp Put(std::string_view body) {
+    auto r = fhir::ParseResource(body);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    WriteOp op;
+    op.type = std::string(fhir::ResourceType(*r));
+    op.id = std::string(fhir::ResourceId(*r));
+    op.resource = std::move(r).value();
+    return op;
+  }
+  WriteOutcome Commit1(WriteOp op) {
+    std::vector<WriteOp> ops;
+    ops.push_back(std::move(op));
+    auto r = store_->Commit(std::move(ops));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->at(0) : WriteOutcome{};
+  }
+  std::vector<std::string> Search(std::string_view type,
+                                  std::vector<std::pair<std::string, std::string>> params) {
+    auto q = fhir::ParseSearchQuery(type, params);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    auto ids = store_->Search(*q);
+    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
+    return ids.ok() ? *ids : std::vector<std::string>{};
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+constexpr char kPatient[] =
+    R"({"resourceType":"Patient","id":"p1","name":[{"family":"Smith","given":["Ann"]}],"gender":"female","birthDate":"1950-03-04"})";
+
+std::string Obs(std::string_view id, std::string_view code, std::string_view when, int value) {
+  return std::string(R"({"resourceType":"Observation","id":")") + std::string(id) +
+         R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":")" +
+         std::string(code) + R"("}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":")" +
+         std::string(when) + R"(","valueQuantity":{"value":)" + std::to_string(value) +
+         R"(,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}})";
+}
+
+TEST_F(RocksStoreTest, PutsMakeVersionsWithServerMetaAndIdenticalContentMakesNone) {
+  WriteOutcome a = Commit1(Put(kPatient));
+  EXPECT_TRUE(a.created);
+  EXPECT_EQ(a.version, 1u);
+  EXPECT_NE(a.json.find(R"("meta":{"versionId":"1","lastUpdated":")"), std::string::npos);
+  WriteOutcome same = Commit1(Put(kPatient));
+  EXPECT_TRUE(same.unchanged);
+  EXPECT_EQ(same.version, 1u);
+  EXPECT_EQ(same.json, a.json);
+  std::string changed = kPatient;
+  changed.replace(changed.find("Ann"), 3, "Anna");
+  WriteOutcome b = Commit1(Put(changed));
+  EXPECT_FALSE(b.created);
+  EXPECT_EQ(b.version, 2u);
+  EXPECT_GT(b.last_updated, a.last_updated);
+  EXPECT_GT(b.seq, a.seq);
+  auto cur = store_->Read("Patient", "p1");
+  ASSERT_TRUE(cur.ok());
+  EXPECT_EQ(cur->version, 2u);
+  EXPECT_EQ(cur->json, b.json);
+  auto v1 = store_->ReadVersion("Patient", "p1", 1);
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->json, a.json);
+  EXPECT_EQ(store_->ReadVersion("Patient", "p1", 3).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Read("Patient", "nope").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RocksStoreTest, DeleteLeavesAMarkerAndRemovesTheResourceFromSearch) {
+  Commit1(Put(kPatient));
+  WriteOp del;
+  del.kind = WriteOp::Kind::kDelete;
+  del.type = "Patient";
+  del.id = "p1";
+  WriteOutcome d = Commit1(del);
+  EXPECT_TRUE(d.existed);
+  EXPECT_EQ(d.version, 2u);
+  auto cur = store_->Read("Patient", "p1");
+  ASSERT_TRUE(cur.ok());
+  EXPECT_TRUE(cur->deleted);
+  EXPECT_TRUE(Search("Patient", {{"family", "smith"}}).empty());
+  WriteOutcome again = Commit1(del);
+  EXPECT_FALSE(again.existed);
+  // A put after a delete brings the resource back as version 3.
+  WriteOutcome back = Commit1(Put(kPatient));
+  EXPECT_TRUE(back.created);
+  EXPECT_EQ(back.version, 3u);
+}
+
+TEST_F(RocksStoreTest, FailedPreconditionsLeaveTheStoreUnchanged) {
+  Commit1(Put(kPatient));
+  const uint64_t seq = store_->LastSequence();
+  std::vector<WriteOp> ops;
+  ops.push_back(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));
+  WriteOp stale = Put(kPatient);
+  stale.if_match = 7;
+  ops.push_back(std::move(stale));
+  auto r = store_->Commit(std::move(ops));
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->LastSequence(), seq);
+  EXPECT_EQ(store_->Read("Observation", "o1").status().code(), StatusCode::kNotFound);
+  WriteOp dup = Put(kPatient);
+  dup.create_only = true;
+  std::vector<WriteOp> one;
+  one.push_back(std::move(dup));
+  EXPECT_EQ(store_->Commit(std::move(one)).status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(RocksStoreTest, HistoryIsNewestFirstAtEveryLevelAndHonoursSince) {
+  Commit1(Put(kPatient));
+  auto first = Commit1(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));
+  Commit1(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 121)));
+  auto inst = store_->History({"Observation", "o1"});
+  ASSERT_TRUE(inst.ok());
+  ASSERT_EQ(inst->versions.size(), 2u);
+  EXPECT_EQ(inst->versions[0].version, 2u);
+  auto type = store_->History({"Observation", ""});
+  ASSERT_TRUE(type.ok());
+  EXPECT_EQ(type->total, 2u);
+  auto all = store_->History({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->total, 3u);
+  EXPECT_EQ(all->versions.front().type, "Observation");
+  EXPECT_EQ(all->versions.back().type, "Patient");
+  HistoryQuery since;
+  since.since = first.last_updated;
+  auto recent = store_->History(since);
+  ASSERT_TRUE(recent.ok());
+  EXPECT_EQ(recent->total, 2u);
+  HistoryQuery paged;
+  paged.offset = 1;
+  paged.limit = 1;
+  auto page = store_->History(paged);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 3u);
+  ASSERT_EQ(page->versions.size(), 1u);
+  EXPECT_EQ(page->versions[0].version, 1u);
+}
+
+TEST_F(RocksStoreTest, SearchByTokenReferenceDateQuantityAndString) {
+  Commit1(Put(kPatient));
+  Commit1(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));
+  Commit1(Put(Obs("o2", "8480-6", "2021-06-01T00:00:00Z", 150)));
+  Commit1(Put(Obs("o3", "8462-4", "2021-06-01T00:00:00Z", 80)));
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Search("Observation", {{"code", "8480-6"}}), (V{"o1", "o2"}));
+  EXPECT_EQ(Search("Observation", {{"code", "http://loinc.org|8462-4"}}), (V{"o3"}));
+  EXPECT_EQ(Search("Observation", {{"code", "http://other|8462-4"}}), V{});
+  EXPECT_EQ(Search("Observation", {{"patient", "p1"}, {"code", "8480-6"}, {"date", "ge2021"}}),
+            (V{"o2"}));
+  EXPECT_EQ(Search("Observation", {{"date", "lt2021-01-01"}}), (V{"o1"}));
+  EXPECT_EQ(Search("Observation", {{"value-quantity", "gt100"}}), (V{"o1", "o2"}));
+  EXPECT_EQ(Search("Observation", {{"value-quantity", "150||mm[Hg]"}}), (V{"o2"}));
+  EXPECT_EQ(Search("Observation", {{"patient", "p1"}, {"_sort", "-date"}, {"code", "8480-6"}}),
+            (V{"o2", "o1"}));
+  EXPECT_EQ(Search("Observation", {{"code:not", "8480-6"}}), (V{"o3"}));
+  EXPECT_EQ(Search("Patient", {{"name", "SMI"}}), (V{"p1"}));
+  EXPECT_EQ(Search("Patient", {{"family:exact", "Smith"}}), (V{"p1"}));
+  EXPECT_EQ(Search("Patient", {{"family:exact", "smith"}}), V{});
+  EXPECT_EQ(Search("Patient", {{"family:contains", "mit"}}), (V{"p1"}));
+  EXPECT_EQ(Search("Patient", {{"birthdate", "1950"}, {"gender", "female"}}), (V{"p1"}));
+  EXPECT_EQ(Search("Patient", {{"_id", "p1,zz"}}), (V{"p1"}));
+  EXPECT_EQ(Search("Patient", {{"identifier:missing", "true"}}), (V{"p1"}));
+  EXPECT_EQ(Search("Patient", {}), (V{"p1"}));
+}
+
+TEST_F(RocksStoreTest, UpdatesReplaceTheOldIndexValues) {
+  Commit1(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));
+  Commit1(Put(Obs("o1", "8462-4", "2020-01-01T00:00:00Z", 120)));
+  EXPECT_TRUE(Search("Observation", {{"code", "8480-6"}}).empty());
+  EXPECT_EQ(Search("Observation", {{"code", "8462-4"}}), std::vector<std::string>{"o1"});
+}
+
+TEST_F(RocksStoreTest, CompartmentListsAPatientsRecordsInClinicalTimeOrder) {
+  Commit1(Put(kPatient));
+  Commit1(Put(Obs("late", "8480-6", "2022-01-01T00:00:00Z", 1)));
+  Commit1(Put(Obs("early", "8480-6", "2001-01-01T00:00:00Z", 1)));
+  auto c = store_->Compartment("p1");
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->size(), 2u);
+  EXPECT_EQ((*c)[0].id, "early");
+  EXPECT_EQ((*c)[1].id, "late");
+}
+
+TEST_F(RocksStoreTest, EverythingSurvivesReopenAndTheChangeFeedContinues) {
+  Commit1(Put(kPatient));
+  Commit1(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));
+  const uint64_t seq = store_->LastSequence();
+  Reopen();
+  EXPECT_EQ(store_->LastSequence(), seq);
+  auto changes = store_->ChangesSince(0, 100);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].type, "Patient");
+  EXPECT_EQ((*changes)[1].seq, seq);
+  auto o = Commit1(Put(Obs("o2", "8480-6", "2020-01-01T00:00:00Z", 120)));
+  EXPECT_EQ(o.seq, seq + 1);
+  EXPECT_EQ(store_->ChangesSince(seq, 10)->size(), 1u);
+}
+
+TEST_F(RocksStoreTest, ASecondOpenOfTheSameDirectoryIsRefused) {
+  auto second = OpenRocksStore({dir_.string()});
+  EXPECT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status().ToString();
+}
+
+}  // namespace
+}  // namespace medhub::store

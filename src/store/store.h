@@ -1,0 +1,136 @@
+// The personal health data center's storage interface.
+//
+// A Store keeps every version of every FHIR resource, a current-version pointer per
+// resource, search indexes, a patient-compartment index in clinical-time order, and a
+// change feed with a global sequence number that the ledger, the lake and sync follow.
+//
+// Contract:
+// - Commit() applies a list of writes atomically (all or nothing) and returns only after
+//   they are durable (the write-ahead log is synced). Nothing is acknowledged earlier.
+// - Every successful put of changed content makes a new version (1, 2, 3, ...); a put of
+//   content identical to the current version (ignoring meta.versionId/lastUpdated) makes
+//   no version and reports `unchanged` — this is what makes re-imports idempotent.
+// - Sequence numbers and lastUpdated both increase strictly from commit to commit, so the
+//   change feed is in time order.
+// - Thread-safe: any number of readers and writers; commits are serialized.
+//
+// RocksStore (rocks_store.h) is the embedded implementation; the interface hides RocksDB
+// so another backend (e.g. HBase) can sit behind it later.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+#include "fhir/search_query.h"
+
+namespace medhub::store {
+
+struct StoredResource {
+  std::string type;
+  std::string id;
+  uint64_t version = 0;
+  int64_t last_updated = 0;  // microseconds since the epoch
+  uint64_t seq = 0;          // change-feed sequence of this version
+  bool deleted = false;      // a delete marker: the resource is gone from this version on
+  std::string json;          // canonical bytes, meta included; empty for a delete marker
+};
+
+struct WriteOp {
+  enum class Kind { kPut, kDelete };
+  Kind kind = Kind::kPut;
+  std::string type;
+  std::string id;  // the caller assigns ids for creates (NewId())
+  // kPut: a validated resource whose resourceType and id equal type and id. Its meta
+  // versionId and lastUpdated are replaced by the store's.
+  json::Value resource;
+  // Fail with FailedPrecondition unless the current version is exactly this.
+  std::optional<uint64_t> if_match;
+  // Fail with AlreadyExists when a live (not deleted) resource has this id.
+  bool create_only = false;
+};
+
+struct WriteOutcome {
+  uint64_t version = 0;      // the new version, or the current one when unchanged
+  int64_t last_updated = 0;
+  uint64_t seq = 0;          // 0 when nothing was written
+  bool created = false;      // there was no live resource before
+  bool unchanged = false;    // identical content: no new version
+  bool existed = false;      // kDelete: there was a live resource to delete
+  std::string json;          // kPut: the stored bytes
+};
+
+struct Change {
+  uint64_t seq = 0;
+  std::string type;
+  std::string id;
+  uint64_t version = 0;
+  int64_t last_updated = 0;
+  bool deleted = false;
+};
+
+struct HistoryQuery {
+  std::string type;  // "" for system-wide history
+  std::string id;    // "" for type-level history
+  int64_t since = std::numeric_limits<int64_t>::min();  // only versions updated at/after
+  size_t offset = 0;
+  size_t limit = 50;
+};
+
+struct HistoryPage {
+  std::vector<StoredResource> versions;  // newest first
+  size_t total = 0;                      // versions matching, across all pages
+};
+
+// A resource of a patient's compartment, in clinical-time order.
+struct CompartmentEntry {
+  int64_t time = 0;
+  std::string type;
+  std::string id;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies `ops` atomically and durably. Errors leave the store unchanged:
+  // FailedPrecondition (if_match), AlreadyExists (create_only), InvalidArgument (an op
+  // that contradicts itself), Unavailable/Internal (I/O).
+  virtual Result<std::vector<WriteOutcome>> Commit(std::vector<WriteOp> ops) = 0;
+
+  // The current version; a deleted resource comes back with deleted = true.
+  // NotFound when the resource never existed.
+  virtual Result<StoredResource> Read(std::string_view type, std::string_view id) = 0;
+  // One version. NotFound when there is no such version.
+  virtual Result<StoredResource> ReadVersion(std::string_view type, std::string_view id,
+                                             uint64_t version) = 0;
+  virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
+
+  // The ids of all live resources of query.type that match every criterion, in id order,
+  // or sorted by query.sort when set. Paging, _include and _revinclude are the caller's.
+  virtual Result<std::vector<std::string>> Search(const fhir::SearchQuery& query) = 0;
+
+  // The live resources of a patient's compartment (the Patient excluded), oldest first.
+  virtual Result<std::vector<CompartmentEntry>> Compartment(std::string_view patient_id) = 0;
+
+  // Changes with seq > after, in sequence order, at most `limit`.
+  virtual Result<std::vector<Change>> ChangesSince(uint64_t after, size_t limit) = 0;
+  virtual uint64_t LastSequence() const = 0;
+};
+
+struct StoreOptions {
+  std::string path;            // directory of the database
+  bool sync_writes = true;     // fsync the WAL before Commit returns
+  size_t block_cache_bytes = 64u << 20;
+};
+
+// Opens (creating if needed) the embedded RocksDB store. Errors: Unavailable when the
+// directory is locked by another process, DataLoss when the database is corrupt.
+Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options);
+
+}  // namespace medhub::store
