@@ -376,7 +376,7 @@ class Parser {
         return true;
       }
       if (c == '\\') {
-        p = ParseEscape(p, out);
+        p = ParseEscape(p, open, out);
         if (p == nullptr) return false;
       } else if (c < 0x20) {
         return Fail(p, "unescaped control character in string");
@@ -409,11 +409,11 @@ class Parser {
     }
   }
 
-  // Decodes the escape at `p` (a backslash) onto `out`; returns the position after it,
-  // or nullptr after recording an error.
-  const char* ParseEscape(const char* p, std::string& out) {
+  // Decodes the escape at `p` (a backslash) of the string opened at `open` onto `out`;
+  // returns the position after it, or nullptr after recording an error.
+  const char* ParseEscape(const char* p, const char* open, std::string& out) {
     if (end_ - p < 2) {
-      Fail(p, "unterminated string");
+      Fail(open, "unterminated string");
       return nullptr;
     }
     char simple = 0;

@@ -144,6 +144,7 @@ TEST(JsonParseTest, StringsRejectRawControlCharactersAndBadEscapes) {
   EXPECT_EQ(ParseError(R"(["\x"])"), "line 1, column 3: invalid escape sequence in string");
   EXPECT_EQ(ParseError(R"(["\u12G4"])"), "line 1, column 3: invalid \\u escape (expected 4 hex digits)");
   EXPECT_NE(ParseError(R"(["\u12)"), "<parsed>");
+  EXPECT_EQ(ParseError("[\"ab\\"), "line 1, column 2: unterminated string");
 }
 
 TEST(JsonParseTest, LoneSurrogateEscapesAreRejected) {
@@ -351,7 +352,8 @@ TEST(JsonValueTest, AsDoubleParsesTheNumberText) {
   EXPECT_EQ(MustParse("-2.5E-3").as_double(), -0.0025);
   EXPECT_EQ(MustParse("1e3").as_double(), 1000.0);
   EXPECT_EQ(MustParse("0.1").as_double(), 0.1);
-  EXPECT_FALSE(MustParse("1e400").as_double().has_value());
+  EXPECT_FALSE(MustParse("1e400").as_double().has_value());   // overflow
+  EXPECT_FALSE(MustParse("1e-400").as_double().has_value());  // underflow is out of range too
   EXPECT_FALSE(MustParse("\"1.5\"").as_double().has_value());
   EXPECT_FALSE(Value::Bool(true).as_double().has_value());
 }

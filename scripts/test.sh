@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds (CI preset: optimized, warnings are
+# errors), runs every registered test, then runs the resource-parser fuzz target briefly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/medhub-ccache}"
+
+cmake --preset ci
+cmake --build --preset ci -j "$(nproc)"
+ctest --preset ci -j 2
+
+# Fuzz the FHIR resource parser (libFuzzer) for a short, bounded time, seeded with the
+# official examples and the JSON test suite.
+fuzz_seconds="${MEDHUB_FUZZ_SECONDS:-60}"
+if (( fuzz_seconds > 0 )); then
+  cmake --preset fuzz > /dev/null
+  cmake --build --preset fuzz --target resource_fuzz -j "$(nproc)"
+  corpus=$(mktemp -d)
+  trap 'rm -rf "$corpus"' EXIT
+  cp ../shared/data/fhir/examples/*.json ../shared/data/testsuites/json/test_parsing/*.json "$corpus"/
+  echo "fuzzing the resource parser for ${fuzz_seconds}s"
+  build/fuzz/src/fhir/resource_fuzz -max_total_time="$fuzz_seconds" -max_len=65536 \
+    -print_final_stats=1 "$corpus" 2>&1 | tail -n 15
+fi
+echo "all tests passed"

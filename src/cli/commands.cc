@@ -1,0 +1,248 @@
+#include "cli/commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/flags.h"
+#include "cli/importer.h"
+#include "core/ids.h"
+#include "server/fhir_api.h"
+#include "server/http_server.h"
+#include "server/http_util.h"
+#include "store/store.h"
+
+#ifndef MEDHUB_SHARED_DATA
+#define MEDHUB_SHARED_DATA "../shared/data"
+#endif
+
+namespace medhub::cli {
+namespace {
+
+constexpr char kUsage[] = R"(medhub — a secure medical data platform (FHIR R4 personal health data center)
+
+usage: medhub <command> [options]
+
+commands:
+  serve   --data DIR [--port N] [--address A] [--max-body BYTES] [--threads N]
+          Serve the FHIR REST API at http://ADDRESS:PORT/fhir (default port 8080;
+          --port 0 picks a free port). Prints "listening on URL" when ready.
+  import  --data DIR PATH...
+          Import FHIR Bundles (.json) and NDJSON (.ndjson) files or folders. Idempotent.
+  demo    [--data DIR] [--port N] [--sample DIR]
+          Import the shipped Synthea patients into a fresh data directory and serve it.
+  version Print the version.
+)";
+
+int Fail(const Status& s) {
+  std::cerr << "medhub: " << s.message() << "\n";
+  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+std::string LandingPage() {
+  return R"(<!doctype html><html lang="en"><head><meta charset="utf-8"><title>medhub</title></head>
+<body><h1>medhub</h1><p>The personal health data center. The FHIR R4 API is at
+<a href="/fhir/metadata">/fhir</a>.</p><ul>
+<li><a href="/fhir/metadata">/fhir/metadata</a> — what this server supports</li>
+<li><a href="/fhir/Patient?_count=20">/fhir/Patient</a> — patients</li>
+<li><a href="/fhir/_history?_count=20">/fhir/_history</a> — the latest changes</li>
+</ul></body></html>)";
+}
+
+// Blocks SIGINT/SIGTERM in every thread so that the main thread can sigwait for them.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+struct ServeConfig {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;
+  size_t max_body = 16u << 20;
+  int threads = 0;
+};
+
+Result<ServeConfig> ServeConfigFrom(const Flags& f) {
+  ServeConfig c;
+  c.address = f.Get("address", c.address);
+  ASSIGN_OR_RETURN(uint64_t port, f.GetUint("port", 8080));
+  if (port > 65535) return Status::InvalidArgument("--port must be 0-65535");
+  c.port = static_cast<uint16_t>(port);
+  ASSIGN_OR_RETURN(uint64_t max_body, f.GetUint("max-body", c.max_body));
+  c.max_body = max_body;
+  ASSIGN_OR_RETURN(uint64_t threads, f.GetUint("threads", 0));
+  c.threads = static_cast<int>(threads);
+  return c;
+}
+
+// Serves `store` until SIGINT or SIGTERM; `on_ready` runs once the port is bound.
+int ServeUntilStopped(store::Store* store, const ServeConfig& config,
+                      const std::function<void(const std::string& url)>& on_ready) {
+  const sigset_t stop_signals = BlockStopSignals();
+  server::HttpServerOptions options;
+  options.address = config.address;
+  options.port = config.port;
+  options.max_body_bytes = config.max_body;
+  options.threads = config.threads;
+  // The base URL is known only once the port is bound; the API reads it per request.
+  auto api = std::make_shared<std::unique_ptr<server::FhirApi>>();
+  auto handler = [api](const server::HttpRequest& req) -> server::HttpResponse {
+    if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return (*api)->Handle(req);
+    if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
+      server::HttpResponse r;
+      r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      r.headers.emplace_back("Content-Security-Policy", "default-src 'self'");
+      r.body = LandingPage();
+      return r;
+    }
+    if (req.path == "/healthz") return server::JsonResponse(200, R"({"status":"ok"})", "application/json");
+    return server::ErrorResponse(Status::NotFound("no such path: " + req.path));
+  };
+  auto error = [](int status, std::string_view message) {
+    Status s = status == 413 ? Status::ResourceExhausted(std::string(message))
+                             : Status::InvalidArgument(std::string(message));
+    server::HttpResponse r = server::ErrorResponse(s);
+    r.status = status;
+    return r;
+  };
+  // Bind first with a placeholder API so the URL (with the real port) is known.
+  *api = std::make_unique<server::FhirApi>(store, server::FhirApiOptions{});
+  auto srv = server::HttpServer::Start(options, handler, error);
+  if (!srv.ok()) return Fail(srv.status());
+  const std::string url =
+      "http://" + config.address + ":" + std::to_string((*srv)->port());
+  *api = std::make_unique<server::FhirApi>(store, server::FhirApiOptions{url + "/fhir"});
+  on_ready(url);
+  std::cout << "listening on " << url << std::endl;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "medhub: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+            << " received, finishing requests in flight\n";
+  (*srv)->Shutdown();
+  (*srv)->Wait();
+  return 0;
+}
+
+void PrintProgress(size_t done, size_t total, const ImportStats& stats, double seconds) {
+  constexpr int kWidth = 30;
+  const int filled = total ? static_cast<int>(kWidth * done / total) : kWidth;
+  std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu files  %zu resources  %.0f resources/s ", filled,
+               "==============================", kWidth - filled, "", done, total,
+               stats.resources_ok, seconds > 0 ? stats.resources_ok / seconds : 0.0);
+  std::fflush(stderr);
+}
+
+// Imports `paths` into the store with a progress bar; fills `stats`.
+Status ImportPaths(store::Store* store, const std::vector<std::string>& paths, ImportStats* stats) {
+  ASSIGN_OR_RETURN(std::vector<std::string> files, Importer::ListFiles(paths));
+  server::FhirApi api(store, server::FhirApiOptions{});
+  Importer importer(&api);
+  const bool tty = isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (size_t i = 0; i < files.size(); ++i) {
+    RETURN_IF_ERROR(importer.ImportFile(files[i], stats));
+    if (tty) PrintProgress(i + 1, files.size(), *stats, elapsed());
+  }
+  if (tty) std::fprintf(stderr, "\n");
+  const double secs = elapsed();
+  std::cout << "imported " << stats->files << " files: " << stats->resources_ok << " ok, "
+            << stats->resources_failed << " failed (" << (stats->bytes >> 10) << " KiB in "
+            << static_cast<int>(secs * 1000) << " ms)" << std::endl;
+  for (const auto& e : stats->errors) std::cerr << "  " << e << "\n";
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const Flags& f) {
+  if (!f.Has("data")) return Status::InvalidArgument("--data DIR is required");
+  return store::OpenRocksStore({f.Get("data")});
+}
+
+}  // namespace
+
+int Run(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "serve") return RunServe(rest);
+  if (args[0] == "import") return RunImport(rest);
+  if (args[0] == "demo") return RunDemo(rest);
+  if (args[0] == "version" || args[0] == "--version") {
+    std::cout << "medhub 0.1.0\n";
+    return 0;
+  }
+  std::cerr << "medhub: unknown command '" << args[0] << "'\n\n" << kUsage;
+  return 2;
+}
+
+int RunServe(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads"});
+  if (!flags.ok()) return Fail(flags.status());
+  if (!flags->positional().empty())
+    return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
+  auto config = ServeConfigFrom(*flags);
+  if (!config.ok()) return Fail(config.status());
+  auto store = OpenStore(*flags);
+  if (!store.ok()) return Fail(store.status());
+  return ServeUntilStopped(store->get(), *config, [](const std::string&) {});
+}
+
+int RunImport(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"data"});
+  if (!flags.ok()) return Fail(flags.status());
+  if (flags->positional().empty())
+    return Fail(Status::InvalidArgument("name at least one file or folder to import"));
+  auto store = OpenStore(*flags);
+  if (!store.ok()) return Fail(store.status());
+  ImportStats stats;
+  if (Status s = ImportPaths(store->get(), flags->positional(), &stats); !s.ok()) return Fail(s);
+  return stats.resources_failed == 0 ? 0 : 1;
+}
+
+int RunDemo(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"data", "port", "address", "sample", "max-body", "threads"});
+  if (!flags.ok()) return Fail(flags.status());
+  std::string data = flags->Get("data");
+  if (data.empty())
+    data = (std::filesystem::temp_directory_path() / ("medhub-demo-" + NewId().substr(0, 8))).string();
+  std::string sample = flags->Get("sample", std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea");
+  if (!std::filesystem::is_directory(sample))
+    return Fail(Status::NotFound("sample data not found at " + sample + " (use --sample DIR)"));
+  auto config = ServeConfigFrom(*flags);
+  if (!config.ok()) return Fail(config.status());
+  auto store = store::OpenRocksStore({data});
+  if (!store.ok()) return Fail(store.status());
+  std::cout << "medhub demo: importing " << sample << " into " << data << std::endl;
+  ImportStats stats;
+  if (Status s = ImportPaths(store->get(), {sample}, &stats); !s.ok()) return Fail(s);
+  if (stats.resources_failed) return 1;
+  return ServeUntilStopped(store->get(), *config, [&](const std::string& url) {
+    const std::string p = stats.largest_patient_id;
+    std::cout << "\nmedhub is serving " << stats.resources_ok << " resources of "
+              << stats.files << " patients from " << data << "\n"
+              << "Open " << url << "/ in a browser, or try:\n"
+              << "  curl " << url << "/fhir/metadata\n"
+              << "  curl '" << url << "/fhir/Patient?_count=5&_sort=-_lastUpdated'\n"
+              << "  curl " << url << "/fhir/Patient/" << p << "/$everything\n"
+              << "  curl '" << url << "/fhir/Observation?patient=" << p
+              << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
+              << "  curl '" << url << "/fhir/Condition?patient=" << p << "&_include=Condition:patient'\n"
+              << "Stop with Ctrl-C.\n"
+              << std::endl;
+  });
+}
+
+}  // namespace medhub::cli

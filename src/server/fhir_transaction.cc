@@ -1,0 +1,287 @@
+// Batch and transaction Bundles (FHIR R4 3.1.0.11).
+#include <map>
+#include <set>
+
+#include "core/ids.h"
+#include "core/time.h"
+#include "fhir/operation_outcome.h"
+#include "fhir/resource.h"
+#include "fhir/search_query.h"
+#include "server/bundle_writer.h"
+#include "server/fhir_api.h"
+#include "server/http_util.h"
+
+namespace medhub::server {
+namespace {
+
+Status EntryError(size_t i, std::string_view element, std::string_view problem) {
+  return fhir::ErrorAt(StatusCode::kInvalidArgument,
+                       "Bundle.entry[" + std::to_string(i) + "]" + std::string(element), problem);
+}
+
+// Replaces references to bundle-local fullUrls by the ids the server assigned.
+Status RewriteReferences(json::Value* v, const std::map<std::string, std::string>& ids,
+                         const std::string& path) {
+  if (v->is_array()) {
+    for (size_t i = 0; i < v->items().size(); ++i)
+      RETURN_IF_ERROR(RewriteReferences(&v->items()[i], ids, path));
+  } else if (v->is_object()) {
+    for (auto& [k, child] : v->members()) {
+      if (k == "reference" && child.is_string()) {
+        auto it = ids.find(child.text());
+        if (it != ids.end()) {
+          child = json::Value::String(it->second);
+        } else if (child.text().starts_with("urn:uuid:") || child.text().starts_with("urn:oid:")) {
+          return fhir::ErrorAt(StatusCode::kInvalidArgument, path,
+                               "reference '" + child.text().substr(0, 80) +
+                                   "' matches no fullUrl in the transaction");
+        }
+      } else {
+        RETURN_IF_ERROR(RewriteReferences(&child, ids, path));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// Splits "Type/id" or "Type/id/_history/v" or "Type?query"; strips a leading base URL.
+struct EntryUrl {
+  std::string type, id, query;
+};
+Result<EntryUrl> ParseEntryUrl(std::string_view url, const std::string& base) {
+  if (url.starts_with(base + "/")) url.remove_prefix(base.size() + 1);
+  if (url.starts_with("/")) url.remove_prefix(1);
+  EntryUrl out;
+  const size_t qm = url.find('?');
+  if (qm != std::string_view::npos) {
+    out.query = std::string(url.substr(qm + 1));
+    url = url.substr(0, qm);
+  }
+  const size_t slash = url.find('/');
+  out.type = std::string(url.substr(0, slash));
+  if (slash != std::string_view::npos) out.id = std::string(url.substr(slash + 1));
+  return out;
+}
+
+struct Planned {
+  std::string method;
+  EntryUrl url;
+  std::string full_url;
+  json::Value resource;
+  std::optional<uint64_t> if_match;
+  std::string if_none_exist;
+  bool skip = false;  // conditional create that matched an existing resource
+  store::StoredResource existing;
+};
+
+}  // namespace
+
+Result<BundleOutcome> FhirApi::ProcessBundle(json::Value bundle, bool keep_ids) {
+  if (fhir::ResourceType(bundle) != "Bundle")
+    return Status::InvalidArgument("expected a Bundle");
+  const std::string_view type = bundle.get_string("type");
+  if (type == "transaction") return ProcessTransaction(std::move(bundle), keep_ids);
+  if (type == "batch") return ProcessBatch(std::move(bundle));
+  return fhir::ErrorAt(StatusCode::kInvalidArgument, "Bundle.type",
+                       "expected 'batch' or 'transaction', got '" + std::string(type) + "'");
+}
+
+Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_ids) {
+  std::vector<Planned> plan;
+  std::map<std::string, std::string> ids;  // fullUrl -> "Type/id"
+  json::Value* entries = bundle.find("entry");
+  const size_t n = entries ? entries->items().size() : 0;
+  for (size_t i = 0; i < n; ++i) {
+    json::Value& e = entries->items()[i];
+    Planned p;
+    const json::Value* request = e.find("request");
+    if (request == nullptr) return EntryError(i, ".request", "is required in a transaction");
+    p.method = std::string(request->get_string("method"));
+    ASSIGN_OR_RETURN(p.url, ParseEntryUrl(request->get_string("url"), options_.base_url));
+    p.full_url = std::string(e.get_string("fullUrl"));
+    if (!p.full_url.empty() && ids.contains(p.full_url))
+      return EntryError(i, ".fullUrl", "'" + p.full_url + "' appears twice in the transaction");
+    if (json::Value* r = e.find("resource")) p.resource = std::move(*r);
+    p.if_none_exist = std::string(request->get_string("ifNoneExist"));
+    if (std::string_view m = request->get_string("ifMatch"); !m.empty()) {
+      ASSIGN_OR_RETURN(p.if_match, ParseETag(m));
+    }
+    const bool has_resource = p.resource.is_object();
+    if (p.method == "POST") {
+      if (!has_resource) return EntryError(i, ".resource", "a POST entry needs a resource");
+      if (p.url.type != fhir::ResourceType(p.resource) || !p.url.id.empty())
+        return EntryError(i, ".request.url", "a POST entry's url must be its resource type");
+      std::string id(fhir::ResourceId(p.resource));
+      if (!keep_ids || id.empty()) {
+        id = NewId();
+        p.resource.set("id", json::Value::String(id));
+      }
+      p.url.id = id;
+    } else if (p.method == "PUT") {
+      if (!has_resource) return EntryError(i, ".resource", "a PUT entry needs a resource");
+      if (!p.url.query.empty())
+        return EntryError(i, ".request.url", "conditional update is not supported");
+      if (p.url.type != fhir::ResourceType(p.resource) || !IsValidFhirId(p.url.id))
+        return EntryError(i, ".request.url", "a PUT entry's url must be Type/id of its resource");
+      if (fhir::ResourceId(p.resource) != p.url.id)
+        return EntryError(i, ".resource.id", "must equal the id in request.url");
+    } else if (p.method == "DELETE") {
+      if (!IsValidFhirId(p.url.id) || !p.url.query.empty())
+        return EntryError(i, ".request.url", "a DELETE entry's url must be Type/id");
+    } else {
+      return EntryError(i, ".request.method",
+                        "'" + p.method + "' is not supported in a transaction (POST, PUT, DELETE)");
+    }
+    if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
+    plan.push_back(std::move(p));
+  }
+  // Conditional creates are decided before anything is written.
+  std::unique_lock lock(conditional_mu_, std::defer_lock);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Planned& p = plan[i];
+    if (p.method != "POST" || p.if_none_exist.empty()) continue;
+    if (!lock.owns_lock()) lock.lock();
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string_view q = p.if_none_exist;
+    if (size_t qm = q.find('?'); qm != std::string_view::npos) q = q.substr(qm + 1);
+    HttpRequest probe;
+    for (size_t start = 0; start <= q.size();) {
+      size_t amp = q.find('&', start);
+      if (amp == std::string_view::npos) amp = q.size();
+      std::string_view pair = q.substr(start, amp - start);
+      const size_t eq = pair.find('=');
+      if (!pair.empty())
+        params.emplace_back(PercentDecode(pair.substr(0, eq), true),
+                            eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true));
+      start = amp + 1;
+    }
+    auto query = fhir::ParseSearchQuery(p.url.type, params);
+    if (!query.ok()) return EntryError(i, ".request.ifNoneExist", query.status().message());
+    ASSIGN_OR_RETURN(auto matches, store_->Search(*query));
+    if (matches.size() > 1)
+      return Status::FailedPrecondition("Bundle.entry[" + std::to_string(i) +
+                                        "].request.ifNoneExist matches several resources");
+    if (matches.size() == 1) {
+      p.skip = true;
+      p.url.id = matches.front();
+      if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
+      ASSIGN_OR_RETURN(p.existing, store_->Read(p.url.type, p.url.id));
+    }
+  }
+  std::vector<store::WriteOp> ops;
+  std::vector<size_t> op_of_entry(plan.size(), SIZE_MAX);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Planned& p = plan[i];
+    if (p.skip) continue;
+    store::WriteOp op;
+    op.type = p.url.type;
+    op.id = p.url.id;
+    op.if_match = p.if_match;
+    if (p.method == "DELETE") {
+      op.kind = store::WriteOp::Kind::kDelete;
+    } else {
+      RETURN_IF_ERROR(RewriteReferences(&p.resource, ids,
+                                        "Bundle.entry[" + std::to_string(i) + "].resource"));
+      op.resource = std::move(p.resource);
+    }
+    op_of_entry[i] = ops.size();
+    ops.push_back(std::move(op));
+  }
+  ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes, store_->Commit(std::move(ops)));
+
+  BundleOutcome result;
+  result.entries = plan.size();
+  BundleWriter b("transaction-response");
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const Planned& p = plan[i];
+    const std::string rel = p.url.type + "/" + p.url.id;
+    b.BeginEntry();
+    b.FullUrl(options_.base_url + "/" + rel);
+    if (p.skip) {
+      b.Response("200 OK", rel + "/_history/" + std::to_string(p.existing.version),
+                 "W/\"" + std::to_string(p.existing.version) + "\"",
+                 FormatInstant(p.existing.last_updated));
+    } else {
+      const store::WriteOutcome& w = outcomes[op_of_entry[i]];
+      if (p.method == "DELETE") {
+        b.Response("204 No Content", "", "", "");
+      } else {
+        b.Response(w.created ? "201 Created" : "200 OK",
+                   rel + "/_history/" + std::to_string(w.version),
+                   "W/\"" + std::to_string(w.version) + "\"", FormatInstant(w.last_updated));
+      }
+    }
+    b.EndEntry();
+  }
+  result.response_bundle = b.Finish();
+  return result;
+}
+
+Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle) {
+  BundleOutcome result;
+  BundleWriter b("batch-response");
+  json::Value* entries = bundle.find("entry");
+  const size_t n = entries ? entries->items().size() : 0;
+  result.entries = n;
+  for (size_t i = 0; i < n; ++i) {
+    json::Value& e = entries->items()[i];
+    HttpResponse r;
+    const json::Value* request = e.find("request");
+    if (request == nullptr) {
+      r = ErrorResponse(EntryError(i, ".request", "is required in a batch"));
+    } else {
+      // Each entry is an independent interaction, routed like a request of its own.
+      HttpRequest sub;
+      sub.method = std::string(request->get_string("method"));
+      std::string url(request->get_string("url"));
+      if (url.starts_with(options_.base_url + "/")) url = url.substr(options_.base_url.size() + 1);
+      if (url.starts_with("/")) url = url.substr(1);
+      const size_t qm = url.find('?');
+      sub.path = "/fhir/" + url.substr(0, qm);
+      sub.target = "/fhir/" + url;
+      if (qm != std::string::npos) {
+        std::string_view q = std::string_view(url).substr(qm + 1);
+        for (size_t start = 0; start <= q.size();) {
+          size_t amp = q.find('&', start);
+          if (amp == std::string_view::npos) amp = q.size();
+          std::string_view pair = q.substr(start, amp - start);
+          const size_t eq = pair.find('=');
+          if (!pair.empty())
+            sub.query.emplace_back(PercentDecode(pair.substr(0, eq), true),
+                                   eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true));
+          start = amp + 1;
+        }
+      }
+      if (const json::Value* res = e.find("resource")) {
+        sub.body = json::Serialize(*res);
+        sub.headers.emplace_back("content-type", "application/fhir+json");
+      }
+      if (auto v = request->get_string("ifMatch"); !v.empty())
+        sub.headers.emplace_back("if-match", std::string(v));
+      if (auto v = request->get_string("ifNoneExist"); !v.empty())
+        sub.headers.emplace_back("if-none-exist", std::string(v));
+      r = Handle(sub);
+    }
+    if (r.status >= 400) ++result.failed;
+    std::string location, etag, modified;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Location") location = v;
+      if (k == "ETag") etag = v;
+      if (k == "Last-Modified") modified = v;
+    }
+    b.BeginEntry();
+    if (r.status < 300 && !r.body.empty() && request && request->get_string("method") != "DELETE") {
+      b.Resource(r.body);
+      b.Response(StatusLine(r.status), location, etag, modified);
+    } else if (r.status >= 400) {
+      b.Response(StatusLine(r.status), "", "", "", r.body);
+    } else {
+      b.Response(StatusLine(r.status), location, etag, modified);
+    }
+    b.EndEntry();
+  }
+  result.response_bundle = b.Finish();
+  return result;
+}
+
+}  // namespace medhub::server
