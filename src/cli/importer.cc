@@ -1,6 +1,10 @@
 #include "cli/importer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -20,6 +24,62 @@ bool IsDataFile(const std::filesystem::path& p) {
 }
 
 }  // namespace
+
+void ImportStats::Merge(const ImportStats& o) {
+  files += o.files;
+  resources_ok += o.resources_ok;
+  resources_failed += o.resources_failed;
+  bytes += o.bytes;
+  for (const auto& e : o.errors)
+    if (errors.size() < 500) errors.push_back(e);
+  if (o.largest_patient_resources > largest_patient_resources) {
+    largest_patient_resources = o.largest_patient_resources;
+    largest_patient_id = o.largest_patient_id;
+  }
+}
+
+Status Importer::ImportFiles(const std::vector<std::string>& files, int threads,
+                             ImportStats* stats,
+                             const std::function<void(size_t, const ImportStats&)>& progress) {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t next = 0, done = 0;
+  Status failure;
+  ImportStats total;
+  auto worker = [&] {
+    while (true) {
+      size_t i;
+      {
+        std::lock_guard lock(mu);
+        if (next >= files.size() || !failure.ok()) return;
+        i = next++;
+      }
+      ImportStats mine;
+      Status s = ImportFile(files[i], &mine);
+      std::lock_guard lock(mu);
+      if (!s.ok() && failure.ok()) failure = s;
+      total.Merge(mine);
+      ++done;
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  const int n = std::max(1, std::min<int>(threads, static_cast<int>(files.size())));
+  for (int t = 0; t < n; ++t) pool.emplace_back(worker);
+  {
+    std::unique_lock lock(mu);
+    size_t reported = 0;
+    while (done < files.size() && (failure.ok() || done < next)) {
+      cv.wait(lock, [&] { return done != reported || (!failure.ok() && done == next); });
+      if (done != reported && progress) progress(done, total);
+      reported = done;
+      if (!failure.ok() && done == next) break;
+    }
+  }
+  for (auto& t : pool) t.join();
+  stats->Merge(total);
+  return failure;
+}
 
 Result<std::vector<std::string>> Importer::ListFiles(const std::vector<std::string>& paths) {
   std::vector<std::string> files;

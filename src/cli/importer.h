@@ -22,6 +22,9 @@ struct ImportStats {
   size_t resources_failed = 0;
   uint64_t bytes = 0;
   std::vector<std::string> errors;  // "file[:line]: message", at most a few hundred
+
+  // Adds `other` into this.
+  void Merge(const ImportStats& other);
   // The Patient with the most resources in one Bundle, for the demo's hints.
   std::string largest_patient_id;
   size_t largest_patient_resources = 0;
@@ -38,6 +41,10 @@ class Importer {
   // Imports one file, adding to `stats`. Errors of the file's content are counted in
   // stats; the returned Status is for failures to read the file at all.
   Status ImportFile(const std::string& path, ImportStats* stats);
+  // Imports `files` on `threads` worker threads (each file is independent), calling
+  // `progress(done, stats_so_far)` from the calling thread as files complete.
+  Status ImportFiles(const std::vector<std::string>& files, int threads, ImportStats* stats,
+                     const std::function<void(size_t, const ImportStats&)>& progress);
   // Imports the bytes of one JSON document (Bundle or resource) named `origin`.
   void ImportJson(const std::string& origin, std::string_view text, ImportStats* stats);
   void ImportNdjson(const std::string& origin, std::string_view text, ImportStats* stats);

@@ -197,17 +197,19 @@ std::string EncodeCurrent(const CurrentRecord& r) {
   PutOrderedInt64(&v, r.last_updated);
   PutBigEndian64(&v, r.seq);
   v.append(r.content_hash);
+  v.append(r.key_refs);
   return v;
 }
 
 std::optional<CurrentRecord> DecodeCurrent(std::string_view v) {
-  if (v.size() != 25 + 32) return std::nullopt;
+  if (v.size() < kCurrentFixedSize) return std::nullopt;
   CurrentRecord r;
   r.version = GetBigEndian64(v);
   r.deleted = v[8] != 0;
   r.last_updated = GetOrderedInt64(v.substr(9));
   r.seq = GetBigEndian64(v.substr(17));
-  r.content_hash = std::string(v.substr(25));
+  r.content_hash = std::string(v.substr(25, 32));
+  r.key_refs = std::string(v.substr(kCurrentFixedSize));
   return r;
 }
 

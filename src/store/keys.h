@@ -14,14 +14,12 @@ namespace medhub::store::keys {
 
 // Column families.
 inline constexpr char kResources[] = "resources";    // type\0id\0version -> ResourceRecord
-inline constexpr char kCurrent[] = "current";        // type\0id -> CurrentRecord
+inline constexpr char kCurrent[] = "current";        // type\0id -> CurrentRecord + key refs
 inline constexpr char kIndex[] = "search_index";     // see IndexKey
 inline constexpr char kCompartment[] = "compartment";  // patient\0time type\0id -> ""
-inline constexpr char kIndexKeys[] = "index_keys";   // type\0id -> the keys to delete later
 inline constexpr char kChanges[] = "changes";        // seq -> Change
 inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0version
 // Keys in the default column family.
-inline constexpr char kMetaSequence[] = "meta/last_sequence";
 inline constexpr char kMetaFormat[] = "meta/format_version";
 inline constexpr uint64_t kFormatVersion = 1;
 
@@ -57,16 +55,24 @@ std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key, const fhir::
 // The parameter name of an index key of `type`, or "" when malformed.
 std::string_view IndexKeyParam(std::string_view key);
 
-// Value of kCurrent: version(8) flags(1) last_updated(8) seq(8) content_hash(32).
+// Value of kCurrent: version(8) flags(1) last_updated(8) seq(8) content_hash(32), then the
+// key refs (see AppendKeyRef) of the index and compartment keys the version wrote, so
+// that the next version or a delete can remove them and search can filter by them.
 struct CurrentRecord {
   uint64_t version = 0;
   bool deleted = false;
   int64_t last_updated = 0;
   uint64_t seq = 0;
   std::string content_hash;  // SHA-256 of the resource without server meta
+  std::string key_refs;
 };
+inline constexpr size_t kCurrentFixedSize = 57;
 std::string EncodeCurrent(const CurrentRecord& r);
 std::optional<CurrentRecord> DecodeCurrent(std::string_view v);
+// The key refs of an encoded current record without decoding the rest ("" if malformed).
+inline std::string_view CurrentKeyRefs(std::string_view v) {
+  return v.size() >= kCurrentFixedSize ? v.substr(kCurrentFixedSize) : std::string_view();
+}
 
 // Value of kResources: flags(1) last_updated(8) seq(8) json.
 std::string EncodeResourceRecord(bool deleted, int64_t last_updated, uint64_t seq,
@@ -90,8 +96,8 @@ struct ChangeView {
 };
 std::optional<ChangeView> DecodeChange(std::string_view v);
 
-// Value of kIndexKeys: a list of (tag(1) length(4) key) with tag 'i' for kIndex and 'c'
-// for kCompartment.
+// Key refs: a list of (tag(1) length(4) key) with tag 'i' for kIndex and 'c' for
+// kCompartment.
 void AppendKeyRef(std::string* out, char tag, std::string_view key);
 template <typename F>  // F(char tag, std::string_view key)
 bool ForEachKeyRef(std::string_view v, F&& f) {

@@ -40,14 +40,16 @@ TEST(KeysTest, NumbersAndDatesSortBytewiseInNumericOrder) {
 }
 
 TEST(KeysTest, RecordsRoundTripAndRejectTruncation) {
-  CurrentRecord c{7, true, -3, 99, std::string(32, 'h')};
+  CurrentRecord c{7, true, -3, 99, std::string(32, 'h'), "refs"};
   auto back = DecodeCurrent(EncodeCurrent(c));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->version, 7u);
   EXPECT_TRUE(back->deleted);
   EXPECT_EQ(back->last_updated, -3);
   EXPECT_EQ(back->seq, 99u);
-  EXPECT_FALSE(DecodeCurrent(EncodeCurrent(c).substr(1)));
+  EXPECT_EQ(back->key_refs, "refs");
+  EXPECT_EQ(CurrentKeyRefs(EncodeCurrent(c)), "refs");
+  EXPECT_FALSE(DecodeCurrent(EncodeCurrent(c).substr(0, 56)));
   const std::string encoded = EncodeChange("Patient", "p1", 3, false, 123);
   auto change = DecodeChange(encoded);
   ASSERT_TRUE(change);

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "core/ids.h"
+#include "core/time.h"
 #include "fhir/resource.h"
 #include "store/store.h"
 
@@ -223,6 +225,83 @@ TEST_F(RocksStoreTest, EverythingSurvivesReopenAndTheChangeFeedContinues) {
   auto o = Commit1(Put(Obs("o2", "8480-6", "2020-01-01T00:00:00Z", 120)));
   EXPECT_EQ(o.seq, seq + 1);
   EXPECT_EQ(store_->ChangesSince(seq, 10)->size(), 1u);
+}
+
+TEST_F(RocksStoreTest, LastUpdatedIsIndexedWithTheServersTime) {
+  auto a = Commit1(Put(kPatient));
+  const std::string t = FormatInstant(a.last_updated);
+  EXPECT_EQ(Search("Patient", {{"_lastUpdated", "ge" + t}}), std::vector<std::string>{"p1"});
+  EXPECT_EQ(Search("Patient", {{"_lastUpdated", "lt" + t}}), std::vector<std::string>{});
+}
+
+TEST_F(RocksStoreTest, ClientMetaIsKeptButVersionAndTimeAreTheServers) {
+  auto a = Commit1(Put(R"({"resourceType":"Patient","id":"m1","meta":{"versionId":"99",)"
+                       R"("lastUpdated":"2000-01-01T00:00:00Z","tag":[{"code":"x"}]},"active":true})"));
+  EXPECT_EQ(a.version, 1u);
+  EXPECT_EQ(a.json.find(R"({"resourceType":"Patient","id":"m1","meta":{"versionId":"1","lastUpdated":")"), 0u) << a.json;
+  EXPECT_NE(a.json.find(R"(","tag":[{"code":"x"}]},"active":true})"), std::string::npos) << a.json;
+  auto parsed = fhir::ParseResource(a.json);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+}
+
+TEST_F(RocksStoreTest, ConcurrentWritersToOneResourceGetConsecutiveVersions) {
+  constexpr int kThreads = 4, kEach = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::vector<WriteOp> ops;
+        ops.push_back(Put(Obs("shared", "8480-6", "2020-01-01T00:00:00Z", t * 1000 + i)));
+        ops.push_back(Put(Obs("own" + std::to_string(t), "8480-6", "2020-01-01T00:00:00Z", i)));
+        auto r = store_->Commit(std::move(ops));
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto cur = store_->Read("Observation", "shared");
+  ASSERT_TRUE(cur.ok());
+  EXPECT_EQ(cur->version, uint64_t{kThreads * kEach});
+  auto history = store_->History({"Observation", "shared"});
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->total, size_t{kThreads * kEach});
+  // The change feed is contiguous and complete once all commits returned.
+  auto changes = store_->ChangesSince(0, 100000);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), size_t{2 * kThreads * kEach});
+  for (size_t i = 0; i < changes->size(); ++i) EXPECT_EQ((*changes)[i].seq, i + 1);
+  EXPECT_EQ(store_->LastSequence(), changes->size());
+}
+
+TEST_F(RocksStoreTest, AFollowerOfTheChangeFeedNeverSkipsAChangeWhileWritersRun) {
+  std::atomic<bool> done{false};
+  std::vector<uint64_t> seen;
+  std::thread follower([&] {
+    uint64_t after = 0;
+    while (true) {
+      const bool last_round = done.load();
+      auto batch = store_->ChangesSince(after, 1000);
+      ASSERT_TRUE(batch.ok());
+      for (const auto& c : *batch) {
+        seen.push_back(c.seq);
+        after = c.seq;
+      }
+      if (last_round && batch->empty()) break;
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 3; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i)
+        Commit1(Put(Obs("w" + std::to_string(t) + "-" + std::to_string(i), "8480-6",
+                        "2020-01-01T00:00:00Z", i)));
+    });
+  }
+  for (auto& w : writers) w.join();
+  done = true;
+  follower.join();
+  ASSERT_EQ(seen.size(), 120u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
 }
 
 TEST_F(RocksStoreTest, ASecondOpenOfTheSameDirectoryIsRefused) {

@@ -1,0 +1,100 @@
+// Internal to the store module: the RocksDB implementation of Store, split by concern over
+// rocks_store.cc (open, reads, history, change feed), rocks_store_commit.cc (the write
+// path) and rocks_store_search.cc (search). Key layout: keys.h, docs/formats/store.md.
+//
+// Write path and group commit: Commit() prepares each write without a lock (validation
+// against its own content, serialization, hashing, index keys), then under `write_mu_`
+// reads the current versions, checks preconditions, assigns versions and sequence numbers
+// and marks the touched resources in flight; it writes the batch with the lock released, so
+// concurrent commits share one WAL fsync (RocksDB's write group). A commit touching a
+// resource that is in flight waits for it. Sequence numbers are published in order:
+// LastSequence() and ChangesSince() never show a sequence while an earlier one may still be
+// in flight, so a follower of the change feed can never skip a change. A failed write
+// leaves a gap in the sequence (numbers are increasing, not contiguous).
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/keys.h"
+#include "store/store.h"
+
+namespace medhub::store {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what);
+inline std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+class SortedBatch;
+struct PreparedOp;
+
+class RocksStore final : public Store {
+ public:
+  RocksStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
+             const StoreOptions& options);
+  ~RocksStore() override;
+
+  // Checks the format version and recovers the sequence and clock from the change feed.
+  Status Init();
+
+  Result<std::vector<WriteOutcome>> Commit(std::vector<WriteOp> ops) override;
+  Result<StoredResource> Read(std::string_view type, std::string_view id) override;
+  Result<StoredResource> ReadVersion(std::string_view type, std::string_view id,
+                                     uint64_t version) override;
+  Result<HistoryPage> History(const HistoryQuery& query) override;
+  Result<std::vector<std::string>> Search(const fhir::SearchQuery& query) override;
+  Result<std::vector<CompartmentEntry>> Compartment(std::string_view patient_id) override;
+  Result<std::vector<Change>> ChangesSince(uint64_t after, size_t limit) override;
+  uint64_t LastSequence() const override { return published_seq_.load(); }
+
+ private:
+  struct Pending {  // the state of one resource as this commit leaves it
+    std::optional<keys::CurrentRecord> current;
+  };
+  struct Planned;  // what the locked phase of Commit decided
+
+  rocksdb::WriteOptions SyncWrite() const;
+  rocksdb::ColumnFamilyHandle* cf(const char* name) const { return by_name_.at(name); }
+
+  // Commit phases (rocks_store_commit.cc).
+  Result<Planned> Plan(std::vector<PreparedOp>& ops);  // REQUIRES(write_mu_)
+  Status LoadCurrent(const std::string& key, Pending* p);
+  void Finish(const Planned& plan);  // publishes the plan's sequence numbers
+
+  Result<StoredResource> ReadRecord(std::string_view type, std::string_view id, uint64_t version,
+                                    const rocksdb::Snapshot* snap = nullptr);
+
+  // Search (rocks_store_search.cc).
+  Result<std::vector<std::string>> AllIds(std::string_view type, const rocksdb::ReadOptions& ro);
+  Result<std::vector<std::string>> Drive(const fhir::SearchQuery& q, const fhir::SearchCriterion& c,
+                                         const rocksdb::ReadOptions& ro);
+  Status LoadIndexKeys(std::string_view type, const std::vector<std::string>& ids,
+                       const rocksdb::ReadOptions& ro,
+                       std::unordered_map<std::string, std::string>* out);
+  Result<bool> ExactStringMatches(std::string_view type, const std::string& id,
+                                  const fhir::SearchCriterion& c, const rocksdb::Snapshot* snap);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
+  StoreOptions options_;
+
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;     // signalled when a commit finishes
+  uint64_t assigned_seq_ = 0;            // GUARDED_BY(write_mu_): the last number handed out
+  int64_t last_time_ = 0;                // GUARDED_BY(write_mu_)
+  std::set<std::string> in_flight_;      // GUARDED_BY(write_mu_): current keys being written
+  std::map<uint64_t, uint64_t> pending_; // GUARDED_BY(write_mu_): first -> last seq in flight
+  std::atomic<uint64_t> published_seq_{0};  // every seq <= this is durable (or a gap)
+};
+
+}  // namespace medhub::store

@@ -1,0 +1,307 @@
+// The store's write path: prepare (no lock), plan (locked), write (no lock, group commit),
+// publish (locked). See rocks_store.h for the protocol.
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+
+#include "core/hash.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/time.h"
+#include "fhir/resource.h"
+#include "fhir/search_params.h"
+#include "store/rocks_store.h"
+
+namespace medhub::store {
+
+// Collects one commit's writes and hands them to RocksDB sorted by column family and key:
+// the memtable skiplist inserts ascending keys cheaply (it remembers the last insert
+// position). Writes to the same key keep their relative order (stable sort), so the batch
+// means exactly what the unsorted sequence meant.
+class SortedBatch {
+ public:
+  void Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
+    ops_.push_back({cf->GetID(), cf, std::move(key), std::move(value), false});
+  }
+  void Delete(rocksdb::ColumnFamilyHandle* cf, std::string_view key) {
+    ops_.push_back({cf->GetID(), cf, std::string(key), std::string(), true});
+  }
+  bool empty() const { return ops_.empty(); }
+  rocksdb::WriteBatch Build() const {
+    std::vector<uint32_t> order(ops_.size());
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < order.size(); ++i) {
+      order[i] = i;
+      bytes += ops_[i].key.size() + ops_[i].value.size() + 16;
+    }
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      const Op& x = ops_[a];
+      const Op& y = ops_[b];
+      if (x.cf_id != y.cf_id) return x.cf_id < y.cf_id;
+      if (int c = x.key.compare(y.key); c != 0) return c < 0;
+      return a < b;  // same key: keep the order of the writes
+    });
+    rocksdb::WriteBatch batch(bytes);
+    for (uint32_t i : order) {
+      const Op& op = ops_[i];
+      if (op.del) {
+        batch.Delete(op.cf, op.key);
+      } else {
+        batch.Put(op.cf, op.key, op.value);
+      }
+    }
+    return batch;
+  }
+
+ private:
+  struct Op {
+    uint32_t cf_id;
+    rocksdb::ColumnFamilyHandle* cf;
+    std::string key;
+    std::string value;
+    bool del;
+  };
+  std::vector<Op> ops_;
+};
+
+// One write, prepared from its own content before any lock is taken.
+struct PreparedOp {
+  WriteOp op;
+  std::string cur_key;
+  // kPut: the stored bytes are head + server meta + tail (see SplitSerialize).
+  std::string head, tail;
+  std::string content_hash;
+  std::vector<std::string> index_keys;        // search index (kIndex)
+  std::vector<std::string> compartment_keys;  // patient compartments (kCompartment)
+};
+
+struct RocksStore::Planned {
+  SortedBatch batch;
+  std::vector<WriteOutcome> outcomes;
+  std::vector<std::string> keys;  // current keys marked in flight
+  uint64_t first_seq = 0, last_seq = 0;
+};
+
+namespace {
+
+bool IsServerMeta(std::string_view key) { return key == "versionId" || key == "lastUpdated"; }
+
+// Serializes a resource so that its stored form is head + `"versionId":..,"lastUpdated":..`
+// + tail: meta comes right after resourceType and id, the server's elements first, the
+// client's other meta elements (tags, profiles, ...) after them. Client-sent versionId and
+// lastUpdated are dropped: the server owns them.
+void SplitSerialize(const json::Value& r, PreparedOp* p) {
+  const json::Value* meta = r.find("meta");
+  std::string* out = &p->head;
+  out->push_back('{');
+  bool need_comma = false, meta_done = false;
+  auto key = [&](std::string_view k) {
+    if (need_comma) out->push_back(',');
+    need_comma = true;
+    json::AppendQuoted(k, out);
+    out->push_back(':');
+  };
+  auto emit_meta = [&] {
+    key("meta");
+    out->push_back('{');
+    out = &p->tail;
+    if (meta != nullptr && meta->is_object()) {
+      for (const auto& [k, v] : meta->members()) {
+        if (IsServerMeta(k)) continue;
+        out->push_back(',');
+        json::AppendQuoted(k, out);
+        out->push_back(':');
+        json::SerializeTo(v, out);
+      }
+    }
+    out->push_back('}');
+    meta_done = true;
+  };
+  for (const auto& [k, v] : r.members()) {
+    if (k == "meta") continue;
+    if (!meta_done && k != "resourceType" && k != "id") emit_meta();
+    key(k);
+    json::SerializeTo(v, out);
+  }
+  if (!meta_done) emit_meta();
+  out->push_back('}');
+}
+
+Status Prepare(WriteOp op, PreparedOp* p) {
+  if (op.type.empty() || !IsValidFhirId(op.id))
+    return Status::InvalidArgument("a write needs a resource type and a valid id");
+  p->cur_key = keys::CurrentKey(op.type, op.id);
+  if (op.kind == WriteOp::Kind::kPut) {
+    if (fhir::ResourceType(op.resource) != op.type || fhir::ResourceId(op.resource) != op.id)
+      return Status::InvalidArgument(op.type + "/" + op.id +
+                                     ": resourceType and id must match the write");
+    SplitSerialize(op.resource, p);
+    std::string both = p->head;
+    both.push_back('\0');
+    both += p->tail;
+    const Sha256Digest d = Sha256(both);
+    p->content_hash.assign(reinterpret_cast<const char*>(d.data()), d.size());
+    // Index values come from the content; _lastUpdated is added when the time is known.
+    for (const fhir::IndexValue& v : fhir::ExtractIndexValues(op.resource)) {
+      if (v.param->name == "_lastUpdated") continue;
+      p->index_keys.push_back(keys::IndexKey(op.type, v, op.id));
+    }
+    if (op.type != "Patient") {  // the Patient heads its own compartment
+      const int64_t time = fhir::ClinicalTime(op.resource, NowMicros());
+      for (const std::string& patient : fhir::PatientCompartmentsOf(op.resource))
+        p->compartment_keys.push_back(keys::CompartmentKey(patient, time, op.type, op.id));
+    }
+    op.resource = json::Value();  // no longer needed
+  }
+  p->op = std::move(op);
+  return Status::Ok();
+}
+
+// The server's meta elements; the tail starts with ',' when the client's meta has more.
+std::string ServerMeta(uint64_t version, int64_t time) {
+  return "\"versionId\":\"" + std::to_string(version) + "\",\"lastUpdated\":\"" +
+         FormatInstant(time) + "\"";
+}
+
+}  // namespace
+
+Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), key, &v);
+  if (s.IsNotFound()) return Status::Ok();
+  RETURN_IF_ERROR(FromRocks(s, "reading the current version"));
+  auto rec = keys::DecodeCurrent(v);
+  if (!rec) return Status::DataLoss("malformed current-version record");
+  p->current = std::move(*rec);
+  return Status::Ok();
+}
+
+Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
+  std::vector<PreparedOp> prepared(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) RETURN_IF_ERROR(Prepare(std::move(ops[i]), &prepared[i]));
+
+  Planned plan;
+  {
+    std::unique_lock lock(write_mu_);
+    write_cv_.wait(lock, [&] {
+      for (const PreparedOp& p : prepared)
+        if (in_flight_.contains(p.cur_key)) return false;
+      return true;
+    });
+    ASSIGN_OR_RETURN(plan, Plan(prepared));
+    if (plan.batch.empty()) return std::move(plan.outcomes);  // nothing changed
+    for (const PreparedOp& p : prepared) {
+      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(p.cur_key);
+    }
+    pending_[plan.first_seq] = plan.last_seq;
+  }
+  rocksdb::WriteBatch batch = plan.batch.Build();
+  Status written = FromRocks(db_->Write(SyncWrite(), &batch), "committing");
+  Finish(plan);
+  RETURN_IF_ERROR(written);
+  return std::move(plan.outcomes);
+}
+
+void RocksStore::Finish(const Planned& plan) {
+  std::lock_guard lock(write_mu_);
+  for (const std::string& k : plan.keys) in_flight_.erase(k);
+  pending_.erase(plan.first_seq);
+  published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
+  write_cv_.notify_all();
+}
+
+Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
+  Planned plan;
+  const int64_t now = std::max(NowMicros(), last_time_ + 1);
+  uint64_t seq = assigned_seq_;
+  std::unordered_map<std::string, Pending> pending;
+  const fhir::SearchParamDef* last_updated = fhir::FindSearchParam("", "_lastUpdated");
+  plan.outcomes.reserve(ops.size());
+
+  for (PreparedOp& p : ops) {
+    const WriteOp& op = p.op;
+    auto [it, inserted] = pending.try_emplace(p.cur_key);
+    Pending& state = it->second;
+    if (inserted) RETURN_IF_ERROR(LoadCurrent(p.cur_key, &state));
+    const bool live = state.current && !state.current->deleted;
+    const std::string ref = op.type + "/" + op.id;
+    if (op.if_match && (!live || state.current->version != *op.if_match))
+      return Status::FailedPrecondition(
+          ref + " is at version " + (live ? std::to_string(state.current->version) : "none") +
+          ", not " + std::to_string(*op.if_match));
+    if (op.create_only && live) return Status::AlreadyExists(ref + " already exists");
+
+    WriteOutcome out;
+    out.created = !live;
+    if (op.kind == WriteOp::Kind::kDelete) {
+      out.existed = live;
+      if (!live) {
+        plan.outcomes.push_back(std::move(out));
+        continue;
+      }
+      out.version = state.current->version + 1;
+      out.seq = ++seq;
+      out.last_updated = now;
+      plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+                     keys::EncodeResourceRecord(true, now, out.seq, ""));
+      keys::ForEachKeyRef(state.current->key_refs, [&](char tag, std::string_view k) {
+        plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
+      });
+      state.current =
+          keys::CurrentRecord{out.version, true, now, out.seq, std::string(32, '\0'), ""};
+    } else {
+      if (live && state.current->content_hash == p.content_hash) {
+        out.unchanged = true;
+        out.version = state.current->version;
+        out.last_updated = state.current->last_updated;
+        ASSIGN_OR_RETURN(StoredResource cur, ReadRecord(op.type, op.id, out.version));
+        out.json = std::move(cur.json);
+        plan.outcomes.push_back(std::move(out));
+        continue;
+      }
+      out.version = state.current ? state.current->version + 1 : 1;
+      out.seq = ++seq;
+      out.last_updated = now;
+      fhir::IndexValue updated;
+      updated.param = last_updated;
+      updated.range = {now, now + 1};
+      p.index_keys.push_back(keys::IndexKey(op.type, updated, op.id));
+      std::string refs;
+      for (const std::string& k : p.index_keys) {
+        plan.batch.Put(cf(keys::kIndex), k, "");
+        keys::AppendKeyRef(&refs, 'i', k);
+      }
+      for (const std::string& k : p.compartment_keys) {
+        plan.batch.Put(cf(keys::kCompartment), k, "");
+        keys::AppendKeyRef(&refs, 'c', k);
+      }
+      // Delete the previous version's keys unless this version writes them again.
+      const std::string previous_refs =
+          state.current ? std::move(state.current->key_refs) : std::string();
+      keys::ForEachKeyRef(previous_refs, [&](char tag, std::string_view k) {
+        const auto& mine = tag == 'c' ? p.compartment_keys : p.index_keys;
+        if (std::find(mine.begin(), mine.end(), k) == mine.end())
+          plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
+      });
+      out.json = p.head + ServerMeta(out.version, now) + p.tail;
+      plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+                     keys::EncodeResourceRecord(false, now, out.seq, out.json));
+      state.current =
+          keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
+    }
+    plan.batch.Put(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
+    const std::string change =
+        keys::EncodeChange(op.type, op.id, out.version, state.current->deleted, now);
+    plan.batch.Put(cf(keys::kChanges), keys::SequenceKey(out.seq), change);
+    plan.batch.Put(cf(keys::kTypeHistory), keys::TypeHistoryKey(op.type, out.seq), change);
+    plan.outcomes.push_back(std::move(out));
+  }
+  if (seq == assigned_seq_) return plan;
+  plan.first_seq = assigned_seq_ + 1;
+  plan.last_seq = seq;
+  assigned_seq_ = seq;
+  last_time_ = now;
+  return plan;
+}
+
+}  // namespace medhub::store

@@ -1,0 +1,246 @@
+// Search over the store's index: one selective criterion drives a prefix scan, the others
+// filter its candidates through each resource's own list of index keys.
+#include <algorithm>
+
+#include "core/json.h"
+#include "fhir/search_params.h"
+#include "store/rocks_store.h"
+
+namespace medhub::store {
+namespace {
+
+bool MatchesValue(const fhir::SearchCriterion& c, const fhir::SearchValue& v,
+                  const keys::DecodedIndexKey& k) {
+  switch (c.param->type) {
+    case fhir::ParamType::kToken:
+      return (k.value == v.value || (v.value.empty() && v.has_system)) &&
+             (!v.has_system || k.system == v.system);
+    case fhir::ParamType::kString:
+      if (c.modifier == "contains") return k.value.find(v.value) != std::string::npos;
+      if (c.modifier == "exact") return k.value == fhir::NormalizeString(v.value);
+      return k.value.starts_with(v.value);
+    case fhir::ParamType::kReference:
+      return k.value == v.value;
+    case fhir::ParamType::kDate:
+      return fhir::DateMatches(v.prefix, v.range, k.range);
+    case fhir::ParamType::kQuantity:
+      return fhir::NumberMatches(v.prefix, v, k.number) &&
+             (v.value.empty() || k.value == v.value) && (!v.has_system || k.system == v.system);
+  }
+  return false;
+}
+
+bool IsNegative(const fhir::SearchCriterion& c) {
+  return c.modifier == "missing" || c.modifier == "not";
+}
+
+// Lower is evaluated first: cheap, selective prefix scans drive the search.
+int Selectivity(const fhir::SearchCriterion& c) {
+  if (c.param == nullptr) return 0;  // _id
+  if (IsNegative(c)) return 9;
+  switch (c.param->type) {
+    case fhir::ParamType::kReference: return 1;
+    case fhir::ParamType::kToken: return 2;
+    case fhir::ParamType::kString: return c.modifier == "contains" ? 6 : 3;
+    case fhir::ParamType::kQuantity: return 5;
+    case fhir::ParamType::kDate: return 4;
+  }
+  return 8;
+}
+
+void SortUnique(std::vector<std::string>* ids) {
+  std::sort(ids->begin(), ids->end());
+  ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> RocksStore::AllIds(std::string_view type,
+                                                    const rocksdb::ReadOptions& ro) {
+  std::vector<std::string> ids;
+  const std::string prefix = std::string(type) + std::string(1, '\0');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(keys::kCurrent)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto cur = keys::DecodeCurrent(View(it->value()));
+    if (!cur) return Status::DataLoss("malformed current-version record");
+    if (!cur->deleted) ids.emplace_back(View(it->key()).substr(prefix.size()));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scanning resources"));
+  return ids;  // already in id order
+}
+
+Result<std::vector<std::string>> RocksStore::Drive(const fhir::SearchQuery& q,
+                                                   const fhir::SearchCriterion& c,
+                                                   const rocksdb::ReadOptions& ro) {
+  std::vector<std::string> ids;
+  if (c.param == nullptr) {  // _id
+    for (const auto& v : c.any_of) {
+      std::string cur;
+      auto s = db_->Get(ro, cf(keys::kCurrent), keys::CurrentKey(q.type, v.value), &cur);
+      if (s.IsNotFound()) continue;
+      RETURN_IF_ERROR(FromRocks(s, "reading the current version"));
+      auto rec = keys::DecodeCurrent(cur);
+      if (rec && !rec->deleted) ids.push_back(v.value);
+    }
+    SortUnique(&ids);
+    return ids;
+  }
+  const std::string param_prefix = keys::IndexParamPrefix(q.type, c.param->name);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(keys::kIndex)));
+  for (const auto& v : c.any_of) {
+    std::string prefix = param_prefix;
+    switch (c.param->type) {
+      case fhir::ParamType::kToken:
+        if (!v.value.empty()) {
+          keys::AppendEscaped(&prefix, v.value);
+          if (v.has_system) keys::AppendEscaped(&prefix, v.system);
+        }
+        break;
+      case fhir::ParamType::kString:
+        if (c.modifier == "exact") {
+          keys::AppendEscaped(&prefix, fhir::NormalizeString(v.value));
+        } else if (c.modifier != "contains") {
+          keys::AppendEscaped(&prefix, v.value, /*terminate=*/false);
+        }
+        break;
+      case fhir::ParamType::kReference:
+        keys::AppendEscaped(&prefix, v.value);
+        break;
+      default:
+        break;
+    }
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      auto k = keys::DecodeIndexKey(View(it->key()), *c.param);
+      if (!k) return Status::DataLoss("malformed search index key");
+      if (MatchesValue(c, v, *k)) ids.push_back(std::move(k->id));
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the search index"));
+  }
+  SortUnique(&ids);
+  return ids;
+}
+
+Status RocksStore::LoadIndexKeys(std::string_view type, const std::vector<std::string>& ids,
+                                 const rocksdb::ReadOptions& ro,
+                                 std::unordered_map<std::string, std::string>* out) {
+  std::vector<std::string> key_strings;
+  std::vector<rocksdb::Slice> key_slices;
+  for (const auto& id : ids)
+    if (!out->contains(id)) key_strings.push_back(keys::CurrentKey(type, id));
+  if (key_strings.empty()) return Status::Ok();
+  for (const auto& k : key_strings) key_slices.emplace_back(k);
+  std::vector<std::string> values;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(key_slices.size(), cf(keys::kCurrent));
+  auto statuses = db_->MultiGet(ro, cfs, key_slices, &values);
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    if (!statuses[i].ok() && !statuses[i].IsNotFound())
+      return FromRocks(statuses[i], "reading index keys");
+    std::string id = key_strings[i].substr(type.size() + 1);
+    (*out)[std::move(id)] =
+        statuses[i].ok() ? std::string(keys::CurrentKeyRefs(values[i])) : std::string();
+  }
+  return Status::Ok();
+}
+
+Result<bool> RocksStore::ExactStringMatches(std::string_view type, const std::string& id,
+                                            const fhir::SearchCriterion& c,
+                                            const rocksdb::Snapshot* snap) {
+  std::string cur;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  RETURN_IF_ERROR(FromRocks(db_->Get(ro, cf(keys::kCurrent), keys::CurrentKey(type, id), &cur),
+                            "reading the current version"));
+  auto rec = keys::DecodeCurrent(cur);
+  if (!rec) return Status::DataLoss("malformed current-version record");
+  ASSIGN_OR_RETURN(StoredResource r, ReadRecord(type, id, rec->version, snap));
+  ASSIGN_OR_RETURN(json::Value doc, json::Parse(r.json));
+  for (const auto& raw : fhir::RawStringValues(doc, *c.param))
+    for (const auto& v : c.any_of)
+      if (raw == v.value) return true;
+  return false;
+}
+
+Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) {
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~Release() { db->ReleaseSnapshot(s); }
+  } release{db_.get(), snap};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+
+  std::vector<const fhir::SearchCriterion*> order;
+  for (const auto& c : q.criteria) order.push_back(&c);
+  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) {
+    return Selectivity(*a) < Selectivity(*b);
+  });
+  std::vector<std::string> ids;
+  size_t first_filter = 0;
+  if (order.empty() || IsNegative(*order[0])) {
+    ASSIGN_OR_RETURN(ids, AllIds(q.type, ro));
+  } else {
+    ASSIGN_OR_RETURN(ids, Drive(q, *order[0], ro));
+    first_filter = order[0]->modifier == "exact" ? 0 : 1;
+  }
+  std::unordered_map<std::string, std::string> index_keys;
+  for (size_t i = first_filter; i < order.size() && !ids.empty(); ++i) {
+    const fhir::SearchCriterion& c = *order[i];
+    std::vector<std::string> kept;
+    if (c.param == nullptr) {  // _id as a filter
+      for (auto& id : ids)
+        for (const auto& v : c.any_of)
+          if (v.value == id) kept.push_back(std::move(id));
+      ids = std::move(kept);
+      continue;
+    }
+    RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &index_keys));
+    for (auto& id : ids) {
+      bool any_key = false, any_match = false;
+      keys::ForEachKeyRef(index_keys[id], [&](char tag, std::string_view k) {
+        if (tag != 'i' || keys::IndexKeyParam(k) != c.param->name) return;
+        any_key = true;
+        auto d = keys::DecodeIndexKey(k, *c.param);
+        if (!d) return;
+        for (const auto& v : c.any_of) any_match |= MatchesValue(c, v, *d);
+      });
+      bool keep;
+      if (c.modifier == "missing") {
+        keep = (c.any_of[0].value == "true") != any_key;
+      } else if (c.modifier == "not") {
+        keep = !any_match;
+      } else {
+        keep = any_match;
+      }
+      if (keep && c.modifier == "exact") {
+        ASSIGN_OR_RETURN(keep, ExactStringMatches(q.type, id, c, snap));
+      }
+      if (keep) kept.push_back(std::move(id));
+    }
+    ids = std::move(kept);
+  }
+  if (q.sort != nullptr && ids.size() > 1) {
+    RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &index_keys));
+    std::vector<std::pair<int64_t, std::string>> keyed;
+    for (auto& id : ids) {
+      // Ascending sorts by the earliest start, descending by the latest end; resources
+      // without a value go last either way.
+      int64_t key = q.sort_descending ? INT64_MIN : INT64_MAX;
+      keys::ForEachKeyRef(index_keys[id], [&](char tag, std::string_view k) {
+        if (tag != 'i' || keys::IndexKeyParam(k) != q.sort->name) return;
+        auto d = keys::DecodeIndexKey(k, *q.sort);
+        if (!d) return;
+        key = q.sort_descending ? std::max(key, d->range.high) : std::min(key, d->range.low);
+      });
+      keyed.emplace_back(key, std::move(id));
+    }
+    std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+      return q.sort_descending ? a.first > b.first : a.first < b.first;
+    });
+    ids.clear();
+    for (auto& [k, id] : keyed) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+}  // namespace medhub::store
