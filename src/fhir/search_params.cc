@@ -26,7 +26,7 @@ const std::vector<SearchParamDef>& Table() {
       {"Patient", "telecom", PT::kToken, {"telecom"}},
       {"Patient", "organization", PT::kReference, {"managingOrganization"}, "Organization"},
 
-      {"Observation", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Observation", "patient", PT::kReference, {"subject"}, "Patient", "subject"},
       {"Observation", "subject", PT::kReference, {"subject"}},
       {"Observation", "encounter", PT::kReference, {"encounter"}, "Encounter"},
       {"Observation", "code", PT::kToken, {"code"}},
@@ -39,7 +39,7 @@ const std::vector<SearchParamDef>& Table() {
       {"Observation", "component-value-quantity", PT::kQuantity, {"component.valueQuantity"}},
       {"Observation", "device", PT::kReference, {"device"}},
 
-      {"Condition", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Condition", "patient", PT::kReference, {"subject"}, "Patient", "subject"},
       {"Condition", "subject", PT::kReference, {"subject"}},
       {"Condition", "encounter", PT::kReference, {"encounter"}, "Encounter"},
       {"Condition", "code", PT::kToken, {"code"}},
@@ -48,7 +48,7 @@ const std::vector<SearchParamDef>& Table() {
       {"Condition", "category", PT::kToken, {"category"}},
       {"Condition", "onset-date", PT::kDate, {"onsetDateTime", "onsetPeriod"}},
 
-      {"Encounter", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Encounter", "patient", PT::kReference, {"subject"}, "Patient", "subject"},
       {"Encounter", "subject", PT::kReference, {"subject"}},
       {"Encounter", "date", PT::kDate, {"period"}},
       {"Encounter", "class", PT::kToken, {"class"}},
@@ -57,7 +57,7 @@ const std::vector<SearchParamDef>& Table() {
       {"Encounter", "service-provider", PT::kReference, {"serviceProvider"}, "Organization"},
       {"Encounter", "practitioner", PT::kReference, {"participant.individual"}, "Practitioner"},
 
-      {"MedicationRequest", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"MedicationRequest", "patient", PT::kReference, {"subject"}, "Patient", "subject"},
       {"MedicationRequest", "subject", PT::kReference, {"subject"}},
       {"MedicationRequest", "encounter", PT::kReference, {"encounter"}, "Encounter"},
       {"MedicationRequest", "status", PT::kToken, {"status"}},
@@ -65,14 +65,14 @@ const std::vector<SearchParamDef>& Table() {
       {"MedicationRequest", "code", PT::kToken, {"medicationCodeableConcept"}},
       {"MedicationRequest", "authoredon", PT::kDate, {"authoredOn"}},
 
-      {"Procedure", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"Procedure", "patient", PT::kReference, {"subject"}, "Patient", "subject"},
       {"Procedure", "subject", PT::kReference, {"subject"}},
       {"Procedure", "encounter", PT::kReference, {"encounter"}, "Encounter"},
       {"Procedure", "date", PT::kDate, {"performedDateTime", "performedPeriod"}},
       {"Procedure", "code", PT::kToken, {"code"}},
       {"Procedure", "status", PT::kToken, {"status"}},
 
-      {"DiagnosticReport", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"DiagnosticReport", "patient", PT::kReference, {"subject"}, "Patient", "subject"},
       {"DiagnosticReport", "subject", PT::kReference, {"subject"}},
       {"DiagnosticReport", "encounter", PT::kReference, {"encounter"}, "Encounter"},
       {"DiagnosticReport", "code", PT::kToken, {"code"}},
@@ -83,7 +83,7 @@ const std::vector<SearchParamDef>& Table() {
       {"Immunization", "date", PT::kDate, {"occurrenceDateTime"}},
       {"Immunization", "vaccine-code", PT::kToken, {"vaccineCode"}},
 
-      {"CarePlan", "patient", PT::kReference, {"subject"}, "Patient"},
+      {"CarePlan", "patient", PT::kReference, {"subject"}, "Patient", "subject"},
       {"CarePlan", "subject", PT::kReference, {"subject"}},
       {"CarePlan", "status", PT::kToken, {"status"}},
       {"CarePlan", "category", PT::kToken, {"category"}},
@@ -241,6 +241,12 @@ const SearchParamDef* FindSearchParam(std::string_view resource_type, std::strin
   return nullptr;
 }
 
+const SearchParamDef& IndexedParam(const SearchParamDef& p) {
+  if (p.indexed_as.empty()) return p;
+  const SearchParamDef* base = FindSearchParam(p.resource, p.indexed_as);
+  return base != nullptr ? *base : p;
+}
+
 std::vector<const SearchParamDef*> SearchParamsOf(std::string_view resource_type) {
   std::vector<const SearchParamDef*> out;
   for (const auto& p : Table())
@@ -253,6 +259,7 @@ std::vector<IndexValue> ExtractIndexValues(const json::Value& resource) {
   const std::string_view type = ResourceType(resource);
   std::vector<const json::Value*> found;
   for (const SearchParamDef* p : SearchParamsOf(type)) {
+    if (!p->indexed_as.empty()) continue;  // its values are in another parameter's index
     for (std::string_view path : p->paths) {
       found.clear();
       Collect(resource, path, &found);

@@ -24,10 +24,16 @@ struct SearchParamDef {
   // "effectiveDateTime". For reference parameters `target` restricts the referenced type.
   std::vector<std::string_view> paths;
   std::string_view target = "";
+  // Set when another parameter of the same resource indexes the same elements (e.g.
+  // Observation "patient" is "subject" restricted to Patient targets): this parameter has
+  // no index entries of its own and is searched in that parameter's index.
+  std::string_view indexed_as = "";
 };
 
 // The definition of `name` for `resource_type`, or nullptr if medhub does not support it.
 const SearchParamDef* FindSearchParam(std::string_view resource_type, std::string_view name);
+// The parameter whose index holds `p`'s values: `p` itself unless p.indexed_as is set.
+const SearchParamDef& IndexedParam(const SearchParamDef& p);
 // Every supported parameter of a type (including the common ones).
 std::vector<const SearchParamDef*> SearchParamsOf(std::string_view resource_type);
 // Every supported parameter, for the CapabilityStatement.

@@ -46,8 +46,11 @@ TEST(SearchParamsTest, ObservationYieldsCodeSubjectDateAndQuantity) {
     "valueQuantity":{"value":72,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}})");
   auto vs = ExtractIndexValues(o);
   EXPECT_EQ(ValuesOf(vs, "code"), std::vector<std::string>{"http://loinc.org|8867-4"});
-  EXPECT_EQ(ValuesOf(vs, "patient"), std::vector<std::string>{"Patient/p1"});
+  // "patient" is searched in the "subject" index (same element, Patient targets only).
+  EXPECT_TRUE(ValuesOf(vs, "patient").empty());
   EXPECT_EQ(ValuesOf(vs, "subject"), std::vector<std::string>{"Patient/p1"});
+  EXPECT_EQ(IndexedParam(*FindSearchParam("Observation", "patient")).name, "subject");
+  EXPECT_EQ(IndexedParam(*FindSearchParam("Immunization", "patient")).name, "patient");
   bool saw_quantity = false;
   for (const auto& v : vs) {
     if (v.param->name == "value-quantity") {

@@ -84,6 +84,8 @@ Result<SearchValue> ParseValue(const SearchParamDef* p, std::string_view name,
       }
       auto ref = ParseReference(text);
       if (ref.ok() && !ref->type.empty()) {
+        if (!p->target.empty() && ref->type != p->target)
+          return Bad(name, "refers to " + std::string(p->target) + " resources, not " + ref->type);
         sv.value = ref->type + "/" + ref->id;
       } else if (p->name == "_profile") {
         sv.value = text;

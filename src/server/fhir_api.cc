@@ -409,12 +409,14 @@ HttpResponse FhirApi::Search(const HttpRequest& req, std::string_view type, cons
     for (const auto& m : matches) {
       auto doc = json::Parse(m.json);
       if (!doc.ok()) continue;
+      const fhir::SearchParamDef& indexed = fhir::IndexedParam(*inc.param);
       for (const auto& v : fhir::ExtractIndexValues(*doc)) {
-        if (v.param != inc.param) continue;
+        if (v.param != &indexed) continue;
         const size_t slash = v.value.find('/');
         if (slash == std::string::npos) continue;
         std::string_view t = std::string_view(v.value).substr(0, slash);
         if (!inc.target_type.empty() && t != inc.target_type) continue;
+        if (!inc.param->target.empty() && t != inc.param->target) continue;
         add_include(t, std::string_view(v.value).substr(slash + 1));
       }
     }

@@ -85,7 +85,8 @@ Result<std::vector<std::string>> RocksStore::Drive(const fhir::SearchQuery& q,
     SortUnique(&ids);
     return ids;
   }
-  const std::string param_prefix = keys::IndexParamPrefix(q.type, c.param->name);
+  const fhir::SearchParamDef& indexed = fhir::IndexedParam(*c.param);
+  const std::string param_prefix = keys::IndexParamPrefix(q.type, indexed.name);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(keys::kIndex)));
   for (const auto& v : c.any_of) {
     std::string prefix = param_prefix;
@@ -110,7 +111,7 @@ Result<std::vector<std::string>> RocksStore::Drive(const fhir::SearchQuery& q,
         break;
     }
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      auto k = keys::DecodeIndexKey(View(it->key()), *c.param);
+      auto k = keys::DecodeIndexKey(View(it->key()), indexed);
       if (!k) return Status::DataLoss("malformed search index key");
       if (MatchesValue(c, v, *k)) ids.push_back(std::move(k->id));
     }
@@ -195,12 +196,14 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
       continue;
     }
     RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &index_keys));
+    const fhir::SearchParamDef& indexed = fhir::IndexedParam(*c.param);
     for (auto& id : ids) {
       bool any_key = false, any_match = false;
       keys::ForEachKeyRef(index_keys[id], [&](char tag, std::string_view k) {
-        if (tag != 'i' || keys::IndexKeyParam(k) != c.param->name) return;
+        if (tag != 'i' || keys::IndexKeyParam(k) != indexed.name) return;
+        auto d = keys::DecodeIndexKey(k, indexed);
+        if (d && !c.param->target.empty() && !d->value.starts_with(c.param->target)) return;
         any_key = true;
-        auto d = keys::DecodeIndexKey(k, *c.param);
         if (!d) return;
         for (const auto& v : c.any_of) any_match |= MatchesValue(c, v, *d);
       });
