@@ -11,6 +11,13 @@ cmake --preset ci
 cmake --build --preset ci -j "$(nproc)"
 ctest --preset ci -j 2
 
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+if [[ "${MEDHUB_SKIP_ASAN:-0}" != "1" ]]; then
+  cmake --preset asan > /dev/null
+  cmake --build --preset asan -j "$(nproc)"
+  ASAN_OPTIONS=detect_leaks=1 ctest --preset asan -j 2
+fi
+
 # Fuzz the FHIR resource parser (libFuzzer) for a short, bounded time, seeded with the
 # official examples and the JSON test suite.
 fuzz_seconds="${MEDHUB_FUZZ_SECONDS:-60}"

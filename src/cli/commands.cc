@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -93,10 +94,14 @@ int ServeUntilStopped(store::Store* store, const ServeConfig& config,
   options.port = config.port;
   options.max_body_bytes = config.max_body;
   options.threads = config.threads;
-  // The base URL is known only once the port is bound; the API reads it per request.
-  auto api = std::make_shared<std::unique_ptr<server::FhirApi>>();
-  auto handler = [api](const server::HttpRequest& req) -> server::HttpResponse {
-    if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return (*api)->Handle(req);
+  // The base URL (for Location headers and links) is known only once the port is bound:
+  // requests that arrive before then are served by an API with the configured port.
+  server::FhirApi early(store, server::FhirApiOptions{"http://" + config.address + ":" +
+                                                      std::to_string(config.port) + "/fhir"});
+  std::unique_ptr<server::FhirApi> bound;
+  std::atomic<server::FhirApi*> api{&early};
+  auto handler = [&api](const server::HttpRequest& req) -> server::HttpResponse {
+    if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
     if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
       server::HttpResponse r;
       r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
@@ -115,13 +120,12 @@ int ServeUntilStopped(store::Store* store, const ServeConfig& config,
     r.status = status;
     return r;
   };
-  // Bind first with a placeholder API so the URL (with the real port) is known.
-  *api = std::make_unique<server::FhirApi>(store, server::FhirApiOptions{});
   auto srv = server::HttpServer::Start(options, handler, error);
   if (!srv.ok()) return Fail(srv.status());
   const std::string url =
       "http://" + config.address + ":" + std::to_string((*srv)->port());
-  *api = std::make_unique<server::FhirApi>(store, server::FhirApiOptions{url + "/fhir"});
+  bound = std::make_unique<server::FhirApi>(store, server::FhirApiOptions{url + "/fhir"});
+  api = bound.get();
   on_ready(url);
   std::cout << "listening on " << url << std::endl;
   int sig = 0;

@@ -120,7 +120,7 @@ const char* ScanNumber(const char* p, const char* end) {
   return p;
 }
 
-inline bool IsValidNumber(std::string_view raw) {
+[[maybe_unused]] inline bool IsValidNumber(std::string_view raw) {
   return !raw.empty() && ScanNumber(raw.data(), raw.data() + raw.size()) == raw.data() + raw.size();
 }
 
