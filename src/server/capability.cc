@@ -107,9 +107,10 @@ json::Value BuildCapabilityStatement(const std::string& base_url) {
 }  // namespace
 
 HttpResponse FhirApi::Capabilities() {
-  // Built once: it depends only on the code and the base URL.
-  static std::once_flag once;
-  std::call_once(once, [&] { capability_json_ = json::Serialize(BuildCapabilityStatement(options_.base_url)); });
+  // Built once per FhirApi (it depends only on the code and this API's base URL): the
+  // constructor's call builds it before any request can arrive; later calls only read it.
+  if (capability_json_.empty())
+    capability_json_ = json::Serialize(BuildCapabilityStatement(options_.base_url));
   return JsonResponse(200, capability_json_);
 }
 

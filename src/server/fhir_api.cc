@@ -89,7 +89,9 @@ void CollectReferences(const json::Value& v, std::vector<std::string>* out) {
 }  // namespace
 
 FhirApi::FhirApi(store::Store* store, FhirApiOptions options)
-    : store_(store), options_(std::move(options)) {}
+    : store_(store), options_(std::move(options)) {
+  Capabilities();  // builds capability_json_ while no request can run concurrently
+}
 
 HttpResponse FhirApi::Handle(const HttpRequest& req) {
   std::string_view path = req.path;
@@ -337,7 +339,8 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
     return url;
   };
   b.AddLink("self", link(q.offset));
-  if (q.offset + q.limit < page->total) b.AddLink("next", link(q.offset + q.limit));
+  // With _count=0 (only the total) a next link would name this same page again.
+  if (q.limit > 0 && q.offset + q.limit < page->total) b.AddLink("next", link(q.offset + q.limit));
   if (q.offset > 0) b.AddLink("previous", link(q.offset > q.limit ? q.offset - q.limit : 0));
   for (const auto& v : page->versions) {
     const std::string url = v.type + "/" + v.id;
@@ -375,7 +378,7 @@ HttpResponse FhirApi::Search(const HttpRequest& req, std::string_view type, cons
   if (query->summary_count) return JsonResponse(200, b.Finish());
   const size_t begin = std::min(query->offset, ids->size());
   const size_t end = std::min(ids->size(), begin + query->count);
-  if (end < ids->size()) b.AddLink("next", link(end));
+  if (end < ids->size() && query->count > 0) b.AddLink("next", link(end));  // _count=0: total only
   if (begin > 0) b.AddLink("previous", link(begin > query->count ? begin - query->count : 0));
 
   std::set<std::string> emitted;  // "Type/id" already in the bundle
@@ -449,6 +452,7 @@ HttpResponse FhirApi::Everything(std::string_view id) {
     seen.insert(e.type + "/" + e.id);
     found.push_back(std::move(r).value());
   }
+  const size_t record_size = found.size();  // the Patient and its compartment: matches
   // Resources the record refers to (practitioners, organizations, medications, ...).
   std::vector<std::string> refs;
   for (const auto& r : found) {
@@ -466,11 +470,12 @@ HttpResponse FhirApi::Everything(std::string_view id) {
   BundleWriter b("searchset");
   b.SetTotal(found.size());
   b.AddLink("self", options_.base_url + "/Patient/" + std::string(id) + "/$everything");
-  for (const auto& r : found) {
+  for (size_t i = 0; i < found.size(); ++i) {
+    const store::StoredResource& r = found[i];
     b.BeginEntry();
     b.FullUrl(options_.base_url + "/" + r.type + "/" + r.id);
     b.Resource(r.json);
-    b.SearchMode(r.type == "Patient" || seen.contains(r.type + "/" + r.id) ? "match" : "include");
+    b.SearchMode(i < record_size ? "match" : "include");
     b.EndEntry();
   }
   return JsonResponse(200, b.Finish());
