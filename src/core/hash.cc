@@ -1,6 +1,10 @@
 #include "core/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 namespace medhub {
 
@@ -8,6 +12,15 @@ Sha256Digest Sha256(std::string_view data) {
   Sha256Digest out{};
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    std::fprintf(stderr, "medhub: the random number generator failed\n");
+    std::abort();
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -11,6 +12,9 @@ namespace medhub {
 using Sha256Digest = std::array<uint8_t, 32>;
 
 Sha256Digest Sha256(std::string_view data);
+// `n` bytes from the operating system's CSPRNG (OpenSSL RAND_bytes). Aborts if the
+// generator fails: continuing without randomness would silently weaken every secret.
+std::string RandomBytes(size_t n);
 // Lower-case hex of `bytes`.
 std::string ToHex(std::string_view bytes);
 inline std::string ToHex(const Sha256Digest& d) {

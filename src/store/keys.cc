@@ -1,5 +1,6 @@
 #include "store/keys.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -214,23 +215,26 @@ std::optional<CurrentRecord> DecodeCurrent(std::string_view v) {
 }
 
 std::string EncodeResourceRecord(bool deleted, int64_t last_updated, uint64_t seq,
-                                 std::string_view json) {
+                                 std::string_view salt, std::string_view json) {
   std::string v;
-  v.reserve(17 + json.size());
+  v.reserve(17 + kSaltSize + json.size());
   v.push_back(deleted ? 1 : 0);
   PutOrderedInt64(&v, last_updated);
   PutBigEndian64(&v, seq);
+  v.append(salt.substr(0, kSaltSize));
+  v.append(kSaltSize - std::min(salt.size(), kSaltSize), '\0');
   v.append(json);
   return v;
 }
 
 std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v) {
-  if (v.size() < 17) return std::nullopt;
+  if (v.size() < 17 + kSaltSize) return std::nullopt;
   ResourceRecordView r;
   r.deleted = v[0] != 0;
   r.last_updated = GetOrderedInt64(v.substr(1));
   r.seq = GetBigEndian64(v.substr(9));
-  r.json = v.substr(17);
+  r.salt = v.substr(17, kSaltSize);
+  r.json = v.substr(17 + kSaltSize);
   return r;
 }
 

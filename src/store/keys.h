@@ -74,13 +74,17 @@ inline std::string_view CurrentKeyRefs(std::string_view v) {
   return v.size() >= kCurrentFixedSize ? v.substr(kCurrentFixedSize) : std::string_view();
 }
 
-// Value of kResources: flags(1) last_updated(8) seq(8) json.
+// Value of kResources: flags(1) last_updated(8) seq(8) salt(32) json. The salt is random
+// per version (zeros for a delete marker); the ledger commits to SHA-256(salt || json) so
+// it can prove a version's integrity without revealing it (docs/formats/ledger.md).
+inline constexpr size_t kSaltSize = 32;
 std::string EncodeResourceRecord(bool deleted, int64_t last_updated, uint64_t seq,
-                                 std::string_view json);
+                                 std::string_view salt, std::string_view json);
 struct ResourceRecordView {
   bool deleted = false;
   int64_t last_updated = 0;
   uint64_t seq = 0;
+  std::string_view salt;
   std::string_view json;
 };
 std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v);

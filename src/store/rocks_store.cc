@@ -90,6 +90,7 @@ Result<StoredResource> RocksStore::ReadRecord(std::string_view type, std::string
   r.seq = rec->seq;
   r.deleted = rec->deleted;
   r.json = std::string(rec->json);
+  r.salt = std::string(rec->salt);
   return r;
 }
 

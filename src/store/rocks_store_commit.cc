@@ -243,7 +243,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.seq = ++seq;
       out.last_updated = now;
       plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                     keys::EncodeResourceRecord(true, now, out.seq, ""));
+                     keys::EncodeResourceRecord(true, now, out.seq, "", ""));
       keys::ForEachKeyRef(state.current->key_refs, [&](char tag, std::string_view k) {
         plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
       });
@@ -285,7 +285,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       });
       out.json = p.head + ServerMeta(out.version, now) + p.tail;
       plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                     keys::EncodeResourceRecord(false, now, out.seq, out.json));
+                     keys::EncodeResourceRecord(false, now, out.seq, RandomBytes(keys::kSaltSize),
+                                                out.json));
       state.current =
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }

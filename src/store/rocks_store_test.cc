@@ -91,6 +91,9 @@ TEST_F(RocksStoreTest, PutsMakeVersionsWithServerMetaAndIdenticalContentMakesNon
   auto v1 = store_->ReadVersion("Patient", "p1", 1);
   ASSERT_TRUE(v1.ok());
   EXPECT_EQ(v1->json, a.json);
+  // Every version has its own random salt (the ledger's commitment salt).
+  EXPECT_EQ(v1->salt.size(), 32u);
+  EXPECT_NE(v1->salt, cur->salt);
   EXPECT_EQ(store_->ReadVersion("Patient", "p1", 3).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->Read("Patient", "nope").status().code(), StatusCode::kNotFound);
 }

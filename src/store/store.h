@@ -39,6 +39,7 @@ struct StoredResource {
   uint64_t seq = 0;          // change-feed sequence of this version
   bool deleted = false;      // a delete marker: the resource is gone from this version on
   std::string json;          // canonical bytes, meta included; empty for a delete marker
+  std::string salt;          // 32 random bytes of this version (the ledger's commitment salt)
 };
 
 struct WriteOp {
