@@ -12,6 +12,10 @@ TEST(HashTest, Sha256MatchesTheFips180Vectors) {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(HashTest, HashingPartsEqualsHashingTheirConcatenation) {
+  EXPECT_EQ(Sha256Of({"a", "", "bc"}), Sha256("abc"));
+}
+
 TEST(HashTest, RandomBytesHaveTheRequestedSizeAndDiffer) {
   const std::string a = RandomBytes(32), b = RandomBytes(32);
   EXPECT_EQ(a.size(), 32u);
