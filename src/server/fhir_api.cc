@@ -69,20 +69,22 @@ HttpResponse WithResourceHeaders(HttpResponse r, const store::StoredResource& re
   return r;
 }
 
-// The relative "Type/id" references anywhere in a resource (not contained, not urn).
-void CollectReferences(const json::Value& v, std::vector<std::string>* out) {
-  if (v.is_array()) {
-    for (const auto& item : v.items()) CollectReferences(item, out);
-  } else if (v.is_object()) {
-    for (const auto& [k, child] : v.members()) {
-      if (k == "reference" && child.is_string()) {
-        auto ref = fhir::ParseReference(child.text());
-        if (ref.ok() && ref->kind == fhir::Reference::Kind::kRelative)
-          out->push_back(ref->type + "/" + ref->id);
-      } else if (k != "contained") {
-        CollectReferences(child, out);
-      }
-    }
+// Appends the relative "Type/id" references of a stored resource. The stored bytes are
+// canonical compact JSON, in which the byte sequence `"reference":"` after '{' or ','
+// can only be a member named "reference" with a string value (a quote inside a string is
+// always escaped), so the references are found without parsing the whole resource.
+void ScanReferences(std::string_view json, std::vector<std::string>* out) {
+  static constexpr std::string_view kKey = "\"reference\":\"";
+  for (size_t pos = json.find(kKey); pos != std::string_view::npos; pos = json.find(kKey, pos + 1)) {
+    if (pos == 0 || (json[pos - 1] != '{' && json[pos - 1] != ',')) continue;
+    const size_t start = pos + kKey.size();
+    const size_t end = json.find('"', start);
+    if (end == std::string_view::npos) return;
+    std::string_view value = json.substr(start, end - start);
+    if (value.find('\\') != std::string_view::npos) continue;  // escaped: not Type/id
+    auto ref = fhir::ParseReference(value);
+    if (ref.ok() && ref->kind == fhir::Reference::Kind::kRelative)
+      out->push_back(ref->type + "/" + ref->id);
   }
 }
 
@@ -446,27 +448,28 @@ HttpResponse FhirApi::Everything(std::string_view id) {
   std::vector<store::StoredResource> found;
   found.push_back(std::move(patient).value());
   std::set<std::string> seen{"Patient/" + std::string(id)};
-  for (const auto& e : *members) {
-    auto r = store_->Read(e.type, e.id);
-    if (!r.ok() || r->deleted) continue;
-    seen.insert(e.type + "/" + e.id);
-    found.push_back(std::move(r).value());
-  }
+  std::vector<std::pair<std::string, std::string>> wanted;
+  for (const auto& e : *members) wanted.emplace_back(e.type, e.id);
+  auto add_all = [&](const std::vector<std::pair<std::string, std::string>>& keys) {
+    auto results = store_->ReadMany(keys);
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (!results[i].ok() || results[i]->deleted) continue;
+      seen.insert(keys[i].first + "/" + keys[i].second);
+      found.push_back(std::move(results[i]).value());
+    }
+  };
+  add_all(wanted);
   const size_t record_size = found.size();  // the Patient and its compartment: matches
   // Resources the record refers to (practitioners, organizations, medications, ...).
   std::vector<std::string> refs;
-  for (const auto& r : found) {
-    auto doc = json::Parse(r.json);
-    if (doc.ok()) CollectReferences(*doc, &refs);
-  }
+  for (const auto& r : found) ScanReferences(r.json, &refs);
+  wanted.clear();
   for (const std::string& ref : refs) {
-    if (seen.contains(ref) || ref.starts_with("Patient/")) continue;
-    seen.insert(ref);
+    if (ref.starts_with("Patient/") || !seen.insert(ref).second) continue;
     const size_t slash = ref.find('/');
-    auto r = store_->Read(std::string_view(ref).substr(0, slash), std::string_view(ref).substr(slash + 1));
-    if (!r.ok() || r->deleted) continue;
-    found.push_back(std::move(r).value());
+    wanted.emplace_back(ref.substr(0, slash), ref.substr(slash + 1));
   }
+  add_all(wanted);
   BundleWriter b("searchset");
   b.SetTotal(found.size());
   b.AddLink("self", options_.base_url + "/Patient/" + std::string(id) + "/$everything");

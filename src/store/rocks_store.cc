@@ -105,6 +105,78 @@ Result<StoredResource> RocksStore::Read(std::string_view type, std::string_view 
   return ReadRecord(type, id, cur->version);
 }
 
+std::vector<Result<StoredResource>> RocksStore::ReadMany(
+    const std::vector<std::pair<std::string, std::string>>& type_ids) {
+  const size_t n = type_ids.size();
+  std::vector<Result<StoredResource>> out(n, Result<StoredResource>(Status::NotFound("")));
+  if (n == 0) return out;
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  // Current versions first, then the records of those versions, each as one MultiGet.
+  std::vector<std::string> cur_keys(n);
+  std::vector<rocksdb::Slice> slices(n);
+  for (size_t i = 0; i < n; ++i) {
+    cur_keys[i] = keys::CurrentKey(type_ids[i].first, type_ids[i].second);
+    slices[i] = cur_keys[i];
+  }
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db_->MultiGet(ro, cf(keys::kCurrent), n, slices.data(), values.data(), statuses.data());
+  std::vector<std::string> rec_keys;
+  std::vector<size_t> rec_of;
+  std::vector<uint64_t> versions(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string ref = type_ids[i].first + "/" + type_ids[i].second;
+    if (statuses[i].IsNotFound()) {
+      out[i] = Status::NotFound(ref + " is not known");
+      continue;
+    }
+    if (!statuses[i].ok()) {
+      out[i] = FromRocks(statuses[i], "reading the current version");
+      continue;
+    }
+    auto cur = keys::DecodeCurrent(View(values[i]));
+    if (!cur) {
+      out[i] = Status::DataLoss("malformed current-version record of " + ref);
+      continue;
+    }
+    versions[i] = cur->version;
+    rec_keys.push_back(keys::ResourceKey(type_ids[i].first, type_ids[i].second, cur->version));
+    rec_of.push_back(i);
+  }
+  const size_t m = rec_keys.size();
+  std::vector<rocksdb::Slice> rec_slices(rec_keys.begin(), rec_keys.end());
+  std::vector<rocksdb::PinnableSlice> recs(m);
+  std::vector<rocksdb::Status> rec_statuses(m);
+  if (m > 0)
+    db_->MultiGet(ro, cf(keys::kResources), m, rec_slices.data(), recs.data(), rec_statuses.data());
+  for (size_t j = 0; j < m; ++j) {
+    const size_t i = rec_of[j];
+    if (!rec_statuses[j].ok()) {
+      out[i] = FromRocks(rec_statuses[j], "reading a resource");
+      continue;
+    }
+    auto rec = keys::DecodeResourceRecord(View(recs[j]));
+    if (!rec) {
+      out[i] = Status::DataLoss("malformed resource record");
+      continue;
+    }
+    StoredResource r;
+    r.type = type_ids[i].first;
+    r.id = type_ids[i].second;
+    r.version = versions[i];
+    r.last_updated = rec->last_updated;
+    r.seq = rec->seq;
+    r.deleted = rec->deleted;
+    r.json = std::string(rec->json);
+    r.salt = std::string(rec->salt);
+    out[i] = std::move(r);
+  }
+  db_->ReleaseSnapshot(snap);
+  return out;
+}
+
 Result<StoredResource> RocksStore::ReadVersion(std::string_view type, std::string_view id,
                                                uint64_t version) {
   return ReadRecord(type, id, version);

@@ -50,6 +50,8 @@ class RocksStore final : public Store {
   Result<StoredResource> Read(std::string_view type, std::string_view id) override;
   Result<StoredResource> ReadVersion(std::string_view type, std::string_view id,
                                      uint64_t version) override;
+  std::vector<Result<StoredResource>> ReadMany(
+      const std::vector<std::pair<std::string, std::string>>& type_ids) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<std::vector<std::string>> Search(const fhir::SearchQuery& query) override;
   Result<std::vector<CompartmentEntry>> Compartment(std::string_view patient_id) override;

@@ -98,6 +98,21 @@ TEST_F(RocksStoreTest, PutsMakeVersionsWithServerMetaAndIdenticalContentMakesNon
   EXPECT_EQ(store_->Read("Patient", "nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(RocksStoreTest, ReadManyReturnsEachCurrentVersionInTheOrderAsked) {
+  Commit1(Put(kPatient));
+  Commit1(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));
+  Commit1(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 121)));
+  auto r = store_->ReadMany({{"Observation", "o1"}, {"Patient", "nope"}, {"Patient", "p1"}});
+  ASSERT_EQ(r.size(), 3u);
+  ASSERT_TRUE(r[0].ok());
+  EXPECT_EQ(r[0]->version, 2u);
+  EXPECT_NE(r[0]->json.find("121"), std::string::npos);
+  EXPECT_EQ(r[0]->salt.size(), 32u);
+  EXPECT_EQ(r[1].status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(r[2].ok());
+  EXPECT_EQ(r[2]->id, "p1");
+}
+
 TEST_F(RocksStoreTest, DeleteLeavesAMarkerAndRemovesTheResourceFromSearch) {
   Commit1(Put(kPatient));
   WriteOp del;

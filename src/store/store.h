@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/json.h"
@@ -110,6 +111,10 @@ class Store {
   // One version. NotFound when there is no such version.
   virtual Result<StoredResource> ReadVersion(std::string_view type, std::string_view id,
                                              uint64_t version) = 0;
+  // The current versions of many resources at once, in the order asked; each entry is what
+  // Read() would return for it.
+  virtual std::vector<Result<StoredResource>> ReadMany(
+      const std::vector<std::pair<std::string, std::string>>& type_ids) = 0;
   virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
 
   // The ids of all live resources of query.type that match every criterion, in id order,
