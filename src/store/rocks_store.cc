@@ -47,7 +47,9 @@ Status RocksStore::Init() {
     return Status::FailedPrecondition("the data directory has store format " +
                                       std::to_string(GetBigEndian64(v)) + ", this medhub reads " +
                                       std::to_string(keys::kFormatVersion));
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && options_.read_only) {
+    return Status::FailedPrecondition("the store has no format version yet");
+  } else if (s.IsNotFound()) {
     std::string f;
     PutBigEndian64(&f, keys::kFormatVersion);
     RETURN_IF_ERROR(FromRocks(db_->Put(SyncWrite(), keys::kMetaFormat, f), "writing format"));
@@ -314,7 +316,11 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  if (options.read_only && !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT"))
+    return Status::NotFound("no medhub store at " + options.path);
+  auto s = options.read_only
+               ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw)
+               : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
   RETURN_IF_ERROR(FromRocks(s, "opening the store at " + options.path));
   auto store = std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
                                             options);

@@ -177,6 +177,7 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
 }
 
 Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
   std::vector<PreparedOp> prepared(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) RETURN_IF_ERROR(Prepare(std::move(ops[i]), &prepared[i]));
 

@@ -322,6 +322,22 @@ TEST_F(RocksStoreTest, AFollowerOfTheChangeFeedNeverSkipsAChangeWhileWritersRun)
   for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
 }
 
+TEST_F(RocksStoreTest, AReadOnlyOpenSeesTheDataBesideAWriterAndRefusesCommits) {
+  Commit1(Put(kPatient));
+  StoreOptions ro;
+  ro.path = dir_.string();
+  ro.read_only = true;
+  auto reader = OpenRocksStore(ro);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_TRUE((*reader)->Read("Patient", "p1").ok());
+  EXPECT_EQ((*reader)->LastSequence(), store_->LastSequence());
+  std::vector<WriteOp> ops;
+  ops.push_back(Put(kPatient));
+  EXPECT_EQ((*reader)->Commit(std::move(ops)).status().code(), StatusCode::kFailedPrecondition);
+  ro.path = (dir_ / "missing").string();
+  EXPECT_EQ(OpenRocksStore(ro).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(RocksStoreTest, ASecondOpenOfTheSameDirectoryIsRefused) {
   auto second = OpenRocksStore({dir_.string()});
   EXPECT_FALSE(second.ok());

@@ -133,6 +133,10 @@ struct StoreOptions {
   std::string path;            // directory of the database
   bool sync_writes = true;     // fsync the WAL before Commit returns
   size_t block_cache_bytes = 64u << 20;
+  // Open without the directory lock, for offline checks beside a running server
+  // (`medhub ledger verify`). Commit() then fails with FailedPrecondition. The view is
+  // the data as of opening (plus the WAL replayed then).
+  bool read_only = false;
 };
 
 // Opens (creating if needed) the embedded RocksDB store. Errors: Unavailable when the
