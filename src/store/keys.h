@@ -19,6 +19,7 @@ inline constexpr char kIndex[] = "search_index";     // see IndexKey
 inline constexpr char kCompartment[] = "compartment";  // patient\0time type\0id -> ""
 inline constexpr char kChanges[] = "changes";        // seq -> Change
 inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0version
+inline constexpr char kRecords[] = "records";        // key -> value (Store::PutRecords)
 // Keys in the default column family.
 inline constexpr char kMetaFormat[] = "meta/format_version";
 inline constexpr uint64_t kFormatVersion = 1;

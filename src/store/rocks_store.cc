@@ -4,6 +4,7 @@
 
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 
 #include <filesystem>
 
@@ -311,7 +312,7 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources,
                            keys::kCurrent, keys::kIndex, keys::kCompartment,
-                           keys::kChanges, keys::kTypeHistory}) {
+                           keys::kChanges, keys::kTypeHistory, keys::kRecords}) {
     descriptors.emplace_back(name, cf_options);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -326,6 +327,41 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
                                             options);
   RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::optional<std::string>> RocksStore::GetRecord(std::string_view key) {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kRecords), key, &v);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  RETURN_IF_ERROR(FromRocks(s, "reading a record"));
+  return std::optional<std::string>(std::move(v));
+}
+
+Status RocksStore::PutRecords(
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& writes) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : writes) {
+    if (key.empty() || key.size() > 1024)
+      return Status::InvalidArgument("a record key is 1 to 1024 bytes");
+    if (value) {
+      batch.Put(cf(keys::kRecords), key, *value);
+    } else {
+      batch.Delete(cf(keys::kRecords), key);
+    }
+  }
+  return FromRocks(db_->Write(SyncWrite(), &batch), "writing records");
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> RocksStore::ScanRecords(
+    std::string_view prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(keys::kRecords)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out.emplace_back(std::string(View(it->key())), std::string(View(it->value())));
+  RETURN_IF_ERROR(FromRocks(it->status(), "scanning records"));
+  return out;
 }
 
 }  // namespace medhub::store

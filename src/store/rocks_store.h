@@ -56,6 +56,11 @@ class RocksStore final : public Store {
   Result<std::vector<std::string>> Search(const fhir::SearchQuery& query) override;
   Result<std::vector<CompartmentEntry>> Compartment(std::string_view patient_id) override;
   Result<std::vector<Change>> ChangesSince(uint64_t after, size_t limit) override;
+  Result<std::optional<std::string>> GetRecord(std::string_view key) override;
+  Status PutRecords(
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& writes) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ScanRecords(
+      std::string_view prefix) override;
   uint64_t LastSequence() const override { return published_seq_.load(); }
 
  private:

@@ -338,6 +338,22 @@ TEST_F(RocksStoreTest, AReadOnlyOpenSeesTheDataBesideAWriterAndRefusesCommits) {
   EXPECT_EQ(OpenRocksStore(ro).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(RocksStoreTest, RecordsAreWrittenAtomicallyScannedByPrefixAndSurviveReopen) {
+  ASSERT_TRUE(store_->PutRecords({{"account/alice", "a"}, {"account/bob", "b"}, {"other", "x"}}).ok());
+  ASSERT_TRUE(store_->PutRecords({{"account/bob", std::nullopt}}).ok());
+  Reopen();
+  auto a = store_->GetRecord("account/alice");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(**a, "a");
+  EXPECT_FALSE(store_->GetRecord("account/bob")->has_value());
+  auto scan = store_->ScanRecords("account/");
+  ASSERT_TRUE(scan.ok());
+  ASSERT_EQ(scan->size(), 1u);
+  EXPECT_EQ((*scan)[0].first, "account/alice");
+  EXPECT_EQ(store_->PutRecords({{"", "x"}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->LastSequence(), 0u);  // records are not FHIR changes
+}
+
 TEST_F(RocksStoreTest, ASecondOpenOfTheSameDirectoryIsRefused) {
   auto second = OpenRocksStore({dir_.string()});
   EXPECT_FALSE(second.ok());

@@ -124,6 +124,16 @@ class Store {
   // The live resources of a patient's compartment (the Patient excluded), oldest first.
   virtual Result<std::vector<CompartmentEntry>> Compartment(std::string_view patient_id) = 0;
 
+  // Small non-FHIR records under string keys (accounts, refresh tokens, sync checkpoints),
+  // outside the change feed and the search index. PutRecords applies all writes
+  // atomically and durably; a nullopt value deletes the key. Keys are at most 1 KiB.
+  virtual Result<std::optional<std::string>> GetRecord(std::string_view key) = 0;
+  virtual Status PutRecords(
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& writes) = 0;
+  // The records whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ScanRecords(
+      std::string_view prefix) = 0;
+
   // Changes with seq > after, in sequence order, at most `limit`.
   virtual Result<std::vector<Change>> ChangesSince(uint64_t after, size_t limit) = 0;
   virtual uint64_t LastSequence() const = 0;
