@@ -12,10 +12,14 @@
 
 #include "cli/flags.h"
 #include "cli/importer.h"
+#include "cli/ledger_commands.h"
+#include "cli/user_commands.h"
 #include "core/ids.h"
+#include "server/auth_api.h"
 #include "server/fhir_api.h"
 #include "server/http_server.h"
 #include "server/http_util.h"
+#include "server/ledger_api.h"
 #include "store/store.h"
 
 #ifndef MEDHUB_SHARED_DATA
@@ -30,13 +34,19 @@ constexpr char kUsage[] = R"(medhub — a secure medical data platform (FHIR R4 
 usage: medhub <command> [options]
 
 commands:
-  serve   --data DIR [--port N] [--address A] [--max-body BYTES] [--threads N]
+  serve   --data DIR [--port N] [--address A] [--max-body BYTES] [--threads N] [--member NAME]
           Serve the FHIR REST API at http://ADDRESS:PORT/fhir (default port 8080;
-          --port 0 picks a free port). Prints "listening on URL" when ready.
-  import  --data DIR PATH...
-          Import FHIR Bundles (.json) and NDJSON (.ndjson) files or folders. Idempotent.
-  demo    [--data DIR] [--port N] [--sample DIR]
+          --port 0 picks a free port) and the ledger at /ledger. Prints "listening on URL"
+          when ready. Every stored version is committed to the ledger in DIR/ledger,
+          kept by member NAME (default "local").
+  import  --data DIR [--member NAME] PATH...
+          Import FHIR Bundles (.json) and NDJSON (.ndjson) files or folders, and commit
+          them to the ledger. Idempotent.
+  demo    [--data DIR] [--port N] [--sample DIR] [--member NAME]
           Import the shipped Synthea patients into a fresh data directory and serve it.
+  ledger  verify|status|proof --data DIR ...
+          Check the ledger offline, show its head, or print a version's proof
+          (`medhub ledger help` for details).
   version Print the version.
 )";
 
@@ -52,6 +62,7 @@ std::string LandingPage() {
 <li><a href="/fhir/metadata">/fhir/metadata</a> — what this server supports</li>
 <li><a href="/fhir/Patient?_count=20">/fhir/Patient</a> — patients</li>
 <li><a href="/fhir/_history?_count=20">/fhir/_history</a> — the latest changes</li>
+<li><a href="/ledger/head">/ledger/head</a> — the ledger's signed tree head</li>
 </ul></body></html>)";
 }
 
@@ -70,6 +81,7 @@ struct ServeConfig {
   uint16_t port = 8080;
   size_t max_body = 16u << 20;
   int threads = 0;
+  std::string data;  // the data directory: the token signing key is DATA/security/token.key
 };
 
 Result<ServeConfig> ServeConfigFrom(const Flags& f) {
@@ -85,9 +97,14 @@ Result<ServeConfig> ServeConfigFrom(const Flags& f) {
   return c;
 }
 
-// Serves `store` until SIGINT or SIGTERM; `on_ready` runs once the port is bound.
-int ServeUntilStopped(store::Store* store, const ServeConfig& config,
+// Serves `store` and `ledger` until SIGINT or SIGTERM; `on_ready` runs once the port is
+// bound.
+int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const ServeConfig& config,
                       const std::function<void(const std::string& url)>& on_ready) {
+  server::AuthApiOptions auth_options;
+  auth_options.data_dir = config.data;
+  auto auth = server::AuthApi::Open(store, std::move(auth_options));
+  if (!auth.ok()) return Fail(auth.status());
   const sigset_t stop_signals = BlockStopSignals();
   server::HttpServerOptions options;
   options.address = config.address;
@@ -96,12 +113,17 @@ int ServeUntilStopped(store::Store* store, const ServeConfig& config,
   options.threads = config.threads;
   // The base URL (for Location headers and links) is known only once the port is bound:
   // requests that arrive before then are served by an API with the configured port.
+  server::LedgerApi ledger_api(ledger, store);
   server::FhirApi early(store, server::FhirApiOptions{"http://" + config.address + ":" +
-                                                      std::to_string(config.port) + "/fhir"});
+                                                          std::to_string(config.port) + "/fhir",
+                                                      &ledger_api});
   std::unique_ptr<server::FhirApi> bound;
   std::atomic<server::FhirApi*> api{&early};
-  auto handler = [&api](const server::HttpRequest& req) -> server::HttpResponse {
+  auto handler = [&api, &ledger_api,
+                  &auth](const server::HttpRequest& req) -> server::HttpResponse {
+    if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
+    if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
     if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
       server::HttpResponse r;
       r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
@@ -124,7 +146,8 @@ int ServeUntilStopped(store::Store* store, const ServeConfig& config,
   if (!srv.ok()) return Fail(srv.status());
   const std::string url =
       "http://" + config.address + ":" + std::to_string((*srv)->port());
-  bound = std::make_unique<server::FhirApi>(store, server::FhirApiOptions{url + "/fhir"});
+  bound = std::make_unique<server::FhirApi>(store,
+                                            server::FhirApiOptions{url + "/fhir", &ledger_api});
   api = bound.get();
   on_ready(url);
   std::cout << "listening on " << url << std::endl;
@@ -175,51 +198,77 @@ Result<std::unique_ptr<store::Store>> OpenStore(const Flags& f) {
   return store::OpenRocksStore({f.Get("data")});
 }
 
+// Stops the node's ledger writer after committing what the store holds; prints the head.
+int StopLedger(LedgerNode* node, int exit_code) {
+  const Status s = node->Stop();
+  if (!s.ok()) {
+    std::cerr << "medhub: the ledger could not commit every change: " << s.message() << "\n";
+    return exit_code == 0 ? 1 : exit_code;
+  }
+  std::cerr << "medhub: ledger at " << node->ledger->height() << " blocks, "
+            << node->ledger->tree_size() << " entries, change " << node->ledger->last_seq()
+            << std::endl;
+  return exit_code;
+}
+
 }  // namespace
 
 int Run(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
+    std::cout << kUsage << kUserUsage;
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "serve") return RunServe(rest);
   if (args[0] == "import") return RunImport(rest);
   if (args[0] == "demo") return RunDemo(rest);
+  if (args[0] == "ledger") return RunLedger(rest);
+  if (args[0] == "user") return RunUser(rest);
+  if (args[0] == "client") return RunClient(rest);
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "medhub 0.1.0\n";
     return 0;
   }
-  std::cerr << "medhub: unknown command '" << args[0] << "'\n\n" << kUsage;
+  std::cerr << "medhub: unknown command '" << args[0] << "'\n\n" << kUsage << kUserUsage;
   return 2;
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads"});
+  auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads", "member"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
   auto config = ServeConfigFrom(*flags);
   if (!config.ok()) return Fail(config.status());
+  config->data = flags->Get("data");
   auto store = OpenStore(*flags);
   if (!store.ok()) return Fail(store.status());
-  return ServeUntilStopped(store->get(), *config, [](const std::string&) {});
+  auto node = StartLedgerNode(store->get(), flags->Get("data"), flags->Get("member", "local"));
+  if (!node.ok()) return Fail(node.status());
+  const int code =
+      ServeUntilStopped(store->get(), node->ledger.get(), *config, [](const std::string&) {});
+  return StopLedger(&*node, code);
 }
 
 int RunImport(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"data"});
+  auto flags = Flags::Parse(args, {"data", "member"});
   if (!flags.ok()) return Fail(flags.status());
   if (flags->positional().empty())
     return Fail(Status::InvalidArgument("name at least one file or folder to import"));
   auto store = OpenStore(*flags);
   if (!store.ok()) return Fail(store.status());
+  auto node = StartLedgerNode(store->get(), flags->Get("data"), flags->Get("member", "local"));
+  if (!node.ok()) return Fail(node.status());
   ImportStats stats;
-  if (Status s = ImportPaths(store->get(), flags->positional(), &stats); !s.ok()) return Fail(s);
-  return stats.resources_failed == 0 ? 0 : 1;
+  if (Status s = ImportPaths(store->get(), flags->positional(), &stats); !s.ok()) {
+    return StopLedger(&*node, Fail(s));
+  }
+  return StopLedger(&*node, stats.resources_failed == 0 ? 0 : 1);
 }
 
 int RunDemo(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"data", "port", "address", "sample", "max-body", "threads"});
+  auto flags =
+      Flags::Parse(args, {"data", "port", "address", "sample", "max-body", "threads", "member"});
   if (!flags.ok()) return Fail(flags.status());
   std::string data = flags->Get("data");
   if (data.empty())
@@ -229,13 +278,19 @@ int RunDemo(const std::vector<std::string>& args) {
     return Fail(Status::NotFound("sample data not found at " + sample + " (use --sample DIR)"));
   auto config = ServeConfigFrom(*flags);
   if (!config.ok()) return Fail(config.status());
+  config->data = data;
   auto store = store::OpenRocksStore({data});
   if (!store.ok()) return Fail(store.status());
+  auto node = StartLedgerNode(store->get(), data, flags->Get("member", "local"));
+  if (!node.ok()) return Fail(node.status());
   std::cout << "medhub demo: importing " << sample << " into " << data << std::endl;
   ImportStats stats;
-  if (Status s = ImportPaths(store->get(), {sample}, &stats); !s.ok()) return Fail(s);
-  if (stats.resources_failed) return 1;
-  return ServeUntilStopped(store->get(), *config, [&](const std::string& url) {
+  if (Status s = ImportPaths(store->get(), {sample}, &stats); !s.ok()) {
+    return StopLedger(&*node, Fail(s));
+  }
+  if (stats.resources_failed) return StopLedger(&*node, 1);
+  const int code = ServeUntilStopped(store->get(), node->ledger.get(), *config,
+                                     [&](const std::string& url) {
     const std::string p = stats.largest_patient_id;
     std::cout << "\nmedhub is serving " << stats.resources_ok << " resources of "
               << stats.files << " patients from " << data << "\n"
@@ -246,9 +301,12 @@ int RunDemo(const std::vector<std::string>& args) {
               << "  curl '" << url << "/fhir/Observation?patient=" << p
               << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
               << "  curl '" << url << "/fhir/Condition?patient=" << p << "&_include=Condition:patient'\n"
+              << "  curl " << url << "/ledger/head\n"
+              << "  curl " << url << "/fhir/Patient/" << p << "/_history/1/$verify\n"
               << "Stop with Ctrl-C.\n"
               << std::endl;
   });
+  return StopLedger(&*node, code);
 }
 
 }  // namespace medhub::cli

@@ -15,7 +15,7 @@
 //   - Memory: 2n - popcount(n) hashes of 32 bytes, i.e. about 64 bytes per leaf
 //     (640 MB at 10 million leaves).
 //
-// Nothing is persisted yet; a later step keeps the levels on disk (docs/formats/ledger.md).
+// The log itself is not persisted: Ledger (ledger.h) rebuilds it from blocks.log on open.
 //
 // Thread-safety: none inside. Const methods may run concurrently with one another; Append
 // and Reserve need exclusive access (the caller holds the lock).

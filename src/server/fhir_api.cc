@@ -165,6 +165,8 @@ HttpResponse FhirApi::Route(const HttpRequest& req, std::string_view path) {
   }
   if (seg.size() == 3 && seg[2] == "$everything" && type == "Patient")
     return get || m == "POST" ? Everything(id) : not_allowed();
+  if (seg.size() == 5 && seg[2] == "_history" && seg[4] == "$verify")
+    return get ? VerifyVersion(type, id, seg[3]) : not_allowed();
   if (seg[2] == "_history") {
     if (!get) return not_allowed();
     if (seg.size() == 3) return History(req, type, id);
@@ -248,6 +250,18 @@ HttpResponse FhirApi::VRead(std::string_view type, std::string_view id, std::str
     return ErrorResponse(Status::Gone("version " + std::string(vid) + " of " + std::string(type) +
                                       "/" + std::string(id) + " is a deletion"));
   return WithResourceHeaders(JsonResponse(200, std::move(r->json)), *r);
+}
+
+HttpResponse FhirApi::VerifyVersion(std::string_view type, std::string_view id,
+                                    std::string_view vid) {
+  auto version = ParseVersion(vid);
+  if (!version.ok()) return ErrorResponse(version.status());
+  if (options_.verifier == nullptr) {
+    HttpResponse r = ErrorResponse(Status::Unsupported("this server keeps no ledger"));
+    r.status = 501;
+    return r;
+  }
+  return options_.verifier->VerifyVersion(type, id, *version);
 }
 
 HttpResponse FhirApi::Update(const HttpRequest& req, std::string_view type, std::string_view id) {

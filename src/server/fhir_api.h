@@ -2,14 +2,17 @@
 // an HttpResponse using the store. Interactions: capabilities, create (conditional),
 // read, vread, update (update-as-create, If-Match), delete, history (instance, type,
 // system), search (GET and POST _search) with paging, _sort, _include, _revinclude,
-// batch and transaction Bundles, and Patient/$everything.
+// batch and transaction Bundles, Patient/$everything, and [type]/[id]/_history/[vid]/$verify
+// when a VersionVerifier (the ledger, ledger_api.h) is configured.
 //
 // Thread-safe: requests may be handled concurrently.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "core/json.h"
 #include "server/http_server.h"
@@ -17,9 +20,22 @@
 
 namespace medhub::server {
 
+// Answers GET [type]/[id]/_history/[vid]/$verify: the proof that a stored version is the
+// one committed to the ledger. Implemented by LedgerApi (ledger_api.h), so that FhirApi
+// does not depend on a concrete ledger. Must be thread-safe.
+class VersionVerifier {
+ public:
+  virtual ~VersionVerifier() = default;
+  // `type` is a known resource type and `id` a valid id; `version` >= 1.
+  virtual HttpResponse VerifyVersion(std::string_view type, std::string_view id,
+                                     uint64_t version) = 0;
+};
+
 struct FhirApiOptions {
   // The public base of the API, used in Location headers, fullUrls and paging links.
   std::string base_url = "http://127.0.0.1:8080/fhir";
+  // Not owned; must outlive the API. Without one, $verify answers 501.
+  VersionVerifier* verifier = nullptr;
 };
 
 // What a batch or transaction did.
@@ -49,6 +65,7 @@ class FhirApi {
   HttpResponse Create(const HttpRequest& req, std::string_view type);
   HttpResponse Read(std::string_view type, std::string_view id);
   HttpResponse VRead(std::string_view type, std::string_view id, std::string_view vid);
+  HttpResponse VerifyVersion(std::string_view type, std::string_view id, std::string_view vid);
   HttpResponse Update(const HttpRequest& req, std::string_view type, std::string_view id);
   HttpResponse Delete(std::string_view type, std::string_view id);
   HttpResponse History(const HttpRequest& req, std::string_view type, std::string_view id);

@@ -1,6 +1,7 @@
-#include "ledger/signer.h"
+#include "core/ed25519.h"
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -10,9 +11,8 @@
 #include <utility>
 
 #include "core/hash.h"
-#include "core/ids.h"
 
-namespace medhub::ledger {
+namespace medhub {
 
 // Owns one EVP_PKEY. Never modified after construction, so it may be shared across threads.
 struct KeyHandle {
@@ -24,11 +24,6 @@ struct KeyHandle {
 };
 
 namespace {
-
-// Tree head layout constants; docs/formats/ledger.md ("Tree head") describes them.
-constexpr std::string_view kTreeHeadMagic = "MHTH";
-constexpr uint8_t kTreeHeadVersion = 1;
-constexpr size_t kTreeHeadFixedSize = 4 + 1 + 8 + 32 + 8 + 1;  // everything but the name
 
 const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -81,6 +76,25 @@ std::string ToPem(WriteFn write) {
   return pem;
 }
 
+// Decodes exactly 32 bytes from 64 hex digits (either case) into *out; false otherwise.
+bool DecodeHex32(std::string_view hex, std::string* out) {
+  if (hex.size() != 2 * kEd25519KeySize) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->assign(kEd25519KeySize, '\0');
+  for (size_t i = 0; i < kEd25519KeySize; ++i) {
+    const int hi = nibble(hex[2 * i]);
+    const int lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return true;
+}
+
 // Refuses to ask for a passphrase: encrypted PEM keys are not supported.
 int NoPassphrase(char*, int, int, void*) { return 0; }
 
@@ -112,9 +126,10 @@ Result<PublicKey> PublicKey::FromRaw(std::string_view raw) {
 }
 
 Result<PublicKey> PublicKey::FromHex(std::string_view hex) {
-  Result<Hash> bytes = HashFromHex(hex);  // 32 bytes, like a hash
-  if (!bytes.ok()) return Status::InvalidArgument("an Ed25519 public key is 64 hex digits");
-  return FromRaw(std::string_view(reinterpret_cast<const char*>(bytes->data()), 32));
+  std::string raw;
+  if (!DecodeHex32(hex, &raw))
+    return Status::InvalidArgument("an Ed25519 public key is 64 hex digits");
+  return FromRaw(raw);
 }
 
 Result<PublicKey> PublicKey::FromPem(std::string_view pem) {
@@ -179,11 +194,12 @@ Result<PrivateKey> PrivateKey::FromRaw(std::string_view raw) {
 }
 
 Result<PrivateKey> PrivateKey::FromHex(std::string_view hex) {
-  Result<Hash> bytes = HashFromHex(hex);
-  if (!bytes.ok()) return Status::InvalidArgument("an Ed25519 private key is 64 hex digits");
+  std::string raw;
+  const bool ok = DecodeHex32(hex, &raw);
   Result<PrivateKey> key =
-      FromRaw(std::string_view(reinterpret_cast<const char*>(bytes->data()), 32));
-  OPENSSL_cleanse(bytes->data(), bytes->size());
+      ok ? FromRaw(raw)
+         : Result<PrivateKey>(Status::InvalidArgument("an Ed25519 private key is 64 hex digits"));
+  OPENSSL_cleanse(raw.data(), raw.size());
   return key;
 }
 
@@ -220,77 +236,4 @@ Result<Signature> PrivateKey::Sign(std::string_view message) const {
   return sig;
 }
 
-// ---- Tree heads ----
-
-bool IsValidSignerName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxSignerNameSize) return false;
-  for (char c : name) {
-    if (c < 0x21 || c > 0x7E) return false;
-  }
-  return true;
-}
-
-Result<std::string> EncodeTreeHead(const TreeHead& head) {
-  if (!IsValidSignerName(head.signer)) {
-    return Status::InvalidArgument("signer name must be 1-255 bytes of printable ASCII");
-  }
-  std::string out;
-  out.reserve(kTreeHeadFixedSize + head.signer.size());
-  out.append(kTreeHeadMagic);
-  out.push_back(static_cast<char>(kTreeHeadVersion));
-  PutBigEndian64(&out, head.tree_size);
-  out.append(reinterpret_cast<const char*>(head.root.data()), head.root.size());
-  PutBigEndian64(&out, static_cast<uint64_t>(head.timestamp_us));  // two's complement
-  out.push_back(static_cast<char>(head.signer.size()));
-  out.append(head.signer);
-  return out;
-}
-
-Result<TreeHead> DecodeTreeHead(std::string_view bytes) {
-  if (bytes.size() < kTreeHeadFixedSize || bytes.substr(0, 4) != kTreeHeadMagic) {
-    return Status::DataLoss("not a medhub tree head");
-  }
-  if (static_cast<uint8_t>(bytes[4]) != kTreeHeadVersion) {
-    return Status::DataLoss("unknown tree head version " +
-                            std::to_string(static_cast<uint8_t>(bytes[4])));
-  }
-  TreeHead head;
-  head.tree_size = GetBigEndian64(bytes.substr(5, 8));
-  std::memcpy(head.root.data(), bytes.data() + 13, head.root.size());
-  head.timestamp_us = static_cast<int64_t>(GetBigEndian64(bytes.substr(45, 8)));
-  const size_t name_len = static_cast<uint8_t>(bytes[53]);
-  if (bytes.size() != kTreeHeadFixedSize + name_len) {
-    return Status::DataLoss("tree head length does not match its signer name length");
-  }
-  head.signer = std::string(bytes.substr(kTreeHeadFixedSize));
-  if (!IsValidSignerName(head.signer)) return Status::DataLoss("bad signer name in tree head");
-  return head;
-}
-
-Result<std::string> EncodeSignedTreeHead(const SignedTreeHead& sth) {
-  ASSIGN_OR_RETURN(std::string out, EncodeTreeHead(sth.head));
-  out.append(reinterpret_cast<const char*>(sth.signature.data()), sth.signature.size());
-  return out;
-}
-
-Result<SignedTreeHead> DecodeSignedTreeHead(std::string_view bytes) {
-  if (bytes.size() < kEd25519SignatureSize) return Status::DataLoss("signed tree head too short");
-  const size_t head_size = bytes.size() - kEd25519SignatureSize;
-  SignedTreeHead sth;
-  ASSIGN_OR_RETURN(sth.head, DecodeTreeHead(bytes.substr(0, head_size)));
-  std::memcpy(sth.signature.data(), bytes.data() + head_size, sth.signature.size());
-  return sth;
-}
-
-Result<SignedTreeHead> SignTreeHead(const TreeHead& head, const PrivateKey& key) {
-  ASSIGN_OR_RETURN(const std::string bytes, EncodeTreeHead(head));
-  ASSIGN_OR_RETURN(Signature sig, key.Sign(bytes));
-  return SignedTreeHead{head, sig};
-}
-
-Status VerifyTreeHead(const SignedTreeHead& sth, const PublicKey& key) {
-  ASSIGN_OR_RETURN(const std::string bytes, EncodeTreeHead(sth.head));
-  return key.Verify(bytes, sth.signature);
-}
-
-}  // namespace medhub::ledger
+}  // namespace medhub

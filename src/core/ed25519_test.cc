@@ -1,16 +1,38 @@
-#include "ledger/signer.h"
+#include "core/ed25519.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "ledger/test_util.h"
+#include "core/hash.h"
 
-namespace medhub::ledger {
+namespace medhub {
 namespace {
+
+// Strict hex decoding for the test vectors; nullopt on odd length or a non-hex digit.
+std::optional<std::string> FromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    unsigned value = 0;
+    for (char c : hex.substr(i, 2)) {
+      value <<= 4;
+      if (c >= '0' && c <= '9') {
+        value |= static_cast<unsigned>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        value |= static_cast<unsigned>(c - 'a' + 10);
+      } else {
+        return std::nullopt;
+      }
+    }
+    out.push_back(static_cast<char>(value));
+  }
+  return out;
+}
 
 // RFC 8032 section 7.1, TEST 2: a one-byte message.
 constexpr std::string_view kRfc8032Secret =
@@ -23,21 +45,21 @@ constexpr std::string_view kRfc8032Signature =
 
 std::string Message() { return "medhub ledger test message"; }
 
-TEST(SignerTest, MatchesTheRfc8032TestVector) {
+TEST(Ed25519Test, MatchesTheRfc8032TestVector) {
   Result<PrivateKey> key = PrivateKey::FromHex(kRfc8032Secret);
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   EXPECT_EQ(key->public_key().Hex(), kRfc8032Public);
-  const std::string message = testing::FromHex("72").value();
+  const std::string message = FromHex("72").value();
   Result<Signature> sig = key->Sign(message);
   ASSERT_TRUE(sig.ok());
   EXPECT_EQ(ToHex(std::string_view(reinterpret_cast<const char*>(sig->data()), sig->size())),
             kRfc8032Signature);
   Result<PublicKey> pub = PublicKey::FromHex(kRfc8032Public);
   ASSERT_TRUE(pub.ok());
-  EXPECT_TRUE(pub->Verify(message, testing::FromHex(kRfc8032Signature).value()).ok());
+  EXPECT_TRUE(pub->Verify(message, FromHex(kRfc8032Signature).value()).ok());
 }
 
-TEST(SignerTest, SignaturesOfAGeneratedKeyVerify) {
+TEST(Ed25519Test, SignaturesOfAGeneratedKeyVerify) {
   Result<PrivateKey> key = PrivateKey::Generate();
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   const Signature sig = key->Sign(Message()).value();
@@ -48,7 +70,7 @@ TEST(SignerTest, SignaturesOfAGeneratedKeyVerify) {
   EXPECT_EQ(other->public_key().Verify(Message(), sig).code(), StatusCode::kDataLoss);
 }
 
-TEST(SignerTest, AOneBitChangeInTheMessageOrSignatureIsDataLoss) {
+TEST(Ed25519Test, AOneBitChangeInTheMessageOrSignatureIsDataLoss) {
   const PrivateKey key = PrivateKey::Generate().value();
   const std::string message = Message();
   const Signature sig = key.Sign(message).value();
@@ -66,7 +88,7 @@ TEST(SignerTest, AOneBitChangeInTheMessageOrSignatureIsDataLoss) {
   EXPECT_TRUE(key.public_key().Verify(message, sig).ok());
 }
 
-TEST(SignerTest, SignatureBytesOfTheWrongLengthAreInvalidArgument) {
+TEST(Ed25519Test, SignatureBytesOfTheWrongLengthAreInvalidArgument) {
   const PrivateKey key = PrivateKey::Generate().value();
   EXPECT_EQ(key.public_key().Verify(Message(), std::string(63, 'x')).code(),
             StatusCode::kInvalidArgument);
@@ -74,7 +96,7 @@ TEST(SignerTest, SignatureBytesOfTheWrongLengthAreInvalidArgument) {
             StatusCode::kInvalidArgument);
 }
 
-TEST(SignerTest, KeysRoundTripThroughRawHexAndPem) {
+TEST(Ed25519Test, KeysRoundTripThroughRawHexAndPem) {
   const PrivateKey key = PrivateKey::Generate().value();
   const Signature sig = key.Sign(Message()).value();
   ASSERT_EQ(key.Raw().size(), kEd25519KeySize);
@@ -100,7 +122,7 @@ TEST(SignerTest, KeysRoundTripThroughRawHexAndPem) {
   }
 }
 
-TEST(SignerTest, MalformedKeysAreInvalidArgument) {
+TEST(Ed25519Test, MalformedKeysAreInvalidArgument) {
   EXPECT_EQ(PrivateKey::FromRaw(std::string(31, 'k')).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(PublicKey::FromRaw(std::string(33, 'k')).status().code(), StatusCode::kInvalidArgument);
@@ -117,7 +139,7 @@ TEST(SignerTest, MalformedKeysAreInvalidArgument) {
             StatusCode::kInvalidArgument);
 }
 
-TEST(SignerTest, OneKeySignsAndVerifiesFromManyThreadsAtOnce) {
+TEST(Ed25519Test, OneKeySignsAndVerifiesFromManyThreadsAtOnce) {
   const PrivateKey key = PrivateKey::Generate().value();
   std::atomic<int> verified{0};
   std::vector<std::thread> threads;
@@ -134,112 +156,5 @@ TEST(SignerTest, OneKeySignsAndVerifiesFromManyThreadsAtOnce) {
   EXPECT_EQ(verified.load(), 800);
 }
 
-TreeHead SampleHead() {
-  TreeHead head;
-  head.tree_size = 0x0102030405060708;
-  head.root = HashLeaf("root");
-  head.timestamp_us = -1234567;
-  head.signer = "hospital-a.example";
-  return head;
-}
-
-TEST(TreeHeadTest, EncodingIsTheDocumentedByteLayout) {
-  TreeHead head;
-  head.tree_size = 0x0102030405060708;
-  head.root.fill(0xAB);
-  head.timestamp_us = -2;
-  head.signer = "node1";
-  const std::string bytes = EncodeTreeHead(head).value();
-  const std::string want = std::string("MHTH\x01", 5) + "\x01\x02\x03\x04\x05\x06\x07\x08" +
-                           std::string(32, '\xAB') + std::string(7, '\xFF') + "\xFE" + "\x05node1";
-  EXPECT_EQ(ToHex(bytes), ToHex(want));
-  EXPECT_EQ(bytes.size(), 54u + 5u);
-}
-
-TEST(TreeHeadTest, RoundTripsThroughEncodeAndDecode) {
-  const TreeHead head = SampleHead();
-  const std::string bytes = EncodeTreeHead(head).value();
-  Result<TreeHead> back = DecodeTreeHead(bytes);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(*back, head);
-}
-
-TEST(TreeHeadTest, DecodingRejectsEveryMalformedEncodingAsDataLoss) {
-  const std::string bytes = EncodeTreeHead(SampleHead()).value();
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_EQ(DecodeTreeHead(bytes.substr(0, n)).status().code(), StatusCode::kDataLoss) << n;
-  }
-  EXPECT_EQ(DecodeTreeHead(bytes + "x").status().code(), StatusCode::kDataLoss);
-  std::string bad_magic = bytes;
-  bad_magic[0] = 'X';
-  EXPECT_EQ(DecodeTreeHead(bad_magic).status().code(), StatusCode::kDataLoss);
-  std::string bad_version = bytes;
-  bad_version[4] = 2;
-  EXPECT_EQ(DecodeTreeHead(bad_version).status().code(), StatusCode::kDataLoss);
-  std::string bad_name = bytes;
-  bad_name.back() = ' ';
-  EXPECT_EQ(DecodeTreeHead(bad_name).status().code(), StatusCode::kDataLoss);
-}
-
-TEST(TreeHeadTest, SignerNamesMustBePrintableAsciiOfOneTo255Bytes) {
-  EXPECT_TRUE(IsValidSignerName("a"));
-  EXPECT_TRUE(IsValidSignerName(std::string(255, 'a')));
-  EXPECT_FALSE(IsValidSignerName(""));
-  EXPECT_FALSE(IsValidSignerName(std::string(256, 'a')));
-  EXPECT_FALSE(IsValidSignerName("hospital a"));
-  EXPECT_FALSE(IsValidSignerName("h\xC3\xB6spital"));
-  TreeHead head = SampleHead();
-  head.signer = "";
-  EXPECT_EQ(EncodeTreeHead(head).status().code(), StatusCode::kInvalidArgument);
-}
-
-TEST(TreeHeadTest, SignedTreeHeadsVerifyAndRoundTrip) {
-  const PrivateKey key = PrivateKey::Generate().value();
-  const SignedTreeHead sth = SignTreeHead(SampleHead(), key).value();
-  EXPECT_TRUE(VerifyTreeHead(sth, key.public_key()).ok());
-  const std::string wire = EncodeSignedTreeHead(sth).value();
-  EXPECT_EQ(wire.size(), EncodeTreeHead(sth.head).value().size() + kEd25519SignatureSize);
-  Result<SignedTreeHead> back = DecodeSignedTreeHead(wire);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(*back, sth);
-  EXPECT_TRUE(VerifyTreeHead(*back, key.public_key()).ok());
-  EXPECT_EQ(DecodeSignedTreeHead(wire.substr(0, 63)).status().code(), StatusCode::kDataLoss);
-}
-
-TEST(TreeHeadTest, AnyChangedFieldOrSignatureBitFailsVerification) {
-  const PrivateKey key = PrivateKey::Generate().value();
-  const SignedTreeHead sth = SignTreeHead(SampleHead(), key).value();
-  auto rejected = [&](const SignedTreeHead& changed) {
-    return VerifyTreeHead(changed, key.public_key()).code() == StatusCode::kDataLoss;
-  };
-  SignedTreeHead c = sth;
-  c.head.tree_size += 1;
-  EXPECT_TRUE(rejected(c));
-  c = sth;
-  c.head.root[31] ^= 1;
-  EXPECT_TRUE(rejected(c));
-  c = sth;
-  c.head.timestamp_us += 1;
-  EXPECT_TRUE(rejected(c));
-  c = sth;
-  c.head.signer = "hospital-b.example";
-  EXPECT_TRUE(rejected(c));
-  c = sth;
-  c.signature[0] ^= 0x80;
-  EXPECT_TRUE(rejected(c));
-  const PrivateKey other = PrivateKey::Generate().value();
-  EXPECT_EQ(VerifyTreeHead(sth, other.public_key()).code(), StatusCode::kDataLoss);
-  // Every bit of the signed bytes matters.
-  const std::string wire = EncodeSignedTreeHead(sth).value();
-  for (size_t bit = 0; bit < wire.size() * 8; ++bit) {
-    std::string changed = wire;
-    changed[bit / 8] = static_cast<char>(changed[bit / 8] ^ (1 << (bit % 8)));
-    Result<SignedTreeHead> decoded = DecodeSignedTreeHead(changed);
-    if (decoded.ok()) {
-      EXPECT_EQ(VerifyTreeHead(*decoded, key.public_key()).code(), StatusCode::kDataLoss) << bit;
-    }
-  }
-}
-
 }  // namespace
-}  // namespace medhub::ledger
+}  // namespace medhub

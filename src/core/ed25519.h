@@ -1,37 +1,43 @@
-// Ed25519 keys and signed tree heads.
+// Ed25519 signing keys (RFC 8032), through OpenSSL 3.
 //
-// PrivateKey and PublicKey wrap Ed25519 keys (RFC 8032) held by OpenSSL 3. Keys travel as
-// their raw 32 bytes (the private key's seed, the public key's point), as 64 hex digits,
-// or as PEM (PKCS#8 "PRIVATE KEY" / SubjectPublicKeyInfo "PUBLIC KEY"). Reading and writing
-// key files is the caller's business: these functions only encode and decode.
+// PrivateKey and PublicKey wrap Ed25519 keys. Keys travel as their raw 32 bytes (the
+// private key's seed, the public key's point), as 64 hex digits, or as PEM (PKCS#8
+// "PRIVATE KEY" / SubjectPublicKeyInfo "PUBLIC KEY"). Reading and writing key files is the
+// caller's business: these functions only encode and decode. docs/formats/ledger.md
+// ("Keys") describes the encodings.
 //
-// A tree head states that the log held `tree_size` leaves with root `root` at
-// `timestamp_us`, according to `signer`. Its canonical bytes (EncodeTreeHead) are what
-// the signer signs; docs/formats/ledger.md gives the layout.
+// Users: the ledger (block and tree head signatures) and, later, security (tokens). Every
+// structure a caller signs should begin with its own four-byte magic, so that a signature
+// over one kind of message can never be replayed as a signature over another.
 //
-// Errors: malformed keys, names or lengths are InvalidArgument; a signature that does not
-// verify, or undecodable signed bytes, is DataLoss; an OpenSSL failure is Internal.
+// Errors: malformed keys or signature lengths are InvalidArgument; a signature that does
+// not verify is DataLoss; an OpenSSL failure is Internal.
 //
 // Thread-safety: keys are immutable after construction; copies share the OpenSSL key, and
 // Sign/Verify may be called from many threads at once.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
-#include "ledger/merkle.h"
 
-namespace medhub::ledger {
+namespace medhub {
 
 inline constexpr size_t kEd25519KeySize = 32;
 inline constexpr size_t kEd25519SignatureSize = 64;
 using Signature = std::array<uint8_t, kEd25519SignatureSize>;
 
-struct KeyHandle;  // the OpenSSL key, defined in signer.cc
+// The signature's 64 bytes as a string.
+inline std::string_view SignatureBytes(const Signature& sig) {
+  return std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size());
+}
+
+struct KeyHandle;  // the OpenSSL key, defined in ed25519.cc
 
 class PublicKey {
  public:
@@ -86,41 +92,4 @@ class PrivateKey {
   PublicKey public_key_;
 };
 
-// Limits on TreeHead::signer: 1 to kMaxSignerNameSize bytes of printable ASCII
-// (0x21-0x7E), so that a name has exactly one byte form.
-inline constexpr size_t kMaxSignerNameSize = 255;
-bool IsValidSignerName(std::string_view name);
-
-struct TreeHead {
-  uint64_t tree_size = 0;
-  Hash root{};
-  int64_t timestamp_us = 0;  // microseconds since the Unix epoch, UTC
-  std::string signer;        // the member that signs, e.g. "hospital-a"
-
-  friend bool operator==(const TreeHead&, const TreeHead&) = default;
-};
-
-struct SignedTreeHead {
-  TreeHead head;
-  Signature signature{};
-
-  friend bool operator==(const SignedTreeHead&, const SignedTreeHead&) = default;
-};
-
-// The canonical bytes of a tree head (docs/formats/ledger.md, "Tree head").
-// InvalidArgument if the signer name is not valid.
-Result<std::string> EncodeTreeHead(const TreeHead& head);
-// The inverse of EncodeTreeHead; DataLoss unless `bytes` is exactly one valid encoding.
-Result<TreeHead> DecodeTreeHead(std::string_view bytes);
-
-// Canonical tree head bytes followed by the 64-byte signature.
-Result<std::string> EncodeSignedTreeHead(const SignedTreeHead& sth);
-Result<SignedTreeHead> DecodeSignedTreeHead(std::string_view bytes);
-
-// Signs `head` with `key`. InvalidArgument if the head cannot be encoded.
-Result<SignedTreeHead> SignTreeHead(const TreeHead& head, const PrivateKey& key);
-// OK iff sth.signature is `key`'s signature of the canonical bytes of sth.head;
-// DataLoss if not, InvalidArgument if the head cannot be encoded.
-Status VerifyTreeHead(const SignedTreeHead& sth, const PublicKey& key);
-
-}  // namespace medhub::ledger
+}  // namespace medhub

@@ -1,0 +1,186 @@
+#include "cli/ledger_commands.h"
+
+#include <charconv>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/flags.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "core/time.h"
+#include "ledger/member_files.h"
+#include "ledger/verify.h"
+#include "server/ledger_api.h"
+
+namespace medhub::cli {
+namespace {
+
+constexpr char kLedgerUsage[] = R"(usage: medhub ledger <command> --data DIR [--member NAME]
+
+commands:
+  verify  Recheck everything offline: every block's checksum, hash, chain link, signature,
+          endorsements, entries root and log root, the signed tree head, and every stored
+          record version against its commitment. Prints the first fault (a block with its
+          byte offset, or a record Type/id/_history/v); exits 0 only if all is intact.
+  status  Print the height, tree size, root, last change-feed sequence covered and member.
+  proof   Type/id/_history/VERSION
+          Print the $verify Parameters of one stored version (salt, commitment, entry,
+          inclusion proof, signed tree head, public key).
+
+--member defaults to the only member listed in DIR/ledger/members.json.
+)";
+
+int Fail(const Status& s) {
+  std::cerr << "medhub: " << s.message() << "\n";
+  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+// --member, or else the only member of the ledger's members.json.
+Result<std::string> MemberFor(const Flags& flags, const std::string& ledger_dir) {
+  if (flags.Has("member")) return flags.Get("member");
+  Result<std::vector<ledger::MemberInfo>> members =
+      ledger::ReadMembers((std::filesystem::path(ledger_dir) / ledger::kMembersFile).string());
+  if (members.status().code() == StatusCode::kNotFound) {
+    return Status::NotFound("no ledger at " + ledger_dir);
+  }
+  if (!members.ok()) return members.status();
+  if (members->size() != 1) return Status::InvalidArgument("name the member with --member");
+  return members->front().name;
+}
+
+Result<ledger::LedgerOptions> ReadOnlyOptions(const Flags& flags) {
+  if (!flags.Has("data")) return Status::InvalidArgument("--data DIR is required");
+  ledger::LedgerOptions options;
+  options.dir = LedgerDir(flags.Get("data"));
+  ASSIGN_OR_RETURN(options.member, MemberFor(flags, options.dir));
+  options.read_only = true;
+  options.torn_tail = ledger::TornTail::kIgnore;
+  return options;
+}
+
+Result<std::unique_ptr<store::Store>> OpenStoreReadOnly(const Flags& flags) {
+  store::StoreOptions options;
+  options.path = flags.Get("data");
+  options.read_only = true;
+  return store::OpenRocksStore(options);
+}
+
+int RunVerify(const Flags& flags) {
+  Result<ledger::LedgerOptions> options = ReadOnlyOptions(flags);
+  if (!options.ok()) return Fail(options.status());
+  // The store first: the ledger may then be ahead of the store's view, never behind it.
+  Result<std::unique_ptr<store::Store>> store = OpenStoreReadOnly(flags);
+  if (!store.ok()) return Fail(store.status());
+  Result<ledger::VerifyReport> report = ledger::VerifyLedger(*options, store->get());
+  if (!report.ok()) {
+    std::cout << "ledger verify FAILED: " << report.status().message() << std::endl;
+    return 1;
+  }
+  const ledger::SignedTreeHead& sth = report->head;
+  std::cout << "ledger intact: " << report->blocks << " blocks, " << report->entries << " entries; "
+            << report->records << " record versions match their commitments in the store\n"
+            << "head: tree_size " << sth.head.tree_size << ", root " << ToHex(sth.head.root)
+            << ", signed by " << sth.head.signer << " (public key " << report->public_key_hex << ")"
+            << std::endl;
+  if (report->writer_active) {
+    std::cout << "note: a server holds the ledger open; " << report->pending
+              << " newer changes were not checked" << std::endl;
+  }
+  return 0;
+}
+
+int RunStatus(const Flags& flags) {
+  Result<ledger::LedgerOptions> options = ReadOnlyOptions(flags);
+  if (!options.ok()) return Fail(options.status());
+  Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(*options);
+  if (!ledger.ok()) return Fail(ledger.status());
+  const ledger::SignedTreeHead sth = (*ledger)->Head();
+  std::cout << "member      " << (*ledger)->member() << "\n"
+            << "public key  " << (*ledger)->public_key().Hex() << "\n"
+            << "height      " << (*ledger)->height() << " blocks\n"
+            << "tree size   " << sth.head.tree_size << " entries\n"
+            << "root        " << ToHex(sth.head.root) << "\n"
+            << "timestamp   " << FormatInstant(sth.head.timestamp_us) << "\n"
+            << "last seq    " << (*ledger)->last_seq() << std::endl;
+  return 0;
+}
+
+// "Type/id/_history/version".
+struct VersionName {
+  std::string type, id;
+  uint64_t version = 0;
+};
+Result<VersionName> ParseVersionName(std::string_view text) {
+  const auto bad = Status::InvalidArgument("name the version as Type/id/_history/VERSION");
+  VersionName v;
+  const size_t a = text.find('/');
+  const size_t b = a == std::string_view::npos ? a : text.find('/', a + 1);
+  const size_t c = b == std::string_view::npos ? b : text.find('/', b + 1);
+  if (c == std::string_view::npos || text.substr(b + 1, c - b - 1) != "_history") return bad;
+  v.type = std::string(text.substr(0, a));
+  v.id = std::string(text.substr(a + 1, b - a - 1));
+  const std::string_view number = text.substr(c + 1);
+  auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), v.version);
+  if (ec != std::errc() || p != number.data() + number.size() || v.version == 0) return bad;
+  return v;
+}
+
+int RunProof(const Flags& flags) {
+  if (flags.positional().size() != 2) return Fail(Status::InvalidArgument(kLedgerUsage));
+  Result<VersionName> name = ParseVersionName(flags.positional()[1]);
+  if (!name.ok()) return Fail(name.status());
+  Result<ledger::LedgerOptions> options = ReadOnlyOptions(flags);
+  if (!options.ok()) return Fail(options.status());
+  Result<std::unique_ptr<store::Store>> store = OpenStoreReadOnly(flags);
+  if (!store.ok()) return Fail(store.status());
+  Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(*options);
+  if (!ledger.ok()) return Fail(ledger.status());
+  Result<json::Value> params =
+      server::VerifyParameters(**ledger, store->get(), name->type, name->id, name->version);
+  if (!params.ok()) return Fail(params.status());
+  std::cout << json::Serialize(*params) << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+std::string LedgerDir(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "ledger").string();
+}
+
+Status LedgerNode::Stop() {
+  if (writer == nullptr) return Status::Ok();
+  Status s = writer->Stop();
+  writer.reset();
+  return s;
+}
+
+Result<LedgerNode> StartLedgerNode(store::Store* store, const std::string& data_dir,
+                                   const std::string& member) {
+  ledger::LedgerOptions options;
+  options.dir = LedgerDir(data_dir);
+  options.member = member;
+  LedgerNode node;
+  ASSIGN_OR_RETURN(node.ledger, ledger::Ledger::Open(options));
+  node.writer = std::make_unique<ledger::LedgerWriter>(store, node.ledger.get());
+  node.writer->Start();
+  return node;
+}
+
+int RunLedger(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"data", "member"});
+  if (!flags.ok()) return Fail(flags.status());
+  const std::vector<std::string>& pos = flags->positional();
+  const std::string command = pos.empty() ? "" : pos[0];
+  if (command == "proof") return RunProof(*flags);
+  if (pos.size() == 1 && command == "verify") return RunVerify(*flags);
+  if (pos.size() == 1 && command == "status") return RunStatus(*flags);
+  if (command == "help") {
+    std::cout << kLedgerUsage;
+    return 0;
+  }
+  std::cerr << kLedgerUsage;
+  return 2;
+}
+
+}  // namespace medhub::cli

@@ -1,0 +1,87 @@
+// LedgerWriter: puts every version the store commits on the ledger.
+//
+// A background thread follows the store's change feed from the ledger's last_seq (the
+// last change-feed sequence number its latest block covers): for each change it reads the
+// version (Store::ReadVersion), makes its entry (MakeRecordEntry) and appends blocks of up
+// to max_block_entries entries, or whatever is available, each durable before the next.
+// When the feed is drained it polls again every `idle_poll`.
+//
+// Because every block records the sequence number it covers and the feed is published
+// strictly in order (store.h), the ledger never skips a change and never records one
+// twice: after a crash between a store commit and its block, the writer starts again
+// from the last durable block and commits what is missing.
+//
+// Errors (a version that cannot be read, a failed append) stop progress, not the thread:
+// the writer logs the error, remembers it (status()), and retries after `retry_delay`.
+//
+// Thread-safety: all methods may be called from any thread. Start/Stop are not reentrant
+// with each other.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string_view>
+#include <thread>
+
+#include "core/status.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+
+namespace medhub::ledger {
+
+struct LedgerWriterOptions {
+  size_t max_block_entries = 4096;  // 1 to kMaxBlockEntries
+  std::chrono::milliseconds idle_poll{10};
+  std::chrono::milliseconds retry_delay{500};
+  // Receives error reports; defaults to stderr.
+  std::function<void(std::string_view)> log;
+};
+
+class LedgerWriter {
+ public:
+  // Neither pointer is owned; both must outlive the writer.
+  LedgerWriter(store::Store* store, Ledger* ledger, LedgerWriterOptions options = {});
+  ~LedgerWriter();  // Stop()
+  LedgerWriter(const LedgerWriter&) = delete;
+  LedgerWriter& operator=(const LedgerWriter&) = delete;
+
+  // Starts the background thread (a second Start is a no-op).
+  void Start();
+  // Commits every change published before the call, then stops and joins the thread.
+  // Returns the error that kept it from draining, if any. Idempotent.
+  Status Stop();
+
+  // Commits everything the change feed holds now, on the calling thread (the thread must
+  // not be running). Errors: the first failure; what was appended before it stays.
+  Status CatchUp();
+
+  // Waits until the ledger covers change `seq`. OK once it does; Unavailable on timeout
+  // (with the writer's last error, if any).
+  Status WaitForSequence(uint64_t seq, std::chrono::milliseconds timeout);
+
+  // The last error, or OK when the latest attempt succeeded.
+  Status status() const;
+
+ private:
+  // Appends at most one block of pending changes. Sets *appended to whether it did.
+  Status Step(bool* appended);
+  void Run();
+  void SetStatus(const Status& s);
+  void Log(std::string_view message) const;
+
+  store::Store* const store_;
+  Ledger* const ledger_;
+  const LedgerWriterOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;      // Stop() wakes the thread
+  std::condition_variable progress_;  // a block was appended or an error recorded
+  bool stopping_ = false;             // GUARDED_BY(mu_)
+  Status status_;                     // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace medhub::ledger
