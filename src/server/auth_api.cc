@@ -69,15 +69,7 @@ std::string_view Trim(std::string_view s) {
 // omitted (RFC 6749 §3.1); a repeated parameter is an error (§3.2).
 Result<Params> ParseForm(std::string_view body) {
   Params params;
-  while (!body.empty()) {
-    const size_t amp = body.find('&');
-    const std::string_view pair = body.substr(0, amp);
-    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    std::string name = PercentDecode(pair.substr(0, eq), true);
-    std::string value =
-        eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true);
+  for (auto& [name, value] : ParseUrlEncoded(body)) {
     if (value.empty()) continue;
     if (params.contains(name))
       return Status::InvalidArgument("parameter '" + name.substr(0, 40) + "' is repeated");

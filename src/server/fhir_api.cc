@@ -46,22 +46,6 @@ Status CheckType(std::string_view type) {
   return Status::Ok();
 }
 
-Params ParseForm(std::string_view body) {
-  Params out;
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t amp = body.find('&', start);
-    if (amp == std::string_view::npos) amp = body.size();
-    std::string_view pair = body.substr(start, amp - start);
-    if (!pair.empty()) {
-      const size_t eq = pair.find('=');
-      out.emplace_back(PercentDecode(pair.substr(0, eq), true),
-                       eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true));
-    }
-    start = amp + 1;
-  }
-  return out;
-}
 
 HttpResponse WithResourceHeaders(HttpResponse r, const store::StoredResource& res) {
   r.headers.emplace_back("ETag", ETag(res.version));
@@ -150,7 +134,7 @@ HttpResponse FhirApi::Route(const HttpRequest& req, std::string_view path) {
   if (seg.size() == 2 && seg[1] == "_search") {
     if (m != "POST") return not_allowed();
     Params params = req.query;
-    for (auto& p : ParseForm(req.body)) params.push_back(std::move(p));
+    for (auto& p : ParseUrlEncoded(req.body)) params.push_back(std::move(p));
     return Search(req, type, params);
   }
   if (seg.size() == 2 && seg[1] == "_history") return get ? History(req, type, "") : not_allowed();
@@ -194,11 +178,9 @@ HttpResponse FhirApi::Create(const HttpRequest& req, std::string_view type) {
   const std::string_view if_none_exist = req.header("if-none-exist");
   if (!if_none_exist.empty()) {
     conditional = std::unique_lock(conditional_mu_);
-    HttpRequest probe;
-    probe.path = std::string(if_none_exist);
     std::string_view q = if_none_exist;
     if (size_t qm = q.find('?'); qm != std::string_view::npos) q = q.substr(qm + 1);
-    auto query = fhir::ParseSearchQuery(type, ParseForm(q));
+    auto query = fhir::ParseSearchQuery(type, ParseUrlEncoded(q));
     if (!query.ok()) return ErrorResponse(query.status().WithPrefix("If-None-Exist"));
     auto matches = store_->Search(*query);
     if (!matches.ok()) return ErrorResponse(matches.status());

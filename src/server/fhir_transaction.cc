@@ -141,20 +141,9 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
     Planned& p = plan[i];
     if (p.method != "POST" || p.if_none_exist.empty()) continue;
     if (!lock.owns_lock()) lock.lock();
-    std::vector<std::pair<std::string, std::string>> params;
     std::string_view q = p.if_none_exist;
     if (size_t qm = q.find('?'); qm != std::string_view::npos) q = q.substr(qm + 1);
-    HttpRequest probe;
-    for (size_t start = 0; start <= q.size();) {
-      size_t amp = q.find('&', start);
-      if (amp == std::string_view::npos) amp = q.size();
-      std::string_view pair = q.substr(start, amp - start);
-      const size_t eq = pair.find('=');
-      if (!pair.empty())
-        params.emplace_back(PercentDecode(pair.substr(0, eq), true),
-                            eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true));
-      start = amp + 1;
-    }
+    const auto params = ParseUrlEncoded(q);
     auto query = fhir::ParseSearchQuery(p.url.type, params);
     if (!query.ok()) return EntryError(i, ".request.ifNoneExist", query.status().message());
     ASSIGN_OR_RETURN(auto matches, store_->Search(*query));
@@ -239,19 +228,7 @@ Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle) {
       const size_t qm = url.find('?');
       sub.path = "/fhir/" + url.substr(0, qm);
       sub.target = "/fhir/" + url;
-      if (qm != std::string::npos) {
-        std::string_view q = std::string_view(url).substr(qm + 1);
-        for (size_t start = 0; start <= q.size();) {
-          size_t amp = q.find('&', start);
-          if (amp == std::string_view::npos) amp = q.size();
-          std::string_view pair = q.substr(start, amp - start);
-          const size_t eq = pair.find('=');
-          if (!pair.empty())
-            sub.query.emplace_back(PercentDecode(pair.substr(0, eq), true),
-                                   eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true));
-          start = amp + 1;
-        }
-      }
+      if (qm != std::string::npos) sub.query = ParseUrlEncoded(std::string_view(url).substr(qm + 1));
       if (const json::Value* res = e.find("resource")) {
         sub.body = json::Serialize(*res);
         sub.headers.emplace_back("content-type", "application/fhir+json");

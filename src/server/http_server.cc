@@ -136,21 +136,7 @@ void RaiseFileLimit() {
 }
 
 void SplitQuery(std::string_view q, std::vector<std::pair<std::string, std::string>>* out) {
-  while (!q.empty()) {
-    size_t amp = q.find('&');
-    std::string_view part = q.substr(0, amp);
-    if (!part.empty()) {
-      size_t eq = part.find('=');
-      if (eq == part.npos) {
-        out->emplace_back(PercentDecode(part, true), std::string());
-      } else {
-        out->emplace_back(PercentDecode(part.substr(0, eq), true),
-                          PercentDecode(part.substr(eq + 1), true));
-      }
-    }
-    if (amp == q.npos) break;
-    q.remove_prefix(amp + 1);
-  }
+  *out = ParseUrlEncoded(q);
 }
 
 // What the session needs to remember about a request while its handler runs.
@@ -736,6 +722,26 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   RETURN_IF_ERROR(server->Listen());
   server->Run();
   return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+std::vector<std::pair<std::string, std::string>> ParseUrlEncoded(std::string_view q) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!q.empty()) {
+    size_t amp = q.find('&');
+    std::string_view part = q.substr(0, amp);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      if (eq == part.npos) {
+        out.emplace_back(PercentDecode(part, true), std::string());
+      } else {
+        out.emplace_back(PercentDecode(part.substr(0, eq), true),
+                         PercentDecode(part.substr(eq + 1), true));
+      }
+    }
+    if (amp == q.npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
 }
 
 }  // namespace medhub::server

@@ -91,4 +91,8 @@ class HttpServer {
 // written.
 std::string PercentDecode(std::string_view s, bool plus_is_space);
 
+// Splits an application/x-www-form-urlencoded string ("a=1&b=x+y&flag") into decoded
+// (name, value) pairs in order; a name without '=' gets "", empty parts are skipped.
+std::vector<std::pair<std::string, std::string>> ParseUrlEncoded(std::string_view s);
+
 }  // namespace medhub::server
