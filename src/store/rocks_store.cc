@@ -38,6 +38,8 @@ RocksStore::~RocksStore() {
 rocksdb::WriteOptions RocksStore::SyncWrite() const {
   rocksdb::WriteOptions w;
   w.sync = options_.sync_writes;
+  // Keys of one batch are sorted (SortedBatch): let the memtable reuse insert positions.
+  w.memtable_insert_hint_per_batch = true;
   return w;
 }
 
