@@ -10,8 +10,8 @@
 // sources.
 #include <benchmark/benchmark.h>
 
-#include <boost/json/src.hpp>
 #include <algorithm>
+#include <boost/json/src.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,9 +28,9 @@ namespace medhub::bench {
 namespace {
 
 struct Corpus {
-  std::vector<std::string> bundles;          // file texts
-  std::vector<std::string> resources;        // each entry's resource, serialized alone
-  std::vector<json::Value> parsed;           // the same, parsed
+  std::vector<std::string> bundles;    // file texts
+  std::vector<std::string> resources;  // each entry's resource, serialized alone
+  std::vector<json::Value> parsed;     // the same, parsed
   size_t bundle_bytes = 0;
   size_t resource_bytes = 0;
 };

@@ -392,8 +392,8 @@ Result<LoadedIds> ParseTransactionResponses(const std::vector<std::string>& resp
   return ids;
 }
 
-Result<ImportFigures> MedhubImport(server::FhirApi* api, const Sample& sample,
-                                   const Options& o, LoadedIds* ids) {
+Result<ImportFigures> MedhubImport(server::FhirApi* api, const Sample& sample, const Options& o,
+                                   LoadedIds* ids) {
   const size_t items = sample.files.size() * static_cast<size_t>(o.copies);
   std::vector<std::string> responses(items);
   auto load = [&](size_t k, int) -> Status {
@@ -552,8 +552,7 @@ struct Workload {
 };
 
 Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
-                                const std::filesystem::path& dir, LoadedIds* ids,
-                                Workload* work) {
+                                const std::filesystem::path& dir, LoadedIds* ids, Workload* work) {
   MedhubFigures fig;
   fig.rss_before_import = CurrentRssBytes();
   store::StoreOptions so;
@@ -564,8 +563,8 @@ Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
   ASSIGN_OR_RETURN(fig.import, MedhubImport(&api, sample, o, ids));
   fig.peak_rss = PeakRssBytes();
   fig.disk_bytes = DirectoryBytes(dir);
-  std::cout << "  medhub import: " << fig.import.resources << " resources in "
-            << fig.import.seconds << " s" << std::endl;
+  std::cout << "  medhub import: " << fig.import.resources << " resources in " << fig.import.seconds
+            << " s" << std::endl;
 
   work->reads = PickResources(*ids, o.reads);
   work->search_items = PickPatients(ids->patients.size(), o.searches);
@@ -573,8 +572,8 @@ Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
   RETURN_IF_ERROR(MedhubReads(store.get(), *ids, work->reads, &fig.read));
   RETURN_IF_ERROR(MedhubHttpReads(&api, *ids, work->reads, &fig.http_read));
   RETURN_IF_ERROR(MedhubSearches(&api, *ids, work->search_items, &fig));
-  RETURN_IF_ERROR(MedhubEverything(&api, ids->patients[work->largest_item], o.everything_runs,
-                                   &fig));
+  RETURN_IF_ERROR(
+      MedhubEverything(&api, ids->patients[work->largest_item], o.everything_runs, &fig));
   return fig;
 }
 
@@ -646,8 +645,8 @@ Result<PgResult> PgExecPrepared(PGconn* c, const char* name,
                                 const std::vector<std::string>& params) {
   std::vector<const char*> values;
   for (const std::string& p : params) values.push_back(p.c_str());
-  PgResult r(PQexecPrepared(c, name, static_cast<int>(values.size()), values.data(), nullptr,
-                            nullptr, 0));
+  PgResult r(
+      PQexecPrepared(c, name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0));
   RETURN_IF_ERROR(CheckResult(c, r, PGRES_TUPLES_OK, name));
   return r;
 }
@@ -668,9 +667,10 @@ Status PgCreateSchema(PGconn* c) {
       "DROP TABLE IF EXISTS " + t,
       "CREATE OR REPLACE FUNCTION medhub_bench_instant(text) RETURNS timestamptz "
       "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $1::timestamptz $$",
-      "CREATE TABLE " + t + " (type text NOT NULL, id text NOT NULL, version int NOT NULL, "
-      "last_updated timestamptz NOT NULL, patient_id text, content jsonb NOT NULL, "
-      "PRIMARY KEY (type, id))",
+      "CREATE TABLE " + t +
+          " (type text NOT NULL, id text NOT NULL, version int NOT NULL, "
+          "last_updated timestamptz NOT NULL, patient_id text, content jsonb NOT NULL, "
+          "PRIMARY KEY (type, id))",
       "CREATE INDEX " + t + "_patient ON " + t + " (patient_id, type)",
       "CREATE INDEX " + t + "_content ON " + t + " USING gin (content jsonb_path_ops)",
       "CREATE INDEX " + t + "_obs_date ON " + t + " (" + DateExpr() +
@@ -684,11 +684,20 @@ Status PgCreateSchema(PGconn* c) {
 void AppendCopyField(std::string_view s, std::string* out) {
   for (char ch : s) {
     switch (ch) {
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default: out->push_back(ch);
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        out->push_back(ch);
     }
   }
 }
@@ -789,20 +798,19 @@ Result<ImportFigures> PgImport(const std::vector<PgConn>& conns, const Sample& s
 
 Status PgPrepareQueries(PGconn* c) {
   const std::string t = kTable;
-  RETURN_IF_ERROR(PgPrepare(c, "read",
-                            "SELECT content::text FROM " + t + " WHERE type = $1 AND id = $2", 2));
+  RETURN_IF_ERROR(
+      PgPrepare(c, "read", "SELECT content::text FROM " + t + " WHERE type = $1 AND id = $2", 2));
   RETURN_IF_ERROR(PgPrepare(
       c, "search",
       "SELECT content::text FROM " + t + " WHERE type = 'Observation' AND patient_id = $1 " +
           "AND content @> $2::jsonb AND " + DateExpr() + " >= $3::timestamptz ORDER BY " +
           DateExpr() + " DESC LIMIT " + std::to_string(kSearchPage),
       3));
-  return PgPrepare(c, "everything",
-                   "SELECT content::text FROM " + t + " WHERE patient_id = $1", 1);
+  return PgPrepare(c, "everything", "SELECT content::text FROM " + t + " WHERE patient_id = $1", 1);
 }
 
-Status PgReads(PGconn* c, const LoadedIds& ids,
-               const std::vector<std::pair<size_t, size_t>>& picks, Latency* out) {
+Status PgReads(PGconn* c, const LoadedIds& ids, const std::vector<std::pair<size_t, size_t>>& picks,
+               Latency* out) {
   auto read = [&](size_t i) -> Status {
     auto [type, id] = SplitRef(ids.refs[picks[i].first][picks[i].second]);
     ASSIGN_OR_RETURN(PgResult r, PgExecPrepared(c, "read", {std::string(type), std::string(id)}));
@@ -821,8 +829,8 @@ Status PgSearches(PGconn* c, const LoadedIds& ids, const std::vector<size_t>& pa
   const std::string since = std::string(kSearchSince) + "T00:00:00Z";
   std::vector<size_t> rows(patients.size());
   auto search = [&](size_t i) -> Status {
-    ASSIGN_OR_RETURN(PgResult r, PgExecPrepared(c, "search", {ids.patients[patients[i]],
-                                                              code, since}));
+    ASSIGN_OR_RETURN(PgResult r,
+                     PgExecPrepared(c, "search", {ids.patients[patients[i]], code, since}));
     rows[i] = static_cast<size_t>(PQntuples(r.get()));
     return Status::Ok();
   };
@@ -847,10 +855,11 @@ Status PgEverything(PGconn* c, const std::string& patient, size_t runs, PgFigure
 Status PgDescribeServer(PGconn* c, PgFigures* fig) {
   ASSIGN_OR_RETURN(fig->server_version, PgScalar(c, "SHOW server_version"));
   ASSIGN_OR_RETURN(fig->settings,
-                   PgScalar(c, "SELECT string_agg(name || '=' || current_setting(name), ', ' "
-                               "ORDER BY name) FROM pg_settings "
-                               "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', "
-                               "'shared_buffers', 'wal_sync_method', 'max_wal_size')"));
+                   PgScalar(c,
+                            "SELECT string_agg(name || '=' || current_setting(name), ', ' "
+                            "ORDER BY name) FROM pg_settings "
+                            "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', "
+                            "'shared_buffers', 'wal_sync_method', 'max_wal_size')"));
   if (fig->settings.find("fsync=on") == std::string::npos ||
       fig->settings.find("synchronous_commit=on") == std::string::npos)
     return Status::FailedPrecondition("PostgreSQL is not durable (" + fig->settings +
@@ -878,8 +887,8 @@ Result<PgFigures> RunPostgres(const Sample& sample, const Options& o, const Work
   const auto analyze = Clock::now();
   RETURN_IF_ERROR(PgRun(c, std::string("ANALYZE ") + kTable));
   fig.analyze_seconds = Seconds(analyze);
-  ASSIGN_OR_RETURN(std::string size, PgScalar(c, std::string("SELECT pg_total_relation_size('") +
-                                                     kTable + "')"));
+  ASSIGN_OR_RETURN(std::string size,
+                   PgScalar(c, std::string("SELECT pg_total_relation_size('") + kTable + "')"));
   fig.disk_bytes = std::strtoull(size.c_str(), nullptr, 10);
   RETURN_IF_ERROR(PgPrepareQueries(c));
   RETURN_IF_ERROR(PgReads(c, ids, work.reads, &fig.read));
@@ -949,8 +958,7 @@ void PrintReport(const Report& r) {
   PrintRow("import MB/s", Fixed(m.import.MegabytesPerSecond(), 2),
            p ? Fixed(p->import.MegabytesPerSecond(), 2) : "-",
            p ? Ratio(m.import.MegabytesPerSecond(), p->import.MegabytesPerSecond(), true) : "-");
-  PrintRow("import seconds", Fixed(m.import.seconds, 2), p ? Fixed(p->import.seconds, 2) : "-",
-           "");
+  PrintRow("import seconds", Fixed(m.import.seconds, 2), p ? Fixed(p->import.seconds, 2) : "-", "");
   PrintLatency("read in-process", m.read, p ? &p->read : nullptr);
   PrintLatency("read HTTP loopback", m.http_read, nullptr);
   PrintLatency("search", m.search, p ? &p->search : nullptr);
@@ -961,11 +969,13 @@ void PrintReport(const Report& r) {
            p ? std::to_string(p->everything_rows) : "-", "");
   PrintRow("on-disk MiB after import", Mib(m.disk_bytes), p ? Mib(p->disk_bytes) : "-", "");
   PrintRow("peak RSS MiB (import)", Mib(m.peak_rss), "-", "");
-  std::printf("\nmedhub RSS before import: %s MiB; medhub adv.: throughput medhub/PG, "
-              "latency PG/medhub.\n",
-              Mib(m.rss_before_import).c_str());
-  std::printf("medhub on-disk size includes the WAL; PostgreSQL's is pg_total_relation_size "
-              "(table, TOAST, indexes; no WAL).\n");
+  std::printf(
+      "\nmedhub RSS before import: %s MiB; medhub adv.: throughput medhub/PG, "
+      "latency PG/medhub.\n",
+      Mib(m.rss_before_import).c_str());
+  std::printf(
+      "medhub on-disk size includes the WAL; PostgreSQL's is pg_total_relation_size "
+      "(table, TOAST, indexes; no WAL).\n");
   if (p) std::printf("PostgreSQL ANALYZE after the load (not timed): %.2f s\n", p->analyze_seconds);
 }
 
@@ -1038,8 +1048,8 @@ json::Value ReportJson(const Report& r) {
   if (r.pg) {
     json::Value ratios = json::Value::Object();
     ratios.set("import_medhub_over_pg",
-               json::Value::Number(Fixed(r.medhub.import.ResourcesPerSecond() /
-                                             r.pg->import.ResourcesPerSecond(), 3)));
+               json::Value::Number(Fixed(
+                   r.medhub.import.ResourcesPerSecond() / r.pg->import.ResourcesPerSecond(), 3)));
     v.set("ratios", std::move(ratios));
   }
   return v;

@@ -46,13 +46,13 @@ TEST(CrashRecoveryTest, EveryAcknowledgedWriteSurvivesSigkillMidStream) {
       writers.emplace_back([&, w] {
         HttpClient c("127.0.0.1", port);
         for (int i = 0; !stop; ++i) {
-          const std::string id = "r" + std::to_string(round) + "w" + std::to_string(w) + "n" +
-                                 std::to_string(i / 2);
+          const std::string id =
+              "r" + std::to_string(round) + "w" + std::to_string(w) + "n" + std::to_string(i / 2);
           // Every id is created, then updated once: both acknowledgements are checked.
           const std::string body = R"({"resourceType":"Observation","id":")" + id +
-                                    R"(","status":"final","code":{"text":"step )" +
-                                    std::to_string(i) + R"("},"valueQuantity":{"value":)" +
-                                    std::to_string(i) + "}}";
+                                   R"(","status":"final","code":{"text":"step )" +
+                                   std::to_string(i) + R"("},"valueQuantity":{"value":)" +
+                                   std::to_string(i) + "}}";
           auto r = c.Send("PUT", "/fhir/Observation/" + id, body);
           if (r.status == 0) return;  // the server died
           if (r.status != 200 && r.status != 201) continue;

@@ -155,7 +155,9 @@ TEST_F(SyntheaImportTest, SearchFindsAPatientsBloodPressurePanelsByCodeAndDate) 
   auto counted = json::Parse(api_->Handle(req).body);
   ASSERT_TRUE(counted.ok());
   EXPECT_EQ(counted->find("total")->as_int(), panels);
-  req.query = {{"patient", patient}, {"code", "http://loinc.org|55284-4"}, {"date", "ge1900"},
+  req.query = {{"patient", patient},
+               {"code", "http://loinc.org|55284-4"},
+               {"date", "ge1900"},
                {"date", "lt3000"}};
   auto dated = json::Parse(api_->Handle(req).body);
   ASSERT_TRUE(dated.ok());

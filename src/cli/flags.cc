@@ -4,8 +4,7 @@
 
 namespace medhub::cli {
 
-Result<Flags> Flags::Parse(const std::vector<std::string>& args,
-                           const std::set<std::string>& known,
+Result<Flags> Flags::Parse(const std::vector<std::string>& args, const std::set<std::string>& known,
                            const std::set<std::string>& switches) {
   Flags f;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -48,7 +47,8 @@ Result<uint64_t> Flags::GetUint(const std::string& name, uint64_t fallback) cons
   const std::string& s = it->second;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || s.empty())
-    return Status::InvalidArgument("--" + name + " expects a non-negative integer, got '" + s + "'");
+    return Status::InvalidArgument("--" + name + " expects a non-negative integer, got '" + s +
+                                   "'");
   return v;
 }
 

@@ -14,7 +14,8 @@ namespace medhub::cli {
 class Flags {
  public:
   // `known` lists the flags that take a value; `switches` those that do not.
-  static Result<Flags> Parse(const std::vector<std::string>& args, const std::set<std::string>& known,
+  static Result<Flags> Parse(const std::vector<std::string>& args,
+                             const std::set<std::string>& known,
                              const std::set<std::string>& switches = {});
 
   bool Has(const std::string& name) const { return values_.contains(name); }

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "core/ids.h"
 #include "fhir/resource.h"
@@ -38,8 +38,7 @@ void ImportStats::Merge(const ImportStats& o) {
   }
 }
 
-Status Importer::ImportFiles(const std::vector<std::string>& files, int threads,
-                             ImportStats* stats,
+Status Importer::ImportFiles(const std::vector<std::string>& files, int threads, ImportStats* stats,
                              const std::function<void(size_t, const ImportStats&)>& progress) {
   std::mutex mu;
   std::condition_variable cv;
@@ -145,7 +144,8 @@ void Importer::ImportJson(const std::string& origin, std::string_view text, Impo
     }
     stats->resources_ok += out->entries - out->failed;
     stats->resources_failed += out->failed;
-    if (out->failed) AddError(stats, origin + ": " + std::to_string(out->failed) + " batch entries failed");
+    if (out->failed)
+      AddError(stats, origin + ": " + std::to_string(out->failed) + " batch entries failed");
     if (!patient.empty() && n > stats->largest_patient_resources) {
       stats->largest_patient_resources = n;
       stats->largest_patient_id = patient;

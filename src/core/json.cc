@@ -70,16 +70,16 @@ inline size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* en
   if (c < 0xF0) {
     if (avail < 3) return 0;
     const unsigned c1 = p[1];
-    const bool ok1 = c == 0xE0   ? (c1 >= 0xA0 && c1 <= 0xBF)   // no overlongs
-                     : c == 0xED ? (c1 >= 0x80 && c1 <= 0x9F)   // no surrogates
+    const bool ok1 = c == 0xE0   ? (c1 >= 0xA0 && c1 <= 0xBF)  // no overlongs
+                     : c == 0xED ? (c1 >= 0x80 && c1 <= 0x9F)  // no surrogates
                                  : (c1 & 0xC0) == 0x80;
     return (ok1 && (p[2] & 0xC0) == 0x80) ? 3 : 0;
   }
   if (c < 0xF5) {
     if (avail < 4) return 0;
     const unsigned c1 = p[1];
-    const bool ok1 = c == 0xF0   ? (c1 >= 0x90 && c1 <= 0xBF)   // no overlongs
-                     : c == 0xF4 ? (c1 >= 0x80 && c1 <= 0x8F)   // <= U+10FFFF
+    const bool ok1 = c == 0xF0   ? (c1 >= 0x90 && c1 <= 0xBF)  // no overlongs
+                     : c == 0xF4 ? (c1 >= 0x80 && c1 <= 0x8F)  // <= U+10FFFF
                                  : (c1 & 0xC0) == 0x80;
     return (ok1 && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) ? 4 : 0;
   }
@@ -155,10 +155,9 @@ inline void AppendUtf8(uint32_t cp, std::string& out) {
                        static_cast<char>(0x80 | (cp & 0x3F))};
     out.append(b, 3);
   } else {
-    const char b[4] = {static_cast<char>(0xF0 | (cp >> 18)),
-                       static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
-                       static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
-                       static_cast<char>(0x80 | (cp & 0x3F))};
+    const char b[4] = {
+        static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
+        static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
     out.append(b, 4);
   }
 }
@@ -174,7 +173,9 @@ struct MemberIndexHash {
 };
 struct MemberIndexEq {
   const std::vector<Member>* members;
-  bool operator()(uint32_t a, uint32_t b) const { return (*members)[a].first == (*members)[b].first; }
+  bool operator()(uint32_t a, uint32_t b) const {
+    return (*members)[a].first == (*members)[b].first;
+  }
 };
 using MemberIndex = std::unordered_set<uint32_t, MemberIndexHash, MemberIndexEq>;
 
@@ -340,7 +341,8 @@ class Parser {
   }
 
   // Whether the last member's name repeats an earlier one.
-  static bool IsDuplicateKey(const std::vector<Member>& members, std::optional<MemberIndex>& index) {
+  static bool IsDuplicateKey(const std::vector<Member>& members,
+                             std::optional<MemberIndex>& index) {
     const size_t last = members.size() - 1;
     const std::string& key = members[last].first;
     if (!index) {
@@ -418,15 +420,32 @@ class Parser {
     }
     char simple = 0;
     switch (p[1]) {
-      case '"': simple = '"'; break;
-      case '\\': simple = '\\'; break;
-      case '/': simple = '/'; break;
-      case 'b': simple = '\b'; break;
-      case 'f': simple = '\f'; break;
-      case 'n': simple = '\n'; break;
-      case 'r': simple = '\r'; break;
-      case 't': simple = '\t'; break;
-      case 'u': break;
+      case '"':
+        simple = '"';
+        break;
+      case '\\':
+        simple = '\\';
+        break;
+      case '/':
+        simple = '/';
+        break;
+      case 'b':
+        simple = '\b';
+        break;
+      case 'f':
+        simple = '\f';
+        break;
+      case 'n':
+        simple = '\n';
+        break;
+      case 'r':
+        simple = '\r';
+        break;
+      case 't':
+        simple = '\t';
+        break;
+      case 'u':
+        break;
       default:
         Fail(p, "invalid escape sequence in string");
         return nullptr;
@@ -514,13 +533,27 @@ class Parser {
 
 void AppendEscaped(unsigned char c, std::string* out) {
   switch (c) {
-    case '"': out->append("\\\""); return;
-    case '\\': out->append("\\\\"); return;
-    case '\b': out->append("\\b"); return;
-    case '\f': out->append("\\f"); return;
-    case '\n': out->append("\\n"); return;
-    case '\r': out->append("\\r"); return;
-    case '\t': out->append("\\t"); return;
+    case '"':
+      out->append("\\\"");
+      return;
+    case '\\':
+      out->append("\\\\");
+      return;
+    case '\b':
+      out->append("\\b");
+      return;
+    case '\f':
+      out->append("\\f");
+      return;
+    case '\n':
+      out->append("\\n");
+      return;
+    case '\r':
+      out->append("\\r");
+      return;
+    case '\t':
+      out->append("\\t");
+      return;
     default: {
       static constexpr char kHex[] = "0123456789abcdef";
       const char b[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};

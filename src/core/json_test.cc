@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <ostream>
 #include <limits>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,8 +40,10 @@ std::string ParseError(std::string_view text, const ParseOptions& options = {}) 
 // Round trips.
 
 TEST(JsonRoundTripTest, ParseThenSerializeGivesCompactTextWithoutWhitespace) {
-  EXPECT_EQ(RoundTrip(" { \"a\" : [ 1 , true , false , null , \"x\" ] ,\n\t\"b\" : { } , \"c\" : [ ] }\r\n"),
-            R"({"a":[1,true,false,null,"x"],"b":{},"c":[]})");
+  EXPECT_EQ(
+      RoundTrip(
+          " { \"a\" : [ 1 , true , false , null , \"x\" ] ,\n\t\"b\" : { } , \"c\" : [ ] }\r\n"),
+      R"({"a":[1,true,false,null,"x"],"b":{},"c":[]})");
   EXPECT_EQ(RoundTrip("  42 "), "42");
   EXPECT_EQ(RoundTrip("\"\""), "\"\"");
   EXPECT_EQ(RoundTrip("null"), "null");
@@ -68,7 +70,8 @@ TEST(JsonRoundTripTest, UnicodeEscapesDecodeToUtf8IncludingSurrogatePairs) {
   EXPECT_EQ(v.items()[3].text(), "A/\"\\");
   EXPECT_EQ(v.items()[4].text(), std::string(1, '\0'));
   // Non-ASCII comes back as raw UTF-8; only '"', '\\' and controls are escaped.
-  EXPECT_EQ(Serialize(v), "[\"\xC3\xA9\",\"\xE2\x82\xAC\",\"\xF0\x9D\x84\x9E\",\"A/\\\"\\\\\",\"\\u0000\"]");
+  EXPECT_EQ(Serialize(v),
+            "[\"\xC3\xA9\",\"\xE2\x82\xAC\",\"\xF0\x9D\x84\x9E\",\"A/\\\"\\\\\",\"\\u0000\"]");
 }
 
 TEST(JsonRoundTripTest, RawUtf8InStringsIsKeptAsIs) {
@@ -80,7 +83,8 @@ TEST(JsonRoundTripTest, SerializationEscapesControlCharactersWithShortFormsWhere
   std::string s = "a\"b\\c\b\f\n\r\t";
   s.push_back('\0');
   s += "\x01\x1F\x7F/";
-  EXPECT_EQ(Serialize(Value::String(s)), "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0000\\u0001\\u001f\x7F/\"");
+  EXPECT_EQ(Serialize(Value::String(s)),
+            "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0000\\u0001\\u001f\x7F/\"");
   // And what is written parses back to the same text.
   EXPECT_EQ(MustParse(Serialize(Value::String(s))).text(), s);
 }
@@ -126,7 +130,8 @@ TEST(JsonParseTest, ErrorsNameLineAndColumnAndWhatWentWrong) {
             "line 2, column 7: expected ':' after object member name, found '2'");
   EXPECT_EQ(ParseError("{\"a\":1 \"b\":2}"),
             "line 1, column 8: expected ',' or '}' after object member, found '\"'");
-  EXPECT_EQ(ParseError("[1 2]"), "line 1, column 4: expected ',' or ']' after array element, found '2'");
+  EXPECT_EQ(ParseError("[1 2]"),
+            "line 1, column 4: expected ',' or ']' after array element, found '2'");
   EXPECT_EQ(ParseError("[01]"), "line 1, column 2: invalid number");
   EXPECT_EQ(ParseError("[1.]"), "line 1, column 2: invalid number");
   EXPECT_EQ(ParseError("[\"abc"), "line 1, column 2: unterminated string");
@@ -142,7 +147,8 @@ TEST(JsonParseTest, StringsRejectRawControlCharactersAndBadEscapes) {
   EXPECT_EQ(ParseError("[\"a\tb\"]"), "line 1, column 4: unescaped control character in string");
   EXPECT_NE(ParseError(std::string("[\"a\0b\"]", 6)), "<parsed>");
   EXPECT_EQ(ParseError(R"(["\x"])"), "line 1, column 3: invalid escape sequence in string");
-  EXPECT_EQ(ParseError(R"(["\u12G4"])"), "line 1, column 3: invalid \\u escape (expected 4 hex digits)");
+  EXPECT_EQ(ParseError(R"(["\u12G4"])"),
+            "line 1, column 3: invalid \\u escape (expected 4 hex digits)");
   EXPECT_NE(ParseError(R"(["\u12)"), "<parsed>");
   EXPECT_EQ(ParseError("[\"ab\\"), "line 1, column 2: unterminated string");
 }
@@ -165,8 +171,8 @@ TEST(JsonParseTest, InvalidUtf8IsRejected) {
       "\"\xED\xA0\x80\"",      // UTF-8 encoded surrogate U+D800
       "\"\xF4\x90\x80\x80\"",  // U+110000
       "\"\xF8\x88\x80\x80\x80\"",
-      "\"\xE2\x82\"",          // truncated
-      "\"\xE2\x82",            // truncated at end of input
+      "\"\xE2\x82\"",  // truncated
+      "\"\xE2\x82",    // truncated at end of input
       "\"\xFF\"",
   };
   for (const char* text : bad) {
@@ -174,7 +180,8 @@ TEST(JsonParseTest, InvalidUtf8IsRejected) {
     EXPECT_NE(error, "<parsed>") << text;
   }
   EXPECT_EQ(ParseError("[\"ab\xC0\xAF\"]"), "line 1, column 5: invalid UTF-8 in string");
-  EXPECT_EQ(MustParse("\"\xEF\xBF\xBF\xED\x9F\xBF\xEE\x80\x80\"").text(), "\xEF\xBF\xBF\xED\x9F\xBF\xEE\x80\x80");
+  EXPECT_EQ(MustParse("\"\xEF\xBF\xBF\xED\x9F\xBF\xEE\x80\x80\"").text(),
+            "\xEF\xBF\xBF\xED\x9F\xBF\xEE\x80\x80");
 }
 
 TEST(JsonParseTest, ByteOrderMarkIsRejected) {
@@ -186,7 +193,8 @@ TEST(JsonParseTest, DuplicateKeysAreAcceptedByDefaultAndRejectedWithTheOption) {
   EXPECT_EQ(v.members().size(), 2u);
   ParseOptions strict;
   strict.reject_duplicate_keys = true;
-  EXPECT_EQ(ParseError(R"({"a":1,"b":{"a":2},"a":3})", strict), "line 1, column 20: duplicate key \"a\"");
+  EXPECT_EQ(ParseError(R"({"a":1,"b":{"a":2},"a":3})", strict),
+            "line 1, column 20: duplicate key \"a\"");
   EXPECT_TRUE(Parse(R"({"a":1,"b":{"a":2}})", strict).ok());
   // Escaped spellings of the same name are the same key.
   EXPECT_NE(ParseError(R"({"ab":1,"a\u0062":2})", strict), "<parsed>");
@@ -196,13 +204,15 @@ TEST(JsonParseTest, DuplicateKeysAreFoundInLargeObjects) {
   ParseOptions strict;
   strict.reject_duplicate_keys = true;
   std::string unique = "{";
-  for (int i = 0; i < 5000; ++i) unique += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  for (int i = 0; i < 5000; ++i)
+    unique += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
   Value v = MustParse(unique + "}", strict);
   EXPECT_EQ(v.members().size(), 5000u);
   EXPECT_EQ(v.members()[4999].first, "k4999");
   for (int dup : {0, 15, 16, 17, 2500, 4999}) {
     const std::string error = ParseError(unique + ",\"k" + std::to_string(dup) + "\":0}", strict);
-    EXPECT_NE(error.find("duplicate key \"k" + std::to_string(dup) + "\""), std::string::npos) << error;
+    EXPECT_NE(error.find("duplicate key \"k" + std::to_string(dup) + "\""), std::string::npos)
+        << error;
   }
 }
 
@@ -232,7 +242,8 @@ std::string ReadFile(const std::filesystem::path& path) {
 }
 
 TEST(JsonConformanceTest, AcceptsEveryYCaseRejectsEveryNCaseAndSurvivesEveryICase) {
-  const std::filesystem::path dir = std::string(MEDHUB_SHARED_DATA) + "/testsuites/json/test_parsing";
+  const std::filesystem::path dir =
+      std::string(MEDHUB_SHARED_DATA) + "/testsuites/json/test_parsing";
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   int y_seen = 0, n_seen = 0, i_seen = 0;
   std::vector<std::string> failures;
@@ -265,7 +276,8 @@ TEST(JsonConformanceTest, AcceptsEveryYCaseRejectsEveryNCaseAndSurvivesEveryICas
       ++i_seen;  // either outcome is fine; it must just not crash
       if (r.ok()) {
         auto again = Parse(Serialize(*r));
-        if (!again.ok() || !(*again == *r)) failures.push_back(name + " (accepted but does not round trip)");
+        if (!again.ok() || !(*again == *r))
+          failures.push_back(name + " (accepted but does not round trip)");
       }
     }
   }
@@ -368,10 +380,11 @@ TEST(JsonValueTest, IntMakesANumberWhoseTextIsTheDecimalInteger) {
 }
 
 TEST(JsonValueTest, EqualityIsStructural) {
-  EXPECT_EQ(MustParse(R"({"a":[1,"x",null,{"b":false}]})"), MustParse(R"( { "a" : [1, "x", null, {"b": false}] } )"));
-  EXPECT_FALSE(MustParse("1.0") == MustParse("1"));               // number text differs
+  EXPECT_EQ(MustParse(R"({"a":[1,"x",null,{"b":false}]})"),
+            MustParse(R"( { "a" : [1, "x", null, {"b": false}] } )"));
+  EXPECT_FALSE(MustParse("1.0") == MustParse("1"));  // number text differs
   EXPECT_FALSE(MustParse(R"({"a":1,"b":2})") == MustParse(R"({"b":2,"a":1})"));  // order matters
-  EXPECT_FALSE(MustParse("\"1\"") == MustParse("1"));             // kind differs
+  EXPECT_FALSE(MustParse("\"1\"") == MustParse("1"));                            // kind differs
   EXPECT_FALSE(MustParse("[1]") == MustParse("[1,1]"));
   EXPECT_FALSE(MustParse("true") == MustParse("false"));
   EXPECT_EQ(Value(), MustParse("null"));

@@ -35,9 +35,9 @@ TEST(TimeTest, FractionalSecondsNarrowTheRange) {
 }
 
 TEST(TimeTest, MalformedDatesAreRejectedWithAReason) {
-  for (const char* bad : {"", "19", "2019-13", "2019-02-30", "2019-01-01T10:00",
-                          "2019-01-01T10:00:00", "2019-01-01T25:00:00Z", "2019-01-01Z",
-                          "2019/01/01", "2019-01-01T10:00:00Zjunk"}) {
+  for (const char* bad :
+       {"", "19", "2019-13", "2019-02-30", "2019-01-01T10:00", "2019-01-01T10:00:00",
+        "2019-01-01T25:00:00Z", "2019-01-01Z", "2019/01/01", "2019-01-01T10:00:00Zjunk"}) {
     EXPECT_FALSE(ParseFhirDate(bad).ok()) << bad;
   }
   EXPECT_FALSE(ParseFhirDate("2019-01-01T10:00:00Z", DateKind::kDate).ok());

@@ -7,18 +7,30 @@ namespace {
 
 std::string_view IssueCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalidArgument: return "invalid";
-    case StatusCode::kUnprocessable: return "processing";
-    case StatusCode::kNotFound: return "not-found";
-    case StatusCode::kGone: return "deleted";
-    case StatusCode::kAlreadyExists: return "duplicate";
-    case StatusCode::kFailedPrecondition: return "conflict";
-    case StatusCode::kPermissionDenied: return "forbidden";
-    case StatusCode::kUnauthenticated: return "login";
-    case StatusCode::kResourceExhausted: return "too-costly";
-    case StatusCode::kUnsupported: return "not-supported";
-    case StatusCode::kUnavailable: return "transient";
-    default: return "exception";
+    case StatusCode::kInvalidArgument:
+      return "invalid";
+    case StatusCode::kUnprocessable:
+      return "processing";
+    case StatusCode::kNotFound:
+      return "not-found";
+    case StatusCode::kGone:
+      return "deleted";
+    case StatusCode::kAlreadyExists:
+      return "duplicate";
+    case StatusCode::kFailedPrecondition:
+      return "conflict";
+    case StatusCode::kPermissionDenied:
+      return "forbidden";
+    case StatusCode::kUnauthenticated:
+      return "login";
+    case StatusCode::kResourceExhausted:
+      return "too-costly";
+    case StatusCode::kUnsupported:
+      return "not-supported";
+    case StatusCode::kUnavailable:
+      return "transient";
+    default:
+      return "exception";
   }
 }
 
@@ -44,8 +56,8 @@ json::Value Outcome(std::string_view severity, std::string_view code, std::strin
 }  // namespace
 
 json::Value OperationOutcomeFromStatus(const Status& status) {
-  std::string text = status.message().empty() ? std::string(StatusCodeName(status.code()))
-                                              : status.message();
+  std::string text =
+      status.message().empty() ? std::string(StatusCodeName(status.code())) : status.message();
   return Outcome("error", IssueCode(status.code()), text, ErrorPath(status));
 }
 

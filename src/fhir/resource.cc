@@ -13,7 +13,6 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-
 // Walks a resource once. The element path of the current position is kept in one buffer
 // that grows and shrinks with the walk (PathSegment), so valid input allocates no paths.
 class Validator {
@@ -28,8 +27,8 @@ class Validator {
     if (type == nullptr || !type->is_string())
       return Status::InvalidArgument(where + "missing resourceType");
     if (!IsKnownResourceType(type->text()))
-      return Status::InvalidArgument(where + "unknown resourceType '" +
-                                     type->text().substr(0, 64) + "'");
+      return Status::InvalidArgument(where + "unknown resourceType '" + type->text().substr(0, 64) +
+                                     "'");
     // A top-level resource's path starts with its type; a nested one keeps its location.
     const size_t saved = path_.size();
     if (path_.empty()) path_ = type->text();
@@ -253,8 +252,10 @@ Status ErrorAt(StatusCode code, std::string_view path, std::string_view problem)
   msg += ": ";
   msg += problem;
   switch (code) {
-    case StatusCode::kInvalidArgument: return Status::InvalidArgument(std::move(msg));
-    default: return Status::Unprocessable(std::move(msg));
+    case StatusCode::kInvalidArgument:
+      return Status::InvalidArgument(std::move(msg));
+    default:
+      return Status::Unprocessable(std::move(msg));
   }
 }
 
@@ -268,9 +269,7 @@ std::string ErrorPath(const Status& status) {
   return std::string(head);
 }
 
-Status ValidateResource(const json::Value& resource) {
-  return Validator().Resource(resource);
-}
+Status ValidateResource(const json::Value& resource) { return Validator().Resource(resource); }
 
 Result<json::Value> ParseResource(std::string_view body) {
   json::ParseOptions opts;
@@ -319,9 +318,8 @@ Result<Reference> ParseReference(std::string_view text) {
   }
   std::string_view id = rest.substr(slash + 1);
   std::string_view before = rest.substr(0, slash);
-  std::string_view type = before.substr(before.rfind('/') == std::string_view::npos
-                                            ? 0
-                                            : before.rfind('/') + 1);
+  std::string_view type =
+      before.substr(before.rfind('/') == std::string_view::npos ? 0 : before.rfind('/') + 1);
   if (!IsKnownResourceType(type) || !IsValidFhirId(id)) {
     if (ref.kind == Reference::Kind::kAbsolute) return ref;  // not a FHIR URL we can resolve
     return bad("expected ResourceType/id with a known type and a valid id");

@@ -18,8 +18,8 @@ std::string ReadFile(const std::filesystem::path& p) {
 
 TEST(ResourceTest, EveryOfficialExampleResourceIsAccepted) {
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(MEDHUB_SHARED_DATA) +
-                                                            "/fhir/examples")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(MEDHUB_SHARED_DATA) + "/fhir/examples")) {
     auto r = ParseResource(ReadFile(e.path()));
     EXPECT_TRUE(r.ok()) << e.path() << ": " << r.status().ToString();
     ++n;
@@ -29,8 +29,8 @@ TEST(ResourceTest, EveryOfficialExampleResourceIsAccepted) {
 
 TEST(ResourceTest, EverySyntheaBundleIsAValidResourceWithValidEntries) {
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(MEDHUB_SHARED_DATA) +
-                                                            "/fhir/synthea")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea")) {
     auto r = ParseResource(ReadFile(e.path()));
     ASSERT_TRUE(r.ok()) << e.path() << ": " << r.status().ToString();
     EXPECT_EQ(ResourceType(*r), "Bundle");

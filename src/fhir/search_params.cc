@@ -32,7 +32,9 @@ const std::vector<SearchParamDef>& Table() {
       {"Observation", "code", PT::kToken, {"code"}},
       {"Observation", "category", PT::kToken, {"category"}},
       {"Observation", "status", PT::kToken, {"status"}},
-      {"Observation", "date", PT::kDate,
+      {"Observation",
+       "date",
+       PT::kDate,
        {"effectiveDateTime", "effectivePeriod", "effectiveInstant"}},
       {"Observation", "value-quantity", PT::kQuantity, {"valueQuantity"}},
       {"Observation", "component-code", PT::kToken, {"component.code"}},
@@ -154,7 +156,7 @@ void AddToken(const SearchParamDef* p, const json::Value& v, std::vector<IndexVa
     for (const auto& c : codings->items()) add(c.get_string("system"), c.get_string("code"));
     return;
   }
-  if (v.find("code")) return add(v.get_string("system"), v.get_string("code"));  // Coding
+  if (v.find("code")) return add(v.get_string("system"), v.get_string("code"));    // Coding
   if (v.find("value")) return add(v.get_string("system"), v.get_string("value"));  // Identifier
 }
 
@@ -265,11 +267,21 @@ std::vector<IndexValue> ExtractIndexValues(const json::Value& resource) {
       Collect(resource, path, &found);
       for (const json::Value* v : found) {
         switch (p->type) {
-          case PT::kToken: AddToken(p, *v, &out); break;
-          case PT::kString: AddString(p, *v, &out); break;
-          case PT::kDate: AddDate(p, *v, &out); break;
-          case PT::kReference: AddReference(p, *v, &out); break;
-          case PT::kQuantity: AddQuantity(p, *v, &out); break;
+          case PT::kToken:
+            AddToken(p, *v, &out);
+            break;
+          case PT::kString:
+            AddString(p, *v, &out);
+            break;
+          case PT::kDate:
+            AddDate(p, *v, &out);
+            break;
+          case PT::kReference:
+            AddReference(p, *v, &out);
+            break;
+          case PT::kQuantity:
+            AddQuantity(p, *v, &out);
+            break;
         }
       }
     }
@@ -329,8 +341,8 @@ std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
   // The patient-compartment elements of FHIR R4's CompartmentDefinition that carry a
   // reference to the patient, checked on every type.
   static constexpr std::string_view kElements[] = {
-      "subject", "patient", "beneficiary", "payee", "performer", "asserter",
-      "recorder", "requester", "author", "informationSource", "individual"};
+      "subject",   "patient", "beneficiary",       "payee",     "performer", "asserter", "recorder",
+      "requester", "author",  "informationSource", "individual"};
   for (std::string_view element : kElements) {
     const json::Value* v = resource.find(element);
     if (v == nullptr) continue;
@@ -338,7 +350,8 @@ std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
     Collect(*v, "", &refs);
     for (const json::Value* r : refs) {
       const json::Value* target = r->find("reference");
-      if (target == nullptr) target = r->find("actor") ? r->find("actor")->find("reference") : nullptr;
+      if (target == nullptr)
+        target = r->find("actor") ? r->find("actor")->find("reference") : nullptr;
       if (target == nullptr || !target->is_string()) continue;
       auto ref = ParseReference(target->text());
       if (!ref.ok() || ref->type != "Patient") continue;
@@ -351,10 +364,23 @@ std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
 }
 
 int64_t ClinicalTime(const json::Value& r, int64_t fallback) {
-  static constexpr std::string_view kFields[] = {
-      "effectiveDateTime", "effectiveInstant", "effectivePeriod", "onsetDateTime", "onsetPeriod",
-      "performedDateTime", "performedPeriod", "occurrenceDateTime", "period", "billablePeriod",
-      "authoredOn", "recordedDate", "issued", "started", "created", "birthDate", "date"};
+  static constexpr std::string_view kFields[] = {"effectiveDateTime",
+                                                 "effectiveInstant",
+                                                 "effectivePeriod",
+                                                 "onsetDateTime",
+                                                 "onsetPeriod",
+                                                 "performedDateTime",
+                                                 "performedPeriod",
+                                                 "occurrenceDateTime",
+                                                 "period",
+                                                 "billablePeriod",
+                                                 "authoredOn",
+                                                 "recordedDate",
+                                                 "issued",
+                                                 "started",
+                                                 "created",
+                                                 "birthDate",
+                                                 "date"};
   for (std::string_view f : kFields) {
     const json::Value* v = r.find(f);
     if (v == nullptr) continue;

@@ -47,8 +47,8 @@ struct IndexValue {
   std::string value;
   // token and quantity: the system ("" when none).
   std::string system;
-  DateRange range;      // date
-  double number = 0;    // quantity
+  DateRange range;    // date
+  double number = 0;  // quantity
 };
 
 // All index values of a resource (already validated). References that are not "Type/id"

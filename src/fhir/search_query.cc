@@ -10,8 +10,8 @@ namespace medhub::fhir {
 namespace {
 
 Status Bad(std::string_view name, std::string_view why) {
-  return Status::InvalidArgument("search parameter '" + std::string(name) + "': " +
-                                 std::string(why));
+  return Status::InvalidArgument("search parameter '" + std::string(name) +
+                                 "': " + std::string(why));
 }
 
 std::vector<std::string_view> SplitCommas(std::string_view s) {
@@ -141,7 +141,8 @@ Result<IncludeSpec> ParseInclude(std::string_view name, std::string_view value) 
   if (c2 != std::string_view::npos) spec.target_type = std::string(rest.substr(c2 + 1));
   spec.param = FindSearchParam(spec.source_type, param);
   if (spec.param == nullptr || spec.param->type != ParamType::kReference)
-    return Bad(name, "'" + std::string(value.substr(0, 64)) + "' is not a supported reference parameter");
+    return Bad(name,
+               "'" + std::string(value.substr(0, 64)) + "' is not a supported reference parameter");
   return spec;
 }
 
@@ -219,10 +220,10 @@ Result<SearchQuery> ParseSearchQuery(
       q.criteria.push_back(std::move(c));
       continue;
     }
-    const bool modifier_ok =
-        c.modifier.empty() ||
-        (c.param->type == ParamType::kString && (c.modifier == "exact" || c.modifier == "contains")) ||
-        (c.param->type == ParamType::kToken && c.modifier == "not");
+    const bool modifier_ok = c.modifier.empty() ||
+                             (c.param->type == ParamType::kString &&
+                              (c.modifier == "exact" || c.modifier == "contains")) ||
+                             (c.param->type == ParamType::kToken && c.modifier == "not");
     if (!modifier_ok) return Bad(full_name, "unsupported modifier ':" + c.modifier + "'");
     for (std::string_view v : SplitCommas(value)) {
       ASSIGN_OR_RETURN(SearchValue sv, ParseValue(c.param, name, v));
@@ -237,15 +238,24 @@ Result<SearchQuery> ParseSearchQuery(
 bool DateMatches(Prefix prefix, const DateRange& v, const DateRange& t) {
   // v: the search value's range; t: the target's range; both half-open [low, high).
   switch (prefix) {
-    case Prefix::kEq: return t.low >= v.low && t.high <= v.high;
-    case Prefix::kNe: return !(t.low >= v.low && t.high <= v.high);
-    case Prefix::kGt: return t.high > v.high;
-    case Prefix::kLt: return t.low < v.low;
-    case Prefix::kGe: return t.high > v.low;
-    case Prefix::kLe: return t.low < v.high;
-    case Prefix::kSa: return t.low >= v.high;
-    case Prefix::kEb: return t.high <= v.low;
-    case Prefix::kAp: return t.low < v.high && t.high > v.low;
+    case Prefix::kEq:
+      return t.low >= v.low && t.high <= v.high;
+    case Prefix::kNe:
+      return !(t.low >= v.low && t.high <= v.high);
+    case Prefix::kGt:
+      return t.high > v.high;
+    case Prefix::kLt:
+      return t.low < v.low;
+    case Prefix::kGe:
+      return t.high > v.low;
+    case Prefix::kLe:
+      return t.low < v.high;
+    case Prefix::kSa:
+      return t.low >= v.high;
+    case Prefix::kEb:
+      return t.high <= v.low;
+    case Prefix::kAp:
+      return t.low < v.high && t.high > v.low;
   }
   return false;
 }
@@ -253,13 +263,22 @@ bool DateMatches(Prefix prefix, const DateRange& v, const DateRange& t) {
 bool NumberMatches(Prefix prefix, const SearchValue& v, double n) {
   const double half = 0.5 * std::pow(10.0, -static_cast<double>(v.range.low));
   switch (prefix) {
-    case Prefix::kEq: return n >= v.number - half && n < v.number + half;
-    case Prefix::kNe: return !(n >= v.number - half && n < v.number + half);
-    case Prefix::kGt: case Prefix::kSa: return n > v.number;
-    case Prefix::kLt: case Prefix::kEb: return n < v.number;
-    case Prefix::kGe: return n >= v.number;
-    case Prefix::kLe: return n <= v.number;
-    case Prefix::kAp: return std::fabs(n - v.number) <= std::max(half, std::fabs(v.number) * 0.1);
+    case Prefix::kEq:
+      return n >= v.number - half && n < v.number + half;
+    case Prefix::kNe:
+      return !(n >= v.number - half && n < v.number + half);
+    case Prefix::kGt:
+    case Prefix::kSa:
+      return n > v.number;
+    case Prefix::kLt:
+    case Prefix::kEb:
+      return n < v.number;
+    case Prefix::kGe:
+      return n >= v.number;
+    case Prefix::kLe:
+      return n <= v.number;
+    case Prefix::kAp:
+      return std::fabs(n - v.number) <= std::max(half, std::fabs(v.number) * 0.1);
   }
   return false;
 }

@@ -20,11 +20,11 @@ enum class Prefix { kEq, kNe, kLt, kLe, kGt, kGe, kSa, kEb, kAp };
 
 struct SearchValue {
   Prefix prefix = Prefix::kEq;
-  std::string value;   // token code, normalized string, "Type/id", quantity code, _id
-  std::string system;  // token / quantity system
+  std::string value;        // token code, normalized string, "Type/id", quantity code, _id
+  std::string system;       // token / quantity system
   bool has_system = false;  // "system|code" or "|code" was written
-  DateRange range;     // date
-  double number = 0;   // quantity
+  DateRange range;          // date
+  double number = 0;        // quantity
 };
 
 struct SearchCriterion {
@@ -44,8 +44,8 @@ struct IncludeSpec {
 struct SearchQuery {
   std::string type;
   std::vector<SearchCriterion> criteria;
-  size_t count = 50;   // page size (_count), at most kMaxCount
-  size_t offset = 0;   // _offset (from our own next links)
+  size_t count = 50;                     // page size (_count), at most kMaxCount
+  size_t offset = 0;                     // _offset (from our own next links)
   const SearchParamDef* sort = nullptr;  // _sort (date parameters and _lastUpdated)
   bool sort_descending = false;
   std::vector<IncludeSpec> includes;

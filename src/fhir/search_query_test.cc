@@ -27,11 +27,10 @@ TEST(SearchQueryTest, TokenDateAndPagingParametersAreParsed) {
 }
 
 TEST(SearchQueryTest, UnknownParametersModifiersAndValuesAreRejected) {
-  for (const Params& p : {Params{{"bogus", "1"}}, Params{{"code:exact", "x"}},
-                          Params{{"date", "2020-13"}}, Params{{"_count", "-1"}},
-                          Params{{"_sort", "code"}}, Params{{"patient", "a b"}},
-                          Params{{"value-quantity", "abc"}},
-                          Params{{"_include", "Patient:name"}}}) {
+  for (const Params& p :
+       {Params{{"bogus", "1"}}, Params{{"code:exact", "x"}}, Params{{"date", "2020-13"}},
+        Params{{"_count", "-1"}}, Params{{"_sort", "code"}}, Params{{"patient", "a b"}},
+        Params{{"value-quantity", "abc"}}, Params{{"_include", "Patient:name"}}}) {
     auto q = ParseSearchQuery("Observation", p);
     EXPECT_FALSE(q.ok()) << p[0].first;
     EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument);

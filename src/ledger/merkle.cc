@@ -1,13 +1,13 @@
 #include "ledger/merkle.h"
 
-#include "core/hash.h"
-
 #include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include "core/hash.h"
 
 namespace medhub::ledger {
 namespace {

@@ -13,11 +13,16 @@ json::Value Str(std::string_view s) { return json::Value::String(std::string(s))
 
 std::string_view TypeName(fhir::ParamType t) {
   switch (t) {
-    case fhir::ParamType::kToken: return "token";
-    case fhir::ParamType::kString: return "string";
-    case fhir::ParamType::kDate: return "date";
-    case fhir::ParamType::kReference: return "reference";
-    case fhir::ParamType::kQuantity: return "quantity";
+    case fhir::ParamType::kToken:
+      return "token";
+    case fhir::ParamType::kString:
+      return "string";
+    case fhir::ParamType::kDate:
+      return "date";
+    case fhir::ParamType::kReference:
+      return "reference";
+    case fhir::ParamType::kQuantity:
+      return "quantity";
   }
   return "string";
 }

@@ -46,7 +46,6 @@ Status CheckType(std::string_view type) {
   return Status::Ok();
 }
 
-
 HttpResponse WithResourceHeaders(HttpResponse r, const store::StoredResource& res) {
   r.headers.emplace_back("ETag", ETag(res.version));
   r.headers.emplace_back("Last-Modified", HttpDate(res.last_updated));
@@ -59,7 +58,8 @@ HttpResponse WithResourceHeaders(HttpResponse r, const store::StoredResource& re
 // always escaped), so the references are found without parsing the whole resource.
 void ScanReferences(std::string_view json, std::vector<std::string>* out) {
   static constexpr std::string_view kKey = "\"reference\":\"";
-  for (size_t pos = json.find(kKey); pos != std::string_view::npos; pos = json.find(kKey, pos + 1)) {
+  for (size_t pos = json.find(kKey); pos != std::string_view::npos;
+       pos = json.find(kKey, pos + 1)) {
     if (pos == 0 || (json[pos - 1] != '{' && json[pos - 1] != ',')) continue;
     const size_t start = pos + kKey.size();
     const size_t end = json.find('"', start);
@@ -87,7 +87,8 @@ HttpResponse FhirApi::Handle(const HttpRequest& req) {
   std::string_view accept = req.header("accept");
   if (!accept.empty() && accept.find("json") == std::string_view::npos &&
       accept.find("*/*") == std::string_view::npos) {
-    HttpResponse r = ErrorResponse(Status::Unsupported("only JSON is served (Accept: application/fhir+json)"));
+    HttpResponse r =
+        ErrorResponse(Status::Unsupported("only JSON is served (Accept: application/fhir+json)"));
     r.status = 406;
     return r;
   }
@@ -102,9 +103,9 @@ HttpResponse FhirApi::Handle(const HttpRequest& req) {
     std::string_view ct = req.header("content-type");
     const bool form = ct.starts_with("application/x-www-form-urlencoded");
     if (!IsJsonMediaType(ct) && !(form && path.ends_with("/_search")))
-      return ErrorResponse(Status::Unsupported(
-          "unsupported Content-Type '" + std::string(ct.substr(0, 80)) +
-          "' (send application/fhir+json)"));
+      return ErrorResponse(Status::Unsupported("unsupported Content-Type '" +
+                                               std::string(ct.substr(0, 80)) +
+                                               "' (send application/fhir+json)"));
   }
   return Route(req, path);
 }
@@ -114,7 +115,8 @@ HttpResponse FhirApi::Route(const HttpRequest& req, std::string_view path) {
   const std::string& m = req.method;
   const bool get = m == "GET" || m == "HEAD";
   auto not_allowed = [&] {
-    HttpResponse r = ErrorResponse(Status::Unsupported("method " + m + " is not allowed on " + req.path));
+    HttpResponse r =
+        ErrorResponse(Status::Unsupported("method " + m + " is not allowed on " + req.path));
     r.status = 405;
     return r;
   };
@@ -140,7 +142,8 @@ HttpResponse FhirApi::Route(const HttpRequest& req, std::string_view path) {
   if (seg.size() == 2 && seg[1] == "_history") return get ? History(req, type, "") : not_allowed();
   const std::string_view id = seg[1];
   if (!IsValidFhirId(id))
-    return ErrorResponse(Status::InvalidArgument("invalid id '" + std::string(id.substr(0, 64)) + "'"));
+    return ErrorResponse(
+        Status::InvalidArgument("invalid id '" + std::string(id.substr(0, 64)) + "'"));
   if (seg.size() == 2) {
     if (get) return Read(type, id);
     if (m == "PUT") return Update(req, type, id);
@@ -215,8 +218,8 @@ HttpResponse FhirApi::Read(std::string_view type, std::string_view id) {
   auto r = store_->Read(type, id);
   if (!r.ok()) return ErrorResponse(r.status());
   if (r->deleted) {
-    HttpResponse gone = ErrorResponse(Status::Gone(std::string(type) + "/" + std::string(id) +
-                                                   " was deleted"));
+    HttpResponse gone =
+        ErrorResponse(Status::Gone(std::string(type) + "/" + std::string(id) + " was deleted"));
     gone.headers.emplace_back("ETag", ETag(r->version));
     return gone;
   }
@@ -255,8 +258,7 @@ HttpResponse FhirApi::Update(const HttpRequest& req, std::string_view type, std:
                                                  std::string(fhir::ResourceType(resource)) +
                                                  ", the URL says " + std::string(type)));
   if (fhir::ResourceId(resource) != id)
-    return ErrorResponse(fhir::ErrorAt(StatusCode::kInvalidArgument,
-                                       std::string(type) + ".id",
+    return ErrorResponse(fhir::ErrorAt(StatusCode::kInvalidArgument, std::string(type) + ".id",
                                        "the body's id must equal the id in the URL"));
   store::WriteOp op;
   op.type = std::string(type);
@@ -272,8 +274,8 @@ HttpResponse FhirApi::Update(const HttpRequest& req, std::string_view type, std:
   auto out = store_->Commit(std::move(ops));
   if (!out.ok()) return ErrorResponse(out.status());
   const store::WriteOutcome& w = out->front();
-  store::StoredResource res{std::string(type), std::string(id), w.version, w.last_updated,
-                            w.seq, false, w.json};
+  store::StoredResource res{
+      std::string(type), std::string(id), w.version, w.last_updated, w.seq, false, w.json};
   HttpResponse r = WithResourceHeaders(JsonResponse(w.created ? 201 : 200, w.json), res);
   if (w.created)
     r.headers.emplace_back("Location", options_.base_url + "/" + std::string(type) + "/" +
@@ -331,7 +333,8 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
   if (!id.empty()) self += "/" + std::string(id);
   self += "/_history";
   auto link = [&](size_t offset) {
-    std::string url = self + "?_count=" + std::to_string(q.limit) + "&_offset=" + std::to_string(offset);
+    std::string url =
+        self + "?_count=" + std::to_string(q.limit) + "&_offset=" + std::to_string(offset);
     for (const auto& [k, v] : req.query)
       if (k == "_since") url += "&_since=" + PercentEncode(v);
     return url;
@@ -345,10 +348,14 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
     b.BeginEntry();
     b.FullUrl(options_.base_url + "/" + url);
     if (!v.deleted) b.Resource(v.json);
-    b.Request(v.deleted ? "DELETE" : v.version == 1 ? "POST" : "PUT",
+    b.Request(v.deleted        ? "DELETE"
+              : v.version == 1 ? "POST"
+                               : "PUT",
               v.deleted || v.version > 1 ? url : v.type);
-    b.Response(v.deleted ? "204 No Content" : v.version == 1 ? "201 Created" : "200 OK", "",
-               ETag(v.version), FormatInstant(v.last_updated));
+    b.Response(v.deleted        ? "204 No Content"
+               : v.version == 1 ? "201 Created"
+                                : "200 OK",
+               "", ETag(v.version), FormatInstant(v.last_updated));
     b.EndEntry();
   }
   return JsonResponse(200, b.Finish());
@@ -438,7 +445,8 @@ HttpResponse FhirApi::Search(const HttpRequest& req, std::string_view type, cons
 HttpResponse FhirApi::Everything(std::string_view id) {
   auto patient = store_->Read("Patient", id);
   if (!patient.ok()) return ErrorResponse(patient.status());
-  if (patient->deleted) return ErrorResponse(Status::Gone("Patient/" + std::string(id) + " was deleted"));
+  if (patient->deleted)
+    return ErrorResponse(Status::Gone("Patient/" + std::string(id) + " was deleted"));
   auto members = store_->Compartment(id);
   if (!members.ok()) return ErrorResponse(members.status());
   std::vector<store::StoredResource> found;
@@ -484,7 +492,8 @@ HttpResponse FhirApi::Transaction(const HttpRequest& req) {
   auto parsed = fhir::ParseResource(req.body);
   if (!parsed.ok()) return ErrorResponse(parsed.status());
   if (fhir::ResourceType(*parsed) != "Bundle")
-    return ErrorResponse(Status::InvalidArgument("POST to the base takes a batch or transaction Bundle"));
+    return ErrorResponse(
+        Status::InvalidArgument("POST to the base takes a batch or transaction Bundle"));
   auto out = ProcessBundle(std::move(parsed).value(), /*keep_ids=*/false);
   if (!out.ok()) return ErrorResponse(out.status());
   return JsonResponse(out->http_status, std::move(out->response_bundle));

@@ -43,7 +43,7 @@ struct BundleOutcome {
   int http_status = 200;
   std::string response_bundle;  // a batch-response or transaction-response
   size_t entries = 0;
-  size_t failed = 0;            // batch entries that failed (a failed transaction is an error)
+  size_t failed = 0;  // batch entries that failed (a failed transaction is an error)
 };
 
 class FhirApi {

@@ -2,6 +2,7 @@
 // RocksDB store in a fresh temporary directory per test.
 #include "server/fhir_api.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -15,8 +16,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "core/json.h"
 #include "fhir/resource.h"
@@ -176,14 +175,12 @@ std::string PatientJson(std::string_view family, std::string_view id = "",
 }
 
 std::string ObservationJson(std::string_view patient_ref, std::string_view code,
-                            std::string_view date, std::string_view value,
-                            std::string_view unit) {
+                            std::string_view date, std::string_view value, std::string_view unit) {
   return R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":")" +
          std::string(code) + R"("}]},"subject":{"reference":")" + std::string(patient_ref) +
-         R"("},"effectiveDateTime":")" + std::string(date) +
-         R"(","valueQuantity":{"value":)" + std::string(value) + R"(,"unit":")" +
-         std::string(unit) + R"(","system":"http://unitsofmeasure.org","code":")" +
-         std::string(unit) + R"("}})";
+         R"("},"effectiveDateTime":")" + std::string(date) + R"(","valueQuantity":{"value":)" +
+         std::string(value) + R"(,"unit":")" + std::string(unit) +
+         R"(","system":"http://unitsofmeasure.org","code":")" + std::string(unit) + R"("}})";
 }
 
 // ---------------------------------------------------------------------------------------
@@ -214,8 +211,8 @@ class FhirApiTest : public ::testing::Test {
 
   HttpResponse Call(std::string method, std::string target, std::string body = "",
                     Headers headers = {}) {
-    return api_->Handle(MakeRequest(std::move(method), std::move(target), std::move(body),
-                                    std::move(headers)));
+    return api_->Handle(
+        MakeRequest(std::move(method), std::move(target), std::move(body), std::move(headers)));
   }
   HttpResponse Get(std::string target, Headers headers = {}) {
     return Call("GET", std::move(target), "", std::move(headers));
@@ -223,7 +220,8 @@ class FhirApiTest : public ::testing::Test {
 
   // Creates a resource and returns its id (empty on failure, which also fails the test).
   std::string Create(std::string_view type, std::string body, Headers headers = {}) {
-    HttpResponse r = Call("POST", "/fhir/" + std::string(type), std::move(body), std::move(headers));
+    HttpResponse r =
+        Call("POST", "/fhir/" + std::string(type), std::move(body), std::move(headers));
     EXPECT_EQ(r.status, 201) << r.body;
     if (r.status != 201) return "";
     return Text(Body(r), "id");
@@ -250,7 +248,8 @@ class FhirApiTest : public ::testing::Test {
 // ---------------------------------------------------------------------------------------
 // metadata
 
-TEST_F(FhirApiTest, MetadataReturnsACapabilityStatementForFhir401ListingPatientSearchAndEverything) {
+TEST_F(FhirApiTest,
+       MetadataReturnsACapabilityStatementForFhir401ListingPatientSearchAndEverything) {
   HttpResponse r = Get("/fhir/metadata");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(HeaderOf(r, "Content-Type"), kFhirJsonType);
@@ -317,8 +316,8 @@ TEST_F(FhirApiTest, CreateAssignsAServerIdAndReturns201WithLocationETagAndVersio
 }
 
 TEST_F(FhirApiTest, CreateWithPreferReturnMinimalSendsAnEmptyBodyButStillTheHeaders) {
-  HttpResponse r = Call("POST", "/fhir/Patient", PatientJson("Minimal"),
-                        {{"prefer", "return=minimal"}});
+  HttpResponse r =
+      Call("POST", "/fhir/Patient", PatientJson("Minimal"), {{"prefer", "return=minimal"}});
   ASSERT_EQ(r.status, 201);
   EXPECT_TRUE(r.body.empty()) << r.body;
   EXPECT_EQ(HeaderOf(r, "ETag"), "W/\"1\"");
@@ -389,8 +388,8 @@ TEST_F(FhirApiTest, PathsOutsideFhirOrUnknownEndpointsReturn404) {
 
 TEST_F(FhirApiTest, UpdateWithAMatchingIfMatchMakesVersion2) {
   const std::string id = Create("Patient", PatientJson("Before"));
-  HttpResponse r = Call("PUT", "/fhir/Patient/" + id, PatientJson("After", id),
-                        {{"if-match", "W/\"1\""}});
+  HttpResponse r =
+      Call("PUT", "/fhir/Patient/" + id, PatientJson("After", id), {{"if-match", "W/\"1\""}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(HeaderOf(r, "ETag"), "W/\"2\"");
   EXPECT_EQ(HeaderOf(r, "Location"), "");
@@ -405,8 +404,8 @@ TEST_F(FhirApiTest, UpdateWithAMatchingIfMatchMakesVersion2) {
 TEST_F(FhirApiTest, UpdateWithAStaleIfMatchReturns412AndLeavesTheResourceAlone) {
   const std::string id = Create("Patient", PatientJson("V1"));
   ASSERT_EQ(Call("PUT", "/fhir/Patient/" + id, PatientJson("V2", id)).status, 200);
-  HttpResponse r = Call("PUT", "/fhir/Patient/" + id, PatientJson("V3", id),
-                        {{"if-match", "W/\"1\""}});
+  HttpResponse r =
+      Call("PUT", "/fhir/Patient/" + id, PatientJson("V3", id), {{"if-match", "W/\"1\""}});
   EXPECT_EQ(r.status, 412);
   json::Value oo = Body(r);
   EXPECT_EQ(Text(oo, "resourceType"), "OperationOutcome");
@@ -418,18 +417,18 @@ TEST_F(FhirApiTest, UpdateWithAStaleIfMatchReturns412AndLeavesTheResourceAlone) 
 
 TEST_F(FhirApiTest, UpdateWithAMalformedIfMatchReturns400) {
   const std::string id = Create("Patient", PatientJson("Etag"));
-  HttpResponse r = Call("PUT", "/fhir/Patient/" + id, PatientJson("Etag2", id),
-                        {{"if-match", "version one"}});
+  HttpResponse r =
+      Call("PUT", "/fhir/Patient/" + id, PatientJson("Etag2", id), {{"if-match", "version one"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(HeaderOf(Get("/fhir/Patient/" + id), "ETag"), "W/\"1\"");
 }
 
 TEST_F(FhirApiTest, UpdateOfANewIdCreatesTheResourceWith201AndLocation) {
-  HttpResponse r = Call("PUT", "/fhir/Patient/chosen-by-client", PatientJson("New", "chosen-by-client"));
+  HttpResponse r =
+      Call("PUT", "/fhir/Patient/chosen-by-client", PatientJson("New", "chosen-by-client"));
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(HeaderOf(r, "ETag"), "W/\"1\"");
-  EXPECT_EQ(HeaderOf(r, "Location"),
-            std::string(kBase) + "/Patient/chosen-by-client/_history/1");
+  EXPECT_EQ(HeaderOf(r, "Location"), std::string(kBase) + "/Patient/chosen-by-client/_history/1");
   EXPECT_EQ(Text(Body(r), "meta.versionId"), "1");
   HttpResponse read = Get("/fhir/Patient/chosen-by-client");
   EXPECT_EQ(read.status, 200);
@@ -651,11 +650,16 @@ class FhirApiSearchTest : public FhirApiTest {
     if (HasFatalFailure()) return;
     p1_ = Create("Patient", PatientJson("Searchable"));
     p2_ = Create("Patient", PatientJson("Bystander"));
-    o1_ = Create("Observation", ObservationJson("Patient/" + p1_, "29463-7", "2020-01-01", "70", "kg"));
-    o2_ = Create("Observation", ObservationJson("Patient/" + p1_, "29463-7", "2020-06-01", "80", "kg"));
-    o3_ = Create("Observation", ObservationJson("Patient/" + p1_, "29463-7", "2021-01-01", "90", "kg"));
-    o4_ = Create("Observation", ObservationJson("Patient/" + p1_, "8302-2", "2022-01-01", "170", "cm"));
-    o5_ = Create("Observation", ObservationJson("Patient/" + p2_, "29463-7", "2020-03-01", "60", "kg"));
+    o1_ = Create("Observation",
+                 ObservationJson("Patient/" + p1_, "29463-7", "2020-01-01", "70", "kg"));
+    o2_ = Create("Observation",
+                 ObservationJson("Patient/" + p1_, "29463-7", "2020-06-01", "80", "kg"));
+    o3_ = Create("Observation",
+                 ObservationJson("Patient/" + p1_, "29463-7", "2021-01-01", "90", "kg"));
+    o4_ = Create("Observation",
+                 ObservationJson("Patient/" + p1_, "8302-2", "2022-01-01", "170", "cm"));
+    o5_ = Create("Observation",
+                 ObservationJson("Patient/" + p2_, "29463-7", "2020-03-01", "60", "kg"));
   }
 
   std::string p1_, p2_, o1_, o2_, o3_, o4_, o5_;
@@ -667,7 +671,8 @@ TEST_F(FhirApiSearchTest, SearchFindsTheObservationsOfOnePatient) {
   EXPECT_EQ(Text(b, "type"), "searchset");
   EXPECT_EQ(Total(b), 4);
   EXPECT_EQ(Set(EntryIds(b, "match")), Set({o1_, o2_, o3_, o4_}));
-  EXPECT_EQ(Text(b, "entry.0.fullUrl"), std::string(kBase) + "/Observation/" + Text(b, "entry.0.resource.id"));
+  EXPECT_EQ(Text(b, "entry.0.fullUrl"),
+            std::string(kBase) + "/Observation/" + Text(b, "entry.0.resource.id"));
   EXPECT_EQ(Total(Search("/fhir/Observation?patient=Patient/" + p2_)), 1);
   EXPECT_EQ(Total(Search("/fhir/Observation?subject=Patient/" + p2_)), 1);
   EXPECT_EQ(Total(Search("/fhir/Observation")), 5);
@@ -680,7 +685,8 @@ TEST_F(FhirApiSearchTest, SearchMatchesATokenBySystemAndCode) {
   EXPECT_EQ(Total(Search("/fhir/Observation?code=http://loinc.org|8302-2")), 1);
   EXPECT_EQ(Total(Search("/fhir/Observation?code=8302-2")), 1);
   EXPECT_EQ(Total(Search("/fhir/Observation?code=http://snomed.info/sct|29463-7")), 0);
-  EXPECT_EQ(Total(Search("/fhir/Observation?patient=" + p1_ + "&code=http://loinc.org|29463-7")), 3);
+  EXPECT_EQ(Total(Search("/fhir/Observation?patient=" + p1_ + "&code=http://loinc.org|29463-7")),
+            3);
 }
 
 TEST_F(FhirApiSearchTest, SearchFiltersByADateRangeWithGeAndLt) {
@@ -811,8 +817,8 @@ TEST_F(FhirApiTest, ConditionalCreateWithAnExistingMatchReturns200AndWritesNothi
       PatientJson("Cond", "", R"("identifier":[{"system":"urn:test:mrn","value":"42"}])");
   const std::string id = Create("Patient", body);
   const int64_t before = SystemHistoryTotal();
-  HttpResponse r = Call("POST", "/fhir/Patient", body,
-                        {{"if-none-exist", "identifier=urn:test:mrn|42"}});
+  HttpResponse r =
+      Call("POST", "/fhir/Patient", body, {{"if-none-exist", "identifier=urn:test:mrn|42"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Text(Body(r), "id"), id);
   EXPECT_EQ(HeaderOf(r, "ETag"), "W/\"1\"");
@@ -821,10 +827,12 @@ TEST_F(FhirApiTest, ConditionalCreateWithAnExistingMatchReturns200AndWritesNothi
 }
 
 TEST_F(FhirApiTest, ConditionalCreateWithoutAMatchCreates) {
-  Create("Patient", PatientJson("Cond", "", R"("identifier":[{"system":"urn:test:mrn","value":"1"}])"));
-  HttpResponse r = Call("POST", "/fhir/Patient",
-                        PatientJson("Cond", "", R"("identifier":[{"system":"urn:test:mrn","value":"2"}])"),
-                        {{"if-none-exist", "Patient?identifier=urn:test:mrn|2"}});
+  Create("Patient",
+         PatientJson("Cond", "", R"("identifier":[{"system":"urn:test:mrn","value":"1"}])"));
+  HttpResponse r =
+      Call("POST", "/fhir/Patient",
+           PatientJson("Cond", "", R"("identifier":[{"system":"urn:test:mrn","value":"2"}])"),
+           {{"if-none-exist", "Patient?identifier=urn:test:mrn|2"}});
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_FALSE(HeaderOf(r, "Location").empty());
   EXPECT_EQ(SearchTotal("/fhir/Patient"), 2);
@@ -836,16 +844,16 @@ TEST_F(FhirApiTest, ConditionalCreateWithTwoMatchesReturns412) {
       PatientJson("Dup", "", R"("identifier":[{"system":"urn:test:mrn","value":"7"}])");
   Create("Patient", body);
   Create("Patient", body);
-  HttpResponse r = Call("POST", "/fhir/Patient", body,
-                        {{"if-none-exist", "identifier=urn:test:mrn|7"}});
+  HttpResponse r =
+      Call("POST", "/fhir/Patient", body, {{"if-none-exist", "identifier=urn:test:mrn|7"}});
   EXPECT_EQ(r.status, 412);
   EXPECT_EQ(Text(Body(r), "resourceType"), "OperationOutcome");
   EXPECT_EQ(SearchTotal("/fhir/Patient"), 2);
 }
 
 TEST_F(FhirApiTest, ConditionalCreateWithAnInvalidCriterionReturns400) {
-  HttpResponse r = Call("POST", "/fhir/Patient", PatientJson("X"),
-                        {{"if-none-exist", "colour=blue"}});
+  HttpResponse r =
+      Call("POST", "/fhir/Patient", PatientJson("X"), {{"if-none-exist", "colour=blue"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(Diagnostics(Body(r)).find("If-None-Exist"), std::string::npos);
   EXPECT_EQ(SearchTotal("/fhir/Patient"), 0);
@@ -865,8 +873,9 @@ std::string PatientAndObservationTransaction(std::string_view observation_ref) {
 }
 
 TEST_F(FhirApiTest, TransactionResolvesUrnUuidReferencesToTheAssignedIds) {
-  HttpResponse r = Call("POST", "/fhir",
-                        PatientAndObservationTransaction("urn:uuid:6f1b1c1e-0000-4000-8000-000000000001"));
+  HttpResponse r =
+      Call("POST", "/fhir",
+           PatientAndObservationTransaction("urn:uuid:6f1b1c1e-0000-4000-8000-000000000001"));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(HeaderOf(r, "Content-Type"), kFhirJsonType);
   json::Value b = Body(r);
@@ -895,8 +904,9 @@ TEST_F(FhirApiTest, TransactionResolvesUrnUuidReferencesToTheAssignedIds) {
 }
 
 TEST_F(FhirApiTest, TransactionWithAReferenceToNoFullUrlWritesNothing) {
-  HttpResponse r = Call("POST", "/fhir",
-                        PatientAndObservationTransaction("urn:uuid:6f1b1c1e-0000-4000-8000-0000000000ff"));
+  HttpResponse r =
+      Call("POST", "/fhir",
+           PatientAndObservationTransaction("urn:uuid:6f1b1c1e-0000-4000-8000-0000000000ff"));
   EXPECT_EQ(r.status, 400);
   json::Value oo = Body(r);
   EXPECT_EQ(Text(oo, "resourceType"), "OperationOutcome");
@@ -911,9 +921,11 @@ TEST_F(FhirApiTest, TransactionWithAStaleIfMatchOnAPutWritesNothing) {
   const std::string bundle =
       R"({"resourceType":"Bundle","type":"transaction","entry":[)"
       R"({"fullUrl":"urn:uuid:6f1b1c1e-0000-4000-8000-000000000010","resource":)" +
-      PatientJson("Fresh") + R"(,"request":{"method":"POST","url":"Patient"}},)"
-      R"({"resource":)" + PatientJson("Changed", id) +
-      R"(,"request":{"method":"PUT","url":"Patient/)" + id + R"(","ifMatch":"W/\"5\""}}]})";
+      PatientJson("Fresh") +
+      R"(,"request":{"method":"POST","url":"Patient"}},)"
+      R"({"resource":)" +
+      PatientJson("Changed", id) + R"(,"request":{"method":"PUT","url":"Patient/)" + id +
+      R"(","ifMatch":"W/\"5\""}}]})";
   HttpResponse r = Call("POST", "/fhir", bundle);
   EXPECT_EQ(r.status, 412) << r.body;
   EXPECT_EQ(Text(Body(r), "resourceType"), "OperationOutcome");
@@ -928,7 +940,8 @@ TEST_F(FhirApiTest, TransactionWithDuplicateFullUrlsReturns400) {
   const std::string bundle =
       R"({"resourceType":"Bundle","type":"transaction","entry":[)"
       R"({"fullUrl":"urn:uuid:6f1b1c1e-0000-4000-8000-000000000020","resource":)" +
-      PatientJson("One") + R"(,"request":{"method":"POST","url":"Patient"}},)"
+      PatientJson("One") +
+      R"(,"request":{"method":"POST","url":"Patient"}},)"
       R"({"fullUrl":"urn:uuid:6f1b1c1e-0000-4000-8000-000000000020","resource":)" +
       PatientJson("Two") + R"(,"request":{"method":"POST","url":"Patient"}}]})";
   HttpResponse r = Call("POST", "/fhir", bundle);
@@ -939,15 +952,17 @@ TEST_F(FhirApiTest, TransactionWithDuplicateFullUrlsReturns400) {
 }
 
 TEST_F(FhirApiTest, TransactionWithAConditionalCreateReusesTheExistingResource) {
-  const std::string existing = Create(
-      "Patient", PatientJson("Known", "", R"("identifier":[{"system":"urn:test:mrn","value":"9"}])"));
+  const std::string existing =
+      Create("Patient",
+             PatientJson("Known", "", R"("identifier":[{"system":"urn:test:mrn","value":"9"}])"));
   const std::string bundle =
       R"({"resourceType":"Bundle","type":"transaction","entry":[)"
       R"({"fullUrl":"urn:uuid:6f1b1c1e-0000-4000-8000-000000000030","resource":)" +
       PatientJson("Known", "", R"("identifier":[{"system":"urn:test:mrn","value":"9"}])") +
       R"(,"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:test:mrn|9"}},)"
       R"({"resource":)" +
-      ObservationJson("urn:uuid:6f1b1c1e-0000-4000-8000-000000000030", "29463-7", "2021-01-01", "60", "kg") +
+      ObservationJson("urn:uuid:6f1b1c1e-0000-4000-8000-000000000030", "29463-7", "2021-01-01",
+                      "60", "kg") +
       R"(,"request":{"method":"POST","url":"Observation"}}]})";
   HttpResponse r = Call("POST", "/fhir", bundle);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -968,12 +983,13 @@ TEST_F(FhirApiTest, PostToTheBaseRejectsAnythingButABatchOrTransactionBundle) {
 }
 
 TEST_F(FhirApiTest, BatchReportsEachEntryIndependently) {
-  const std::string bundle =
-      R"({"resourceType":"Bundle","type":"batch","entry":[)"
-      R"({"resource":)" + PatientJson("Good") +
-      R"(,"request":{"method":"POST","url":"Patient"}},)"
-      R"({"resource":)" + PatientJson("Bad", "mismatch") +
-      R"(,"request":{"method":"PUT","url":"Patient/other-id"}}]})";
+  const std::string bundle = R"({"resourceType":"Bundle","type":"batch","entry":[)"
+                             R"({"resource":)" +
+                             PatientJson("Good") +
+                             R"(,"request":{"method":"POST","url":"Patient"}},)"
+                             R"({"resource":)" +
+                             PatientJson("Bad", "mismatch") +
+                             R"(,"request":{"method":"PUT","url":"Patient/other-id"}}]})";
   HttpResponse r = Call("POST", "/fhir", bundle);
   ASSERT_EQ(r.status, 200) << r.body;
   json::Value b = Body(r);
@@ -992,12 +1008,15 @@ TEST_F(FhirApiTest, BatchReportsEachEntryIndependently) {
 
 TEST_F(FhirApiTest, BatchEntriesCanReadSearchAndDelete) {
   const std::string id = Create("Patient", PatientJson("Batched"));
-  const std::string bundle =
-      R"({"resourceType":"Bundle","type":"batch","entry":[)"
-      R"({"request":{"method":"GET","url":"Patient/)" + id + R"("}},)"
-      R"({"request":{"method":"GET","url":"Patient?family=batched"}},)"
-      R"({"request":{"method":"DELETE","url":"Patient/)" + id + R"("}},)"
-      R"({"request":{"method":"GET","url":"Patient/missing"}}]})";
+  const std::string bundle = R"({"resourceType":"Bundle","type":"batch","entry":[)"
+                             R"({"request":{"method":"GET","url":"Patient/)" +
+                             id +
+                             R"("}},)"
+                             R"({"request":{"method":"GET","url":"Patient?family=batched"}},)"
+                             R"({"request":{"method":"DELETE","url":"Patient/)" +
+                             id +
+                             R"("}},)"
+                             R"({"request":{"method":"GET","url":"Patient/missing"}}]})";
   auto parsed = fhir::ParseResource(bundle);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   auto out = api_->ProcessBundle(std::move(parsed).value(), /*keep_ids=*/false);
@@ -1019,17 +1038,21 @@ TEST_F(FhirApiTest, BatchEntriesCanReadSearchAndDelete) {
 // $everything
 
 TEST_F(FhirApiTest, EverythingReturnsThePatientItsRecordAndTheOrganizationsItRefersTo) {
-  const std::string org = Create("Organization", R"({"resourceType":"Organization","name":"General Hospital"})");
+  const std::string org =
+      Create("Organization", R"({"resourceType":"Organization","name":"General Hospital"})");
   const std::string unrelated_org =
       Create("Organization", R"({"resourceType":"Organization","name":"Elsewhere"})");
   const std::string pid = Create("Patient", PatientJson("Everything"));
   const std::string other = Create("Patient", PatientJson("Other"));
   const std::string enc = Create(
-      "Encounter", R"({"resourceType":"Encounter","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/)" +
-                       pid + R"("},"serviceProvider":{"reference":"Organization/)" + org +
-                       R"("},"period":{"start":"2021-01-01T10:00:00Z","end":"2021-01-01T11:00:00Z"}})");
-  const std::string o1 = Create("Observation", ObservationJson("Patient/" + pid, "29463-7", "2021-01-01", "70", "kg"));
-  const std::string o2 = Create("Observation", ObservationJson("Patient/" + pid, "8302-2", "2021-01-02", "170", "cm"));
+      "Encounter",
+      R"({"resourceType":"Encounter","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/)" +
+          pid + R"("},"serviceProvider":{"reference":"Organization/)" + org +
+          R"("},"period":{"start":"2021-01-01T10:00:00Z","end":"2021-01-01T11:00:00Z"}})");
+  const std::string o1 =
+      Create("Observation", ObservationJson("Patient/" + pid, "29463-7", "2021-01-01", "70", "kg"));
+  const std::string o2 =
+      Create("Observation", ObservationJson("Patient/" + pid, "8302-2", "2021-01-02", "170", "cm"));
   Create("Observation", ObservationJson("Patient/" + other, "29463-7", "2021-01-01", "90", "kg"));
 
   HttpResponse r = Get("/fhir/Patient/" + pid + "/$everything");
@@ -1043,9 +1066,9 @@ TEST_F(FhirApiTest, EverythingReturnsThePatientItsRecordAndTheOrganizationsItRef
   std::multiset<std::string> refs;
   for (const auto& e : b.find("entry")->items())
     refs.insert(Text(e, "resource.resourceType") + "/" + Text(e, "resource.id"));
-  EXPECT_EQ(refs, (std::multiset<std::string>{"Patient/" + pid, "Encounter/" + enc,
-                                              "Observation/" + o1, "Observation/" + o2,
-                                              "Organization/" + org}));
+  EXPECT_EQ(refs,
+            (std::multiset<std::string>{"Patient/" + pid, "Encounter/" + enc, "Observation/" + o1,
+                                        "Observation/" + o2, "Organization/" + org}));
   EXPECT_FALSE(refs.contains("Organization/" + unrelated_org));
   // The record is a match; what it refers to is an include.
   EXPECT_EQ(Set(EntryIds(b, "match")), Set({pid, enc, o1, o2}));
@@ -1085,8 +1108,8 @@ TEST_F(FhirApiTest, AnUnknownResourceTypeInTheBodyReturns400) {
 }
 
 TEST_F(FhirApiTest, AnInvalidDateReturns422NamingTheElementPath) {
-  HttpResponse r = Call("POST", "/fhir/Patient",
-                        R"({"resourceType":"Patient","birthDate":"1970-02-31"})");
+  HttpResponse r =
+      Call("POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"1970-02-31"})");
   EXPECT_EQ(r.status, 422) << r.body;
   json::Value oo = Body(r);
   EXPECT_EQ(Text(oo, "resourceType"), "OperationOutcome");
@@ -1102,8 +1125,8 @@ TEST_F(FhirApiTest, AnInvalidDateReturns422NamingTheElementPath) {
 }
 
 TEST_F(FhirApiTest, ANonJsonContentTypeReturns415) {
-  HttpResponse r = Call("POST", "/fhir/Patient", PatientJson("Plain"),
-                        {{"content-type", "text/plain"}});
+  HttpResponse r =
+      Call("POST", "/fhir/Patient", PatientJson("Plain"), {{"content-type", "text/plain"}});
   EXPECT_EQ(r.status, 415);
   json::Value oo = Body(r);
   EXPECT_EQ(Text(oo, "resourceType"), "OperationOutcome");

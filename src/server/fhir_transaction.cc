@@ -77,8 +77,7 @@ struct Planned {
 }  // namespace
 
 Result<BundleOutcome> FhirApi::ProcessBundle(json::Value bundle, bool keep_ids) {
-  if (fhir::ResourceType(bundle) != "Bundle")
-    return Status::InvalidArgument("expected a Bundle");
+  if (fhir::ResourceType(bundle) != "Bundle") return Status::InvalidArgument("expected a Bundle");
   const std::string_view type = bundle.get_string("type");
   if (type == "transaction") return ProcessTransaction(std::move(bundle), keep_ids);
   if (type == "batch") return ProcessBatch(std::move(bundle));
@@ -169,8 +168,8 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
     if (p.method == "DELETE") {
       op.kind = store::WriteOp::Kind::kDelete;
     } else {
-      RETURN_IF_ERROR(RewriteReferences(&p.resource, ids,
-                                        "Bundle.entry[" + std::to_string(i) + "].resource"));
+      RETURN_IF_ERROR(
+          RewriteReferences(&p.resource, ids, "Bundle.entry[" + std::to_string(i) + "].resource"));
       op.resource = std::move(p.resource);
     }
     op_of_entry[i] = ops.size();
@@ -228,7 +227,8 @@ Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle) {
       const size_t qm = url.find('?');
       sub.path = "/fhir/" + url.substr(0, qm);
       sub.target = "/fhir/" + url;
-      if (qm != std::string::npos) sub.query = ParseUrlEncoded(std::string_view(url).substr(qm + 1));
+      if (qm != std::string::npos)
+        sub.query = ParseUrlEncoded(std::string_view(url).substr(qm + 1));
       if (const json::Value* res = e.find("resource")) {
         sub.body = json::Serialize(*res);
         sub.headers.emplace_back("content-type", "application/fhir+json");

@@ -238,8 +238,8 @@ std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v) {
   return r;
 }
 
-std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version,
-                         bool deleted, int64_t last_updated) {
+std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version, bool deleted,
+                         int64_t last_updated) {
   std::string v = ResourcePrefix(type, id);
   PutBigEndian64(&v, version);
   v.push_back(deleted ? 1 : 0);

@@ -13,13 +13,13 @@
 namespace medhub::store::keys {
 
 // Column families.
-inline constexpr char kResources[] = "resources";    // type\0id\0version -> ResourceRecord
-inline constexpr char kCurrent[] = "current";        // type\0id -> CurrentRecord + key refs
-inline constexpr char kIndex[] = "search_index";     // see IndexKey
-inline constexpr char kCompartment[] = "compartment";  // patient\0time type\0id -> ""
-inline constexpr char kChanges[] = "changes";        // seq -> Change
+inline constexpr char kResources[] = "resources";       // type\0id\0version -> ResourceRecord
+inline constexpr char kCurrent[] = "current";           // type\0id -> CurrentRecord + key refs
+inline constexpr char kIndex[] = "search_index";        // see IndexKey
+inline constexpr char kCompartment[] = "compartment";   // patient\0time type\0id -> ""
+inline constexpr char kChanges[] = "changes";           // seq -> Change
 inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0version
-inline constexpr char kRecords[] = "records";        // key -> value (Store::PutRecords)
+inline constexpr char kRecords[] = "records";           // key -> value (Store::PutRecords)
 // Keys in the default column family.
 inline constexpr char kMetaFormat[] = "meta/format_version";
 inline constexpr uint64_t kFormatVersion = 1;
@@ -52,7 +52,8 @@ struct DecodedIndexKey {
   std::string id;
 };
 // Decodes a key of parameter `param` (whose prefix the caller has checked).
-std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key, const fhir::SearchParamDef& param);
+std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
+                                              const fhir::SearchParamDef& param);
 // The parameter name of an index key of `type`, or "" when malformed.
 std::string_view IndexKeyParam(std::string_view key);
 
@@ -91,8 +92,8 @@ struct ResourceRecordView {
 std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v);
 
 // Value of kChanges: type\0id\0 version(8) flags(1) last_updated(8).
-std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version,
-                         bool deleted, int64_t last_updated);
+std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version, bool deleted,
+                         int64_t last_updated);
 struct ChangeView {
   std::string_view type, id;
   uint64_t version = 0;

@@ -207,9 +207,8 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
   if (!q.id.empty()) {
     const std::string prefix = keys::ResourcePrefix(q.type, q.id);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(keys::kResources)));
-    for (it->SeekForPrev(prefix + std::string(9, '\xff')); it->Valid() &&
-                                                           it->key().starts_with(prefix);
-         it->Prev()) {
+    for (it->SeekForPrev(prefix + std::string(9, '\xff'));
+         it->Valid() && it->key().starts_with(prefix); it->Prev()) {
       auto rec = keys::DecodeResourceRecord(View(it->value()));
       if (!rec) {
         status = Status::DataLoss("malformed resource record");
@@ -284,13 +283,12 @@ Result<std::vector<Change>> RocksStore::ChangesSince(uint64_t after, size_t limi
     if (seq > published) break;  // an earlier commit may still be in flight
     auto c = keys::DecodeChange(View(it->value()));
     if (!c) return Status::DataLoss("malformed change record");
-    out.push_back({seq, std::string(c->type), std::string(c->id), c->version, c->last_updated,
-                   c->deleted});
+    out.push_back(
+        {seq, std::string(c->type), std::string(c->id), c->version, c->last_updated, c->deleted});
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the change feed"));
   return out;
 }
-
 
 Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   std::error_code ec;
@@ -312,21 +310,22 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   cf_options.compression = rocksdb::kLZ4Compression;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources,
-                           keys::kCurrent, keys::kIndex, keys::kCompartment,
-                           keys::kChanges, keys::kTypeHistory, keys::kRecords}) {
+  for (const char* name :
+       {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources, keys::kCurrent, keys::kIndex,
+        keys::kCompartment, keys::kChanges, keys::kTypeHistory, keys::kRecords}) {
     descriptors.emplace_back(name, cf_options);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  if (options.read_only && !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT"))
+  if (options.read_only &&
+      !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT"))
     return Status::NotFound("no medhub store at " + options.path);
   auto s = options.read_only
                ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw)
                : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
   RETURN_IF_ERROR(FromRocks(s, "opening the store at " + options.path));
-  auto store = std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
-                                            options);
+  auto store =
+      std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options);
   RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -96,11 +96,11 @@ class RocksStore final : public Store {
   StoreOptions options_;
 
   std::mutex write_mu_;
-  std::condition_variable write_cv_;     // signalled when a commit finishes
-  uint64_t assigned_seq_ = 0;            // GUARDED_BY(write_mu_): the last number handed out
-  int64_t last_time_ = 0;                // GUARDED_BY(write_mu_)
-  std::set<std::string> in_flight_;      // GUARDED_BY(write_mu_): current keys being written
-  std::map<uint64_t, uint64_t> pending_; // GUARDED_BY(write_mu_): first -> last seq in flight
+  std::condition_variable write_cv_;        // signalled when a commit finishes
+  uint64_t assigned_seq_ = 0;               // GUARDED_BY(write_mu_): the last number handed out
+  int64_t last_time_ = 0;                   // GUARDED_BY(write_mu_)
+  std::set<std::string> in_flight_;         // GUARDED_BY(write_mu_): current keys being written
+  std::map<uint64_t, uint64_t> pending_;    // GUARDED_BY(write_mu_): first -> last seq in flight
   std::atomic<uint64_t> published_seq_{0};  // every seq <= this is durable (or a gap)
 };
 

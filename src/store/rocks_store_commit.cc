@@ -227,9 +227,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
     const bool live = state.current && !state.current->deleted;
     const std::string ref = op.type + "/" + op.id;
     if (op.if_match && (!live || state.current->version != *op.if_match))
-      return Status::FailedPrecondition(
-          ref + " is at version " + (live ? std::to_string(state.current->version) : "none") +
-          ", not " + std::to_string(*op.if_match));
+      return Status::FailedPrecondition(ref + " is at version " +
+                                        (live ? std::to_string(state.current->version) : "none") +
+                                        ", not " + std::to_string(*op.if_match));
     if (op.create_only && live) return Status::AlreadyExists(ref + " already exists");
 
     WriteOutcome out;
@@ -285,9 +285,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
           plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
       });
       out.json = p.head + ServerMeta(out.version, now) + p.tail;
-      plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                     keys::EncodeResourceRecord(false, now, out.seq, RandomBytes(keys::kSaltSize),
-                                                out.json));
+      plan.batch.Put(
+          cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+          keys::EncodeResourceRecord(false, now, out.seq, RandomBytes(keys::kSaltSize), out.json));
       state.current =
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }

@@ -39,11 +39,16 @@ int Selectivity(const fhir::SearchCriterion& c) {
   if (c.param == nullptr) return 0;  // _id
   if (IsNegative(c)) return 9;
   switch (c.param->type) {
-    case fhir::ParamType::kReference: return 1;
-    case fhir::ParamType::kToken: return 2;
-    case fhir::ParamType::kString: return c.modifier == "contains" ? 6 : 3;
-    case fhir::ParamType::kQuantity: return 5;
-    case fhir::ParamType::kDate: return 4;
+    case fhir::ParamType::kReference:
+      return 1;
+    case fhir::ParamType::kToken:
+      return 2;
+    case fhir::ParamType::kString:
+      return c.modifier == "contains" ? 6 : 3;
+    case fhir::ParamType::kQuantity:
+      return 5;
+    case fhir::ParamType::kDate:
+      return 4;
   }
   return 8;
 }
@@ -173,9 +178,8 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
 
   std::vector<const fhir::SearchCriterion*> order;
   for (const auto& c : q.criteria) order.push_back(&c);
-  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) {
-    return Selectivity(*a) < Selectivity(*b);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [](auto* a, auto* b) { return Selectivity(*a) < Selectivity(*b); });
   std::vector<std::string> ids;
   size_t first_filter = 0;
   if (order.empty() || IsNegative(*order[0])) {

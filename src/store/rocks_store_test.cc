@@ -253,10 +253,14 @@ TEST_F(RocksStoreTest, LastUpdatedIsIndexedWithTheServersTime) {
 }
 
 TEST_F(RocksStoreTest, ClientMetaIsKeptButVersionAndTimeAreTheServers) {
-  auto a = Commit1(Put(R"({"resourceType":"Patient","id":"m1","meta":{"versionId":"99",)"
-                       R"("lastUpdated":"2000-01-01T00:00:00Z","tag":[{"code":"x"}]},"active":true})"));
+  auto a =
+      Commit1(Put(R"({"resourceType":"Patient","id":"m1","meta":{"versionId":"99",)"
+                  R"("lastUpdated":"2000-01-01T00:00:00Z","tag":[{"code":"x"}]},"active":true})"));
   EXPECT_EQ(a.version, 1u);
-  EXPECT_EQ(a.json.find(R"({"resourceType":"Patient","id":"m1","meta":{"versionId":"1","lastUpdated":")"), 0u) << a.json;
+  EXPECT_EQ(
+      a.json.find(R"({"resourceType":"Patient","id":"m1","meta":{"versionId":"1","lastUpdated":")"),
+      0u)
+      << a.json;
   EXPECT_NE(a.json.find(R"(","tag":[{"code":"x"}]},"active":true})"), std::string::npos) << a.json;
   auto parsed = fhir::ParseResource(a.json);
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -339,7 +343,8 @@ TEST_F(RocksStoreTest, AReadOnlyOpenSeesTheDataBesideAWriterAndRefusesCommits) {
 }
 
 TEST_F(RocksStoreTest, RecordsAreWrittenAtomicallyScannedByPrefixAndSurviveReopen) {
-  ASSERT_TRUE(store_->PutRecords({{"account/alice", "a"}, {"account/bob", "b"}, {"other", "x"}}).ok());
+  ASSERT_TRUE(
+      store_->PutRecords({{"account/alice", "a"}, {"account/bob", "b"}, {"other", "x"}}).ok());
   ASSERT_TRUE(store_->PutRecords({{"account/bob", std::nullopt}}).ok());
   Reopen();
   auto a = store_->GetRecord("account/alice");

@@ -58,13 +58,13 @@ struct WriteOp {
 };
 
 struct WriteOutcome {
-  uint64_t version = 0;      // the new version, or the current one when unchanged
+  uint64_t version = 0;  // the new version, or the current one when unchanged
   int64_t last_updated = 0;
-  uint64_t seq = 0;          // 0 when nothing was written
-  bool created = false;      // there was no live resource before
-  bool unchanged = false;    // identical content: no new version
-  bool existed = false;      // kDelete: there was a live resource to delete
-  std::string json;          // kPut: the stored bytes
+  uint64_t seq = 0;        // 0 when nothing was written
+  bool created = false;    // there was no live resource before
+  bool unchanged = false;  // identical content: no new version
+  bool existed = false;    // kDelete: there was a live resource to delete
+  std::string json;        // kPut: the stored bytes
 };
 
 struct Change {
@@ -77,8 +77,8 @@ struct Change {
 };
 
 struct HistoryQuery {
-  std::string type;  // "" for system-wide history
-  std::string id;    // "" for type-level history
+  std::string type;                                     // "" for system-wide history
+  std::string id;                                       // "" for type-level history
   int64_t since = std::numeric_limits<int64_t>::min();  // only versions updated at/after
   size_t offset = 0;
   size_t limit = 50;
@@ -140,8 +140,8 @@ class Store {
 };
 
 struct StoreOptions {
-  std::string path;            // directory of the database
-  bool sync_writes = true;     // fsync the WAL before Commit returns
+  std::string path;         // directory of the database
+  bool sync_writes = true;  // fsync the WAL before Commit returns
   size_t block_cache_bytes = 64u << 20;
   // Open without the directory lock, for offline checks beside a running server
   // (`medhub ledger verify`). Commit() then fails with FailedPrecondition. The view is

@@ -10,7 +10,7 @@
 namespace medhub::testing {
 
 struct ClientResponse {
-  int status = 0;  // 0 when the connection failed
+  int status = 0;                                            // 0 when the connection failed
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string header(const std::string& name) const;
