@@ -37,7 +37,14 @@ json::Value Interactions(std::initializer_list<std::string_view> codes) {
   return arr;
 }
 
-json::Value BuildCapabilityStatement(const std::string& base_url) {
+json::Value Operation(std::string_view name, std::string_view definition) {
+  json::Value op = json::Value::Object();
+  op.set("name", Str(name));
+  op.set("definition", Str(definition));
+  return op;
+}
+
+json::Value BuildCapabilityStatement(const std::string& base_url, bool ledger) {
   json::Value cs = json::Value::Object();
   cs.set("resourceType", Str("CapabilityStatement"));
   cs.set("status", Str("active"));
@@ -91,14 +98,14 @@ json::Value BuildCapabilityStatement(const std::string& base_url) {
     if (!includes.items().empty()) r.set("searchInclude", std::move(includes));
     if (!revincludes.items().empty()) r.set("searchRevInclude", std::move(revincludes));
     r.set("searchParam", std::move(params));
-    if (type == "Patient") {
-      json::Value op = json::Value::Object();
-      op.set("name", Str("everything"));
-      op.set("definition", Str("http://hl7.org/fhir/OperationDefinition/Patient-everything"));
-      json::Value ops = json::Value::Array();
-      ops.push_back(std::move(op));
-      r.set("operation", std::move(ops));
-    }
+    json::Value ops = json::Value::Array();
+    if (type == "Patient")
+      ops.push_back(
+          Operation("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"));
+    // GET [type]/[id]/_history/[vid]/$verify: the version's ledger commitment and proofs
+    // (docs/formats/ledger.md); medhub's own operation, offered when a ledger is attached.
+    if (ledger) ops.push_back(Operation("verify", base_url + "/OperationDefinition/medhub-verify"));
+    if (!ops.items().empty()) r.set("operation", std::move(ops));
     resources.push_back(std::move(r));
   }
   rest.set("resource", std::move(resources));
@@ -115,7 +122,8 @@ HttpResponse FhirApi::Capabilities() {
   // Built once per FhirApi (it depends only on the code and this API's base URL): the
   // constructor's call builds it before any request can arrive; later calls only read it.
   if (capability_json_.empty())
-    capability_json_ = json::Serialize(BuildCapabilityStatement(options_.base_url));
+    capability_json_ =
+        json::Serialize(BuildCapabilityStatement(options_.base_url, options_.verifier != nullptr));
   return JsonResponse(200, capability_json_);
 }
 
