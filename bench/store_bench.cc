@@ -77,12 +77,15 @@ struct Options {
   size_t reads = 2000;
   size_t searches = 200;
   size_t everything_runs = 50;
+  // How PostgreSQL is loaded: "copy" (COPY FROM STDIN, PostgreSQL's fastest path) or
+  // "insert" (one prepared INSERT per resource, the path of a FHIR server such as HAPI).
+  std::string pg_load = "copy";
 };
 
 constexpr char kUsage[] =
     "usage: store_bench [--copies N] [--sample DIR] [--pg CONNINFO | --no-pg] [--json FILE]\n"
     "                   [--work DIR] [--threads N] [--reads N] [--searches N]\n"
-    "                   [--everything-runs N]\n";
+    "                   [--everything-runs N] [--pg-load copy|insert]\n";
 
 Result<size_t> ParseCount(std::string_view name, const std::string& text, size_t min) {
   char* end = nullptr;
@@ -95,7 +98,8 @@ Result<size_t> ParseCount(std::string_view name, const std::string& text, size_t
 
 Status ApplyOption(const std::string& name, const std::string& value, Options* o) {
   const std::pair<const char*, std::string*> strings[] = {
-      {"sample", &o->sample}, {"pg", &o->pg}, {"json", &o->json_path}, {"work", &o->work}};
+      {"sample", &o->sample}, {"pg", &o->pg},           {"json", &o->json_path},
+      {"work", &o->work},     {"pg-load", &o->pg_load}};
   for (const auto& [n, field] : strings) {
     if (name == n) {
       *field = value;
@@ -144,6 +148,8 @@ Result<Options> ParseOptions(int argc, char** argv) {
     RETURN_IF_ERROR(ApplyOption(name, value, &o));
   }
   if (o.no_pg) o.pg.clear();
+  if (o.pg_load != "copy" && o.pg_load != "insert")
+    return Status::InvalidArgument("--pg-load is copy or insert, not '" + o.pg_load + "'");
   return o;
 }
 
@@ -774,15 +780,64 @@ Status PgCopy(PGconn* c, const std::string& rows) {
   return status;
 }
 
+// Decodes one field of COPY's text format ("\\N" is NULL).
+std::optional<std::string> CopyFieldValue(std::string_view f) {
+  if (f == "\\N") return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i] != '\\' || i + 1 == f.size()) {
+      out.push_back(f[i]);
+      continue;
+    }
+    const char e = f[++i];
+    out.push_back(e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e);
+  }
+  return out;
+}
+
+// One transaction per Bundle with one prepared INSERT per resource (statement "insert").
+Status PgInsert(PGconn* c, const std::string& rows) {
+  RETURN_IF_ERROR(PgRun(c, "BEGIN"));
+  std::string_view rest = rows;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    std::vector<std::optional<std::string>> fields;
+    for (size_t start = 0;;) {
+      const size_t tab = line.find('\t', start);
+      fields.push_back(CopyFieldValue(line.substr(start, tab - start)));
+      if (tab == std::string_view::npos) break;
+      start = tab + 1;
+    }
+    if (fields.size() != 6) return Status::Internal("malformed row for INSERT");
+    const char* values[6];
+    for (size_t i = 0; i < 6; ++i) values[i] = fields[i] ? fields[i]->c_str() : nullptr;
+    PgResult r(PQexecPrepared(c, "insert", 6, values, nullptr, nullptr, 0));
+    RETURN_IF_ERROR(CheckResult(c, r, PGRES_COMMAND_OK, "INSERT"));
+  }
+  return PgRun(c, "COMMIT");
+}
+
 Result<ImportFigures> PgImport(const std::vector<PgConn>& conns, const Sample& sample,
                                const Options& o, LoadedIds* ids) {
+  const bool insert = o.pg_load == "insert";
+  for (const PgConn& conn : conns) {
+    if (!insert) break;
+    RETURN_IF_ERROR(PgPrepare(conn.get(), "insert",
+                              std::string("INSERT INTO ") + kTable +
+                                  " (type, id, version, last_updated, patient_id, content)"
+                                  " VALUES ($1, $2, $3, $4, $5, $6)",
+                              6));
+  }
   const size_t items = sample.files.size() * static_cast<size_t>(o.copies);
   ids->refs.assign(items, {});
   ids->patients.assign(items, "");
   auto load = [&](size_t k, int t) -> Status {
     const SampleFile& f = sample.files[k % sample.files.size()];
     ASSIGN_OR_RETURN(std::string rows, BuildCopyRows(f, &ids->refs[k]));
-    Status copied = PgCopy(conns[static_cast<size_t>(t)].get(), rows);
+    PGconn* conn = conns[static_cast<size_t>(t)].get();
+    Status copied = insert ? PgInsert(conn, rows) : PgCopy(conn, rows);
     if (!copied.ok()) return copied.WithPrefix(f.path);
     ids->patients[k] = IdOf(ids->refs[k][f.patient_entry]);
     return Status::Ok();
@@ -1035,6 +1090,7 @@ json::Value ReportJson(const Report& r) {
   machine.set("kernel", json::Value::String(r.kernel));
   json::Value config = json::Value::Object();
   config.set("copies", json::Value::Int(r.options.copies));
+  config.set("pg_load", json::Value::String(r.options.pg_load));
   config.set("threads", json::Value::Int(r.options.threads));
   config.set("sample", json::Value::String(r.options.sample));
   config.set("sample_files", json::Value::Int(static_cast<int64_t>(r.sample->files.size())));
@@ -1093,7 +1149,8 @@ Status Run(const Options& o) {
 
   if (!o.pg.empty()) {
     ASSIGN_OR_RETURN(PgFigures pg, RunPostgres(sample, o, work));
-    std::printf("PostgreSQL %s (%s)\n", pg.server_version.c_str(), pg.settings.c_str());
+    std::printf("PostgreSQL %s (%s), loaded with %s\n", pg.server_version.c_str(),
+                pg.settings.c_str(), o.pg_load == "insert" ? "INSERT" : "COPY");
     report.pg = std::move(pg);
   }
   PrintReport(report);
