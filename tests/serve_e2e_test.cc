@@ -1,8 +1,12 @@
 // End-to-end tests of the medhub binary: serve, demo and the command line's error paths.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "core/ids.h"
 #include "core/json.h"
@@ -26,8 +30,8 @@ class ServeE2ETest : public ::testing::Test {
 };
 
 TEST_F(ServeE2ETest, ServeAnswersFhirAndStopsCleanlyOnSigterm) {
-  ChildProcess p({MEDHUB_BINARY, "serve", "--data", dir_.string(), "--port", "0", "--max-body",
-                  "4096"});
+  ChildProcess p(
+      {MEDHUB_BINARY, "serve", "--data", dir_.string(), "--port", "0", "--max-body", "4096"});
   const std::string line = p.ReadLineContaining("listening on http://127.0.0.1:", 20s);
   ASSERT_FALSE(line.empty()) << p.output();
   HttpClient c("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
@@ -52,8 +56,8 @@ TEST_F(ServeE2ETest, ServeAnswersFhirAndStopsCleanlyOnSigterm) {
 }
 
 TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
-  ChildProcess p({MEDHUB_BINARY, "demo", "--data", dir_.string(), "--port", "0", "--sample",
-                  std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea"});
+  ChildProcess p({MEDHUB_BINARY, "demo", "--data", dir_.string(), "--port", "0", "--no-tls",
+                  "--sample", std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea"});
   const std::string imported = p.ReadLineContaining("imported 39 files", 120s);
   EXPECT_NE(imported.find("11953 ok, 0 failed"), std::string::npos) << p.output();
   const std::string everything = p.ReadLineContaining("$everything", 60s);
@@ -69,6 +73,89 @@ TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
   EXPECT_GT(bundle->find("total")->as_int().value_or(0), 100);
   p.Signal(SIGINT);
   EXPECT_EQ(p.Wait(20s), 0);
+}
+
+bool HaveCurl() { return std::system("command -v curl >/dev/null 2>&1") == 0; }
+
+// Runs `curl -sS -i --cacert CA URL` and returns the status line, headers and body ("" on
+// failure).
+std::string CurlWithCa(const std::string& ca, const std::string& url) {
+  const std::string cmd = "curl -sS -i --max-time 20 --cacert '" + ca + "' '" + url + "' 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return "";
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  pclose(f);
+  return out;
+}
+
+TEST_F(ServeE2ETest, DemoServesHttpsWithItsSelfSignedCertificateAndServeUsesThePair) {
+  if (!HaveCurl()) GTEST_SKIP() << "curl is not installed";
+  const auto sample = dir_ / "sample";
+  std::filesystem::create_directories(sample);
+  std::ofstream(sample / "p.ndjson")
+      << R"({"resourceType":"Patient","id":"tls1","gender":"female"})"
+      << "\n";
+  const auto data = dir_ / "data";
+  const std::string cert = (data / "tls" / "cert.pem").string();
+  const std::string key = (data / "tls" / "key.pem").string();
+  {
+    ChildProcess demo({MEDHUB_BINARY, "demo", "--data", data.string(), "--port", "0", "--sample",
+                       sample.string()});
+    const std::string hint = demo.ReadLineContaining("/fhir/metadata", 60s);
+    EXPECT_NE(hint.find("curl --cacert " + cert + " https://127.0.0.1:"), std::string::npos)
+        << demo.output();
+    const std::string line = demo.ReadLineContaining("listening on https://127.0.0.1:", 20s);
+    ASSERT_FALSE(line.empty()) << demo.output();
+    struct stat st {};
+    ASSERT_EQ(::stat(key.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    const std::string base =
+        "https://127.0.0.1:" + std::to_string(testing::PortFromListeningLine(line));
+    const std::string meta = CurlWithCa(cert, base + "/fhir/metadata");
+    EXPECT_EQ(meta.rfind("HTTP/1.1 200", 0), 0u) << meta.substr(0, 500);
+    EXPECT_NE(meta.find("Strict-Transport-Security: max-age=31536000"), std::string::npos);
+    EXPECT_NE(meta.find("\"url\":\"" + base + "/fhir\""), std::string::npos);  // https links
+    const std::string landing = CurlWithCa(
+        cert, "https://localhost:" + std::to_string(testing::PortFromListeningLine(line)) + "/");
+    EXPECT_EQ(landing.rfind("HTTP/1.1 200", 0), 0u) << landing.substr(0, 500);
+    EXPECT_NE(landing.find("X-Content-Type-Options: nosniff"), std::string::npos);
+    EXPECT_NE(landing.find("Content-Security-Policy:"), std::string::npos);
+    // A plain HTTP request to the TLS port gets no HTTP response.
+    HttpClient plain("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
+    EXPECT_NE(plain.Get("/fhir/metadata").status, 200);
+    demo.Signal(SIGINT);
+    EXPECT_EQ(demo.Wait(20s), 0);
+  }
+  ChildProcess serve({MEDHUB_BINARY, "serve", "--data", data.string(), "--port", "0", "--tls-cert",
+                      cert, "--tls-key", key});
+  const std::string line = serve.ReadLineContaining("listening on https://127.0.0.1:", 20s);
+  ASSERT_FALSE(line.empty()) << serve.output();
+  const std::string meta =
+      CurlWithCa(cert, "https://127.0.0.1:" + std::to_string(testing::PortFromListeningLine(line)) +
+                           "/fhir/metadata");
+  EXPECT_EQ(meta.rfind("HTTP/1.1 200", 0), 0u) << meta.substr(0, 500);
+  EXPECT_NE(meta.find("CapabilityStatement"), std::string::npos);
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(20s), 0);
+}
+
+TEST_F(ServeE2ETest, ServeRefusesIncompleteOrBrokenTlsSettings) {
+  std::filesystem::create_directories(dir_);
+  const std::string junk = (dir_ / "junk.pem").string();
+  std::ofstream(junk) << "junk\n";
+  for (std::vector<std::string> extra :
+       {std::vector<std::string>{"--tls-cert", junk},
+        {"--tls-key", junk},
+        {"--tls-cert", (dir_ / "missing.pem").string(), "--tls-key", junk},
+        {"--tls-cert", junk, "--tls-key", junk}}) {
+    std::vector<std::string> args = {MEDHUB_BINARY,         "serve",  "--data",
+                                     (dir_ / "d").string(), "--port", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ChildProcess p(args);
+    EXPECT_EQ(p.Wait(20s), 2) << extra[0];  // InvalidArgument, not a crash
+  }
 }
 
 TEST_F(ServeE2ETest, BadCommandLinesExitNonZeroWithAMessage) {
@@ -90,8 +177,10 @@ TEST_F(ServeE2ETest, ImportReportsBadFilesAndExitsNonZeroWithoutWritingThem) {
   const auto bad = dir_.parent_path() / ("medhub-bad-" + NewId() + ".ndjson");
   {
     FILE* f = std::fopen(bad.c_str(), "w");
-    std::fputs("{\"resourceType\":\"Patient\",\"id\":\"ok1\"}\n{\"resourceType\":\"Patient\",\n"
-               "{\"resourceType\":\"Patient\",\"birthDate\":\"1990-99-01\"}\n", f);
+    std::fputs(
+        "{\"resourceType\":\"Patient\",\"id\":\"ok1\"}\n{\"resourceType\":\"Patient\",\n"
+        "{\"resourceType\":\"Patient\",\"birthDate\":\"1990-99-01\"}\n",
+        f);
     std::fclose(f);
   }
   ChildProcess p({MEDHUB_BINARY, "import", "--data", dir_.string(), bad.string()});

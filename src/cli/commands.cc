@@ -20,6 +20,7 @@
 #include "server/http_server.h"
 #include "server/http_util.h"
 #include "server/ledger_api.h"
+#include "server/self_signed.h"
 #include "store/store.h"
 
 #ifndef MEDHUB_SHARED_DATA
@@ -29,21 +30,26 @@
 namespace medhub::cli {
 namespace {
 
-constexpr char kUsage[] = R"(medhub — a secure medical data platform (FHIR R4 personal health data center)
+constexpr char kUsage[] =
+    R"(medhub — a secure medical data platform (FHIR R4 personal health data center)
 
 usage: medhub <command> [options]
 
 commands:
   serve   --data DIR [--port N] [--address A] [--max-body BYTES] [--threads N] [--member NAME]
+          [--tls-cert PEM --tls-key PEM]
           Serve the FHIR REST API at http://ADDRESS:PORT/fhir (default port 8080;
           --port 0 picks a free port) and the ledger at /ledger. Prints "listening on URL"
           when ready. Every stored version is committed to the ledger in DIR/ledger,
-          kept by member NAME (default "local").
+          kept by member NAME (default "local"). With --tls-cert and --tls-key (PEM
+          certificate chain and unencrypted private key) it serves HTTPS only.
   import  --data DIR [--member NAME] PATH...
           Import FHIR Bundles (.json) and NDJSON (.ndjson) files or folders, and commit
           them to the ledger. Idempotent.
-  demo    [--data DIR] [--port N] [--sample DIR] [--member NAME]
-          Import the shipped Synthea patients into a fresh data directory and serve it.
+  demo    [--data DIR] [--port N] [--sample DIR] [--member NAME] [--no-tls]
+          Import the shipped Synthea patients into a fresh data directory and serve it
+          over HTTPS with a self-signed certificate for localhost (DIR/tls/cert.pem,
+          generated when missing), or over plain HTTP with --no-tls.
   ledger  verify|status|proof --data DIR ...
           Check the ledger offline, show its head, or print a version's proof
           (`medhub ledger help` for details).
@@ -81,7 +87,10 @@ struct ServeConfig {
   uint16_t port = 8080;
   size_t max_body = 16u << 20;
   int threads = 0;
-  std::string data;  // the data directory: the token signing key is DATA/security/token.key
+  std::string data;      // the data directory: the token signing key is DATA/security/token.key
+  std::string tls_cert;  // PEM files; both set: HTTPS only
+  std::string tls_key;
+  std::string scheme() const { return tls_cert.empty() ? "http" : "https"; }
 };
 
 Result<ServeConfig> ServeConfigFrom(const Flags& f) {
@@ -94,6 +103,11 @@ Result<ServeConfig> ServeConfigFrom(const Flags& f) {
   c.max_body = max_body;
   ASSIGN_OR_RETURN(uint64_t threads, f.GetUint("threads", 0));
   c.threads = static_cast<int>(threads);
+  c.tls_cert = f.Get("tls-cert");
+  c.tls_key = f.Get("tls-key");
+  if (c.tls_cert.empty() != c.tls_key.empty())
+    return Status::InvalidArgument(
+        "--tls-cert and --tls-key must be given together (TLS needs both)");
   return c;
 }
 
@@ -111,12 +125,15 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   options.port = config.port;
   options.max_body_bytes = config.max_body;
   options.threads = config.threads;
+  options.tls_cert_file = config.tls_cert;
+  options.tls_key_file = config.tls_key;
   // The base URL (for Location headers and links) is known only once the port is bound:
   // requests that arrive before then are served by an API with the configured port.
   server::LedgerApi ledger_api(ledger, store);
-  server::FhirApi early(store, server::FhirApiOptions{"http://" + config.address + ":" +
-                                                          std::to_string(config.port) + "/fhir",
-                                                      &ledger_api});
+  server::FhirApi early(store,
+                        server::FhirApiOptions{config.scheme() + "://" + config.address + ":" +
+                                                   std::to_string(config.port) + "/fhir",
+                                               &ledger_api});
   std::unique_ptr<server::FhirApi> bound;
   std::atomic<server::FhirApi*> api{&early};
   auto handler = [&api, &ledger_api,
@@ -132,7 +149,8 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
       r.body = LandingPage();
       return r;
     }
-    if (req.path == "/healthz") return server::JsonResponse(200, R"({"status":"ok"})", "application/json");
+    if (req.path == "/healthz")
+      return server::JsonResponse(200, R"({"status":"ok"})", "application/json");
     return server::ErrorResponse(Status::NotFound("no such path: " + req.path));
   };
   auto error = [](int status, std::string_view message) {
@@ -145,9 +163,9 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   auto srv = server::HttpServer::Start(options, handler, error);
   if (!srv.ok()) return Fail(srv.status());
   const std::string url =
-      "http://" + config.address + ":" + std::to_string((*srv)->port());
-  bound = std::make_unique<server::FhirApi>(store,
-                                            server::FhirApiOptions{url + "/fhir", &ledger_api});
+      config.scheme() + "://" + config.address + ":" + std::to_string((*srv)->port());
+  bound =
+      std::make_unique<server::FhirApi>(store, server::FhirApiOptions{url + "/fhir", &ledger_api});
   api = bound.get();
   on_ready(url);
   std::cout << "listening on " << url << std::endl;
@@ -181,9 +199,10 @@ Status ImportPaths(store::Store* store, const std::vector<std::string>& paths, I
   };
   // Files are independent: one worker per core; the store groups their commits.
   const int threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
-  RETURN_IF_ERROR(importer.ImportFiles(files, threads, stats, [&](size_t done, const ImportStats& s) {
-    if (tty) PrintProgress(done, files.size(), s, elapsed());
-  }));
+  RETURN_IF_ERROR(
+      importer.ImportFiles(files, threads, stats, [&](size_t done, const ImportStats& s) {
+        if (tty) PrintProgress(done, files.size(), s, elapsed());
+      }));
   if (tty) std::fprintf(stderr, "\n");
   const double secs = elapsed();
   std::cout << "imported " << stats->files << " files: " << stats->resources_ok << " ok, "
@@ -234,7 +253,8 @@ int Run(const std::vector<std::string>& args) {
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads", "member"});
+  auto flags = Flags::Parse(
+      args, {"data", "port", "address", "max-body", "threads", "member", "tls-cert", "tls-key"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
@@ -267,18 +287,31 @@ int RunImport(const std::vector<std::string>& args) {
 }
 
 int RunDemo(const std::vector<std::string>& args) {
-  auto flags =
-      Flags::Parse(args, {"data", "port", "address", "sample", "max-body", "threads", "member"});
+  auto flags = Flags::Parse(
+      args, {"data", "port", "address", "sample", "max-body", "threads", "member"}, {"no-tls"});
   if (!flags.ok()) return Fail(flags.status());
   std::string data = flags->Get("data");
   if (data.empty())
-    data = (std::filesystem::temp_directory_path() / ("medhub-demo-" + NewId().substr(0, 8))).string();
+    data =
+        (std::filesystem::temp_directory_path() / ("medhub-demo-" + NewId().substr(0, 8))).string();
   std::string sample = flags->Get("sample", std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea");
   if (!std::filesystem::is_directory(sample))
     return Fail(Status::NotFound("sample data not found at " + sample + " (use --sample DIR)"));
   auto config = ServeConfigFrom(*flags);
   if (!config.ok()) return Fail(config.status());
   config->data = data;
+  if (!flags->Has("no-tls")) {
+    // A self-signed certificate for localhost, kept with the data (made once).
+    const std::filesystem::path tls_dir = std::filesystem::path(data) / "tls";
+    config->tls_cert = (tls_dir / "cert.pem").string();
+    config->tls_key = (tls_dir / "key.pem").string();
+    if (!std::filesystem::exists(config->tls_cert) || !std::filesystem::exists(config->tls_key)) {
+      if (Status s = server::WriteSelfSigned(config->tls_cert, config->tls_key); !s.ok())
+        return Fail(s);
+      std::cout << "medhub demo: generated a self-signed certificate for localhost in "
+                << tls_dir.string() << std::endl;
+    }
+  }
   auto store = store::OpenRocksStore({data});
   if (!store.ok()) return Fail(store.status());
   auto node = StartLedgerNode(store->get(), data, flags->Get("member", "local"));
@@ -289,23 +322,26 @@ int RunDemo(const std::vector<std::string>& args) {
     return StopLedger(&*node, Fail(s));
   }
   if (stats.resources_failed) return StopLedger(&*node, 1);
-  const int code = ServeUntilStopped(store->get(), node->ledger.get(), *config,
-                                     [&](const std::string& url) {
-    const std::string p = stats.largest_patient_id;
-    std::cout << "\nmedhub is serving " << stats.resources_ok << " resources of "
-              << stats.files << " patients from " << data << "\n"
-              << "Open " << url << "/ in a browser, or try:\n"
-              << "  curl " << url << "/fhir/metadata\n"
-              << "  curl '" << url << "/fhir/Patient?_count=5&_sort=-_lastUpdated'\n"
-              << "  curl " << url << "/fhir/Patient/" << p << "/$everything\n"
-              << "  curl '" << url << "/fhir/Observation?patient=" << p
-              << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
-              << "  curl '" << url << "/fhir/Condition?patient=" << p << "&_include=Condition:patient'\n"
-              << "  curl " << url << "/ledger/head\n"
-              << "  curl " << url << "/fhir/Patient/" << p << "/_history/1/$verify\n"
-              << "Stop with Ctrl-C.\n"
-              << std::endl;
-  });
+  const int code =
+      ServeUntilStopped(store->get(), node->ledger.get(), *config, [&](const std::string& url) {
+        const std::string p = stats.largest_patient_id;
+        const std::string curl =
+            config->tls_cert.empty() ? "curl" : "curl --cacert " + config->tls_cert;
+        std::cout << "\nmedhub is serving " << stats.resources_ok << " resources of " << stats.files
+                  << " patients from " << data << "\n"
+                  << "Open " << url << "/ in a browser, or try:\n"
+                  << "  " << curl << " " << url << "/fhir/metadata\n"
+                  << "  " << curl << " '" << url << "/fhir/Patient?_count=5&_sort=-_lastUpdated'\n"
+                  << "  " << curl << " " << url << "/fhir/Patient/" << p << "/$everything\n"
+                  << "  " << curl << " '" << url << "/fhir/Observation?patient=" << p
+                  << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
+                  << "  " << curl << " '" << url << "/fhir/Condition?patient=" << p
+                  << "&_include=Condition:patient'\n"
+                  << "  " << curl << " " << url << "/ledger/head\n"
+                  << "  " << curl << " " << url << "/fhir/Patient/" << p << "/_history/1/$verify\n"
+                  << "Stop with Ctrl-C.\n"
+                  << std::endl;
+      });
   return StopLedger(&*node, code);
 }
 

@@ -12,34 +12,32 @@
 //   write  write the response within read_timeout; then read the next request, or
 //   close  half-close, discard what the peer still sends (briefly), close.
 //
+// With TLS (tls_cert_file and tls_key_file set) the same Session runs on an ssl_stream: the
+// handshake comes first, within read_timeout, and a closing connection sends close_notify
+// before the TCP close. Plain and TLS sessions share every line of the request/response code.
+//
 // Shutdown runs on its own thread: close the acceptor, close idle connections, let the
 // others finish their current request (answered with "Connection: close") until
 // drain_timeout, force-close what remains, stop the io_context.
 #include "server/http_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <condition_variable>
-#include <cerrno>
-#include <cstdarg>
-#include <cstdio>
-#include <exception>
-#include <functional>
-#include <future>
-#include <limits>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <unordered_map>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -47,6 +45,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -55,6 +54,22 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
 
 namespace medhub::server {
 namespace {
@@ -63,12 +78,15 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // How long a closing connection keeps reading (and discarding) what the peer still sends,
 // so that our last response is not destroyed by a TCP reset.
 constexpr std::chrono::milliseconds kMaxLinger{1000};
 constexpr size_t kIdleReadChunk = 4096;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kHsts = "max-age=31536000";
 
 void Log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void Log(const char* fmt, ...) {
@@ -146,12 +164,105 @@ struct RequestInfo {
   bool head = false;
 };
 
-class Session;
+// What the server knows of a connection, whatever its stream type.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // The server is shutting down: a connection waiting for its next request (or still in
+  // its TLS handshake) is closed now; one in the middle of a request finishes it.
+  virtual void NotifyShutdown() = 0;
+  // Closes the connection whatever it is doing, then calls `done`.
+  virtual void ForceClose(std::function<void()> done) = 0;
+};
+
+// The first OpenSSL error on this thread's queue as text (and clears the queue).
+std::string OpenSslReason(const beast::error_code& ec) {
+  std::string reason;
+  if (unsigned long e = ERR_peek_last_error(); e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    reason = buf;
+  } else {
+    reason = ec.message();
+  }
+  ERR_clear_error();
+  return reason;
+}
+
+// Checks that `path` names a readable regular file.
+Status CheckReadable(const std::string& what, const std::string& path) {
+  std::error_code fec;
+  if (!std::filesystem::is_regular_file(path, fec)) {
+    return Status::InvalidArgument("TLS " + what + " file '" + path +
+                                   "' does not exist or is not a file");
+  }
+  if (::access(path.c_str(), R_OK) != 0) {
+    return Status::InvalidArgument("TLS " + what + " file '" + path +
+                                   "' is not readable: " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+// A server TLS context: TLS 1.2 or later (1.3 preferred, as OpenSSL negotiates the highest
+// common version), no compression, no renegotiation, OpenSSL's default cipher list at
+// security level 2 with the server's preference order.
+Result<std::unique_ptr<ssl::context>> MakeTlsContext(const HttpServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return Status::InvalidArgument(o.tls_cert_file.empty()
+                                       ? "a TLS key file was given without a certificate file"
+                                       : "a TLS certificate file was given without a key file");
+  }
+  RETURN_IF_ERROR(CheckReadable("certificate", o.tls_cert_file));
+  RETURN_IF_ERROR(CheckReadable("key", o.tls_key_file));
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  ERR_clear_error();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+    return Status::Internal("cannot require TLS 1.2: " + OpenSslReason({}));
+  }
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::no_compression | ssl::context::single_dh_use);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Level 2: at least 112-bit security (RSA/DH >= 2048 bits, no SHA-1 signatures).
+  SSL_CTX_set_security_level(native, 2);
+  // An encrypted key must not make OpenSSL prompt on the terminal: it fails to load instead.
+  ctx->set_password_callback(
+      [](std::size_t, ssl::context::password_purpose) { return std::string(); });
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) {
+    return Status::InvalidArgument("cannot load the TLS certificate from '" + o.tls_cert_file +
+                                   "' (a PEM certificate is needed): " + OpenSslReason(ec));
+  }
+  ctx->use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+  // Asio moves OpenSSL's error code into `ec`.
+  if (ec && ec.category() == net::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    ERR_clear_error();
+    return Status::InvalidArgument("the TLS private key '" + o.tls_key_file +
+                                   "' does not match the certificate '" + o.tls_cert_file + "'");
+  }
+  if (ec) {
+    return Status::InvalidArgument(
+        "cannot load the TLS private key from '" + o.tls_key_file +
+        "' (a PEM key without a passphrase is needed): " + OpenSslReason(ec));
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return Status::InvalidArgument("the TLS private key '" + o.tls_key_file +
+                                   "' does not match the certificate '" + o.tls_cert_file +
+                                   "': " + OpenSslReason({}));
+  }
+  ERR_clear_error();
+  return ctx;
+}
 
 class ServerImpl final : public HttpServer {
  public:
-  ServerImpl(const HttpServerOptions& options, HttpHandler handler, ErrorResponder error_responder)
+  ServerImpl(const HttpServerOptions& options, HttpHandler handler, ErrorResponder error_responder,
+             std::unique_ptr<ssl::context> tls)
       : options_(options),
+        tls_(std::move(tls)),
         handler_(std::move(handler)),
         error_responder_(std::move(error_responder)),
         threads_(ThreadCount(options.threads)),
@@ -176,14 +287,15 @@ class ServerImpl final : public HttpServer {
   const HttpServerOptions& options() const { return options_; }
   bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
   net::thread_pool& pool() { return *pool_; }
+  bool tls() const { return tls_ != nullptr; }
 
   // Calls the handler; exceptions become the error responder's 500.
   HttpResponse Invoke(const HttpRequest& request);
   // The error responder's response, or a plain-text one if it fails.
   HttpResponse MakeError(int status, std::string_view message);
 
-  void Register(const std::shared_ptr<Session>& session);
-  void Unregister(Session* session);
+  void Register(const std::shared_ptr<Connection>& session);
+  void Unregister(Connection* session);
 
  private:
   static int ThreadCount(int requested) {
@@ -191,12 +303,13 @@ class ServerImpl final : public HttpServer {
     int hw = static_cast<int>(std::thread::hardware_concurrency());
     return std::max(4, 2 * hw);
   }
-  std::vector<std::shared_ptr<Session>> Snapshot();
+  std::vector<std::shared_ptr<Connection>> Snapshot();
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
   void RunShutdown();
 
   const HttpServerOptions options_;
+  const std::unique_ptr<ssl::context> tls_;  // null: plain HTTP
   const HttpHandler handler_;
   const ErrorResponder error_responder_;
   const int threads_;
@@ -206,7 +319,7 @@ class ServerImpl final : public HttpServer {
   // sessions, which unregister here.
   std::mutex mu_;
   std::condition_variable cv_;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions_;
   bool shutdown_requested_ = false;
   size_t force_close_pending_ = 0;
   std::atomic<bool> shutting_down_{false};
@@ -220,17 +333,27 @@ class ServerImpl final : public HttpServer {
 
   net::io_context ioc_;
   net::executor_work_guard<net::io_context::executor_type> work_;
-  tcp::acceptor acceptor_;        // used only on its strand
-  net::steady_timer accept_timer_;  // backs off accept errors; on the acceptor's strand
+  tcp::acceptor acceptor_;                // used only on its strand
+  net::steady_timer accept_timer_;        // backs off accept errors; on the acceptor's strand
   std::optional<net::thread_pool> pool_;  // handler threads
   std::vector<std::thread> io_threads_;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection. Stream is beast::tcp_stream (plain HTTP) or TlsStream (HTTPS).
+template <typename Stream>
+class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket&& socket, ServerImpl* server, std::string remote)
+  Session(tcp::socket&& socket, ServerImpl* server, std::string remote) requires(!kTls)
       : server_(server),
         stream_(std::move(socket)),
+        strand_(stream_.get_executor()),
+        remote_(std::move(remote)) {}
+  Session(tcp::socket&& socket, ssl::context& tls, ServerImpl* server,
+          std::string remote) requires(kTls)
+      : server_(server),
+        stream_(std::move(socket), tls),
         strand_(stream_.get_executor()),
         remote_(std::move(remote)) {}
 
@@ -240,27 +363,51 @@ class Session : public std::enable_shared_from_this<Session> {
   Session& operator=(const Session&) = delete;
 
   void Start() {
-    net::dispatch(strand_, [self = shared_from_this()] { self->ReadNext(); });
-  }
-
-  // The server is shutting down: a connection waiting for its next request is closed now;
-  // one in the middle of a request finishes it (see ReadNext and OnHandled).
-  void NotifyShutdown() {
-    net::post(strand_, [self = shared_from_this()] {
-      if (self->state_ == State::kIdle) self->Abort();
+    net::dispatch(strand_, [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadNext();
+      }
     });
   }
 
-  // Closes the connection whatever it is doing, then calls `done`.
-  void ForceClose(std::function<void()> done) {
-    net::post(strand_, [self = shared_from_this(), done = std::move(done)] {
+  // See ReadNext and OnHandled for a connection in the middle of a request.
+  void NotifyShutdown() override {
+    net::post(strand_, [self = this->shared_from_this()] {
+      if (self->state_ == State::kIdle || self->state_ == State::kHandshake) self->Abort();
+    });
+  }
+
+  void ForceClose(std::function<void()> done) override {
+    net::post(strand_, [self = this->shared_from_this(), done = std::move(done)] {
       self->Abort();
       done();
     });
   }
 
  private:
-  enum class State { kIdle, kReading, kHandling, kWriting, kClosing, kClosed };
+  enum class State { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing, kClosed };
+
+  auto shared_from_this() {
+    return std::enable_shared_from_this<Session<Stream>>::shared_from_this();
+  }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // TLS only: the handshake, within read_timeout.
+  void Handshake() {
+    if (server_->shutting_down()) return Abort();
+    state_ = State::kHandshake;
+    lowest().expires_after(server_->options().read_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec || self->state_ == State::kClosed) {
+                                ERR_clear_error();
+                                return self->Abort();  // not TLS, bad client, timeout
+                              }
+                              self->ReadNext();
+                            });
+  }
 
   void ReadNext() {
     if (state_ == State::kClosed) return;
@@ -272,7 +419,7 @@ class Session : public std::enable_shared_from_this<Session> {
         std::min<size_t>(o.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     state_ = State::kIdle;
-    stream_.expires_after(o.idle_timeout);
+    lowest().expires_after(o.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kIdleReadChunk),
                             beast::bind_front_handler(&Session::OnIdleRead, shared_from_this()));
   }
@@ -286,7 +433,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadHeader() {
     state_ = State::kReading;
     // One deadline for the whole request: header, "100 Continue" and body.
-    stream_.expires_after(server_->options().read_timeout);
+    lowest().expires_after(server_->options().read_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -356,7 +503,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.body = std::move(req.body());
     r.remote_address = remote_;
 
-    stream_.expires_never();  // the handler may take its time
+    lowest().expires_never();  // the handler may take its time
     net::post(server_->pool(), [self = shared_from_this(), r = std::move(r), info]() {
       HttpResponse response = self->server_->Invoke(r);
       net::post(self->strand_, [self, response = std::move(response), info]() mutable {
@@ -413,6 +560,9 @@ class Session : public std::enable_shared_from_this<Session> {
       res.insert(name, value);
     }
     if (!has_server) res.set(http::field::server, "medhub");
+    if (kTls && res.find(http::field::strict_transport_security) == res.end()) {
+      res.set(http::field::strict_transport_security, kHsts);
+    }
 
     const bool no_body = r.status == 204 || r.status == 304;
     if (no_body) {
@@ -432,7 +582,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     state_ = State::kWriting;
     response_.emplace(std::move(res));
-    stream_.expires_after(server_->options().read_timeout);
+    lowest().expires_after(server_->options().read_timeout);
     http::async_write(stream_, *response_,
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), keep_alive));
   }
@@ -447,32 +597,42 @@ class Session : public std::enable_shared_from_this<Session> {
   // Half-closes, then reads and discards until the peer closes (or briefly, at most), so
   // that unread request bytes do not make the kernel reset the connection before the peer
   // has read our response.
+  // With TLS, close_notify goes first; OpenSSL then waits for the peer's (reading, and
+  // so draining, what the peer still sends), within the same linger time.
   void GracefulClose() {
     state_ = State::kClosing;
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (ec) return Abort();
-    stream_.expires_after(std::min<std::chrono::milliseconds>(kMaxLinger, server_->options().read_timeout));
+    lowest().expires_after(
+        std::min<std::chrono::milliseconds>(kMaxLinger, server_->options().read_timeout));
     buffer_.clear();
-    Discard();
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+        ERR_clear_error();
+        self->Abort();  // the peer closed, answered close_notify, or timed out
+      });
+    } else {
+      beast::error_code ec;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return Abort();
+      Discard();
+    }
   }
 
   void Discard() {
-    stream_.async_read_some(net::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec || self->state_ == State::kClosed) return self->Abort();
-                              self->Discard();
-                            });
+    lowest().async_read_some(net::buffer(discard_),
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec || self->state_ == State::kClosed) return self->Abort();
+                               self->Discard();
+                             });
   }
 
   void Abort() {
     state_ = State::kClosed;
-    stream_.close();
+    lowest().close();
   }
 
   ServerImpl* const server_;
-  beast::tcp_stream stream_;
-  const beast::tcp_stream::executor_type strand_;
+  Stream stream_;
+  const typename Stream::executor_type strand_;
   const std::string remote_;
   State state_ = State::kIdle;
   beast::flat_buffer buffer_;
@@ -499,7 +659,8 @@ Status ServerImpl::Listen() {
   }
   const std::string where = EndpointString(endpoint);
   acceptor_.open(endpoint.protocol(), ec);
-  if (ec) return Status::Unavailable("cannot open a socket to listen on " + where + ": " + ec.message());
+  if (ec)
+    return Status::Unavailable("cannot open a socket to listen on " + where + ": " + ec.message());
   acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (ec) return Status::Unavailable("cannot set SO_REUSEADDR on " + where + ": " + ec.message());
   acceptor_.bind(endpoint, ec);
@@ -507,7 +668,8 @@ Status ServerImpl::Listen() {
   acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Status::Unavailable("cannot listen on " + where + ": " + ec.message());
   tcp::endpoint bound = acceptor_.local_endpoint(ec);
-  if (ec) return Status::Unavailable("cannot read the bound address of " + where + ": " + ec.message());
+  if (ec)
+    return Status::Unavailable("cannot read the bound address of " + where + ": " + ec.message());
   port_ = bound.port();
   return Status::Ok();
 }
@@ -557,25 +719,34 @@ void ServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   tcp::endpoint remote = socket.remote_endpoint(ignored);
-  auto session = std::make_shared<Session>(std::move(socket), this, EndpointString(remote));
-  Register(session);
-  session->Start();  // closes at once if shutting down
+  // Start() closes the connection at once if the server is shutting down.
+  if (tls_) {
+    auto s = std::make_shared<Session<TlsStream>>(std::move(socket), *tls_, this,
+                                                  EndpointString(remote));
+    Register(s);
+    s->Start();
+  } else {
+    auto s = std::make_shared<Session<beast::tcp_stream>>(std::move(socket), this,
+                                                          EndpointString(remote));
+    Register(s);
+    s->Start();
+  }
   DoAccept();
 }
 
-void ServerImpl::Register(const std::shared_ptr<Session>& session) {
+void ServerImpl::Register(const std::shared_ptr<Connection>& session) {
   std::lock_guard lock(mu_);
   sessions_.emplace(session.get(), session);
 }
 
-void ServerImpl::Unregister(Session* session) {
+void ServerImpl::Unregister(Connection* session) {
   std::lock_guard lock(mu_);
   sessions_.erase(session);
   if (sessions_.empty()) cv_.notify_all();
 }
 
-std::vector<std::shared_ptr<Session>> ServerImpl::Snapshot() {
-  std::vector<std::shared_ptr<Session>> out;
+std::vector<std::shared_ptr<Connection>> ServerImpl::Snapshot() {
+  std::vector<std::shared_ptr<Connection>> out;
   std::lock_guard lock(mu_);
   out.reserve(sessions_.size());
   for (auto& [ptr, weak] : sessions_) {
@@ -644,7 +815,7 @@ void ServerImpl::RunShutdown() {
   bool drained = cv_.wait_for(lock, options_.drain_timeout, [this] { return sessions_.empty(); });
   lock.unlock();
   if (!drained) {
-    std::vector<std::shared_ptr<Session>> rest = Snapshot();
+    std::vector<std::shared_ptr<Connection>> rest = Snapshot();
     Log("shutdown: closing %zu connection(s) still busy after the drain timeout", rest.size());
     lock.lock();
     force_close_pending_ = rest.size();
@@ -717,8 +888,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
                                                       HttpHandler handler,
                                                       ErrorResponder error_responder) {
   if (!handler) return Status::InvalidArgument("HttpServer needs a handler");
+  std::unique_ptr<ssl::context> tls;
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    ASSIGN_OR_RETURN(tls, MakeTlsContext(options));
+  }
   RaiseFileLimit();
-  auto server = std::make_unique<ServerImpl>(options, std::move(handler), std::move(error_responder));
+  auto server = std::make_unique<ServerImpl>(options, std::move(handler),
+                                             std::move(error_responder), std::move(tls));
   RETURN_IF_ERROR(server->Listen());
   server->Run();
   return std::unique_ptr<HttpServer>(std::move(server));

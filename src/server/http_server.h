@@ -12,7 +12,8 @@
 // - Shutdown() stops accepting, lets requests in flight finish (up to drain_timeout), then
 //   closes every connection; Wait() returns when all threads have stopped.
 //
-// Only this module includes Boost.Beast; its types never appear in this header.
+// Only this module includes Boost.Beast; its types (and Asio's and OpenSSL's) never appear
+// in this header.
 #pragma once
 
 #include <chrono>
@@ -65,12 +66,20 @@ struct HttpServerOptions {
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds drain_timeout{10'000};
+  // HTTPS: PEM files of the certificate (chain) and its unencrypted private key. When both
+  // are set the server speaks TLS only (1.2 or later; 1.3 preferred; no compression or
+  // renegotiation); the handshake must finish within read_timeout, and every response
+  // carries "Strict-Transport-Security: max-age=31536000" unless the handler set one.
+  // When neither is set: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
  public:
   // Binds, listens and starts the worker threads. Errors: Unavailable when the address
-  // cannot be bound.
+  // cannot be bound; InvalidArgument when only one of the TLS files is set, a TLS file is
+  // missing, unreadable or not valid PEM, or the key does not match the certificate.
   static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
                                                    HttpHandler handler,
                                                    ErrorResponder error_responder);

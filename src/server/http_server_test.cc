@@ -1,26 +1,37 @@
 #include "server/http_server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
+#include "server/self_signed.h"
 
 namespace medhub::server {
 namespace {
@@ -122,7 +133,8 @@ class Client {
       pos = next + 2;
     }
     size_t length = 0;
-    if (!head && r.status >= 200 && !r.header("content-length").empty()) length = std::stoul(r.header("content-length"));
+    if (!head && r.status >= 200 && !r.header("content-length").empty())
+      length = std::stoul(r.header("content-length"));
     while (buf_.size() < length) {
       if (!Fill()) return std::nullopt;
     }
@@ -142,6 +154,21 @@ class Client {
       if (n == 0) return true;
       if (n < 0) return errno == ECONNRESET;
       return false;
+    }
+  }
+
+  // Everything the server sends until it closes the connection (EOF or reset); nullopt on
+  // a read timeout.
+  std::optional<std::string> ReadUntilClose() {
+    std::string out = std::move(buf_);
+    buf_.clear();
+    char tmp[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) return out;
+      if (n < 0) return std::nullopt;
+      out.append(tmp, static_cast<size_t>(n));
     }
   }
 
@@ -189,7 +216,8 @@ ErrorResponder TestErrorResponder(std::shared_ptr<ErrorCalls> calls = nullptr) {
     HttpResponse r;
     r.status = status;
     r.headers.emplace_back("Content-Type", "application/fhir+json");
-    r.body = "{\"resourceType\":\"OperationOutcome\",\"diagnostics\":\"" + std::string(message) + "\"}";
+    r.body =
+        "{\"resourceType\":\"OperationOutcome\",\"diagnostics\":\"" + std::string(message) + "\"}";
     return r;
   };
 }
@@ -201,7 +229,8 @@ HttpServerOptions TestOptions() {
   return o;
 }
 
-std::unique_ptr<HttpServer> MustStart(HttpHandler handler, HttpServerOptions options = TestOptions(),
+std::unique_ptr<HttpServer> MustStart(HttpHandler handler,
+                                      HttpServerOptions options = TestOptions(),
                                       ErrorResponder error_responder = TestErrorResponder()) {
   auto r = HttpServer::Start(options, std::move(handler), std::move(error_responder));
   if (!r.ok()) {
@@ -244,8 +273,8 @@ TEST(HttpServerTest, AGetGetsTheHandlersStatusHeadersAndBodyWithPathAndQueryDeco
 
   Client c(server->port());
   ASSERT_TRUE(c.connected());
-  auto resp = c.Request(Get("/fhir/Pat%69ent?name=J%C3%B6rg&x=a+b&flag&&e=&%3D=%26",
-                            "X-Custom-Header: Yes\r\n"));
+  auto resp = c.Request(
+      Get("/fhir/Pat%69ent?name=J%C3%B6rg&x=a+b&flag&&e=&%3D=%26", "X-Custom-Header: Yes\r\n"));
   ASSERT_TRUE(resp.has_value());
   EXPECT_EQ(resp->status, 201);
   EXPECT_EQ(resp->header("content-type"), "application/fhir+json");
@@ -337,11 +366,13 @@ TEST(HttpServerTest, AThousandConcurrentKeepAliveConnectionsAreAllServedTwice) {
   clients.reserve(kConnections);
   for (int i = 0; i < kConnections; ++i) {
     clients.push_back(std::make_unique<Client>(server->port()));
-    ASSERT_TRUE(clients.back()->connected()) << "connection " << i << ": " << std::strerror(clients.back()->connect_errno());
+    ASSERT_TRUE(clients.back()->connected())
+        << "connection " << i << ": " << std::strerror(clients.back()->connect_errno());
   }
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < kConnections; ++i) {
-      ASSERT_TRUE(clients[i]->Send(Get("/c/" + std::to_string(i)))) << "round " << round << " send " << i;
+      ASSERT_TRUE(clients[i]->Send(Get("/c/" + std::to_string(i))))
+          << "round " << round << " send " << i;
     }
     int ok = 0;
     for (int i = 0; i < kConnections; ++i) {
@@ -568,9 +599,8 @@ TEST(HttpServerTest, AHandlerExceptionBecomesA500FromTheErrorResponder) {
 }
 
 TEST(HttpServerTest, AHeadRequestGetsHeadersWithoutABody) {
-  auto server = MustStart([](const HttpRequest& req) {
-    return Text(200, req.method == "HEAD" ? "" : "0123456789");
-  });
+  auto server = MustStart(
+      [](const HttpRequest& req) { return Text(200, req.method == "HEAD" ? "" : "0123456789"); });
   ASSERT_NE(server, nullptr);
   Client c(server->port());
   auto head = c.Request("HEAD /x HTTP/1.1\r\nHost: x\r\n\r\n", /*head=*/true);
@@ -632,7 +662,8 @@ TEST(HttpServerTest, ExpectContinueGetsAnInterimResponseBeforeTheBody) {
   auto server = MustStart([](const HttpRequest& req) { return Text(200, req.body); });
   ASSERT_NE(server, nullptr);
   Client c(server->port());
-  ASSERT_TRUE(c.Send("PUT /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("PUT /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
   auto interim = c.ReadResponse();
   ASSERT_TRUE(interim.has_value());
   EXPECT_EQ(interim->status, 100);
@@ -657,6 +688,354 @@ TEST(HttpServerTest, BindingAPortAlreadyInUseFailsWithUnavailable) {
   auto resp = c.Request(Get("/still"));
   ASSERT_TRUE(resp.has_value());
   EXPECT_EQ(resp->status, 200);
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS. A certificate for localhost / 127.0.0.1 is generated once per run.
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace bhttp = boost::beast::http;
+using BeastResponse = bhttp::response<bhttp::string_body>;
+
+class TlsFiles {
+ public:
+  static const TlsFiles& Get() {
+    static const TlsFiles* files = new TlsFiles();
+    return *files;
+  }
+  std::filesystem::path dir;
+  std::string cert, key;              // a matching pair
+  std::string other_cert, other_key;  // another pair
+  std::string garbage;                // not PEM
+
+ private:
+  TlsFiles() {
+    dir =
+        std::filesystem::temp_directory_path() / ("medhub-tls-test-" + std::to_string(::getpid()));
+    cert = (dir / "cert.pem").string();
+    key = (dir / "key.pem").string();
+    other_cert = (dir / "other-cert.pem").string();
+    other_key = (dir / "other-key.pem").string();
+    garbage = (dir / "garbage.pem").string();
+    Status s = WriteSelfSigned(cert, key);
+    if (s.ok()) s = WriteSelfSigned(other_cert, other_key);
+    if (!s.ok()) ADD_FAILURE() << s.ToString();
+    std::ofstream(garbage) << "not a certificate\n";
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(Get().dir, ec);
+    });
+  }
+};
+
+HttpServerOptions TlsOptions() {
+  HttpServerOptions o = TestOptions();
+  o.tls_cert_file = TlsFiles::Get().cert;
+  o.tls_key_file = TlsFiles::Get().key;
+  return o;
+}
+
+// A client context that trusts only the test certificate.
+std::unique_ptr<ssl::context> ClientContext(int max_version = 0) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  ctx->load_verify_file(TlsFiles::Get().cert);
+  ctx->set_verify_mode(ssl::verify_peer);
+  if (max_version) SSL_CTX_set_max_proto_version(ctx->native_handle(), max_version);
+  return ctx;
+}
+
+// A blocking HTTPS client on Asio SSL that verifies the server's certificate and host name;
+// every operation is bounded by `timeout`.
+class TlsClient {
+ public:
+  TlsClient(net::io_context& ioc, ssl::context& ctx, uint16_t port,
+            milliseconds timeout = milliseconds(10'000))
+      : ioc_(ioc), stream_(ioc, ctx), timeout_(timeout) {
+    stream_.set_verify_callback(ssl::host_name_verification("localhost"));
+    SSL_set_tlsext_host_name(stream_.native_handle(), "localhost");
+    boost::system::error_code ec;
+    stream_.lowest_layer().connect({net::ip::make_address("127.0.0.1"), port}, ec);
+    if (ec) {
+      error_ = "connect: " + ec.message();
+      return;
+    }
+    stream_.async_handshake(ssl::stream_base::client,
+                            [&](boost::system::error_code hec) { ec = hec; });
+    if (!Run()) {
+      error_ = "handshake timed out";
+    } else if (ec) {
+      error_ = "handshake: " + ec.message();
+    } else {
+      connected_ = true;
+    }
+  }
+
+  bool connected() const { return connected_; }
+  const std::string& error() const { return error_; }
+  std::string protocol() { return SSL_get_version(stream_.native_handle()); }
+
+  std::optional<BeastResponse> Request(std::string_view target) {
+    bhttp::request<bhttp::string_body> req{bhttp::verb::get, target, 11};
+    req.set(bhttp::field::host, "localhost");
+    boost::system::error_code ec;
+    bhttp::async_write(stream_, req, [&](boost::system::error_code wec, size_t) { ec = wec; });
+    if (!Run() || ec) return std::nullopt;
+    return ReadResponse();
+  }
+
+  std::optional<BeastResponse> ReadResponse() {
+    BeastResponse res;
+    boost::system::error_code ec;
+    bhttp::async_read(stream_, buf_, res, [&](boost::system::error_code rec, size_t) { ec = rec; });
+    if (!Run() || ec) return std::nullopt;
+    return res;
+  }
+
+  // True if the server closed the connection (close_notify, EOF or reset) before sending
+  // anything more.
+  bool ReadsEof() {
+    if (buf_.size() > 0) return false;
+    char c;
+    boost::system::error_code ec;
+    size_t n = 0;
+    stream_.async_read_some(net::buffer(&c, 1), [&](boost::system::error_code rec, size_t got) {
+      ec = rec;
+      n = got;
+    });
+    if (!Run()) return false;
+    return n == 0 && (ec == net::error::eof || ec == ssl::error::stream_truncated ||
+                      ec == net::error::connection_reset);
+  }
+
+ private:
+  // Runs until the pending operation completes; false on timeout (the socket is closed).
+  bool Run() {
+    ioc_.restart();
+    ioc_.run_for(timeout_);
+    if (ioc_.stopped()) return true;
+    boost::system::error_code ignored;
+    stream_.lowest_layer().close(ignored);
+    ioc_.restart();
+    ioc_.run();
+    return false;
+  }
+
+  net::io_context& ioc_;
+  ssl::stream<net::ip::tcp::socket> stream_;
+  milliseconds timeout_;
+  boost::beast::flat_buffer buf_;
+  bool connected_ = false;
+  std::string error_;
+};
+
+TEST(HttpServerTlsTest, AVerifiedGetOverTls13GetsTheResponseWithHsts) {
+  auto server = MustStart([](const HttpRequest& req) { return Text(200, "secure " + req.path); },
+                          TlsOptions());
+  ASSERT_NE(server, nullptr);
+  net::io_context ioc;
+  auto ctx = ClientContext();
+  TlsClient c(ioc, *ctx, server->port());
+  ASSERT_TRUE(c.connected()) << c.error();
+  EXPECT_EQ(c.protocol(), "TLSv1.3");
+  auto resp = c.Request("/hello");
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->result_int(), 200u);
+  EXPECT_EQ(resp->body(), "secure /hello");
+  EXPECT_EQ((*resp)[bhttp::field::strict_transport_security], "max-age=31536000");
+}
+
+TEST(HttpServerTlsTest, PlainHttpResponsesCarryNoHsts) {
+  auto server = MustStart(EchoPath());
+  ASSERT_NE(server, nullptr);
+  Client c(server->port());
+  auto resp = c.Request(Get("/"));
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->header("strict-transport-security"), "");
+}
+
+TEST(HttpServerTlsTest, AKeepAliveTlsConnectionAnswersSeveralRequestsInTurn) {
+  std::mutex mu;
+  std::set<std::string> remotes;
+  auto server = MustStart(
+      [&](const HttpRequest& req) {
+        std::lock_guard lock(mu);
+        remotes.insert(req.remote_address);
+        return Text(200, req.path);
+      },
+      TlsOptions());
+  ASSERT_NE(server, nullptr);
+  net::io_context ioc;
+  auto ctx = ClientContext();
+  TlsClient c(ioc, *ctx, server->port());
+  ASSERT_TRUE(c.connected()) << c.error();
+  for (int i = 0; i < 5; ++i) {
+    auto resp = c.Request("/r/" + std::to_string(i));
+    ASSERT_TRUE(resp.has_value()) << "request " << i;
+    EXPECT_EQ(resp->body(), "/r/" + std::to_string(i));
+    EXPECT_TRUE(resp->keep_alive());
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(remotes.size(), 1u);
+}
+
+TEST(HttpServerTlsTest, APlainHttpClientOnTheTlsPortGetsNoHttpResponse) {
+  std::atomic<int> calls{0};
+  auto server = MustStart(
+      [&](const HttpRequest&) {
+        ++calls;
+        return Text(200, "never");
+      },
+      TlsOptions());
+  ASSERT_NE(server, nullptr);
+  Client c(server->port());
+  ASSERT_TRUE(c.Send(Get("/")));
+  auto got = c.ReadUntilClose();
+  ASSERT_TRUE(got.has_value()) << "the connection was not closed";
+  EXPECT_EQ(got->find("HTTP/"), std::string::npos) << *got;
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST(HttpServerTlsTest, AHandshakeSlowerThanTheReadTimeoutIsClosed) {
+  HttpServerOptions o = TlsOptions();
+  o.read_timeout = milliseconds(200);
+  auto server = MustStart(EchoPath(), o);
+  ASSERT_NE(server, nullptr);
+  Client c(server->port());
+  ASSERT_TRUE(c.connected());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.ReadsEof());  // nothing sent: no ClientHello
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(5'000));
+}
+
+TEST(HttpServerTlsTest, ATls11ClientIsRefused) {
+  auto server = MustStart(EchoPath(), TlsOptions());
+  ASSERT_NE(server, nullptr);
+  net::io_context ioc;
+  auto ctx = ClientContext(TLS1_1_VERSION);
+  TlsClient c(ioc, *ctx, server->port());
+  EXPECT_FALSE(c.connected());
+}
+
+TEST(HttpServerTlsTest, AClientThatDoesNotTrustTheCertificateFailsTheHandshake) {
+  auto server = MustStart(EchoPath(), TlsOptions());
+  ASSERT_NE(server, nullptr);
+  net::io_context ioc;
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  ctx->load_verify_file(TlsFiles::Get().other_cert);
+  ctx->set_verify_mode(ssl::verify_peer);
+  TlsClient c(ioc, *ctx, server->port());
+  EXPECT_FALSE(c.connected());
+}
+
+TEST(HttpServerTlsTest, BadTlsConfigurationsFailWithInvalidArgument) {
+  const TlsFiles& f = TlsFiles::Get();
+  struct Case {
+    std::string cert, key, expect;
+  };
+  for (const Case& c :
+       {Case{f.cert, "", "without a key"}, Case{"", f.key, "without a certificate"},
+        Case{f.cert, (f.dir / "missing.pem").string(), "missing.pem"},
+        Case{(f.dir / "missing.pem").string(), f.key, "missing.pem"},
+        Case{f.cert, f.other_key, "does not match"}, Case{f.other_cert, f.key, "does not match"},
+        Case{f.garbage, f.key, "certificate"}, Case{f.cert, f.garbage, "private key"},
+        Case{f.key, f.cert, ""}}) {
+    HttpServerOptions o = TestOptions();
+    o.tls_cert_file = c.cert;
+    o.tls_key_file = c.key;
+    auto r = HttpServer::Start(o, EchoPath(), TestErrorResponder());
+    ASSERT_FALSE(r.ok()) << c.cert << " / " << c.key;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().ToString();
+  }
+}
+
+TEST(HttpServerTlsTest, ShutdownLetsAnInFlightTlsRequestFinishThenRefusesNewConnections) {
+  std::atomic<bool> entered{false};
+  auto server = MustStart(
+      [&](const HttpRequest& req) {
+        if (req.path == "/slow") {
+          entered = true;
+          std::this_thread::sleep_for(milliseconds(300));
+        }
+        return Text(200, "finished");
+      },
+      TlsOptions());
+  ASSERT_NE(server, nullptr);
+  const uint16_t port = server->port();
+  net::io_context ioc;
+  auto ctx = ClientContext();
+  TlsClient idle(ioc, *ctx, port);
+  ASSERT_TRUE(idle.connected()) << idle.error();
+  ASSERT_TRUE(idle.Request("/first").has_value());
+
+  std::optional<BeastResponse> busy_response;
+  bool busy_eof = false;
+  std::thread busy_thread([&] {
+    net::io_context busy_ioc;
+    TlsClient busy(busy_ioc, *ctx, port);
+    if (!busy.connected()) return;
+    busy_response = busy.Request("/slow");
+    busy_eof = busy.ReadsEof();
+  });
+  for (int i = 0; i < 5000 && !entered; ++i) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_TRUE(entered.load());
+  server->Shutdown();
+  EXPECT_TRUE(idle.ReadsEof());
+  busy_thread.join();
+  ASSERT_TRUE(busy_response.has_value());
+  EXPECT_EQ(busy_response->body(), "finished");
+  EXPECT_FALSE(busy_response->keep_alive());
+  EXPECT_TRUE(busy_eof);
+  server->Wait();
+
+  Client late(port);
+  EXPECT_FALSE(late.connected());
+  EXPECT_EQ(late.connect_errno(), ECONNREFUSED);
+}
+
+TEST(HttpServerTlsTest, AThousandConcurrentTlsConnectionsAreAllServed) {
+  constexpr int kConnections = 1000;
+  std::atomic<int> calls{0};
+  auto server = MustStart(
+      [&](const HttpRequest& req) {
+        ++calls;
+        return Text(200, req.path);
+      },
+      TlsOptions());
+  ASSERT_NE(server, nullptr);
+  rlimit rl{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 2 * kConnections + 100) {
+    GTEST_SKIP() << "open-file limit " << rl.rlim_cur << " is too low even after raising";
+  }
+  net::io_context ioc;
+  auto ctx = ClientContext();
+  std::vector<std::unique_ptr<TlsClient>> clients;
+  clients.reserve(kConnections);
+  for (int i = 0; i < kConnections; ++i) {
+    clients.push_back(std::make_unique<TlsClient>(ioc, *ctx, server->port()));
+    ASSERT_TRUE(clients.back()->connected())
+        << "connection " << i << ": " << clients.back()->error();
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kConnections; ++i) {
+      auto resp = clients[i]->Request("/c/" + std::to_string(i));
+      ASSERT_TRUE(resp.has_value()) << "round " << round << " connection " << i;
+      EXPECT_EQ(resp->body(), "/c/" + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(calls.load(), 2 * kConnections);
+}
+
+TEST(SelfSignedTest, WritesACertificateAndAnOwnerOnlyKey) {
+  const TlsFiles& f = TlsFiles::Get();
+  struct stat st {};
+  ASSERT_EQ(::stat(f.key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(f.cert);
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(pem.rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
 }
 
 TEST(HttpServerTest, PercentDecodeDecodesEscapesAndKeepsInvalidOnesAsWritten) {
