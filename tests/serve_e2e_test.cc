@@ -64,7 +64,10 @@ TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
   ASSERT_FALSE(everything.empty()) << p.output();
   const std::string line = p.ReadLineContaining("listening on", 10s);
   ASSERT_FALSE(line.empty()) << p.output();
-  const std::string url = everything.substr(everything.find("http://"));
+  // The hint is a shell command: the URL is quoted so that the shell keeps "$everything".
+  std::string url = everything.substr(everything.find("http://"));
+  ASSERT_EQ(url.back(), '\'') << everything;
+  url.pop_back();
   HttpClient c("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
   auto r = c.Get(url.substr(url.find("/fhir/")));
   ASSERT_EQ(r.status, 200);

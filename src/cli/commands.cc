@@ -332,13 +332,14 @@ int RunDemo(const std::vector<std::string>& args) {
                   << "Open " << url << "/ in a browser, or try:\n"
                   << "  " << curl << " " << url << "/fhir/metadata\n"
                   << "  " << curl << " '" << url << "/fhir/Patient?_count=5&_sort=-_lastUpdated'\n"
-                  << "  " << curl << " " << url << "/fhir/Patient/" << p << "/$everything\n"
+                  << "  " << curl << " '" << url << "/fhir/Patient/" << p << "/$everything'\n"
                   << "  " << curl << " '" << url << "/fhir/Observation?patient=" << p
                   << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
                   << "  " << curl << " '" << url << "/fhir/Condition?patient=" << p
                   << "&_include=Condition:patient'\n"
                   << "  " << curl << " " << url << "/ledger/head\n"
-                  << "  " << curl << " " << url << "/fhir/Patient/" << p << "/_history/1/$verify\n"
+                  << "  " << curl << " '" << url << "/fhir/Patient/" << p
+                  << "/_history/1/$verify'\n"
                   << "Stop with Ctrl-C.\n"
                   << std::endl;
       });
