@@ -1,3 +1,4 @@
+// The JSON parser (the serializer is in json_serialize.cc, Value in json_value.cc).
 #include "core/json.h"
 
 #include <bit>
@@ -9,53 +10,15 @@
 #include <system_error>
 #include <unordered_set>
 
+#include "core/json_scan.h"
+
 namespace medhub::json {
 namespace {
 
-// ---------------------------------------------------------------------------------
-// Byte scanning helpers.
-
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighs = 0x8080808080808080ULL;
-
-inline uint64_t Load64(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-
-// For each byte of `w`, the high bit of the result is set if the byte is '"', '\\' or a
-// control character (< 0x20). Borrows can also flag bytes that follow a flagged byte (in
-// memory order, on little-endian), but the lowest flagged byte is always exact.
-inline uint64_t QuoteBackslashOrControl(uint64_t w) {
-  const uint64_t q = w ^ (kOnes * '"');
-  const uint64_t b = w ^ (kOnes * '\\');
-  return (((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w)) & kHighs;
-}
-
-// As above, and also flags non-ASCII bytes (>= 0x80).
-inline uint64_t QuoteBackslashControlOrNonAscii(uint64_t w) {
-  const uint64_t q = w ^ (kOnes * '"');
-  const uint64_t b = w ^ (kOnes * '\\');
-  return (((q - kOnes) & ~q) | ((b - kOnes) & ~b) | (w - kOnes * 0x20) | w) & kHighs;
-}
-
-// Advances `p` over whole 8-byte words none of whose bytes is flagged by `Mask`; on
-// little-endian machines it then also skips the unflagged bytes of the stopping word.
-template <uint64_t (*Mask)(uint64_t)>
-inline const char* SkipUnflaggedWords(const char* p, const char* end) {
-  while (end - p >= 8) {
-    const uint64_t m = Mask(Load64(p));
-    if (m != 0) {
-      if constexpr (std::endian::native == std::endian::little) {
-        p += std::countr_zero(m) >> 3;
-      }
-      return p;
-    }
-    p += 8;
-  }
-  return p;
-}
+using internal::IsDigit;
+using internal::QuoteBackslashControlOrNonAscii;
+using internal::ScanNumber;
+using internal::SkipUnflaggedWords;
 
 // Length of the well-formed UTF-8 sequence (Unicode Table 3-7) starting at the non-ASCII
 // byte `p[0]`, or 0 if it is ill-formed: a stray continuation byte, an overlong form, an
@@ -84,44 +47,6 @@ inline size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* en
     return (ok1 && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) ? 4 : 0;
   }
   return 0;
-}
-
-inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// Scans the longest prefix of [p, end) that the JSON number grammar accepts
-//   -? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
-// and returns its end, or nullptr if there is none or it is malformed (e.g. "01", "1.",
-// "1e").
-const char* ScanNumber(const char* p, const char* end) {
-  if (p < end && *p == '-') ++p;
-  if (p == end) return nullptr;
-  if (*p == '0') {
-    ++p;
-    if (p < end && IsDigit(*p)) return nullptr;  // leading zero
-  } else if (*p >= '1' && *p <= '9') {
-    do ++p;
-    while (p < end && IsDigit(*p));
-  } else {
-    return nullptr;
-  }
-  if (p < end && *p == '.') {
-    ++p;
-    if (p == end || !IsDigit(*p)) return nullptr;
-    do ++p;
-    while (p < end && IsDigit(*p));
-  }
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    ++p;
-    if (p < end && (*p == '+' || *p == '-')) ++p;
-    if (p == end || !IsDigit(*p)) return nullptr;
-    do ++p;
-    while (p < end && IsDigit(*p));
-  }
-  return p;
-}
-
-[[maybe_unused]] inline bool IsValidNumber(std::string_view raw) {
-  return !raw.empty() && ScanNumber(raw.data(), raw.data() + raw.size()) == raw.data() + raw.size();
 }
 
 inline int HexValue(char c) {
@@ -528,251 +453,10 @@ class Parser {
   std::string error_;
 };
 
-// ---------------------------------------------------------------------------------
-// Serialization.
-
-void AppendEscaped(unsigned char c, std::string* out) {
-  switch (c) {
-    case '"':
-      out->append("\\\"");
-      return;
-    case '\\':
-      out->append("\\\\");
-      return;
-    case '\b':
-      out->append("\\b");
-      return;
-    case '\f':
-      out->append("\\f");
-      return;
-    case '\n':
-      out->append("\\n");
-      return;
-    case '\r':
-      out->append("\\r");
-      return;
-    case '\t':
-      out->append("\\t");
-      return;
-    default: {
-      static constexpr char kHex[] = "0123456789abcdef";
-      const char b[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-      out->append(b, 6);
-    }
-  }
-}
-
-inline bool NeedsEscape(unsigned char c) { return c == '"' || c == '\\' || c < 0x20; }
-
-void SerializeValue(const Value& v, std::string* out) {
-  switch (v.kind()) {
-    case Kind::kNull:
-      out->append("null");
-      return;
-    case Kind::kBool:
-      out->append(v.as_bool() ? "true" : "false");
-      return;
-    case Kind::kNumber:
-      out->append(v.text());
-      return;
-    case Kind::kString:
-      AppendQuoted(v.text(), out);
-      return;
-    case Kind::kArray: {
-      out->push_back('[');
-      bool first = true;
-      for (const Value& item : v.items()) {
-        if (!first) out->push_back(',');
-        first = false;
-        SerializeValue(item, out);
-      }
-      out->push_back(']');
-      return;
-    }
-    case Kind::kObject: {
-      out->push_back('{');
-      bool first = true;
-      for (const Member& m : v.members()) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendQuoted(m.first, out);
-        out->push_back(':');
-        SerializeValue(m.second, out);
-      }
-      out->push_back('}');
-      return;
-    }
-  }
-}
-
 }  // namespace
-
-// ---------------------------------------------------------------------------------
-// Value.
-
-Value Value::Bool(bool b) {
-  Value v;
-  v.kind_ = Kind::kBool;
-  v.bool_ = b;
-  return v;
-}
-
-Value Value::Number(std::string_view raw) {
-  assert(IsValidNumber(raw) && "Value::Number needs a valid JSON number literal");
-  Value v;
-  v.kind_ = Kind::kNumber;
-  v.text_.assign(raw);
-  return v;
-}
-
-Value Value::Int(int64_t i) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, i);
-  return Number(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
-}
-
-Value Value::String(std::string s) {
-  Value v;
-  v.kind_ = Kind::kString;
-  v.text_ = std::move(s);
-  return v;
-}
-
-Value Value::Array() {
-  Value v;
-  v.kind_ = Kind::kArray;
-  return v;
-}
-
-Value Value::Object() {
-  Value v;
-  v.kind_ = Kind::kObject;
-  return v;
-}
-
-std::optional<double> Value::as_double() const {
-  if (kind_ != Kind::kNumber) return std::nullopt;
-  double d = 0;
-  const char* end = text_.data() + text_.size();
-  const auto r = std::from_chars(text_.data(), end, d);
-  if (r.ec != std::errc() || r.ptr != end) return std::nullopt;
-  return d;
-}
-
-std::optional<int64_t> Value::as_int() const {
-  if (kind_ != Kind::kNumber) return std::nullopt;
-  int64_t i = 0;
-  const char* end = text_.data() + text_.size();
-  const auto r = std::from_chars(text_.data(), end, i);
-  if (r.ec != std::errc() || r.ptr != end) return std::nullopt;  // "1.5", "1e3", overflow
-  return i;
-}
-
-const Value* Value::find(std::string_view key) const {
-  for (const Member& m : members_) {
-    if (m.first == key) return &m.second;
-  }
-  return nullptr;
-}
-
-Value* Value::find(std::string_view key) {
-  for (Member& m : members_) {
-    if (m.first == key) return &m.second;
-  }
-  return nullptr;
-}
-
-std::string_view Value::get_string(std::string_view key) const {
-  const Value* v = find(key);
-  return (v != nullptr && v->is_string()) ? std::string_view(v->text_) : std::string_view();
-}
-
-// set() and insert_at() turn a null Value into an object (so `Value v; v.set(...)` does
-// not silently serialize as "null"); on other non-object kinds they are a caller bug.
-Value& Value::set(std::string_view key, Value v) {
-  if (kind_ == Kind::kNull) kind_ = Kind::kObject;
-  assert(kind_ == Kind::kObject);
-  if (Value* existing = find(key)) {
-    *existing = std::move(v);
-    return *existing;
-  }
-  members_.emplace_back(std::string(key), std::move(v));
-  return members_.back().second;
-}
-
-Value& Value::insert_at(size_t pos, std::string_view key, Value v) {
-  if (kind_ == Kind::kNull) kind_ = Kind::kObject;
-  assert(kind_ == Kind::kObject);
-  if (Value* existing = find(key)) {
-    *existing = std::move(v);
-    return *existing;
-  }
-  if (pos > members_.size()) pos = members_.size();
-  auto it = members_.emplace(members_.begin() + static_cast<std::ptrdiff_t>(pos), std::string(key),
-                             std::move(v));
-  return it->second;
-}
-
-bool Value::erase(std::string_view key) {
-  for (auto it = members_.begin(); it != members_.end(); ++it) {
-    if (it->first == key) {
-      members_.erase(it);
-      return true;
-    }
-  }
-  return false;
-}
-
-bool operator==(const Value& a, const Value& b) {
-  if (a.kind_ != b.kind_) return false;
-  switch (a.kind_) {
-    case Kind::kNull:
-      return true;
-    case Kind::kBool:
-      return a.bool_ == b.bool_;
-    case Kind::kNumber:
-    case Kind::kString:
-      return a.text_ == b.text_;
-    case Kind::kArray:
-      return a.items_ == b.items_;
-    case Kind::kObject:
-      return a.members_ == b.members_;
-  }
-  return false;
-}
-
-// ---------------------------------------------------------------------------------
-// Free functions.
 
 Result<Value> Parse(std::string_view text, const ParseOptions& options) {
   return Parser(text, options).Run();
-}
-
-std::string Serialize(const Value& v) {
-  std::string out;
-  SerializeValue(v, &out);
-  return out;
-}
-
-void SerializeTo(const Value& v, std::string* out) { SerializeValue(v, out); }
-
-void AppendQuoted(std::string_view s, std::string* out) {
-  out->push_back('"');
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  while (p < end) {
-    const char* run = p;
-    for (;;) {
-      p = SkipUnflaggedWords<QuoteBackslashOrControl>(p, end);
-      if (p == end || NeedsEscape(static_cast<unsigned char>(*p))) break;
-      ++p;
-    }
-    out->append(run, p);
-    if (p == end) break;
-    AppendEscaped(static_cast<unsigned char>(*p), out);
-    ++p;
-  }
-  out->push_back('"');
 }
 
 }  // namespace medhub::json
