@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/json.h"
@@ -111,6 +112,24 @@ Result<ClientAuth> ClientAuthOf(const HttpRequest& req, const Params& params) {
     auth = {true, Get(params, "client_id"), Get(params, "client_secret")};
   }
   return auth;
+}
+
+// The form and the client authentication of a token or revocation request, or the OAuth
+// error response to send instead.
+struct ClientRequest {
+  Params form;
+  ClientAuth client;
+};
+std::variant<ClientRequest, HttpResponse> ParseClientRequest(const HttpRequest& request) {
+  auto form = ParseForm(request.body);
+  if (!form.ok()) return ErrorOf(InvalidRequest(form.status().message()));
+  auto client = ClientAuthOf(request, *form);
+  if (!client.ok()) {
+    if (client.status().code() == StatusCode::kUnauthenticated)
+      return ErrorOf({401, "invalid_client", client.status().message()});
+    return ErrorOf(InvalidRequest(client.status().message()));
+  }
+  return ClientRequest{std::move(form).value(), std::move(client).value()};
 }
 
 // The scopes to grant: `requested` narrowed to `allowed`, or all of `allowed` when nothing
@@ -281,37 +300,31 @@ HttpResponse AuthApi::Handle(const HttpRequest& request) {
 }
 
 HttpResponse AuthApi::Token(const HttpRequest& request) {
-  auto form = ParseForm(request.body);
-  if (!form.ok()) return ErrorOf(InvalidRequest(form.status().message()));
-  auto client = ClientAuthOf(request, *form);
-  if (!client.ok()) {
-    if (client.status().code() == StatusCode::kUnauthenticated)
-      return ErrorOf({401, "invalid_client", client.status().message()});
-    return ErrorOf(InvalidRequest(client.status().message()));
-  }
+  auto parsed = ParseClientRequest(request);
+  if (auto* error = std::get_if<HttpResponse>(&parsed)) return std::move(*error);
+  auto& [form_value, client_value] = std::get<ClientRequest>(parsed);
+  Params* form = &form_value;
+  ClientAuth* client = &client_value;
   const std::string grant_type = Get(*form, "grant_type");
   if (grant_type.empty()) return ErrorOf(InvalidRequest("grant_type is required"));
   if (grant_type != "client_credentials" && client->present)
     return ErrorOf(InvalidRequest("client authentication is only for client_credentials"));
   const int64_t now = Now();
   MaybePrune(now);
-  if (grant_type == "password") return PasswordGrant(accounts_, tokens_, &*form, now);
+  if (grant_type == "password") return PasswordGrant(accounts_, tokens_, form, now);
   if (grant_type == "client_credentials")
-    return ClientCredentialsGrant(clients_, tokens_, *form, &*client, now);
+    return ClientCredentialsGrant(clients_, tokens_, *form, client, now);
   if (grant_type == "refresh_token") return RefreshGrant(accounts_, tokens_, *form, now);
   return ErrorOf({400, "unsupported_grant_type",
                   "grant_type must be password, client_credentials or refresh_token"});
 }
 
 HttpResponse AuthApi::Revoke(const HttpRequest& request) {
-  auto form = ParseForm(request.body);
-  if (!form.ok()) return ErrorOf(InvalidRequest(form.status().message()));
-  auto client = ClientAuthOf(request, *form);
-  if (!client.ok()) {
-    if (client.status().code() == StatusCode::kUnauthenticated)
-      return ErrorOf({401, "invalid_client", client.status().message()});
-    return ErrorOf(InvalidRequest(client.status().message()));
-  }
+  auto parsed = ParseClientRequest(request);
+  if (auto* error = std::get_if<HttpResponse>(&parsed)) return std::move(*error);
+  auto& [form_value, client_value] = std::get<ClientRequest>(parsed);
+  Params* form = &form_value;
+  ClientAuth* client = &client_value;
   if (client->present && !clients_.Authenticate(client->id, client->secret).ok())
     return ErrorOf({401, "invalid_client", security::kInvalidClient});
   const std::string token = Get(*form, "token");
