@@ -62,6 +62,11 @@ TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
   EXPECT_NE(imported.find("11953 ok, 0 failed"), std::string::npos) << p.output();
   const std::string everything = p.ReadLineContaining("$everything", 60s);
   ASSERT_FALSE(everything.empty()) << p.output();
+  // "  patient account patient / PASSWORD  (...)": the demo's accounts can log in.
+  const std::string account = p.ReadLineContaining("patient account patient / ", 10s);
+  ASSERT_FALSE(account.empty()) << p.output();
+  const size_t pw_at = account.find(" / ") + 3;
+  const std::string password = account.substr(pw_at, account.find(' ', pw_at) - pw_at);
   const std::string line = p.ReadLineContaining("listening on", 10s);
   ASSERT_FALSE(line.empty()) << p.output();
   // The hint is a shell command: the URL is quoted so that the shell keeps "$everything".
@@ -74,6 +79,15 @@ TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
   auto bundle = json::Parse(r.body);
   ASSERT_TRUE(bundle.ok());
   EXPECT_GT(bundle->find("total")->as_int().value_or(0), 100);
+  auto token = c.Send("POST", "/auth/token",
+                      "grant_type=password&username=patient&password=" + password,
+                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(token.status, 200) << token.body;
+  EXPECT_NE(token.body.find("\"access_token\""), std::string::npos);
+  auto wrong = c.Send("POST", "/auth/token",
+                      "grant_type=password&username=patient&password=wrong-password",
+                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(wrong.status, 400);
   p.Signal(SIGINT);
   EXPECT_EQ(p.Wait(20s), 0);
 }

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/demo_accounts.h"
 #include "cli/flags.h"
 #include "cli/importer.h"
 #include "cli/ledger_commands.h"
@@ -322,6 +323,19 @@ int RunDemo(const std::vector<std::string>& args) {
     return StopLedger(&*node, Fail(s));
   }
   if (stats.resources_failed) return StopLedger(&*node, 1);
+  // The demo accounts need a patient with encounters at two institutions (the shipped
+  // sample has them); another sample is served without them.
+  std::vector<DemoAccount> accounts;
+  if (stats.largest_patient_id.empty()) {
+    std::cerr << "medhub demo: no patient Bundle in the sample, so no demo accounts\n";
+  } else if (auto made = EnsureDemoAccounts(store->get(), data, stats.largest_patient_id);
+             made.ok()) {
+    accounts = std::move(made).value();
+  } else if (made.status().code() == StatusCode::kNotFound) {
+    std::cerr << "medhub demo: no demo accounts: " << made.status().message() << "\n";
+  } else {
+    return StopLedger(&*node, Fail(made.status()));
+  }
   const int code =
       ServeUntilStopped(store->get(), node->ledger.get(), *config, [&](const std::string& url) {
         const std::string p = stats.largest_patient_id;
@@ -339,9 +353,23 @@ int RunDemo(const std::vector<std::string>& args) {
                   << "&_include=Condition:patient'\n"
                   << "  " << curl << " " << url << "/ledger/head\n"
                   << "  " << curl << " '" << url << "/fhir/Patient/" << p
-                  << "/_history/1/$verify'\n"
-                  << "Stop with Ctrl-C.\n"
-                  << std::endl;
+                  << "/_history/1/$verify'\n";
+        if (!accounts.empty()) {
+          std::cout << "\nDemo accounts (passwords also in " << data
+                    << "/security/demo-accounts.tsv):\n";
+          for (const DemoAccount& a : accounts) {
+            std::cout << "  " << a.role << " account " << a.username << " / " << a.password << "  ("
+                      << a.note
+                      << (a.organization.empty() ? "" : ", Organization/" + a.organization)
+                      << (a.patient.empty() ? "" : ", Patient/" + a.patient) << ")\n";
+          }
+          const DemoAccount& first = accounts.front();
+          std::cout << "Get a token (tokens are not yet required on /fhir):\n"
+                    << "  " << curl << " -d grant_type=password -d username=" << first.username
+                    << " -d password=" << first.password << " -d 'scope=patient/*.read' " << url
+                    << "/auth/token\n";
+        }
+        std::cout << "Stop with Ctrl-C.\n" << std::endl;
       });
   return StopLedger(&*node, code);
 }
