@@ -133,6 +133,7 @@ void Accounts::DummyVerify(std::string_view password) {
     auto h = HashPassword(Base64UrlEncode(RandomBytes(24)), options_.password_params);
     if (h.ok()) dummy_hash_ = std::move(h).value();
   });
+  ++verifications_;
   if (!dummy_hash_.empty()) (void)VerifyPassword(password, dummy_hash_);
 }
 
@@ -174,6 +175,7 @@ Result<Account> Accounts::Authenticate(std::string_view username, std::string_vi
     DummyVerify(password);
     return refused;
   }
+  ++verifications_;
   const Status verified = VerifyPassword(password, account->password_hash);
   if (verified.code() == StatusCode::kDataLoss) return verified;
   if (account->disabled) return refused;

@@ -17,6 +17,7 @@
 // store's directory lock.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -84,6 +85,10 @@ class Accounts {
   // How long a lock lasts after `failed_attempts` consecutive failures (0: no lock).
   int64_t LockMicros(uint32_t failed_attempts) const;
 
+  // How many argon2id verifications Authenticate() has run, real or dummy: every attempt
+  // runs exactly one, whether or not the user exists, so timing reveals nothing.
+  uint64_t password_verifications() const { return verifications_.load(); }
+
  private:
   Status Put(const Account& account);
   // Verifies a password against a hash no account has, to spend the same time as a real
@@ -97,6 +102,7 @@ class Accounts {
   std::mutex mu_;  // serializes read-modify-write of account records
   std::once_flag dummy_once_;
   std::string dummy_hash_;  // set once under dummy_once_
+  std::atomic<uint64_t> verifications_{0};
 };
 
 }  // namespace medhub::security
