@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/data_store.h"
 #include "cli/demo_accounts.h"
 #include "cli/flags.h"
 #include "cli/importer.h"
@@ -211,11 +212,6 @@ Status ImportPaths(store::Store* store, const std::vector<std::string>& paths, I
             << static_cast<int>(secs * 1000) << " ms)" << std::endl;
   for (const auto& e : stats->errors) std::cerr << "  " << e << "\n";
   return Status::Ok();
-}
-
-Result<std::unique_ptr<store::Store>> OpenStore(const Flags& f) {
-  if (!f.Has("data")) return Status::InvalidArgument("--data DIR is required");
-  return store::OpenRocksStore({f.Get("data")});
 }
 
 // Stops the node's ledger writer after committing what the store holds; prints the head.

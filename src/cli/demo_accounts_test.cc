@@ -42,8 +42,7 @@ TEST(DemoAccountsTest, EveryRoleGetsAnAccountThatLogsInAndARerunKeepsThePassword
   }
   auto again = EnsureDemoAccounts(store->get(), dir.string(), stats.largest_patient_id);
   ASSERT_TRUE(again.ok());
-  for (size_t i = 0; i < first->size(); ++i)
-    EXPECT_EQ((*again)[i].password, (*first)[i].password);
+  for (size_t i = 0; i < first->size(); ++i) EXPECT_EQ((*again)[i].password, (*first)[i].password);
 
   store->reset();
   std::filesystem::remove_all(dir);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/data_store.h"
 #include "cli/flags.h"
 #include "core/hash.h"
 #include "core/json.h"
@@ -58,18 +59,11 @@ Result<ledger::LedgerOptions> ReadOnlyOptions(const Flags& flags) {
   return options;
 }
 
-Result<std::unique_ptr<store::Store>> OpenStoreReadOnly(const Flags& flags) {
-  store::StoreOptions options;
-  options.path = flags.Get("data");
-  options.read_only = true;
-  return store::OpenRocksStore(options);
-}
-
 int RunVerify(const Flags& flags) {
   Result<ledger::LedgerOptions> options = ReadOnlyOptions(flags);
   if (!options.ok()) return Fail(options.status());
   // The store first: the ledger may then be ahead of the store's view, never behind it.
-  Result<std::unique_ptr<store::Store>> store = OpenStoreReadOnly(flags);
+  Result<std::unique_ptr<store::Store>> store = OpenStore(flags, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   Result<ledger::VerifyReport> report = ledger::VerifyLedger(*options, store->get());
   if (!report.ok()) {
@@ -131,7 +125,7 @@ int RunProof(const Flags& flags) {
   if (!name.ok()) return Fail(name.status());
   Result<ledger::LedgerOptions> options = ReadOnlyOptions(flags);
   if (!options.ok()) return Fail(options.status());
-  Result<std::unique_ptr<store::Store>> store = OpenStoreReadOnly(flags);
+  Result<std::unique_ptr<store::Store>> store = OpenStore(flags, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(*options);
   if (!ledger.ok()) return Fail(ledger.status());

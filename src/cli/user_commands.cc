@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/data_store.h"
 #include "cli/flags.h"
 #include "core/time.h"
 #include "security/accounts.h"
@@ -39,11 +40,6 @@ int Fail(const CommandIo& io, const Status& s) {
 int Usage(const CommandIo& io, std::string_view what) {
   *io.err << "medhub: " << what << "\n\nusage:\n" << kUserUsage;
   return 2;
-}
-
-Result<std::unique_ptr<store::Store>> OpenStore(const Flags& f) {
-  if (!f.Has("data")) return Status::InvalidArgument("--data DIR is required");
-  return store::OpenRocksStore({f.Get("data")});
 }
 
 Status NoPositional(const Flags& f) {
