@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/medhub-ccache}"
+# Paths relative to the parent folder, so worktrees side by side share cache entries.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(cd .. && pwd)}"
 
 cmake --preset ci
 cmake --build --preset ci -j "$(nproc)"

@@ -22,7 +22,7 @@ const char kUserUsage[] =
               [--password-file F]   (else $MEDHUB_PASSWORD, else a prompt on a terminal)
           list --data DIR
           disable --data DIR --username U
-          Manage accounts; roles: patient, practitioner, admin, auditor, device.
+          Manage accounts; roles: patient, practitioner, admin, auditor, device, service.
   client  add --data DIR --client-id ID --role R --scope "S..." [--org ID] [--patient ID]
               [--device ID]   (prints the client secret once)
           list --data DIR

@@ -18,17 +18,20 @@ std::string_view RoleName(Role role) {
       return "auditor";
     case Role::kDevice:
       return "device";
+    case Role::kService:
+      return "service";
   }
   return "?";
 }
 
 Result<Role> ParseRole(std::string_view name) {
   for (Role r :
-       {Role::kPatient, Role::kPractitioner, Role::kAdmin, Role::kAuditor, Role::kDevice}) {
+       {Role::kPatient, Role::kPractitioner, Role::kAdmin, Role::kAuditor, Role::kDevice,
+        Role::kService}) {
     if (RoleName(r) == name) return r;
   }
   return Status::InvalidArgument("unknown role '" + std::string(name.substr(0, 40)) +
-                                 "' (expected patient, practitioner, admin, auditor or device)");
+                                 "' (expected patient, practitioner, admin, auditor, device or service)");
 }
 
 namespace {
@@ -52,6 +55,8 @@ Needs NeedsOf(Role role) {
       return {kOptional, kForbidden, kForbidden};
     case Role::kDevice:
       return {kOptional, kRequired, kRequired};
+    case Role::kService:
+      return {kRequired, kForbidden, kForbidden};
   }
   return {kForbidden, kForbidden, kForbidden};
 }

@@ -5,6 +5,7 @@
 // and the Patient it is bound to. Thread-safe: pure functions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -12,9 +13,12 @@
 
 namespace medhub::security {
 
-enum class Role : uint8_t { kPatient, kPractitioner, kAdmin, kAuditor, kDevice };
+// kService is a system-to-system client: another institution's medhub node pulling this
+// node's changes (sync), or a back-end job of the operator. It acts for its Organization.
+enum class Role : uint8_t { kPatient, kPractitioner, kAdmin, kAuditor, kDevice, kService };
+inline constexpr size_t kRoleCount = 6;
 
-// "patient", "practitioner", "admin", "auditor", "device".
+// "patient", "practitioner", "admin", "auditor", "device", "service".
 std::string_view RoleName(Role role);
 // The inverse of RoleName. Errors: InvalidArgument naming the accepted roles.
 Result<Role> ParseRole(std::string_view name);

@@ -176,10 +176,10 @@ std::vector<Scope> Narrow(const std::vector<Scope>& requested, const std::vector
 }
 
 const std::vector<Scope>& RoleScopes(Role role) {
-  static const std::array<std::vector<Scope>, 5> kTables = [] {
+  static const std::array<std::vector<Scope>, kRoleCount> kTables = [] {
     using enum ScopeContext;
     const Scope offline{Scope::Kind::kOfflineAccess};
-    std::array<std::vector<Scope>, 5> t;
+    std::array<std::vector<Scope>, kRoleCount> t;
     t[static_cast<size_t>(Role::kPatient)] = {
         Resource(kPatient, "*", kReadBit), Resource(kPatient, "Consent", kWriteBit),
         Resource(kPatient, "Observation", kWriteBit), offline};
@@ -193,6 +193,9 @@ const std::vector<Scope>& RoleScopes(Role role) {
     t[static_cast<size_t>(Role::kAuditor)] = {Resource(kUser, "AuditEvent", kReadBit), offline};
     t[static_cast<size_t>(Role::kDevice)] = {Resource(kPatient, "Observation", kWriteBit),
                                              Resource(kPatient, "Device", kReadBit)};
+    // A service reads across patients (sync pulls an institution's whole _history); what
+    // it may see is still limited by its Organization's relations under the policy.
+    t[static_cast<size_t>(Role::kService)] = {Resource(kSystem, "*", kReadBit)};
     return t;
   }();
   return kTables[static_cast<size_t>(role)];
