@@ -1,0 +1,205 @@
+#include "core/aead.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/hash.h"
+
+namespace medhub {
+namespace {
+
+[[noreturn]] void Abort(const char* what) {
+  std::fprintf(stderr, "medhub: %s\n", what);
+  std::abort();
+}
+
+const EVP_CIPHER* Aes256Gcm() {
+  static const EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
+// One cipher context per thread, reset and keyed per call (the AES key schedule is cheap
+// next to allocating a context).
+class ThreadCipher {
+ public:
+  ThreadCipher() : ctx_(EVP_CIPHER_CTX_new()) {}
+  ~ThreadCipher() { EVP_CIPHER_CTX_free(ctx_); }
+  ThreadCipher(const ThreadCipher&) = delete;
+  ThreadCipher& operator=(const ThreadCipher&) = delete;
+  EVP_CIPHER_CTX* get() { return ctx_; }
+
+ private:
+  EVP_CIPHER_CTX* ctx_;
+};
+
+EVP_CIPHER_CTX* Context() {
+  thread_local ThreadCipher cipher;
+  if (cipher.get() == nullptr || Aes256Gcm() == nullptr) Abort("OpenSSL AES-256-GCM unavailable");
+  return cipher.get();
+}
+
+const unsigned char* U(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+int DecodeBase64Char(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+bool DecodeHex(std::string_view text, std::string* out) {
+  if (text.size() % 2 != 0) return false;
+  for (size_t i = 0; i < text.size(); i += 2) {
+    int v = 0;
+    for (char c : text.substr(i, 2)) {
+      const int d = std::isdigit(static_cast<unsigned char>(c))
+                        ? c - '0'
+                        : (std::tolower(static_cast<unsigned char>(c)) >= 'a' &&
+                                   std::tolower(static_cast<unsigned char>(c)) <= 'f'
+                               ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+                               : -1);
+      if (d < 0) return false;
+      v = v * 16 + d;
+    }
+    out->push_back(static_cast<char>(v));
+  }
+  return true;
+}
+
+bool DecodeBase64(std::string_view text, std::string* out) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    const int d = DecodeBase64Char(c);
+    if (d < 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void AeadSealTo(std::string_view key, std::string_view plaintext, std::string_view aad,
+                std::string* out) {
+  if (key.size() != kAeadKeySize) Abort("AeadSeal: the key must be 32 bytes");
+  const std::string nonce = RandomBytes(kAeadNonceSize);
+  const size_t start = out->size();
+  out->resize(start + kAeadOverhead + plaintext.size());
+  auto* p = reinterpret_cast<unsigned char*>(out->data() + start);
+  p[0] = kAeadVersion;
+  std::copy(nonce.begin(), nonce.end(), p + 1);
+  unsigned char* ct = p + 1 + kAeadNonceSize;
+  EVP_CIPHER_CTX* ctx = Context();
+  int len = 0, fin = 0;
+  bool ok = EVP_EncryptInit_ex2(ctx, Aes256Gcm(), U(key), U(nonce), nullptr) == 1 &&
+            (aad.empty() ||
+             EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1) &&
+            EVP_EncryptUpdate(ctx, ct, &len, U(plaintext), static_cast<int>(plaintext.size())) ==
+                1 &&
+            EVP_EncryptFinal_ex(ctx, ct + len, &fin) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kAeadTagSize, ct + plaintext.size()) ==
+                1;
+  if (!ok || static_cast<size_t>(len + fin) != plaintext.size()) Abort("AES-256-GCM seal failed");
+}
+
+std::string AeadSeal(std::string_view key, std::string_view plaintext, std::string_view aad) {
+  std::string out;
+  AeadSealTo(key, plaintext, aad, &out);
+  return out;
+}
+
+Result<std::string> AeadOpen(std::string_view key, std::string_view envelope,
+                             std::string_view aad) {
+  if (key.size() != kAeadKeySize) return Status::InvalidArgument("the key must be 32 bytes");
+  if (envelope.size() < kAeadOverhead) return Status::DataLoss("ciphertext too short");
+  if (static_cast<unsigned char>(envelope[0]) != kAeadVersion)
+    return Status::DataLoss("unknown ciphertext version " +
+                            std::to_string(static_cast<unsigned char>(envelope[0])));
+  const std::string_view nonce = envelope.substr(1, kAeadNonceSize);
+  const std::string_view body =
+      envelope.substr(1 + kAeadNonceSize, envelope.size() - kAeadOverhead);
+  std::string tag(envelope.substr(envelope.size() - kAeadTagSize));
+  std::string out(body.size(), '\0');
+  EVP_CIPHER_CTX* ctx = Context();
+  int len = 0, fin = 0;
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const bool ok =
+      EVP_DecryptInit_ex2(ctx, Aes256Gcm(), U(key), U(nonce), nullptr) == 1 &&
+      (aad.empty() ||
+       EVP_DecryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1) &&
+      EVP_DecryptUpdate(ctx, o, &len, U(body), static_cast<int>(body.size())) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx, o + len, &fin) == 1;
+  if (!ok) {
+    Wipe(&out);
+    return Status::DataLoss("authentication failed: the ciphertext, its associated data or the "
+                            "key is not the one sealed");
+  }
+  return out;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), U(data), data.size(), md,
+           &len) == nullptr)
+    Abort("HMAC-SHA-256 failed");
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+Result<std::string> ParseKeyText(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  std::string key;
+  if (text.size() == 2 * kAeadKeySize && DecodeHex(text, &key)) return key;
+  key.clear();
+  if (DecodeBase64(text, &key) && key.size() == kAeadKeySize) return key;
+  Wipe(&key);
+  return Status::InvalidArgument(
+      "a master key is 32 bytes written as 64 hex digits or as base64 (44 characters)");
+}
+
+std::string ToBase64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(v >> s) & 63]);
+  }
+  if (const size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
+    if (rest == 2) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+void Wipe(std::string* s) {
+  if (!s->empty()) OPENSSL_cleanse(s->data(), s->size());
+  s->clear();
+}
+
+}  // namespace medhub
