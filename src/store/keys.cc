@@ -194,7 +194,7 @@ std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
 std::string EncodeCurrent(const CurrentRecord& r) {
   std::string v;
   PutBigEndian64(&v, r.version);
-  v.push_back(r.deleted ? 1 : 0);
+  v.push_back(r.erased ? 2 : (r.deleted ? 1 : 0));
   PutOrderedInt64(&v, r.last_updated);
   PutBigEndian64(&v, r.seq);
   v.append(r.content_hash);
@@ -207,6 +207,7 @@ std::optional<CurrentRecord> DecodeCurrent(std::string_view v) {
   CurrentRecord r;
   r.version = GetBigEndian64(v);
   r.deleted = v[8] != 0;
+  r.erased = v[8] == 2;
   r.last_updated = GetOrderedInt64(v.substr(9));
   r.seq = GetBigEndian64(v.substr(17));
   r.content_hash = std::string(v.substr(25, 32));
@@ -214,27 +215,30 @@ std::optional<CurrentRecord> DecodeCurrent(std::string_view v) {
   return r;
 }
 
-std::string EncodeResourceRecord(bool deleted, int64_t last_updated, uint64_t seq,
-                                 std::string_view salt, std::string_view json) {
+std::string EncodeResourceHeader(uint8_t flags, int64_t last_updated, uint64_t seq,
+                                 std::string_view key_name) {
   std::string v;
-  v.reserve(17 + kSaltSize + json.size());
-  v.push_back(deleted ? 1 : 0);
+  v.reserve(18 + key_name.size());
+  v.push_back(static_cast<char>(flags));
   PutOrderedInt64(&v, last_updated);
   PutBigEndian64(&v, seq);
-  v.append(salt.substr(0, kSaltSize));
-  v.append(kSaltSize - std::min(salt.size(), kSaltSize), '\0');
-  v.append(json);
+  v.push_back(static_cast<char>(std::min<size_t>(key_name.size(), 255)));
+  v.append(key_name.substr(0, 255));
   return v;
 }
 
 std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v) {
-  if (v.size() < 17 + kSaltSize) return std::nullopt;
+  if (v.size() < 18) return std::nullopt;
   ResourceRecordView r;
-  r.deleted = v[0] != 0;
+  const auto flags = static_cast<uint8_t>(v[0]);
+  r.deleted = (flags & kFlagDeleted) != 0;
+  r.plaintext = (flags & kFlagPlaintext) != 0;
   r.last_updated = GetOrderedInt64(v.substr(1));
   r.seq = GetBigEndian64(v.substr(9));
-  r.salt = v.substr(17, kSaltSize);
-  r.json = v.substr(17 + kSaltSize);
+  const size_t name_len = static_cast<uint8_t>(v[17]);
+  if (v.size() < 18 + name_len) return std::nullopt;
+  r.key_name = v.substr(18, name_len);
+  r.payload = v.substr(18 + name_len);
   return r;
 }
 

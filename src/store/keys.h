@@ -22,7 +22,7 @@ inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0vers
 inline constexpr char kRecords[] = "records";           // key -> value (Store::PutRecords)
 // Keys in the default column family.
 inline constexpr char kMetaFormat[] = "meta/format_version";
-inline constexpr uint64_t kFormatVersion = 1;
+inline constexpr uint64_t kFormatVersion = 2;  // 2: encryption at rest
 
 std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version);
 std::string ResourcePrefix(std::string_view type, std::string_view id);  // all versions
@@ -60,13 +60,15 @@ std::string_view IndexKeyParam(std::string_view key);
 // Value of kCurrent: version(8) flags(1) last_updated(8) seq(8) content_hash(32), then the
 // key refs (see AppendKeyRef) of the index and compartment keys the version wrote, so
 // that the next version or a delete can remove them and search can filter by them.
+// flags: 1 deleted, 2 erased (the patient's data key was destroyed; counts as deleted).
 struct CurrentRecord {
   uint64_t version = 0;
   bool deleted = false;
   int64_t last_updated = 0;
   uint64_t seq = 0;
-  std::string content_hash;  // SHA-256 of the resource without server meta
+  std::string content_hash;  // keyed hash (KeyRing::ContentHash) of the content without server meta
   std::string key_refs;
+  bool erased = false;  // flags 2 (deleted is then true as well)
 };
 inline constexpr size_t kCurrentFixedSize = 57;
 std::string EncodeCurrent(const CurrentRecord& r);
@@ -76,18 +78,24 @@ inline std::string_view CurrentKeyRefs(std::string_view v) {
   return v.size() >= kCurrentFixedSize ? v.substr(kCurrentFixedSize) : std::string_view();
 }
 
-// Value of kResources: flags(1) last_updated(8) seq(8) salt(32) json. The salt is random
-// per version (zeros for a delete marker); the ledger commits to SHA-256(salt || json) so
-// it can prove a version's integrity without revealing it (docs/formats/ledger.md).
+// Value of kResources: flags(1) last_updated(8) seq(8) key_name_len(1) key_name payload.
+// flags: bit 0 delete marker, bit 1 plaintext (benchmark-only stores). The payload is the
+// AEAD envelope (core/aead.h) of salt(32) || json under the data key `key_name`, with the
+// resource key (type\0id\0version) as associated data; in a plaintext store it is
+// salt || json itself; a delete marker has no key name and no payload. The salt is random
+// per version; the ledger commits to SHA-256(salt || json) (docs/formats/ledger.md).
 inline constexpr size_t kSaltSize = 32;
-std::string EncodeResourceRecord(bool deleted, int64_t last_updated, uint64_t seq,
-                                 std::string_view salt, std::string_view json);
+inline constexpr uint8_t kFlagDeleted = 1;
+inline constexpr uint8_t kFlagPlaintext = 2;
+std::string EncodeResourceHeader(uint8_t flags, int64_t last_updated, uint64_t seq,
+                                 std::string_view key_name);
 struct ResourceRecordView {
   bool deleted = false;
+  bool plaintext = false;
   int64_t last_updated = 0;
   uint64_t seq = 0;
-  std::string_view salt;
-  std::string_view json;
+  std::string_view key_name;
+  std::string_view payload;
 };
 std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v);
 

@@ -6,8 +6,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstdlib>
 #include <filesystem>
 
+#include "core/aead.h"
 #include "core/ids.h"
 
 namespace medhub::store {
@@ -43,13 +45,20 @@ rocksdb::WriteOptions RocksStore::SyncWrite() const {
   return w;
 }
 
-Status RocksStore::Init() {
+Status RocksStore::Init(std::string master_key) {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), keys::kMetaFormat, &v);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the format version");
   if (s.ok() && GetBigEndian64(v) != keys::kFormatVersion)
     return Status::FailedPrecondition("the data directory has store format " +
                                       std::to_string(GetBigEndian64(v)) + ", this medhub reads " +
                                       std::to_string(keys::kFormatVersion));
+  // The key before the format: a wrong or missing key leaves a fresh directory unwritten.
+  if (!(s.IsNotFound() && options_.read_only)) {
+    ASSIGN_OR_RETURN(key_ring_,
+                     KeyRing::Open(db_.get(), std::move(master_key), s.IsNotFound(),
+                                   options_.plaintext_for_benchmarks, SyncWrite()));
+  }
   if (s.IsNotFound() && options_.read_only) {
     return Status::FailedPrecondition("the store has no format version yet");
   } else if (s.IsNotFound()) {
@@ -85,7 +94,12 @@ Result<StoredResource> RocksStore::ReadRecord(std::string_view type, std::string
     return Status::NotFound(std::string(type) + "/" + std::string(id) + " has no version " +
                             std::to_string(version));
   RETURN_IF_ERROR(FromRocks(s, "reading a resource"));
-  auto rec = keys::DecodeResourceRecord(View(v));
+  return DecodeStored(type, id, version, View(v));
+}
+
+Result<StoredResource> RocksStore::DecodeStored(std::string_view type, std::string_view id,
+                                                uint64_t version, std::string_view value) {
+  auto rec = keys::DecodeResourceRecord(value);
   if (!rec) return Status::DataLoss("malformed resource record");
   StoredResource r;
   r.type = std::string(type);
@@ -94,8 +108,29 @@ Result<StoredResource> RocksStore::ReadRecord(std::string_view type, std::string
   r.last_updated = rec->last_updated;
   r.seq = rec->seq;
   r.deleted = rec->deleted;
-  r.json = std::string(rec->json);
-  r.salt = std::string(rec->salt);
+  if (r.deleted) {
+    r.salt.assign(keys::kSaltSize, '\0');
+    return r;
+  }
+  std::string plain;
+  if (rec->plaintext) {
+    plain = std::string(rec->payload);
+  } else {
+    if (!key_ring_->enabled()) return Status::FailedPrecondition("the store has no master key");
+    auto key = key_ring_->Get(std::string(rec->key_name), /*create=*/false);
+    if (!key.ok()) {
+      if (key.status().code() == StatusCode::kGone || key.status().code() == StatusCode::kNotFound)
+        return Status::Gone(r.type + "/" + r.id + "/_history/" + std::to_string(version) +
+                            " was erased (its patient's data key was destroyed)");
+      return key.status();
+    }
+    ASSIGN_OR_RETURN(plain, AeadOpen((*key)->bytes, rec->payload,
+                                     keys::ResourceKey(type, id, version)));
+  }
+  if (plain.size() < keys::kSaltSize) return Status::DataLoss("malformed resource payload");
+  r.salt = plain.substr(0, keys::kSaltSize);
+  r.json = plain.substr(keys::kSaltSize);
+  Wipe(&plain);
   return r;
 }
 
@@ -107,6 +142,9 @@ Result<StoredResource> RocksStore::Read(std::string_view type, std::string_view 
   RETURN_IF_ERROR(FromRocks(s, "reading the current version"));
   auto cur = keys::DecodeCurrent(v);
   if (!cur) return Status::DataLoss("malformed current-version record");
+  if (cur->erased)
+    return Status::Gone(std::string(type) + "/" + std::string(id) +
+                        " was erased (its patient's data key was destroyed)");
   return ReadRecord(type, id, cur->version);
 }
 
@@ -146,6 +184,10 @@ std::vector<Result<StoredResource>> RocksStore::ReadMany(
       out[i] = Status::DataLoss("malformed current-version record of " + ref);
       continue;
     }
+    if (cur->erased) {
+      out[i] = Status::Gone(ref + " was erased (its patient's data key was destroyed)");
+      continue;
+    }
     versions[i] = cur->version;
     rec_keys.push_back(keys::ResourceKey(type_ids[i].first, type_ids[i].second, cur->version));
     rec_of.push_back(i);
@@ -162,21 +204,7 @@ std::vector<Result<StoredResource>> RocksStore::ReadMany(
       out[i] = FromRocks(rec_statuses[j], "reading a resource");
       continue;
     }
-    auto rec = keys::DecodeResourceRecord(View(recs[j]));
-    if (!rec) {
-      out[i] = Status::DataLoss("malformed resource record");
-      continue;
-    }
-    StoredResource r;
-    r.type = type_ids[i].first;
-    r.id = type_ids[i].second;
-    r.version = versions[i];
-    r.last_updated = rec->last_updated;
-    r.seq = rec->seq;
-    r.deleted = rec->deleted;
-    r.json = std::string(rec->json);
-    r.salt = std::string(rec->salt);
-    out[i] = std::move(r);
+    out[i] = DecodeStored(type_ids[i].first, type_ids[i].second, versions[i], View(recs[j]));
   }
   db_->ReleaseSnapshot(snap);
   return out;
@@ -240,6 +268,10 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
   if (status.ok()) {
     for (const Hit& h : hits) {
       auto r = ReadRecord(h.type, h.id, h.version, snap);
+      if (r.status().code() == StatusCode::kGone) {  // erased: not part of history any more
+        --page.total;
+        continue;
+      }
       if (!r.ok()) {
         status = r.status();
         break;
@@ -290,7 +322,26 @@ Result<std::vector<Change>> RocksStore::ChangesSince(uint64_t after, size_t limi
   return out;
 }
 
+namespace {
+
+// The master key of `options`, or from MEDHUB_MASTER_KEY; "" for a plaintext store.
+Result<std::string> ResolveMasterKey(const StoreOptions& options) {
+  if (!options.master_key.empty() || options.plaintext_for_benchmarks) return options.master_key;
+  const char* env = std::getenv("MEDHUB_MASTER_KEY");
+  if (env == nullptr || *env == '\0')
+    return Status::Unauthenticated(
+        "a master key is required to open the data directory " + options.path +
+        " (--master-key-file F, or the MEDHUB_MASTER_KEY environment variable: 64 hex digits "
+        "or base64 of 32 bytes)");
+  auto key = ParseKeyText(env);
+  if (!key.ok()) return Status::InvalidArgument("MEDHUB_MASTER_KEY: " + key.status().message());
+  return key;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
+  ASSIGN_OR_RETURN(std::string master_key, ResolveMasterKey(options));
   std::error_code ec;
   std::filesystem::create_directories(options.path, ec);
   if (ec) return Status::Unavailable("cannot create " + options.path + ": " + ec.message());
@@ -324,9 +375,11 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
                ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw)
                : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
   RETURN_IF_ERROR(FromRocks(s, "opening the store at " + options.path));
+  StoreOptions kept = options;
+  Wipe(&kept.master_key);
   auto store =
-      std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options);
-  RETURN_IF_ERROR(store->Init());
+      std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles), kept);
+  RETURN_IF_ERROR(store->Init(std::move(master_key)));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/key_ring.h"
 #include "store/keys.h"
 #include "store/store.h"
 
@@ -43,8 +44,9 @@ class RocksStore final : public Store {
              const StoreOptions& options);
   ~RocksStore() override;
 
-  // Checks the format version and recovers the sequence and clock from the change feed.
-  Status Init();
+  // Checks the format version and the master key, and recovers the sequence and clock
+  // from the change feed.
+  Status Init(std::string master_key);
 
   Result<std::vector<WriteOutcome>> Commit(std::vector<WriteOp> ops) override;
   Result<StoredResource> Read(std::string_view type, std::string_view id) override;
@@ -62,6 +64,7 @@ class RocksStore final : public Store {
   Result<std::vector<std::pair<std::string, std::string>>> ScanRecords(
       std::string_view prefix) override;
   uint64_t LastSequence() const override { return published_seq_.load(); }
+  Result<EraseReport> ErasePatient(std::string_view patient_id) override;
 
  private:
   struct Pending {  // the state of one resource as this commit leaves it
@@ -76,9 +79,20 @@ class RocksStore final : public Store {
   Result<Planned> Plan(std::vector<PreparedOp>& ops);  // REQUIRES(write_mu_)
   Status LoadCurrent(const std::string& key, Pending* p);
   void Finish(const Planned& plan);  // publishes the plan's sequence numbers
+  // Seals the plan's resource records (no lock held) and adds the records of data keys not
+  // yet durable; returns those keys.
+  std::vector<const DataKey*> Seal(Planned* plan);
 
   Result<StoredResource> ReadRecord(std::string_view type, std::string_view id, uint64_t version,
                                     const rocksdb::Snapshot* snap = nullptr);
+  // A resource record's value decrypted: Gone when its data key was erased, DataLoss when
+  // it is malformed or fails authentication.
+  Result<StoredResource> DecodeStored(std::string_view type, std::string_view id,
+                                      uint64_t version, std::string_view value);
+  // Erase (rocks_store_erase.cc): what to do with one resource of the compartment.
+  Status EraseResource(const std::string& key_name, std::string_view patient,
+                       std::string_view type, std::string_view id, rocksdb::WriteBatch* batch,
+                       EraseReport* report);
 
   // Search (rocks_store_search.cc).
   Result<std::vector<std::string>> AllIds(std::string_view type, const rocksdb::ReadOptions& ro);
@@ -87,13 +101,19 @@ class RocksStore final : public Store {
   Status LoadIndexKeys(std::string_view type, const std::vector<std::string>& ids,
                        const rocksdb::ReadOptions& ro,
                        std::unordered_map<std::string, std::string>* out);
-  Result<bool> ExactStringMatches(std::string_view type, const std::string& id,
-                                  const fhir::SearchCriterion& c, const rocksdb::Snapshot* snap);
+  // Decrypts the resource and checks a string criterion against its raw values (:exact,
+  // :contains, and prefixes longer than the hashed ones).
+  Result<bool> RawStringMatches(std::string_view type, const std::string& id,
+                                const fhir::SearchCriterion& c, const rocksdb::Snapshot* snap);
+  // Keeps the ids whose resource passes RawStringMatches.
+  Status FilterRaw(std::string_view type, const fhir::SearchCriterion& c,
+                   const rocksdb::Snapshot* snap, std::vector<std::string>* ids);
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
   StoreOptions options_;
+  std::unique_ptr<KeyRing> key_ring_;
 
   std::mutex write_mu_;
   std::condition_variable write_cv_;        // signalled when a commit finishes

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 
+#include "core/aead.h"
 #include "core/hash.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/time.h"
 #include "fhir/resource.h"
 #include "fhir/search_params.h"
+#include "store/index_hashing.h"
 #include "store/rocks_store.h"
 
 namespace medhub::store {
@@ -20,9 +22,13 @@ namespace medhub::store {
 // means exactly what the unsorted sequence meant.
 class SortedBatch {
  public:
-  void Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
+  // Returns the write's position, for value().
+  size_t Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
     ops_.push_back({cf->GetID(), cf, std::move(key), std::move(value), false});
+    return ops_.size() - 1;
   }
+  std::string* value(size_t i) { return &ops_[i].value; }
+  const std::string& key(size_t i) const { return ops_[i].key; }
   void Delete(rocksdb::ColumnFamilyHandle* cf, std::string_view key) {
     ops_.push_back({cf->GetID(), cf, std::string(key), std::string(), true});
   }
@@ -73,6 +79,15 @@ struct PreparedOp {
   std::string content_hash;
   std::vector<std::string> index_keys;        // search index (kIndex)
   std::vector<std::string> compartment_keys;  // patient compartments (kCompartment)
+  std::string key_name;                       // the data key of a put (KeyRing)
+  DataKeyRef key;                             // null in a plaintext store
+};
+
+// A resource record whose payload is sealed after the lock is released.
+struct ToSeal {
+  size_t write = 0;      // position in the batch; its value holds the header so far
+  const DataKey* key = nullptr;
+  std::string plain;     // salt || json
 };
 
 struct RocksStore::Planned {
@@ -80,6 +95,7 @@ struct RocksStore::Planned {
   std::vector<WriteOutcome> outcomes;
   std::vector<std::string> keys;  // current keys marked in flight
   uint64_t first_seq = 0, last_seq = 0;
+  std::vector<ToSeal> to_seal;
 };
 
 namespace {
@@ -127,7 +143,7 @@ void SplitSerialize(const json::Value& r, PreparedOp* p) {
   out->push_back('}');
 }
 
-Status Prepare(WriteOp op, PreparedOp* p) {
+Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
   if (op.type.empty() || !IsValidFhirId(op.id))
     return Status::InvalidArgument("a write needs a resource type and a valid id");
   p->cur_key = keys::CurrentKey(op.type, op.id);
@@ -139,17 +155,24 @@ Status Prepare(WriteOp op, PreparedOp* p) {
     std::string both = p->head;
     both.push_back('\0');
     both += p->tail;
-    const Sha256Digest d = Sha256(both);
-    p->content_hash.assign(reinterpret_cast<const char*>(d.data()), d.size());
+    p->content_hash = ring.ContentHash(both);
+    Wipe(&both);
     // Index values come from the content; _lastUpdated is added when the time is known.
     for (const fhir::IndexValue& v : fhir::ExtractIndexValues(op.resource)) {
       if (v.param->name == "_lastUpdated") continue;
-      p->index_keys.push_back(keys::IndexKey(op.type, v, op.id));
+      AppendIndexKeys(ring, op.type, v, op.id, &p->index_keys);
     }
-    if (op.type != "Patient") {  // the Patient heads its own compartment
+    // The Patient heads its own compartment and is sealed with its own key; a resource of
+    // compartments with the first patient's key; anything else with the system key.
+    p->key_name = KeyRing::kSystemKeyName;
+    if (op.type == "Patient") {
+      p->key_name = KeyRing::PatientKeyName(op.id);
+    } else {
       const int64_t time = fhir::ClinicalTime(op.resource, NowMicros());
-      for (const std::string& patient : fhir::PatientCompartmentsOf(op.resource))
+      const std::vector<std::string> patients = fhir::PatientCompartmentsOf(op.resource);
+      for (const std::string& patient : patients)
         p->compartment_keys.push_back(keys::CompartmentKey(patient, time, op.type, op.id));
+      if (!patients.empty()) p->key_name = KeyRing::PatientKeyName(patients.front());
     }
     op.resource = json::Value();  // no longer needed
   }
@@ -179,7 +202,17 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
 Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
   std::vector<PreparedOp> prepared(ops.size());
-  for (size_t i = 0; i < ops.size(); ++i) RETURN_IF_ERROR(Prepare(std::move(ops[i]), &prepared[i]));
+  for (size_t i = 0; i < ops.size(); ++i) {
+    RETURN_IF_ERROR(Prepare(*key_ring_, std::move(ops[i]), &prepared[i]));
+    PreparedOp& p = prepared[i];
+    if (p.op.kind != WriteOp::Kind::kPut || !key_ring_->enabled()) continue;
+    auto key = key_ring_->Get(p.key_name, /*create=*/true);
+    if (key.status().code() == StatusCode::kGone)
+      return Status::FailedPrecondition(p.op.type + "/" + p.op.id + " belongs to an erased " +
+                                        "patient (" + p.key_name + "): it cannot be written");
+    RETURN_IF_ERROR(key.status());
+    p.key = std::move(key).value();
+  }
 
   Planned plan;
   {
@@ -196,11 +229,29 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     }
     pending_[plan.first_seq] = plan.last_seq;
   }
+  std::vector<const DataKey*> new_keys = Seal(&plan);
   rocksdb::WriteBatch batch = plan.batch.Build();
   Status written = FromRocks(db_->Write(SyncWrite(), &batch), "committing");
   Finish(plan);
   RETURN_IF_ERROR(written);
+  for (const DataKey* k : new_keys) k->durable = true;
   return std::move(plan.outcomes);
+}
+
+std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
+  std::vector<const DataKey*> new_keys;
+  for (ToSeal& t : plan->to_seal) {
+    // The associated data is the resource key: type \0 id \0 version.
+    AeadSealTo(t.key->bytes, t.plain, plan->batch.key(t.write), plan->batch.value(t.write));
+    Wipe(&t.plain);
+    if (!t.key->durable &&
+        std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
+      new_keys.push_back(t.key);
+  }
+  // A key not yet known to be durable is written by every commit that uses it.
+  for (const DataKey* k : new_keys)
+    plan->batch.Put(db_->DefaultColumnFamily(), KeyRing::KeyRecordKey(k->name), k->record);
+  return new_keys;
 }
 
 void RocksStore::Finish(const Planned& plan) {
@@ -244,7 +295,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.seq = ++seq;
       out.last_updated = now;
       plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                     keys::EncodeResourceRecord(true, now, out.seq, "", ""));
+                     keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
       keys::ForEachKeyRef(state.current->key_refs, [&](char tag, std::string_view k) {
         plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
       });
@@ -285,9 +336,16 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
           plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
       });
       out.json = p.head + ServerMeta(out.version, now) + p.tail;
-      plan.batch.Put(
-          cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-          keys::EncodeResourceRecord(false, now, out.seq, RandomBytes(keys::kSaltSize), out.json));
+      std::string plain = RandomBytes(keys::kSaltSize) + out.json;
+      if (p.key) {  // sealed once the lock is released (Seal)
+        const size_t w =
+            plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+                           keys::EncodeResourceHeader(0, now, out.seq, p.key_name));
+        plan.to_seal.push_back({w, p.key.get(), std::move(plain)});
+      } else {
+        plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+                       keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, "") + plain);
+      }
       state.current =
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }

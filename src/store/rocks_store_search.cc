@@ -2,8 +2,10 @@
 // filter its candidates through each resource's own list of index keys.
 #include <algorithm>
 
+#include "core/aead.h"
 #include "core/json.h"
 #include "fhir/search_params.h"
+#include "store/index_hashing.h"
 #include "store/rocks_store.h"
 
 namespace medhub::store {
@@ -148,9 +150,9 @@ Status RocksStore::LoadIndexKeys(std::string_view type, const std::vector<std::s
   return Status::Ok();
 }
 
-Result<bool> RocksStore::ExactStringMatches(std::string_view type, const std::string& id,
-                                            const fhir::SearchCriterion& c,
-                                            const rocksdb::Snapshot* snap) {
+Result<bool> RocksStore::RawStringMatches(std::string_view type, const std::string& id,
+                                          const fhir::SearchCriterion& c,
+                                          const rocksdb::Snapshot* snap) {
   std::string cur;
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
@@ -158,12 +160,31 @@ Result<bool> RocksStore::ExactStringMatches(std::string_view type, const std::st
                             "reading the current version"));
   auto rec = keys::DecodeCurrent(cur);
   if (!rec) return Status::DataLoss("malformed current-version record");
+  if (rec->deleted) return false;
   ASSIGN_OR_RETURN(StoredResource r, ReadRecord(type, id, rec->version, snap));
   ASSIGN_OR_RETURN(json::Value doc, json::Parse(r.json));
-  for (const auto& raw : fhir::RawStringValues(doc, *c.param))
-    for (const auto& v : c.any_of)
-      if (raw == v.value) return true;
+  Wipe(&r.json);
+  for (const auto& raw : fhir::RawStringValues(doc, *c.param)) {
+    const std::string norm = c.modifier == "exact" ? std::string() : fhir::NormalizeString(raw);
+    for (const auto& v : c.any_of) {
+      if (c.modifier == "exact" ? raw == v.value
+          : c.modifier == "contains" ? norm.find(v.value) != std::string::npos
+                                     : norm.starts_with(v.value))
+        return true;
+    }
+  }
   return false;
+}
+
+Status RocksStore::FilterRaw(std::string_view type, const fhir::SearchCriterion& c,
+                             const rocksdb::Snapshot* snap, std::vector<std::string>* ids) {
+  std::vector<std::string> kept;
+  for (auto& id : *ids) {
+    ASSIGN_OR_RETURN(bool keep, RawStringMatches(type, id, c, snap));
+    if (keep) kept.push_back(std::move(id));
+  }
+  *ids = std::move(kept);
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) {
@@ -180,23 +201,30 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
   for (const auto& c : q.criteria) order.push_back(&c);
   std::stable_sort(order.begin(), order.end(),
                    [](auto* a, auto* b) { return Selectivity(*a) < Selectivity(*b); });
+  std::vector<IndexCriterion> steps;
+  for (const auto* c : order) steps.push_back(ForIndex(*key_ring_, *c));
   std::vector<std::string> ids;
   size_t first_filter = 0;
-  if (order.empty() || IsNegative(*order[0])) {
+  if (steps.empty() || IsNegative(*order[0]) || !steps[0].index_only) {
     ASSIGN_OR_RETURN(ids, AllIds(q.type, ro));
   } else {
-    ASSIGN_OR_RETURN(ids, Drive(q, *order[0], ro));
-    first_filter = order[0]->modifier == "exact" ? 0 : 1;
+    ASSIGN_OR_RETURN(ids, Drive(q, steps[0].effective, ro));
+    if (steps[0].raw_check) RETURN_IF_ERROR(FilterRaw(q.type, *order[0], snap, &ids));
+    first_filter = 1;
   }
   std::unordered_map<std::string, std::string> index_keys;
-  for (size_t i = first_filter; i < order.size() && !ids.empty(); ++i) {
-    const fhir::SearchCriterion& c = *order[i];
+  for (size_t i = first_filter; i < steps.size() && !ids.empty(); ++i) {
+    const fhir::SearchCriterion& c = steps[i].effective;
     std::vector<std::string> kept;
     if (c.param == nullptr) {  // _id as a filter
       for (auto& id : ids)
         for (const auto& v : c.any_of)
           if (v.value == id) kept.push_back(std::move(id));
       ids = std::move(kept);
+      continue;
+    }
+    if (!steps[i].index_only) {  // hashed :contains: only the decrypted resource can tell
+      RETURN_IF_ERROR(FilterRaw(q.type, *order[i], snap, &ids));
       continue;
     }
     RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &index_keys));
@@ -219,8 +247,8 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
       } else {
         keep = any_match;
       }
-      if (keep && c.modifier == "exact") {
-        ASSIGN_OR_RETURN(keep, ExactStringMatches(q.type, id, c, snap));
+      if (keep && steps[i].raw_check) {
+        ASSIGN_OR_RETURN(keep, RawStringMatches(q.type, id, *order[i], snap));
       }
       if (keep) kept.push_back(std::move(id));
     }

@@ -13,6 +13,10 @@
 // - Sequence numbers and lastUpdated both increase strictly from commit to commit, so the
 //   change feed is in time order.
 // - Thread-safe: any number of readers and writers; commits are serialized.
+// - Encryption at rest: bodies are encrypted with the data key of the patient whose
+//   compartment they belong to (the system key otherwise); identifying search values are
+//   kept as keyed hashes (docs/formats/store.md, docs/security.md). ErasePatient destroys a
+//   patient's data key: reads of that patient's versions then fail with Gone.
 //
 // RocksStore (rocks_store.h) is the embedded implementation; the interface hides RocksDB
 // so another backend (e.g. HBase) can sit behind it later.
@@ -106,7 +110,8 @@ class Store {
   virtual Result<std::vector<WriteOutcome>> Commit(std::vector<WriteOp> ops) = 0;
 
   // The current version; a deleted resource comes back with deleted = true.
-  // NotFound when the resource never existed.
+  // NotFound when the resource never existed; Gone when its patient was erased (its data
+  // key destroyed). Read, ReadVersion and ReadMany report erased versions alike.
   virtual Result<StoredResource> Read(std::string_view type, std::string_view id) = 0;
   // One version. NotFound when there is no such version.
   virtual Result<StoredResource> ReadVersion(std::string_view type, std::string_view id,
@@ -115,6 +120,7 @@ class Store {
   // Read() would return for it.
   virtual std::vector<Result<StoredResource>> ReadMany(
       const std::vector<std::pair<std::string, std::string>>& type_ids) = 0;
+  // Erased versions are left out of history pages (and of `total`).
   virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
 
   // The ids of all live resources of query.type that match every criterion, in id order,
@@ -134,6 +140,18 @@ class Store {
   virtual Result<std::vector<std::pair<std::string, std::string>>> ScanRecords(
       std::string_view prefix) = 0;
 
+  // Crypto-shredding: destroys the data key of `patient_id` and removes the search-index
+  // and compartment entries of the Patient and of every resource of its compartment
+  // encrypted with that key, then compacts the database so that no file keeps the key.
+  // The versions stay as ciphertext (their metadata keeps the change feed and the ledger
+  // consistent); reads of them fail with Gone, and later writes for this patient fail with
+  // FailedPrecondition. NotFound when the store holds nothing of this patient.
+  struct EraseReport {
+    size_t resources = 0;    // resources made unreadable (the Patient included)
+    size_t index_keys = 0;   // search-index and compartment entries removed
+  };
+  virtual Result<EraseReport> ErasePatient(std::string_view patient_id) = 0;
+
   // Changes with seq > after, in sequence order, at most `limit`.
   virtual Result<std::vector<Change>> ChangesSince(uint64_t after, size_t limit) = 0;
   virtual uint64_t LastSequence() const = 0;
@@ -147,10 +165,18 @@ struct StoreOptions {
   // (`medhub ledger verify`). Commit() then fails with FailedPrecondition. The view is
   // the data as of opening (plus the WAL replayed then).
   bool read_only = false;
+  // The 32-byte master key that unwraps the data keys (never stored in the directory).
+  // Empty: the key is read from the environment variable MEDHUB_MASTER_KEY (64 hex digits
+  // or base64), and opening fails with Unauthenticated when it is not set either.
+  std::string master_key;
+  // Benchmarks only (bench/store_bench --no-encryption): a plaintext store, no master key.
+  bool plaintext_for_benchmarks = false;
 };
 
 // Opens (creating if needed) the embedded RocksDB store. Errors: Unavailable when the
-// directory is locked by another process, DataLoss when the database is corrupt.
+// directory is locked by another process, DataLoss when the database is corrupt,
+// Unauthenticated when the master key is missing or not the directory's (nothing is
+// written then), InvalidArgument when MEDHUB_MASTER_KEY is malformed.
 Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options);
 
 }  // namespace medhub::store
