@@ -15,6 +15,7 @@
 #include "cli/flags.h"
 #include "cli/importer.h"
 #include "cli/ledger_commands.h"
+#include "cli/patient_commands.h"
 #include "cli/user_commands.h"
 #include "core/ids.h"
 #include "server/auth_api.h"
@@ -56,6 +57,12 @@ commands:
           Check the ledger offline, show its head, or print a version's proof
           (`medhub ledger help` for details).
   version Print the version.
+)";
+
+constexpr char kMasterKeyUsage[] = R"(
+Every command that opens --data DIR needs the directory's master key (encryption at rest):
+  --master-key-file F, or the MEDHUB_MASTER_KEY environment variable (64 hex digits or
+  base64 of 32 bytes). Keep it outside DIR. `medhub demo` makes one in DIR.masterkey.
 )";
 
 int Fail(const Status& s) {
@@ -229,9 +236,12 @@ int StopLedger(LedgerNode* node, int exit_code) {
 
 }  // namespace
 
-int Run(const std::vector<std::string>& args) {
+int Run(const std::vector<std::string>& all_args) {
+  auto taken = TakeMasterKeyFlag(all_args);  // --master-key-file F, for every subcommand
+  if (!taken.ok()) return Fail(taken.status());
+  const std::vector<std::string>& args = *taken;
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage << kUserUsage;
+    std::cout << kUsage << kUserUsage << kPatientUsage << kMasterKeyUsage;
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -241,6 +251,7 @@ int Run(const std::vector<std::string>& args) {
   if (args[0] == "ledger") return RunLedger(rest);
   if (args[0] == "user") return RunUser(rest);
   if (args[0] == "client") return RunClient(rest);
+  if (args[0] == "patient") return RunPatient(rest);
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "medhub 0.1.0\n";
     return 0;
@@ -309,8 +320,11 @@ int RunDemo(const std::vector<std::string>& args) {
                 << tls_dir.string() << std::endl;
     }
   }
-  auto store = store::OpenRocksStore({data});
+  std::string key_source;
+  auto store = OpenDemoStore(data, &key_source);
   if (!store.ok()) return Fail(store.status());
+  std::cout << "medhub demo: the data is encrypted at rest; its master key is in " << key_source
+            << " (outside the data directory: keep it to reopen " << data << ")" << std::endl;
   auto node = StartLedgerNode(store->get(), data, flags->Get("member", "local"));
   if (!node.ok()) return Fail(node.status());
   std::cout << "medhub demo: importing " << sample << " into " << data << std::endl;

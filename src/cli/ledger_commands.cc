@@ -72,7 +72,12 @@ int RunVerify(const Flags& flags) {
   }
   const ledger::SignedTreeHead& sth = report->head;
   std::cout << "ledger intact: " << report->blocks << " blocks, " << report->entries << " entries; "
-            << report->records << " record versions match their commitments in the store\n"
+            << report->records - report->erased
+            << " record versions match their commitments in the store"
+            << (report->erased ? ", " + std::to_string(report->erased) +
+                                     " were erased (crypto-shredded patients)"
+                               : std::string())
+            << "\n"
             << "head: tree_size " << sth.head.tree_size << ", root " << ToHex(sth.head.root)
             << ", signed by " << sth.head.signer << " (public key " << report->public_key_hex << ")"
             << std::endl;

@@ -15,10 +15,17 @@ std::string BlockWhere(const Ledger& ledger, uint64_t height) {
 }
 
 // The stored version named by record entry `r` (leaf `leaf`) matches the entry.
-Status CheckRecordVersion(const RecordFields& r, uint64_t leaf, store::Store* store) {
+// A version whose patient was erased (its data key destroyed) counts as erased, not as
+// tampering: the ledger keeps only its commitment.
+Status CheckRecordVersion(const RecordFields& r, uint64_t leaf, store::Store* store,
+                          VerifyReport* report) {
   const std::string name = "record " + RecordName(r.type, r.id, r.version);
   const std::string where = " (leaf " + std::to_string(leaf) + ")";
   Result<store::StoredResource> version = store->ReadVersion(r.type, r.id, r.version);
+  if (version.status().code() == StatusCode::kGone) {
+    ++report->erased;
+    return Status::Ok();
+  }
   if (version.status().code() == StatusCode::kNotFound) {
     return Status::DataLoss(name + where + " is on the ledger but missing from the store");
   }
@@ -51,7 +58,7 @@ Status CheckRecords(const Ledger& ledger, store::Store* store, uint64_t store_la
       const RecordFields* r = AsRecord(*entry);
       if (r == nullptr || r->institution != ledger.member()) continue;
       if (report->writer_active && r->seq > store_last) continue;
-      RETURN_IF_ERROR(CheckRecordVersion(*r, block->header.first_leaf + i, store));
+      RETURN_IF_ERROR(CheckRecordVersion(*r, block->header.first_leaf + i, store, report));
       ++report->records;
     }
   }

@@ -30,6 +30,8 @@ struct VerifyReport {
   uint64_t blocks = 0;
   uint64_t entries = 0;
   uint64_t records = 0;        // record entries checked against the store
+  uint64_t erased = 0;         // of those, versions of erased patients (Store::ErasePatient):
+                               // their content is gone, only the commitment remains
   uint64_t changes = 0;        // store changes matched to entries
   uint64_t pending = 0;        // changes after the ledger's last_seq (server running)
   bool writer_active = false;  // a server held the ledger open
