@@ -126,10 +126,9 @@ SyntheaPatient FirstPatient() {
 // checkpoint-free read-only open.
 std::string KeyRecord(const std::string& dir, const std::string& patient) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), store::keys::kResources, store::keys::kCurrent,
-        store::keys::kIndex, store::keys::kCompartment, store::keys::kChanges,
-        store::keys::kTypeHistory, store::keys::kRecords})
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), store::keys::kResources,
+                           store::keys::kCurrent, store::keys::kIndex, store::keys::kCompartment,
+                           store::keys::kChanges, store::keys::kTypeHistory, store::keys::kRecords})
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -147,21 +146,24 @@ std::string KeyRecord(const std::string& dir, const std::string& patient) {
 class Server {
  public:
   Server(const std::string& dir, const std::string& patient, const std::string& client_id) {
-    const RunResult added = RunMedhub({"client", "add", "--data", dir, "--client-id", client_id, "--role",
-                                 "patient", "--patient", patient, "--scope", "patient/*.read"});
+    const RunResult added =
+        RunMedhub({"client", "add", "--data", dir, "--client-id", client_id, "--role", "patient",
+                   "--patient", patient, "--scope", "patient/*.read"});
     EXPECT_EQ(added.exit_code, 0) << added.output;
     const size_t at = added.output.find("client_secret: ");
     const std::string secret =
-        at == std::string::npos ? "" : added.output.substr(at + 15, added.output.find('\n', at) - at - 15);
+        at == std::string::npos
+            ? ""
+            : added.output.substr(at + 15, added.output.find('\n', at) - at - 15);
     process_.emplace(
         std::vector<std::string>{MEDHUB_BINARY, "serve", "--data", dir, "--port", "0"});
     const std::string line = process_->ReadLineContaining("listening on http://", 30s);
     EXPECT_FALSE(line.empty()) << process_->output();
     client_.emplace("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
-    auto token = client_->Send("POST", "/auth/token",
-                               "grant_type=client_credentials&client_id=" + client_id +
-                                   "&client_secret=" + secret,
-                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+    auto token = client_->Send(
+        "POST", "/auth/token",
+        "grant_type=client_credentials&client_id=" + client_id + "&client_secret=" + secret,
+        {{"Content-Type", "application/x-www-form-urlencoded"}});
     EXPECT_EQ(token.status, 200) << token.body;
     auto parsed = json::Parse(token.body);
     if (parsed.ok()) bearer_ = "Bearer " + std::string(parsed->get_string("access_token"));
@@ -243,11 +245,11 @@ TEST_F(EncryptionAtRestTest, EveryCommandNeedsTheDirectorysMasterKey) {
   const std::string data = (dir_ / "data").string();
   {
     ScopedKey none(nullptr);
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"import", "--data", data, p.file},
-             {"serve", "--data", data, "--port", "0"},
-             {"user", "list", "--data", data},
-             {"patient", "erase", "--data", data, p.id}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"import", "--data", data, p.file},
+                                               {"serve", "--data", data, "--port", "0"},
+                                               {"user", "list", "--data", data},
+                                               {"patient", "erase", "--data", data, p.id}}) {
       const RunResult r = RunMedhub(args);
       EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.output;
     }
@@ -256,10 +258,10 @@ TEST_F(EncryptionAtRestTest, EveryCommandNeedsTheDirectorysMasterKey) {
   ASSERT_EQ(RunMedhub({"import", "--data", data, p.file}).exit_code, 0);
   {
     ScopedKey other("0000000000000000000000000000000000000000000000000000000000000001");
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"import", "--data", data, p.file},
-             {"ledger", "verify", "--data", data},
-             {"serve", "--data", data, "--port", "0"}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"import", "--data", data, p.file},
+                                               {"ledger", "verify", "--data", data},
+                                               {"serve", "--data", data, "--port", "0"}}) {
       const RunResult r = RunMedhub(args);
       EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.output;
     }
@@ -268,7 +270,8 @@ TEST_F(EncryptionAtRestTest, EveryCommandNeedsTheDirectorysMasterKey) {
   const std::string key_file = (dir_ / "right.key").string();
   std::ofstream(key_file) << getenv("MEDHUB_MASTER_KEY") << "\n";
   ScopedKey other("0000000000000000000000000000000000000000000000000000000000000001");
-  const RunResult verify = RunMedhub({"ledger", "verify", "--master-key-file", key_file, "--data", data});
+  const RunResult verify =
+      RunMedhub({"ledger", "verify", "--master-key-file", key_file, "--data", data});
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
 }
 

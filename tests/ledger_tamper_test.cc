@@ -154,7 +154,8 @@ TEST_F(LedgerTamperTest, AStoredVersionChangedInRocksDbFailsVerifyNamingTheRecor
   rocksdb::DBOptions db_options;
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(db_options, Data(), &names).ok());
-  // Change one byte of the canonical JSON, then one byte of the salt.
+  // Change one byte of the sealed salt and JSON, then one byte of the nonce (the record is
+  // encrypted at rest: either makes the version fail authentication).
   for (const bool salt : {false, true}) {
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     for (const std::string& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
@@ -171,8 +172,8 @@ TEST_F(LedgerTamperTest, AStoredVersionChangedInRocksDbFailsVerifyNamingTheRecor
     const std::string original = value;
     const auto record = store::keys::DecodeResourceRecord(value);
     ASSERT_TRUE(record.has_value());
-    const size_t json_at = value.size() - record->json.size();
-    const size_t at = salt ? json_at - 5 : json_at + record->json.size() / 2;
+    const size_t payload_at = value.size() - record->payload.size();
+    const size_t at = salt ? payload_at + 3 : payload_at + record->payload.size() / 2;
     value[at] = static_cast<char>(value[at] ^ 0x01);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), resources, key, value).ok());
     for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());

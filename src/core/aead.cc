@@ -106,14 +106,13 @@ void AeadSealTo(std::string_view key, std::string_view plaintext, std::string_vi
   unsigned char* ct = p + 1 + kAeadNonceSize;
   EVP_CIPHER_CTX* ctx = Context();
   int len = 0, fin = 0;
-  bool ok = EVP_EncryptInit_ex2(ctx, Aes256Gcm(), U(key), U(nonce), nullptr) == 1 &&
-            (aad.empty() ||
-             EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1) &&
-            EVP_EncryptUpdate(ctx, ct, &len, U(plaintext), static_cast<int>(plaintext.size())) ==
-                1 &&
-            EVP_EncryptFinal_ex(ctx, ct + len, &fin) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kAeadTagSize, ct + plaintext.size()) ==
-                1;
+  bool ok =
+      EVP_EncryptInit_ex2(ctx, Aes256Gcm(), U(key), U(nonce), nullptr) == 1 &&
+      (aad.empty() ||
+       EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1) &&
+      EVP_EncryptUpdate(ctx, ct, &len, U(plaintext), static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(ctx, ct + len, &fin) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kAeadTagSize, ct + plaintext.size()) == 1;
   if (!ok || static_cast<size_t>(len + fin) != plaintext.size()) Abort("AES-256-GCM seal failed");
 }
 
@@ -138,17 +137,17 @@ Result<std::string> AeadOpen(std::string_view key, std::string_view envelope,
   EVP_CIPHER_CTX* ctx = Context();
   int len = 0, fin = 0;
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  const bool ok =
-      EVP_DecryptInit_ex2(ctx, Aes256Gcm(), U(key), U(nonce), nullptr) == 1 &&
-      (aad.empty() ||
-       EVP_DecryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1) &&
-      EVP_DecryptUpdate(ctx, o, &len, U(body), static_cast<int>(body.size())) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(ctx, o + len, &fin) == 1;
+  const bool ok = EVP_DecryptInit_ex2(ctx, Aes256Gcm(), U(key), U(nonce), nullptr) == 1 &&
+                  (aad.empty() || EVP_DecryptUpdate(ctx, nullptr, &len, U(aad),
+                                                    static_cast<int>(aad.size())) == 1) &&
+                  EVP_DecryptUpdate(ctx, o, &len, U(body), static_cast<int>(body.size())) == 1 &&
+                  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag.data()) == 1 &&
+                  EVP_DecryptFinal_ex(ctx, o + len, &fin) == 1;
   if (!ok) {
     Wipe(&out);
-    return Status::DataLoss("authentication failed: the ciphertext, its associated data or the "
-                            "key is not the one sealed");
+    return Status::DataLoss(
+        "authentication failed: the ciphertext, its associated data or the "
+        "key is not the one sealed");
   }
   return out;
 }
@@ -183,7 +182,8 @@ std::string ToBase64(std::string_view bytes) {
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(v >> s) & 63]);
   }
   if (const size_t rest = bytes.size() - i; rest > 0) {

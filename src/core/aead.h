@@ -29,8 +29,7 @@ void AeadSealTo(std::string_view key, std::string_view plaintext, std::string_vi
                 std::string* out);
 // Decrypts an envelope. DataLoss when it is malformed, of another version, or fails
 // authentication (a changed ciphertext, nonce, tag or aad, or the wrong key).
-Result<std::string> AeadOpen(std::string_view key, std::string_view envelope,
-                             std::string_view aad);
+Result<std::string> AeadOpen(std::string_view key, std::string_view envelope, std::string_view aad);
 
 // HMAC-SHA-256 of `data` under `key` (32 bytes).
 std::string HmacSha256(std::string_view key, std::string_view data);

@@ -97,7 +97,8 @@ class EncryptionTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
     std::vector<WriteOp> ops;
-    for (const char* body : {kPatient, kObservation, kOther, kOrganization}) ops.push_back(Put(body));
+    for (const char* body : {kPatient, kObservation, kOther, kOrganization})
+      ops.push_back(Put(body));
     ASSERT_TRUE(store_->Commit(std::move(ops)).ok());
   }
   std::vector<std::string> Search(std::string_view type,
@@ -179,9 +180,8 @@ TEST_F(EncryptionTest, TheFilesHoldNeitherBodiesNorIdentifyingIndexValues) {
   Fill();
   store_.reset();
   files = AllFileBytes(dir_);
-  for (const char* secret :
-       {"quetzalcoatl", "quetzal", "xiomara", "999-55-1234", "555-867-5309", "dizziness",
-        "general hospital"})
+  for (const char* secret : {"quetzalcoatl", "quetzal", "xiomara", "999-55-1234", "555-867-5309",
+                             "dizziness", "general hospital"})
     EXPECT_EQ(files.find(secret), std::string::npos) << secret;
 }
 
@@ -227,9 +227,9 @@ TEST_F(EncryptionTest, AChangedOrMovedCiphertextIsDataLoss) {
   store_.reset();
   {  // change one ciphertext byte, and copy Patient/p2's record under Patient/p1's identity
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources,
-                             keys::kCurrent, keys::kIndex, keys::kCompartment, keys::kChanges,
-                             keys::kTypeHistory, keys::kRecords})
+    for (const char* name :
+         {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources, keys::kCurrent, keys::kIndex,
+          keys::kCompartment, keys::kChanges, keys::kTypeHistory, keys::kRecords})
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;

@@ -33,8 +33,8 @@ void AppendIndexKeys(const KeyRing& ring, std::string_view type, const fhir::Ind
 struct IndexCriterion {
   const fhir::SearchCriterion* original = nullptr;
   fhir::SearchCriterion effective;  // values hashed like the index (a copy)
-  bool raw_check = false;   // confirm each candidate against the decrypted resource
-  bool index_only = true;   // false: the index cannot answer (hashed :contains)
+  bool raw_check = false;           // confirm each candidate against the decrypted resource
+  bool index_only = true;           // false: the index cannot answer (hashed :contains)
 };
 IndexCriterion ForIndex(const KeyRing& ring, const fhir::SearchCriterion& c);
 

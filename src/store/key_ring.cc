@@ -8,8 +8,8 @@
 namespace medhub::store {
 namespace {
 
-constexpr char kKeyCheck[] = "meta/key_check";     // envelope of kCheckText under the KEK
-constexpr char kPlaintext[] = "meta/plaintext";    // present in benchmark-only plaintext stores
+constexpr char kKeyCheck[] = "meta/key_check";   // envelope of kCheckText under the KEK
+constexpr char kPlaintext[] = "meta/plaintext";  // present in benchmark-only plaintext stores
 constexpr char kCheckText[] = "medhub key check v1";
 constexpr char kWrapped = 'W';
 constexpr char kErased = 'E';
@@ -26,8 +26,8 @@ KeyRing::~KeyRing() {
   Wipe(&index_key_);
 }
 
-Result<std::unique_ptr<KeyRing>> KeyRing::Open(rocksdb::DB* db, std::string master_key,
-                                               bool fresh, bool allow_plaintext,
+Result<std::unique_ptr<KeyRing>> KeyRing::Open(rocksdb::DB* db, std::string master_key, bool fresh,
+                                               bool allow_plaintext,
                                                const rocksdb::WriteOptions& sync) {
   std::string check, plain;
   auto s = db->Get(rocksdb::ReadOptions(), kKeyCheck, &check);

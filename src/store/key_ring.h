@@ -30,9 +30,9 @@
 namespace medhub::store {
 
 struct DataKey {
-  std::string name;            // "s" or "p/<patient id>"
-  std::string bytes;           // 32 bytes
-  std::string record;          // the wrapped record (value of KeyRecordKey(name))
+  std::string name;    // "s" or "p/<patient id>"
+  std::string bytes;   // 32 bytes
+  std::string record;  // the wrapped record (value of KeyRecordKey(name))
   mutable std::atomic<bool> durable{false};
   ~DataKey();
 };
@@ -48,8 +48,8 @@ class KeyRing {
   // only when `allow_plaintext` (benchmarks). Unauthenticated when the key is missing or is
   // not the one the store was created with; FailedPrecondition when the store's mode
   // (encrypted or plaintext) differs from the one asked.
-  static Result<std::unique_ptr<KeyRing>> Open(rocksdb::DB* db, std::string master_key,
-                                               bool fresh, bool allow_plaintext,
+  static Result<std::unique_ptr<KeyRing>> Open(rocksdb::DB* db, std::string master_key, bool fresh,
+                                               bool allow_plaintext,
                                                const rocksdb::WriteOptions& sync);
   ~KeyRing();
 

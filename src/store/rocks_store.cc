@@ -55,9 +55,8 @@ Status RocksStore::Init(std::string master_key) {
                                       std::to_string(keys::kFormatVersion));
   // The key before the format: a wrong or missing key leaves a fresh directory unwritten.
   if (!(s.IsNotFound() && options_.read_only)) {
-    ASSIGN_OR_RETURN(key_ring_,
-                     KeyRing::Open(db_.get(), std::move(master_key), s.IsNotFound(),
-                                   options_.plaintext_for_benchmarks, SyncWrite()));
+    ASSIGN_OR_RETURN(key_ring_, KeyRing::Open(db_.get(), std::move(master_key), s.IsNotFound(),
+                                              options_.plaintext_for_benchmarks, SyncWrite()));
   }
   if (s.IsNotFound() && options_.read_only) {
     return Status::FailedPrecondition("the store has no format version yet");
@@ -124,8 +123,8 @@ Result<StoredResource> RocksStore::DecodeStored(std::string_view type, std::stri
                             " was erased (its patient's data key was destroyed)");
       return key.status();
     }
-    ASSIGN_OR_RETURN(plain, AeadOpen((*key)->bytes, rec->payload,
-                                     keys::ResourceKey(type, id, version)));
+    ASSIGN_OR_RETURN(plain,
+                     AeadOpen((*key)->bytes, rec->payload, keys::ResourceKey(type, id, version)));
   }
   if (plain.size() < keys::kSaltSize) return Status::DataLoss("malformed resource payload");
   r.salt = plain.substr(0, keys::kSaltSize);

@@ -87,12 +87,11 @@ class RocksStore final : public Store {
                                     const rocksdb::Snapshot* snap = nullptr);
   // A resource record's value decrypted: Gone when its data key was erased, DataLoss when
   // it is malformed or fails authentication.
-  Result<StoredResource> DecodeStored(std::string_view type, std::string_view id,
-                                      uint64_t version, std::string_view value);
+  Result<StoredResource> DecodeStored(std::string_view type, std::string_view id, uint64_t version,
+                                      std::string_view value);
   // Erase (rocks_store_erase.cc): what to do with one resource of the compartment.
-  Status EraseResource(const std::string& key_name, std::string_view patient,
-                       std::string_view type, std::string_view id, rocksdb::WriteBatch* batch,
-                       EraseReport* report);
+  Status EraseResource(const std::string& key_name, std::string_view patient, std::string_view type,
+                       std::string_view id, rocksdb::WriteBatch* batch, EraseReport* report);
 
   // Search (rocks_store_search.cc).
   Result<std::vector<std::string>> AllIds(std::string_view type, const rocksdb::ReadOptions& ro);

@@ -85,9 +85,9 @@ struct PreparedOp {
 
 // A resource record whose payload is sealed after the lock is released.
 struct ToSeal {
-  size_t write = 0;      // position in the batch; its value holds the header so far
+  size_t write = 0;  // position in the batch; its value holds the header so far
   const DataKey* key = nullptr;
-  std::string plain;     // salt || json
+  std::string plain;  // salt || json
 };
 
 struct RocksStore::Planned {
@@ -244,8 +244,7 @@ std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
     // The associated data is the resource key: type \0 id \0 version.
     AeadSealTo(t.key->bytes, t.plain, plan->batch.key(t.write), plan->batch.value(t.write));
     Wipe(&t.plain);
-    if (!t.key->durable &&
-        std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
+    if (!t.key->durable && std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
       new_keys.push_back(t.key);
   }
   // A key not yet known to be durable is written by every commit that uses it.

@@ -167,7 +167,7 @@ Result<bool> RocksStore::RawStringMatches(std::string_view type, const std::stri
   for (const auto& raw : fhir::RawStringValues(doc, *c.param)) {
     const std::string norm = c.modifier == "exact" ? std::string() : fhir::NormalizeString(raw);
     for (const auto& v : c.any_of) {
-      if (c.modifier == "exact" ? raw == v.value
+      if (c.modifier == "exact"      ? raw == v.value
           : c.modifier == "contains" ? norm.find(v.value) != std::string::npos
                                      : norm.starts_with(v.value))
         return true;

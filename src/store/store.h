@@ -147,8 +147,8 @@ class Store {
   // consistent); reads of them fail with Gone, and later writes for this patient fail with
   // FailedPrecondition. NotFound when the store holds nothing of this patient.
   struct EraseReport {
-    size_t resources = 0;    // resources made unreadable (the Patient included)
-    size_t index_keys = 0;   // search-index and compartment entries removed
+    size_t resources = 0;   // resources made unreadable (the Patient included)
+    size_t index_keys = 0;  // search-index and compartment entries removed
   };
   virtual Result<EraseReport> ErasePatient(std::string_view patient_id) = 0;
 
