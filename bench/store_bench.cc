@@ -3,6 +3,11 @@
 //
 //   store_bench [--copies N] [--sample DIR] [--pg CONNINFO | --no-pg] [--json FILE]
 //               [--work DIR] [--threads N] [--reads N] [--searches N] [--everything-runs N]
+//               [--no-encryption | --compare-encryption]
+//
+// medhub's store is encrypted at rest (a random master key per run). --no-encryption
+// measures a plaintext store instead; --compare-encryption runs phase 1 a second time on a
+// plaintext store in the same process and prints the cost of encryption as ratios.
 //
 // Phases, in this order:
 //  1. medhub: durable import of N copies of the sample Bundles into a fresh RocksDB store
@@ -37,6 +42,7 @@
 #include <vector>
 
 #include "cli/importer.h"
+#include "core/hash.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/status.h"
@@ -80,12 +86,18 @@ struct Options {
   // How PostgreSQL is loaded: "copy" (COPY FROM STDIN, PostgreSQL's fastest path) or
   // "insert" (one prepared INSERT per resource, the path of a FHIR server such as HAPI).
   std::string pg_load = "copy";
+  // Encryption at rest: medhub runs encrypted (a random master key per run) unless
+  // --no-encryption; --compare-encryption runs medhub a second time without encryption in
+  // the same process and prints the cost as ratios.
+  bool no_encryption = false;
+  bool compare_encryption = false;
 };
 
 constexpr char kUsage[] =
     "usage: store_bench [--copies N] [--sample DIR] [--pg CONNINFO | --no-pg] [--json FILE]\n"
     "                   [--work DIR] [--threads N] [--reads N] [--searches N]\n"
-    "                   [--everything-runs N] [--pg-load copy|insert]\n";
+    "                   [--everything-runs N] [--pg-load copy|insert]\n"
+    "                   [--no-encryption | --compare-encryption]\n";
 
 Result<size_t> ParseCount(std::string_view name, const std::string& text, size_t min) {
   char* end = nullptr;
@@ -132,6 +144,10 @@ Result<Options> ParseOptions(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--no-pg") {
       o.no_pg = true;
+      continue;
+    }
+    if (arg == "--no-encryption" || arg == "--compare-encryption") {
+      (arg == "--no-encryption" ? o.no_encryption : o.compare_encryption) = true;
       continue;
     }
     if (arg == "--help" || arg == "-h") return Status::InvalidArgument("help");
@@ -558,19 +574,23 @@ struct Workload {
 };
 
 Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
-                                const std::filesystem::path& dir, LoadedIds* ids, Workload* work) {
+                                const std::filesystem::path& dir, LoadedIds* ids, Workload* work,
+                                bool encrypted) {
   MedhubFigures fig;
   fig.rss_before_import = CurrentRssBytes();
   store::StoreOptions so;
   so.path = dir.string();
   so.sync_writes = true;
+  so.master_key = encrypted ? RandomBytes(32) : std::string();
+  so.plaintext_for_benchmarks = !encrypted;
   ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenRocksStore(so));
   server::FhirApi api(store.get(), server::FhirApiOptions{"http://127.0.0.1/fhir"});
   ASSIGN_OR_RETURN(fig.import, MedhubImport(&api, sample, o, ids));
   fig.peak_rss = PeakRssBytes();
   fig.disk_bytes = DirectoryBytes(dir);
-  std::cout << "  medhub import: " << fig.import.resources << " resources in " << fig.import.seconds
-            << " s" << std::endl;
+  std::cout << "  medhub import (" << (encrypted ? "encrypted" : "no encryption")
+            << "): " << fig.import.resources << " resources in " << fig.import.seconds << " s"
+            << std::endl;
 
   work->reads = PickResources(*ids, o.reads);
   work->search_items = PickPatients(ids->patients.size(), o.searches);
@@ -1121,6 +1141,30 @@ Status WriteJson(const Report& r, const std::string& path) {
 
 // ---------------------------------------------------------------------------------------
 
+// The encrypted run against the plaintext one; "cost" is encrypted/plain for latencies and
+// plain/encrypted for throughput (1.00 = free, 1.10 = 10% slower).
+void PrintEncryptionCost(const MedhubFigures& enc, const MedhubFigures& plain) {
+  std::printf("\n%-34s %16s %16s %14s\n", "encryption at rest", "encrypted", "plaintext", "cost");
+  PrintRow("import resources/s", Fixed(enc.import.ResourcesPerSecond(), 0),
+           Fixed(plain.import.ResourcesPerSecond(), 0),
+           Ratio(plain.import.ResourcesPerSecond(), enc.import.ResourcesPerSecond(), true));
+  const std::pair<const char*, const Latency MedhubFigures::*> rows[] = {
+      {"read in-process", &MedhubFigures::read},
+      {"read HTTP loopback", &MedhubFigures::http_read},
+      {"search (HTTP)", &MedhubFigures::search},
+      {"$everything (HTTP)", &MedhubFigures::everything}};
+  for (const auto& [name, field] : rows) {
+    const Latency& e = enc.*field;
+    const Latency& p = plain.*field;
+    PrintRow(std::string(name) + " p50 ms", Fixed(e.p50_ms, 3), Fixed(p.p50_ms, 3),
+             Ratio(e.p50_ms, p.p50_ms, true));
+    PrintRow(std::string(name) + " p99 ms", Fixed(e.p99_ms, 3), Fixed(p.p99_ms, 3),
+             Ratio(e.p99_ms, p.p99_ms, true));
+  }
+  PrintRow("on-disk MiB after import", Mib(enc.disk_bytes), Mib(plain.disk_bytes), "");
+  std::fflush(stdout);
+}
+
 Status Run(const Options& o) {
   Report report;
   report.options = o;
@@ -1141,11 +1185,19 @@ Status Run(const Options& o) {
       std::filesystem::path(o.work) / ("medhub-store-bench-" + NewId());
   LoadedIds ids;
   Workload work;
-  auto medhub = RunMedhub(sample, o, dir, &ids, &work);
+  auto medhub = RunMedhub(sample, o, dir, &ids, &work, !o.no_encryption);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   if (!medhub.ok()) return medhub.status().WithPrefix("medhub");
   report.medhub = std::move(medhub).value();
+  if (o.compare_encryption && !o.no_encryption) {
+    LoadedIds plain_ids;
+    Workload plain_work;
+    auto plain = RunMedhub(sample, o, dir.string() + "-plain", &plain_ids, &plain_work, false);
+    std::filesystem::remove_all(dir.string() + "-plain", ec);
+    if (!plain.ok()) return plain.status().WithPrefix("medhub without encryption");
+    PrintEncryptionCost(report.medhub, *plain);
+  }
 
   if (!o.pg.empty()) {
     ASSIGN_OR_RETURN(PgFigures pg, RunPostgres(sample, o, work));
