@@ -34,6 +34,9 @@ struct DataKey {
   std::string bytes;   // 32 bytes
   std::string record;  // the wrapped record (value of KeyRecordKey(name))
   mutable std::atomic<bool> durable{false};
+  // Set by Store::ErasePatient under the store's write lock; a commit that prepared with
+  // this key before the erase checks it under that lock and fails.
+  mutable std::atomic<bool> erased{false};
   ~DataKey();
 };
 using DataKeyRef = std::shared_ptr<const DataKey>;

@@ -271,6 +271,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
 
   for (PreparedOp& p : ops) {
     const WriteOp& op = p.op;
+    if (p.key && p.key->erased)
+      return Status::FailedPrecondition(op.type + "/" + op.id + " belongs to an erased patient (" +
+                                        p.key_name + "): it cannot be written");
     auto [it, inserted] = pending.try_emplace(p.cur_key);
     Pending& state = it->second;
     if (inserted) RETURN_IF_ERROR(LoadCurrent(p.cur_key, &state));

@@ -70,6 +70,7 @@ Result<Store::EraseReport> RocksStore::ErasePatient(std::string_view patient_id)
     RETURN_IF_ERROR(EraseResource(key_name, patient_id, "Patient", patient_id, &batch, &report));
     batch.Put(record_key, KeyRing::TombstoneRecord(NowMicros()));
     RETURN_IF_ERROR(FromRocks(db_->Write(SyncWrite(), &batch), "erasing"));
+    (*key)->erased = true;
     key_ring_->Forget(key_name);
   }
   // Rewrite every file: the wrapped key and the removed entries must not survive in an
