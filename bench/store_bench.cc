@@ -109,9 +109,11 @@ Result<size_t> ParseCount(std::string_view name, const std::string& text, size_t
 }
 
 Status ApplyOption(const std::string& name, const std::string& value, Options* o) {
-  const std::pair<const char*, std::string*> strings[] = {
-      {"sample", &o->sample}, {"pg", &o->pg},           {"json", &o->json_path},
-      {"work", &o->work},     {"pg-load", &o->pg_load}};
+  const std::pair<const char*, std::string*> strings[] = {{"sample", &o->sample},
+                                                          {"pg", &o->pg},
+                                                          {"json", &o->json_path},
+                                                          {"work", &o->work},
+                                                          {"pg-load", &o->pg_load}};
   for (const auto& [n, field] : strings) {
     if (name == n) {
       *field = value;

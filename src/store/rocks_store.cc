@@ -365,6 +365,9 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
         keys::kCompartment, keys::kChanges, keys::kTypeHistory, keys::kRecords}) {
     descriptors.emplace_back(name, cf_options);
   }
+  // Ciphertext does not compress: spare the compactions the attempt.
+  if (!options.plaintext_for_benchmarks)
+    descriptors[1].options.compression = rocksdb::kNoCompression;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (options.read_only &&
