@@ -157,7 +157,7 @@ class Server {
             : added.output.substr(at + 15, added.output.find('\n', at) - at - 15);
     process_.emplace(
         std::vector<std::string>{MEDHUB_BINARY, "serve", "--data", dir, "--port", "0"});
-    const std::string line = process_->ReadLineContaining("listening on http://", 30s);
+    const std::string line = process_->ReadLineContaining("listening on http://", 60s);
     EXPECT_FALSE(line.empty()) << process_->output();
     client_.emplace("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
     auto token = client_->Send(
@@ -170,7 +170,7 @@ class Server {
   }
   ~Server() {
     process_->Signal(SIGTERM);
-    EXPECT_EQ(process_->Wait(30s), 0);
+    EXPECT_EQ(process_->Wait(60s), 0);
   }
   testing::ClientResponse Get(const std::string& target) {
     return client_->Send("GET", target, "", {{"Authorization", bearer_}});
@@ -185,6 +185,8 @@ class Server {
 class EncryptionAtRestTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // ctest sets the test key (CMakeLists.txt); run directly, the test sets its own.
+    setenv("MEDHUB_MASTER_KEY", "cafebabecafebabecafebabecafebabecafebabecafebabecafebabecafebabe", 0);
     dir_ = std::filesystem::temp_directory_path() / ("medhub-crypto-e2e-" + NewId());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

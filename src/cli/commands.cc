@@ -269,6 +269,10 @@ int RunServe(const std::vector<std::string>& args) {
   auto config = ServeConfigFrom(*flags);
   if (!config.ok()) return Fail(config.status());
   config->data = flags->Get("data");
+  // Before any thread starts (RocksDB's, the ledger writer's): every thread inherits the
+  // blocked stop signals, so a SIGTERM that arrives before the main thread reaches sigwait
+  // waits for it instead of killing the process through another thread.
+  BlockStopSignals();
   auto store = OpenStore(*flags);
   if (!store.ok()) return Fail(store.status());
   auto node = StartLedgerNode(store->get(), flags->Get("data"), flags->Get("member", "local"));
