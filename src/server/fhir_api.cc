@@ -447,13 +447,26 @@ HttpResponse FhirApi::Everything(std::string_view id) {
   if (!patient.ok()) return ErrorResponse(patient.status());
   if (patient->deleted)
     return ErrorResponse(Status::Gone("Patient/" + std::string(id) + " was deleted"));
-  auto members = store_->Compartment(id);
-  if (!members.ok()) return ErrorResponse(members.status());
   std::vector<store::StoredResource> found;
   found.push_back(std::move(patient).value());
   std::set<std::string> seen{"Patient/" + std::string(id)};
   std::vector<std::pair<std::string, std::string>> wanted;
-  for (const auto& e : *members) wanted.emplace_back(e.type, e.id);
+  // The person's other Patients (other institutions' records), when the MPI linked any.
+  std::vector<std::string> patients{std::string(id)};
+  if (options_.linked_patients) {
+    for (std::string& other : options_.linked_patients(id)) {
+      if (other == id) continue;
+      auto p = store_->Read("Patient", other);
+      if (!p.ok() || p->deleted || !seen.insert("Patient/" + other).second) continue;
+      found.push_back(std::move(p).value());
+      patients.push_back(std::move(other));
+    }
+  }
+  for (const std::string& p : patients) {
+    auto members = store_->Compartment(p);
+    if (!members.ok()) return ErrorResponse(members.status());
+    for (const auto& e : *members) wanted.emplace_back(e.type, e.id);
+  }
   auto add_all = [&](const std::vector<std::pair<std::string, std::string>>& keys) {
     auto results = store_->ReadMany(keys);
     for (size_t i = 0; i < results.size(); ++i) {

@@ -189,6 +189,11 @@ Result<StoredResource> RocksStore::ReadVersion(std::string_view type, std::strin
 
 Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
   HistoryPage page;
+  // Concurrent commits become visible out of order: a version whose sequence is beyond
+  // the published one may have an earlier commit still in flight, so history leaves it out
+  // until that one lands. Otherwise a client paging with _since could see a later version,
+  // move its checkpoint past it, and never see the earlier one (sync relies on this).
+  const uint64_t published = published_seq_.load();
   const rocksdb::Snapshot* snap = db_->GetSnapshot();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
@@ -215,6 +220,7 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
         break;
       }
       if (!want(rec->last_updated)) break;
+      if (rec->seq > published) continue;
       take(q.type, q.id, GetBigEndian64(View(it->key()).substr(prefix.size())));
     }
   } else {
@@ -234,6 +240,8 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
         break;
       }
       if (!want(c->last_updated)) break;  // the feed is in time order
+      const std::string_view key = View(it->key());
+      if (key.size() >= 8 && GetBigEndian64(key.substr(key.size() - 8)) > published) continue;
       take(c->type, c->id, c->version);
     }
   }
