@@ -31,7 +31,8 @@ void ReplaceAll(std::string* s, const std::string& from, const std::string& to) 
 // A copy of a patient Bundle as another institution would hold it: every id new, the
 // given name misspelt, a shorter address line, no national or shared identifiers.
 // Returns the new Patient id; writes the copy to `out_path`.
-std::string WriteOtherInstitutionsCopy(const std::string& bundle_path, const std::string& out_path) {
+std::string WriteOtherInstitutionsCopy(const std::string& bundle_path,
+                                       const std::string& out_path) {
   std::string text = ReadFile(bundle_path);
   auto doc = json::Parse(text);
   EXPECT_TRUE(doc.ok());
@@ -107,7 +108,8 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
   {
     Node center_node(center);
     const std::string token = center_node.Token("viewer", (dir / "viewer.secret").string());
-    const std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + token}};
+    const std::vector<std::pair<std::string, std::string>> auth{
+        {"Authorization", "Bearer " + token}};
     testing::HttpClient c("127.0.0.1", center_node.port());
     // Provenance: the institution, its id and its version.
     auto p = c.Send("GET", "/fhir/Patient/east-" + shared_east_id, "", auth);
@@ -127,9 +129,9 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
     EXPECT_NE(all.body.find("\"reference\":\"Patient/east-" + shared_east_id + "\""),
               std::string::npos);
     // Unlink through the API: $everything is one institution's again; link restores it.
-    auto un = c.Send("POST", "/api/mpi/unlink",
-                     R"({"patient":"Patient/west-)" + shared_west_id + "\"}",
-                     {auth[0], {"Content-Type", "application/json"}});
+    auto un =
+        c.Send("POST", "/api/mpi/unlink", R"({"patient":"Patient/west-)" + shared_west_id + "\"}",
+               {auth[0], {"Content-Type", "application/json"}});
     ASSERT_EQ(un.status, 200) << un.body;
     all = c.Send("GET", "/fhir/Patient/east-" + shared_east_id + "/$everything", "", auth);
     EXPECT_EQ(all.body.find("Patient/west-" + shared_west_id), std::string::npos);
@@ -169,8 +171,12 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
   EXPECT_EQ(SyncCount(second.output, "west", "applied"), 0);
   // Only the changes crossed the wire, apart from the versions at the checkpoint's own
   // instant, which are fetched again (_since is inclusive) and skipped.
-  EXPECT_EQ(SyncCount(second.output, "east", "fetched") - SyncCount(second.output, "east", "boundary"), 4);
-  EXPECT_EQ(SyncCount(second.output, "west", "fetched") - SyncCount(second.output, "west", "boundary"), 0);
+  EXPECT_EQ(
+      SyncCount(second.output, "east", "fetched") - SyncCount(second.output, "east", "boundary"),
+      4);
+  EXPECT_EQ(
+      SyncCount(second.output, "west", "fetched") - SyncCount(second.output, "west", "boundary"),
+      0);
   {
     Node center_node(center);
     testing::HttpClient c("127.0.0.1", center_node.port());

@@ -71,7 +71,8 @@ class FakeSource {
 
 std::string HttpOk(const std::string& body) {
   return "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nConnection: close\r\n"
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 std::string Status(const std::string& center) {
@@ -91,8 +92,10 @@ TEST(SyncFaultsTest, GarbageMalformedAndStallingSourcesFailClearlyAndLeaveTheChe
       R"("meta":{"versionId":"1","lastUpdated":"2024-01-01T00:00:00Z"}}}]})"));
   FakeSource unavailable("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
   FakeSource stall("");
-  for (const auto& [name, src] : {std::pair{"garbage", &garbage}, {"malformed", &malformed},
-                                  {"unavailable", &unavailable}, {"stall", &stall}}) {
+  for (const auto& [name, src] : {std::pair{"garbage", &garbage},
+                                  {"malformed", &malformed},
+                                  {"unavailable", &unavailable},
+                                  {"stall", &stall}}) {
     RunResult r =
         Medhub({"sync", "add-source", "--data", center, name, "--fhir-base", src->base()});
     ASSERT_EQ(r.code, 0) << r.output;
@@ -111,8 +114,8 @@ TEST(SyncFaultsTest, GarbageMalformedAndStallingSourcesFailClearlyAndLeaveTheChe
   EXPECT_NE(u.code, 0);
   EXPECT_NE(u.output.find("failed after 3 attempts: HTTP 503"), std::string::npos) << u.output;
 
-  RunResult s = Medhub(
-      {"sync", "run", "--data", center, "stall", "--timeout-ms", "300", "--attempts", "2"});
+  RunResult s =
+      Medhub({"sync", "run", "--data", center, "stall", "--timeout-ms", "300", "--attempts", "2"});
   EXPECT_NE(s.code, 0);
   EXPECT_NE(s.output.find("failed after 2 attempts"), std::string::npos) << s.output;
 
@@ -145,11 +148,11 @@ TEST(SyncFaultsTest, ASyncKilledMidwayAndRerunLosesAndDuplicatesNothing) {
   files.resize(std::min<size_t>(files.size(), 10));
   ASSERT_GT(Import(source, files), 0u);
   Node node(source);
-  ASSERT_EQ(Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node.base()}).code,
-            0);
+  ASSERT_EQ(
+      Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node.base()}).code, 0);
   {
-    testing::ChildProcess run({MEDHUB_BINARY, "sync", "run", "--data", center, "--page-size", "50",
-                               "--log-pages"});
+    testing::ChildProcess run(
+        {MEDHUB_BINARY, "sync", "run", "--data", center, "--page-size", "50", "--log-pages"});
     ASSERT_NE(run.ReadLineContaining("page 10 committed", 120s), "") << run.output();
     run.Signal(SIGKILL);
     EXPECT_EQ(run.Wait(30s), 128 + SIGKILL);

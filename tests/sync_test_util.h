@@ -97,7 +97,8 @@ class Node {
 };
 
 // The number in "sync NAME: ... KEY N" of a `sync run` output, or -1.
-inline long SyncCount(const std::string& output, const std::string& source, const std::string& key) {
+inline long SyncCount(const std::string& output, const std::string& source,
+                      const std::string& key) {
   std::smatch m;
   const std::regex re("sync " + source + R"(: fetched \d+.*)" + "\\b" + key + R"( (\d+))");
   const std::regex first("sync " + source + R"(: fetched (\d+), applied)");

@@ -176,8 +176,8 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   if (!srv.ok()) return Fail(srv.status());
   const std::string url =
       config.scheme() + "://" + config.address + ":" + std::to_string((*srv)->port());
-  bound =
-      std::make_unique<server::FhirApi>(store, server::FhirApiOptions{url + "/fhir", &ledger_api, linked});
+  bound = std::make_unique<server::FhirApi>(
+      store, server::FhirApiOptions{url + "/fhir", &ledger_api, linked});
   api = bound.get();
   on_ready(url);
   std::cout << "listening on " << url << std::endl;
@@ -261,9 +261,8 @@ int Run(const std::vector<std::string>& args) {
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(
-      args, {"data", "port", "address", "max-body", "threads", "member", "tls-cert", "tls-key",
-             "sync-every"});
+  auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads", "member",
+                                   "tls-cert", "tls-key", "sync-every"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));

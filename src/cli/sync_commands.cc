@@ -44,7 +44,8 @@ Result<double> GetDouble(const Flags& f, const std::string& name, double fallbac
   const std::string v = f.Get(name);
   char* end = nullptr;
   const double d = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0') return Status::InvalidArgument("--" + name + ": expected a number");
+  if (v.empty() || *end != '\0')
+    return Status::InvalidArgument("--" + name + ": expected a number");
   return d;
 }
 
@@ -67,14 +68,15 @@ void DrawProgress(const std::string& name, const sync::SyncStats& s, double secs
 }
 
 int AddSource(const std::vector<std::string>& args) {
-  auto f = Flags::Parse(args, {"data", "fhir-base", "token", "client-id", "client-secret-file",
-                               "ca-file"});
+  auto f = Flags::Parse(
+      args, {"data", "fhir-base", "token", "client-id", "client-secret-file", "ca-file"});
   if (!f.ok()) return Fail(f.status());
   if (f->positional().size() != 1)
-    return Fail(Status::InvalidArgument("name exactly one source: sync add-source --data DIR NAME"));
+    return Fail(
+        Status::InvalidArgument("name exactly one source: sync add-source --data DIR NAME"));
   auto store = OpenStore(*f);
   if (!store.ok()) return Fail(store.status());
-  sync::SourceConfig s{f->positional()[0], f->Get("fhir-base"),          f->Get("token"),
+  sync::SourceConfig s{f->positional()[0],  f->Get("fhir-base"),          f->Get("token"),
                        f->Get("client-id"), f->Get("client-secret-file"), f->Get("ca-file")};
   if (Status st = sync::PutSource(store->get(), s); !st.ok()) return Fail(st);
   std::cout << "source " << s.name << " → " << s.fhir_base << " (ids become " << s.name
@@ -107,8 +109,8 @@ Status RunSources(store::Store* store, const std::vector<sync::SourceConfig>& so
     auto stats = syncer.Run(src);
     if (options.progress && !log_pages) std::fprintf(stderr, "\n");
     if (!stats.ok()) {
-      std::cerr << "medhub: sync " << src.name << " failed (checkpoint unchanged): "
-                << stats.status().message() << "\n";
+      std::cerr << "medhub: sync " << src.name
+                << " failed (checkpoint unchanged): " << stats.status().message() << "\n";
       if (first_error.ok()) first_error = stats.status();
       continue;
     }
@@ -133,10 +135,9 @@ Status RunSources(store::Store* store, const std::vector<sync::SourceConfig>& so
 }
 
 int Run(const std::vector<std::string>& args) {
-  auto f = Flags::Parse(args,
-                        {"data", "page-size", "timeout-ms", "attempts", "mpi-upper", "mpi-lower",
-                         "member"},
-                        {"no-mpi", "log-pages"});
+  auto f = Flags::Parse(
+      args, {"data", "page-size", "timeout-ms", "attempts", "mpi-upper", "mpi-lower", "member"},
+      {"no-mpi", "log-pages"});
   if (!f.ok()) return Fail(f.status());
   auto mpi_config = MpiConfigFrom(*f);
   if (!mpi_config.ok()) return Fail(mpi_config.status());

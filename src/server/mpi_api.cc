@@ -71,7 +71,8 @@ HttpResponse MpiApi::Handle(const HttpRequest& req) {
       const std::string a = PatientId(body->get_string("a"));
       const std::string b = PatientId(body->get_string("b"));
       if (a.empty() || b.empty())
-        return ErrorResponse(Status::InvalidArgument("link takes {\"a\":\"Patient/x\",\"b\":\"Patient/y\"}"));
+        return ErrorResponse(
+            Status::InvalidArgument("link takes {\"a\":\"Patient/x\",\"b\":\"Patient/y\"}"));
       if (Status s = mpi_->Link(a, b); !s.ok()) return ErrorResponse(s);
       return Person(a);
     }
@@ -83,7 +84,8 @@ HttpResponse MpiApi::Handle(const HttpRequest& req) {
     if (Status s = mpi_->Unlink(p); !s.ok()) return ErrorResponse(s);
     return others->size() > 1 ? Person((*others)[1]) : Person(p);
   }
-  HttpResponse r = ErrorResponse(Status::NotFound("no such MPI endpoint: " + req.method + " " + req.path));
+  HttpResponse r =
+      ErrorResponse(Status::NotFound("no such MPI endpoint: " + req.method + " " + req.path));
   return r;
 }
 

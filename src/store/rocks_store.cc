@@ -229,7 +229,10 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(ro, cf(by_type ? keys::kTypeHistory : keys::kChanges)));
     if (by_type) {
-      it->SeekForPrev(prefix + std::string(8, '\xff'));
+      it->SeekForPrev(q.before_seq ? keys::TypeHistoryKey(q.type, q.before_seq - 1)
+                                   : prefix + std::string(8, '\xff'));
+    } else if (q.before_seq) {
+      it->SeekForPrev(keys::SequenceKey(q.before_seq - 1));
     } else {
       it->SeekToLast();
     }
@@ -242,6 +245,10 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
       if (!want(c->last_updated)) break;  // the feed is in time order
       const std::string_view key = View(it->key());
       if (key.size() >= 8 && GetBigEndian64(key.substr(key.size() - 8)) > published) continue;
+      if (q.before_seq && hits.size() >= q.limit) {
+        page.more = true;
+        break;
+      }
       take(c->type, c->id, c->version);
     }
   }
@@ -257,6 +264,11 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
   }
   db_->ReleaseSnapshot(snap);
   if (!status.ok()) return status;
+  if (q.before_seq) {
+    page.total = 0;
+  } else {
+    page.more = q.offset + page.versions.size() < page.total;
+  }
   return page;
 }
 

@@ -12,8 +12,8 @@
 namespace medhub::sync {
 namespace {
 
-constexpr char kPatientPrefix[] = "mpi/patient/";  // → person id
-constexpr char kReviewPrefix[] = "mpi/review/";    // a|b → review item JSON
+constexpr char kPatientPrefix[] = "mpi/patient/";    // → person id
+constexpr char kReviewPrefix[] = "mpi/review/";      // a|b → review item JSON
 constexpr char kUnlinkedPrefix[] = "mpi/unlinked/";  // a|b → "" (a manual unlink)
 
 std::string PairKey(std::string_view a, std::string_view b) {

@@ -131,8 +131,8 @@ MatchResult ComparePatients(const json::Value& pa, const json::Value& pb, const 
   if (!a.given.empty() && !b.given.empty())
     add("given", NameWeight(a.given, b.given, config.given));
   if (!a.birth_date.empty() && !b.birth_date.empty())
-    add("birthDate", a.birth_date == b.birth_date ? Agree(config.birth_date)
-                                                  : Disagree(config.birth_date));
+    add("birthDate",
+        a.birth_date == b.birth_date ? Agree(config.birth_date) : Disagree(config.birth_date));
   if (!a.gender.empty() && !b.gender.empty())
     add("gender", a.gender == b.gender ? Agree(config.gender) : Disagree(config.gender));
   if ((!a.postal.empty() && !b.postal.empty()) || (!a.city.empty() && !b.city.empty())) {

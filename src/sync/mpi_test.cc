@@ -17,7 +17,8 @@ json::Value MakePatient(const std::string& id, const std::string& source, const 
   std::string text = R"({"resourceType":"Patient","id":")" + id + R"(","meta":{"source":"http://)" +
                      source + "/fhir/Patient/" + id + R"(/_history/1"},)";
   if (!ssn.empty())
-    text += R"("identifier":[{"system":"http://hl7.org/fhir/sid/us-ssn","value":")" + ssn + R"("}],)";
+    text +=
+        R"("identifier":[{"system":"http://hl7.org/fhir/sid/us-ssn","value":")" + ssn + R"("}],)";
   text += R"("name":[{"use":"official","family":")" + family + R"(","given":[")" + given +
           R"("]}],"gender":"male","birthDate":")" + birth +
           R"(","address":[{"line":["1 Main St"],"city":"Billerica","postalCode":")" + postal +
@@ -56,8 +57,9 @@ TEST(MpiMatchTest, ADifferentBirthDateIsUncertainAndDifferentPeopleDoNotMatch) {
   auto review = ComparePatients(MakePatient("a", "x", "Ann", "Lee", "1960-01-01"),
                                 MakePatient("b", "y", "Ann", "Lee", "1961-07-09"), c);
   EXPECT_EQ(review.decision, MatchResult::Decision::kReview);
-  auto none = ComparePatients(MakePatient("a", "x", "Ann", "Lee", "1960-01-01"),
-                              MakePatient("b", "y", "Bob", "Kowalski", "1971-03-04", "", "99999"), c);
+  auto none =
+      ComparePatients(MakePatient("a", "x", "Ann", "Lee", "1960-01-01"),
+                      MakePatient("b", "y", "Bob", "Kowalski", "1971-03-04", "", "99999"), c);
   EXPECT_EQ(none.decision, MatchResult::Decision::kNone);
 }
 

@@ -1,8 +1,12 @@
 #include "sync/syncer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
@@ -126,6 +130,23 @@ struct Syncer::Impl {
   SyncStats stats;
   std::unordered_set<std::string> seen;  // "Type/id" met by this run
   std::unordered_set<std::string> boundary;
+  std::atomic<size_t> retries{0};  // by the fetcher thread
+
+  // Pages travel from the fetcher thread to Run() through `queue`.
+  struct Page {
+    Status status;
+    std::vector<Entry> entries;
+    std::string next;
+    size_t total = 0;
+    bool last = false;
+  };
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<Page> queue;  // GUARDED_BY(queue_mu)
+  bool cancel = false;     // GUARDED_BY(queue_mu)
+
+  void Fetch(std::string url);
+  Result<Page> NextPage();
 
   Result<HttpClientResponse> SendWithRetry(HttpClientRequest req);
   Status Authenticate();
@@ -144,7 +165,7 @@ Result<HttpClientResponse> Syncer::Impl::SendWithRetry(HttpClientRequest req) {
     last = r.ok() ? Status::Unavailable("HTTP " + std::to_string(r->status)) : r.status();
     if (r.ok() || r.status().code() == StatusCode::kUnavailable) {
       if (attempt >= options.max_attempts) break;
-      ++stats.retries;
+      ++retries;
       std::this_thread::sleep_for(backoff);
       backoff *= 2;
       continue;
@@ -176,12 +197,13 @@ Status Syncer::Impl::Authenticate() {
   auto doc = json::Parse(r.body);
   if (r.status != 200 || !doc.ok() || doc->get_string("access_token").empty())
     return Status::Unauthenticated("source " + source.name + ": the token endpoint " + root +
-                                   "/auth/token refused client '" + source.client_id +
-                                   "' (HTTP " + std::to_string(r.status) + ")");
+                                   "/auth/token refused client '" + source.client_id + "' (HTTP " +
+                                   std::to_string(r.status) + ")");
   bearer = doc->get_string("access_token");
   const json::Value* ttl = doc->find("expires_in");
   const int64_t secs = ttl && ttl->as_int() ? *ttl->as_int() : 300;
-  bearer_expiry = std::chrono::steady_clock::now() + std::chrono::seconds(std::max<int64_t>(secs - 60, 1));
+  bearer_expiry =
+      std::chrono::steady_clock::now() + std::chrono::seconds(std::max<int64_t>(secs - 60, 1));
   return Status::Ok();
 }
 
@@ -265,43 +287,94 @@ Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
   return Status::Ok();
 }
 
+// Fetches and parses pages on its own thread, at most two ahead of the store, so that the
+// source builds and sends the next page while the center commits this one.
+void Syncer::Impl::Fetch(std::string url) {
+  while (!url.empty()) {
+    Page page;
+    auto body = FetchPage(url);
+    if (!body.ok()) {
+      page.status = body.status();
+    } else if (Status s = ParsePage(*body, &page.entries, &page.next, &page.total); !s.ok()) {
+      page.status = Status::InvalidArgument(
+          "source " + source.name + " sent a malformed history page (" + url + "): " + s.message());
+    } else if (!page.next.empty() && !page.next.starts_with(source.fhir_base + "/")) {
+      page.status = Status::InvalidArgument("source " + source.name + ": next link " +
+                                            page.next.substr(0, 200) +
+                                            " leaves the source's base " + source.fhir_base);
+    }
+    url = page.status.ok() ? page.next : "";
+    page.last = url.empty();
+    std::unique_lock lock(queue_mu);
+    queue_cv.wait(lock, [&] { return queue.size() < 2 || cancel; });
+    if (cancel) return;
+    queue.push_back(std::move(page));
+    queue_cv.notify_all();
+  }
+}
+
+Result<Syncer::Impl::Page> Syncer::Impl::NextPage() {
+  std::unique_lock lock(queue_mu);
+  queue_cv.wait(lock, [&] { return !queue.empty(); });
+  Page page = std::move(queue.front());
+  queue.pop_front();
+  queue_cv.notify_all();
+  if (!page.status.ok()) return page.status;
+  return page;
+}
+
+// Moves the checkpoint candidate to the newest instant of `entries`.
+static void AdvanceCheckpoint(const std::vector<Entry>& entries, Checkpoint* cp,
+                              std::unordered_set<std::string>* at_boundary) {
+  for (const Entry& e : entries) {
+    if (e.last_updated > cp->since) {
+      cp->since = e.last_updated;
+      cp->since_text = e.last_updated_text;
+      cp->boundary.clear();
+      at_boundary->clear();
+    }
+    if (e.last_updated == cp->since && at_boundary->insert(e.Key()).second)
+      cp->boundary.push_back(e.Key());
+  }
+}
+
 Result<SyncStats> Syncer::Impl::Run(const SourceConfig& src) {
   source = src;
   stats = {};
   seen.clear();
   bearer_expiry = {};
+  retries = 0;
+  cancel = false;
+  queue.clear();
   ASSIGN_OR_RETURN(Checkpoint cp, GetCheckpoint(store, source.name));
   boundary = {cp.boundary.begin(), cp.boundary.end()};
   Checkpoint next_cp = cp;
+  std::unordered_set<std::string> at_boundary = boundary;
   std::string url = source.fhir_base + "/_history?_count=" + std::to_string(options.page_size);
   if (!cp.since_text.empty()) url += "&_since=" + UrlEncode(cp.since_text);
-  while (!url.empty()) {
-    ASSIGN_OR_RETURN(std::string body, FetchPage(url));
-    std::vector<Entry> entries;
-    std::string next;
-    size_t total = 0;
-    if (Status s = ParsePage(body, &entries, &next, &total); !s.ok())
-      return Status::InvalidArgument("source " + source.name + " sent a malformed history page (" +
-                                     url + "): " + s.message());
-    if (stats.pages++ == 0) stats.total = total;
-    for (const Entry& e : entries) {
-      if (e.last_updated > next_cp.since) {
-        next_cp.since = e.last_updated;
-        next_cp.since_text = e.last_updated_text;
-        next_cp.boundary.clear();
-      }
-      if (e.last_updated == next_cp.since &&
-          std::find(next_cp.boundary.begin(), next_cp.boundary.end(), e.Key()) ==
-              next_cp.boundary.end())
-        next_cp.boundary.push_back(e.Key());
+  std::thread fetcher([this, url] { Fetch(url); });
+  Status status;
+  for (bool last = false; !last && status.ok();) {
+    auto page = NextPage();
+    if (!page.ok()) {
+      status = page.status();
+      break;
     }
-    RETURN_IF_ERROR(ApplyPage(std::move(entries)));
-    if (options.progress) options.progress(stats);
-    if (!next.empty() && !next.starts_with(source.fhir_base + "/"))
-      return Status::InvalidArgument("source " + source.name + ": next link " + next.substr(0, 200) +
-                                     " leaves the source's base " + source.fhir_base);
-    url = next;
+    last = page->last;
+    if (stats.pages++ == 0) stats.total = page->total;
+    AdvanceCheckpoint(page->entries, &next_cp, &at_boundary);
+    status = ApplyPage(std::move(page->entries));
+    stats.retries = retries;
+    if (status.ok() && options.progress) options.progress(stats);
   }
+  {
+    std::lock_guard lock(queue_mu);
+    cancel = true;
+    queue_cv.notify_all();
+  }
+  fetcher.join();
+  stats.retries = retries;
+  RETURN_IF_ERROR(status);
   // Only now, after every page is durable, does the checkpoint move.
   next_cp.runs = cp.runs + 1;
   next_cp.resources = cp.resources + stats.applied + stats.deleted;

@@ -12,7 +12,8 @@ void RewriteReference(json::Value* ref, std::string_view source, std::string_vie
   const std::string& text = ref->text();
   if (text.empty() || text[0] == '#' || text.starts_with("urn:")) return;
   const bool absolute = text.starts_with("http://") || text.starts_with("https://");
-  if (absolute && !(text.starts_with(base) && text.size() > base.size() && text[base.size()] == '/'))
+  if (absolute &&
+      !(text.starts_with(base) && text.size() > base.size() && text[base.size()] == '/'))
     return;  // another server's resource: left as it is
   auto parsed = fhir::ParseReference(absolute ? std::string_view(text).substr(base.size() + 1)
                                               : std::string_view(text));
@@ -57,8 +58,8 @@ void Localize(json::Value* resource, std::string_view source, std::string_view b
   if (meta == nullptr || !meta->is_object()) meta = &resource->set("meta", json::Value::Object());
   meta->erase("versionId");
   meta->erase("lastUpdated");
-  meta->set("source", json::Value::String(std::string(base) + "/" + type + "/" + id +
-                                          "/_history/" + std::to_string(source_version)));
+  meta->set("source", json::Value::String(std::string(base) + "/" + type + "/" + id + "/_history/" +
+                                          std::to_string(source_version)));
 }
 
 uint64_t SourceVersionOf(const json::Value& resource) {
