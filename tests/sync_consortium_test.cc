@@ -192,5 +192,28 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
   std::filesystem::remove_all(dir);
 }
 
+TEST(SyncConsortiumTest, ServeWithSyncEveryPullsItsSourcesInTheBackground) {
+  const auto dir = TempDir("sync-every");
+  const std::string source = (dir / "source").string(), center = (dir / "center").string();
+  const std::vector<std::string> files = SyntheaFiles();
+  ASSERT_GT(Import(source, {files[0]}), 0u);
+  const std::string patient = PatientIdOf(files[0]);
+  Node node(source);
+  ASSERT_EQ(
+      Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node.base()}).code, 0);
+  testing::ChildProcess serve(
+      {MEDHUB_BINARY, "serve", "--data", center, "--port", "0", "--sync-every", "1"});
+  const int port = testing::PortFromListeningLine(serve.ReadLineContaining("listening on", 30s));
+  ASSERT_NE(port, 0);
+  // The loop's first round starts a second after serve; its line reports the pull.
+  const std::string line = serve.ReadLineContaining("sync east:", 120s);
+  EXPECT_NE(line.find("applied"), std::string::npos) << serve.output();
+  testing::HttpClient c("127.0.0.1", static_cast<uint16_t>(port));
+  EXPECT_EQ(c.Get("/fhir/Patient/east-" + patient).status, 200);
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(60s), 0);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace medhub::synctest
