@@ -90,12 +90,13 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
   }
   // Every version each institution holds (bundles share a few Organizations and
   // Practitioners, so this is a little below the number of entries imported).
-  auto versions = [](Node* n) {
-    testing::HttpClient c("127.0.0.1", n->port());
+  auto versions = [&](Node* n, const char* name) {
+    AuthedClient c(n->port(), n->Token("center", (dir / (std::string(name) + ".secret")).string()));
     auto doc = json::Parse(c.Get("/fhir/_history?_count=0").body);
     return doc.ok() && doc->find("total") ? *doc->find("total")->as_int() : -1;
   };
-  const long east_versions = versions(east_node.get()), west_versions = versions(west_node.get());
+  const long east_versions = versions(east_node.get(), "east");
+  const long west_versions = versions(west_node.get(), "west");
   EXPECT_LE(east_versions, static_cast<long>(east_count));
   EXPECT_GT(east_versions, static_cast<long>(east_count) - 20);
   RunResult first = Medhub({"sync", "run", "--data", center, "--page-size", "200"});
@@ -148,7 +149,8 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
     EXPECT_EQ(bad.status, 400);
   }
 
-  // New writes at east: three Observations and an update of the shared Patient.
+  // New writes at east: three Observations and an update of the shared Patient. (Sent
+  // without a token: once /fhir requires one, these need a client that may write.)
   {
     testing::HttpClient e("127.0.0.1", east_node->port());
     for (int i = 0; i < 3; ++i) {
@@ -179,7 +181,8 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
       0);
   {
     Node center_node(center);
-    testing::HttpClient c("127.0.0.1", center_node.port());
+    AuthedClient c(center_node.port(),
+                   center_node.Token("viewer", (dir / "viewer.secret").string()));
     auto p = json::Parse(c.Get("/fhir/Patient/east-" + shared_east_id).body);
     EXPECT_EQ(p->find("meta")->get_string("source"),
               east_node->base() + "/Patient/" + shared_east_id + "/_history/2");
@@ -198,9 +201,14 @@ TEST(SyncConsortiumTest, ServeWithSyncEveryPullsItsSourcesInTheBackground) {
   const std::vector<std::string> files = SyntheaFiles();
   ASSERT_GT(Import(source, {files[0]}), 0u);
   const std::string patient = PatientIdOf(files[0]);
+  const std::string secret = (dir / "source.secret").string();
+  AddServiceClient(source, "center", secret);
+  AddServiceClient(center, "viewer", (dir / "viewer.secret").string());
   Node node(source);
-  ASSERT_EQ(
-      Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node.base()}).code, 0);
+  ASSERT_EQ(Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node.base(),
+                    "--client-id", "center", "--client-secret-file", secret})
+                .code,
+            0);
   testing::ChildProcess serve(
       {MEDHUB_BINARY, "serve", "--data", center, "--port", "0", "--sync-every", "1"});
   const int port = testing::PortFromListeningLine(serve.ReadLineContaining("listening on", 30s));
@@ -208,7 +216,8 @@ TEST(SyncConsortiumTest, ServeWithSyncEveryPullsItsSourcesInTheBackground) {
   // The loop's first round starts a second after serve; its line reports the pull.
   const std::string line = serve.ReadLineContaining("sync east:", 120s);
   EXPECT_NE(line.find("applied"), std::string::npos) << serve.output();
-  testing::HttpClient c("127.0.0.1", static_cast<uint16_t>(port));
+  AuthedClient c(static_cast<uint16_t>(port),
+                 TokenAt(static_cast<uint16_t>(port), "viewer", (dir / "viewer.secret").string()));
   EXPECT_EQ(c.Get("/fhir/Patient/east-" + patient).status, 200);
   serve.Signal(SIGTERM);
   EXPECT_EQ(serve.Wait(60s), 0);

@@ -127,15 +127,16 @@ TEST(SyncFaultsTest, GarbageMalformedAndStallingSourcesFailClearlyAndLeaveTheChe
     ++never;
   EXPECT_EQ(never, 4u) << status;
   // Nothing of the malformed page was written: its valid first entry is not there.
+  AddServiceClient(center, "viewer", (dir / "viewer.secret").string());
   {
     Node node(center);
-    testing::HttpClient c("127.0.0.1", node.port());
+    AuthedClient c(node.port(), node.Token("viewer", (dir / "viewer.secret").string()));
     EXPECT_EQ(c.Get("/fhir/Patient/malformed-ok").status, 404);
   }
   std::filesystem::remove_all(dir);
 }
 
-long Total(testing::HttpClient* c, const std::string& query) {
+long Total(AuthedClient* c, const std::string& query) {
   auto doc = json::Parse(c->Get(query).body);
   const json::Value* t = doc.ok() ? doc->find("total") : nullptr;
   return t && t->as_int() ? *t->as_int() : -1;
@@ -147,9 +148,14 @@ TEST(SyncFaultsTest, ASyncKilledMidwayAndRerunLosesAndDuplicatesNothing) {
   std::vector<std::string> files = SyntheaFiles();
   files.resize(std::min<size_t>(files.size(), 10));
   ASSERT_GT(Import(source, files), 0u);
+  const std::string secret = (dir / "source.secret").string();
+  AddServiceClient(source, "center", secret);
+  AddServiceClient(center, "viewer", (dir / "viewer.secret").string());
   Node node(source);
-  ASSERT_EQ(
-      Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node.base()}).code, 0);
+  ASSERT_EQ(Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node.base(),
+                    "--client-id", "center", "--client-secret-file", secret})
+                .code,
+            0);
   {
     testing::ChildProcess run(
         {MEDHUB_BINARY, "sync", "run", "--data", center, "--page-size", "50", "--log-pages"});
@@ -161,11 +167,12 @@ TEST(SyncFaultsTest, ASyncKilledMidwayAndRerunLosesAndDuplicatesNothing) {
   RunResult rerun = Medhub({"sync", "run", "--data", center, "--page-size", "500"});
   ASSERT_EQ(rerun.code, 0) << rerun.output;
   EXPECT_GE(SyncCount(rerun.output, "east", "older"), 500) << rerun.output;
-  testing::HttpClient src("127.0.0.1", node.port());
+  AuthedClient src(node.port(), node.Token("center", secret));
   const long source_versions = Total(&src, "/fhir/_history?_count=0");
   ASSERT_GT(source_versions, 0);
   Node center_node(center);
-  testing::HttpClient dst("127.0.0.1", center_node.port());
+  AuthedClient dst(center_node.port(),
+                   center_node.Token("viewer", (dir / "viewer.secret").string()));
   // Every source version arrived exactly once: no loss, no duplicate versions.
   EXPECT_EQ(Total(&dst, "/fhir/_history?_count=0"), source_versions);
   for (const char* type : {"Patient", "Encounter", "Observation", "Claim", "Condition"})

@@ -62,6 +62,20 @@ inline void AddServiceClient(const std::string& data, const std::string& id,
   std::ofstream(secret_file) << m[1] << "\n";
 }
 
+// A bearer token of client `id` from the medhub at `port` (client-credentials grant).
+inline std::string TokenAt(uint16_t port, const std::string& id, const std::string& secret_file) {
+  std::ifstream in(secret_file);
+  std::string secret;
+  in >> secret;
+  testing::HttpClient c("127.0.0.1", port);
+  auto r = c.Send("POST", "/auth/token",
+                  "grant_type=client_credentials&client_id=" + id + "&client_secret=" + secret,
+                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto doc = json::Parse(r.body);
+  EXPECT_EQ(r.status, 200) << r.body;
+  return doc.ok() ? std::string(doc->get_string("access_token")) : "";
+}
+
 // A `medhub serve` on a free loopback port, stopped (SIGTERM) when destroyed.
 class Node {
  public:
@@ -79,21 +93,30 @@ class Node {
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port_) + "/fhir"; }
   // A bearer token of client `id` (client-credentials grant).
   std::string Token(const std::string& id, const std::string& secret_file) {
-    std::ifstream in(secret_file);
-    std::string secret;
-    in >> secret;
-    testing::HttpClient c("127.0.0.1", port_);
-    auto r = c.Send("POST", "/auth/token",
-                    "grant_type=client_credentials&client_id=" + id + "&client_secret=" + secret,
-                    {{"Content-Type", "application/x-www-form-urlencoded"}});
-    auto doc = json::Parse(r.body);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return doc.ok() ? std::string(doc->get_string("access_token")) : "";
+    return TokenAt(port_, id, secret_file);
   }
 
  private:
   std::unique_ptr<testing::ChildProcess> process_;
   uint16_t port_ = 0;
+};
+
+// A test HTTP client that sends a bearer token with every request.
+class AuthedClient {
+ public:
+  AuthedClient(uint16_t port, std::string token)
+      : http_("127.0.0.1", port), token_(std::move(token)) {}
+  testing::ClientResponse Send(const std::string& method, const std::string& target,
+                               const std::string& body = "",
+                               std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Authorization", "Bearer " + token_);
+    return http_.Send(method, target, body, headers);
+  }
+  testing::ClientResponse Get(const std::string& target) { return Send("GET", target); }
+
+ private:
+  testing::HttpClient http_;
+  std::string token_;
 };
 
 // The number in "sync NAME: ... KEY N" of a `sync run` output, or -1.
