@@ -229,6 +229,18 @@ Result<std::string> Syncer::Impl::FetchPage(const std::string& url) {
   }
 }
 
+// Whether `e` is newer than the center's copy `local` (docs/formats/sync.md, "Conflicts"):
+// a put when the live copy's source version is older or there is none, a delete when
+// there is a live copy.
+static Result<bool> IsNewer(const Entry& e, const Result<store::StoredResource>& local) {
+  if (!local.ok() && local.status().code() != StatusCode::kNotFound) return local.status();
+  const bool live = local.ok() && !local->deleted;
+  if (!live) return !e.deleted;
+  auto doc = json::Parse(local->json);
+  const uint64_t local_version = doc.ok() ? SourceVersionOf(*doc) : 0;
+  return local_version < e.version;
+}
+
 Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
   std::vector<std::pair<std::string, std::string>> keys;
   std::vector<Entry*> wanted;
@@ -250,15 +262,8 @@ Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
   std::vector<store::WriteOp> ops;
   for (size_t i = 0; i < wanted.size(); ++i) {
     Entry& e = *wanted[i];
-    const bool live = locals[i].ok() && !locals[i]->deleted;
-    if (!locals[i].ok() && locals[i].status().code() != StatusCode::kNotFound)
-      return locals[i].status();
-    uint64_t local_version = 0;
-    if (live) {
-      auto doc = json::Parse(locals[i]->json);
-      if (doc.ok()) local_version = SourceVersionOf(*doc);
-    }
-    if ((e.deleted && !live) || (live && local_version >= e.version)) {
+    ASSIGN_OR_RETURN(bool newer, IsNewer(e, locals[i]));
+    if (!newer) {
       ++stats.skipped_older;
       continue;
     }
