@@ -149,6 +149,7 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
     EXPECT_EQ(bad.status, 400);
   }
 
+  std::string deleted_id;
   // New writes at east: three Observations and an update of the shared Patient. (Sent
   // without a token: once /fhir requires one, these need a client that may write.)
   {
@@ -166,16 +167,22 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
     auto r = e.Send("PUT", "/fhir/Patient/" + shared_east_id, json::Serialize(*cur),
                     {{"Content-Type", "application/fhir+json"}});
     ASSERT_EQ(r.status, 200) << r.body;
+    // And a delete, which must reach the center too.
+    auto some = json::Parse(e.Get("/fhir/Condition?_count=1").body);
+    ASSERT_TRUE(some.ok() && some->find("entry"));
+    deleted_id = some->find("entry")->items()[0].find("resource")->get_string("id");
+    ASSERT_EQ(e.Send("DELETE", "/fhir/Condition/" + deleted_id).status, 204);
   }
   RunResult second = Medhub({"sync", "run", "--data", center});
   ASSERT_EQ(second.code, 0) << second.output;
   EXPECT_EQ(SyncCount(second.output, "east", "applied"), 4);
+  EXPECT_EQ(SyncCount(second.output, "east", "deleted"), 1);
   EXPECT_EQ(SyncCount(second.output, "west", "applied"), 0);
   // Only the changes crossed the wire, apart from the versions at the checkpoint's own
   // instant, which are fetched again (_since is inclusive) and skipped.
   EXPECT_EQ(
       SyncCount(second.output, "east", "fetched") - SyncCount(second.output, "east", "boundary"),
-      4);
+      5);
   EXPECT_EQ(
       SyncCount(second.output, "west", "fetched") - SyncCount(second.output, "west", "boundary"),
       0);
@@ -187,6 +194,7 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
     EXPECT_EQ(p->find("meta")->get_string("source"),
               east_node->base() + "/Patient/" + shared_east_id + "/_history/2");
     EXPECT_TRUE(p->find("active") && p->find("active")->as_bool());
+    EXPECT_EQ(c.Get("/fhir/Condition/east-" + deleted_id).status, 410);
     auto all = c.Get("/fhir/Patient/west-" + shared_west_id + "/$everything");
     EXPECT_NE(all.body.find("\"text\":\"new 2\""), std::string::npos);
   }
