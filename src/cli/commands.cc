@@ -16,6 +16,7 @@
 #include "cli/importer.h"
 #include "cli/ledger_commands.h"
 #include "cli/patient_commands.h"
+#include "cli/sync_commands.h"
 #include "cli/user_commands.h"
 #include "core/ids.h"
 #include "server/auth_api.h"
@@ -23,8 +24,10 @@
 #include "server/http_server.h"
 #include "server/http_util.h"
 #include "server/ledger_api.h"
+#include "server/mpi_api.h"
 #include "server/self_signed.h"
 #include "store/store.h"
+#include "sync/mpi.h"
 
 #ifndef MEDHUB_SHARED_DATA
 #define MEDHUB_SHARED_DATA "../shared/data"
@@ -40,7 +43,7 @@ usage: medhub <command> [options]
 
 commands:
   serve   --data DIR [--port N] [--address A] [--max-body BYTES] [--threads N] [--member NAME]
-          [--tls-cert PEM --tls-key PEM]
+          [--tls-cert PEM --tls-key PEM] [--sync-every SECONDS]
           Serve the FHIR REST API at http://ADDRESS:PORT/fhir (default port 8080;
           --port 0 picks a free port) and the ledger at /ledger. Prints "listening on URL"
           when ready. Every stored version is committed to the ledger in DIR/ledger,
@@ -139,14 +142,21 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   // The base URL (for Location headers and links) is known only once the port is bound:
   // requests that arrive before then are served by an API with the configured port.
   server::LedgerApi ledger_api(ledger, store);
+  sync::Mpi mpi(store, sync::MpiConfig{});
+  server::MpiApi mpi_api(&mpi);
+  auto linked = [&mpi](std::string_view patient) {
+    auto ids = mpi.LinkedPatients(patient);
+    return ids.ok() ? std::move(ids).value() : std::vector<std::string>{};
+  };
   server::FhirApi early(store,
                         server::FhirApiOptions{config.scheme() + "://" + config.address + ":" +
                                                    std::to_string(config.port) + "/fhir",
-                                               &ledger_api});
+                                               &ledger_api, linked});
   std::unique_ptr<server::FhirApi> bound;
   std::atomic<server::FhirApi*> api{&early};
-  auto handler = [&api, &ledger_api,
-                  &auth](const server::HttpRequest& req) -> server::HttpResponse {
+  auto handler = [&api, &ledger_api, &auth,
+                  &mpi_api](const server::HttpRequest& req) -> server::HttpResponse {
+    if (req.path.starts_with("/api/mpi/")) return mpi_api.Handle(req);
     if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
     if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
@@ -173,8 +183,8 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   if (!srv.ok()) return Fail(srv.status());
   const std::string url =
       config.scheme() + "://" + config.address + ":" + std::to_string((*srv)->port());
-  bound =
-      std::make_unique<server::FhirApi>(store, server::FhirApiOptions{url + "/fhir", &ledger_api});
+  bound = std::make_unique<server::FhirApi>(
+      store, server::FhirApiOptions{url + "/fhir", &ledger_api, linked});
   api = bound.get();
   on_ready(url);
   std::cout << "listening on " << url << std::endl;
@@ -241,7 +251,7 @@ int Run(const std::vector<std::string>& all_args) {
   if (!taken.ok()) return Fail(taken.status());
   const std::vector<std::string>& args = *taken;
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage << kUserUsage << kPatientUsage << kMasterKeyUsage;
+    std::cout << kUsage << kUserUsage << kPatientUsage << kSyncUsage << kMasterKeyUsage;
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -252,6 +262,7 @@ int Run(const std::vector<std::string>& all_args) {
   if (args[0] == "user") return RunUser(rest);
   if (args[0] == "client") return RunClient(rest);
   if (args[0] == "patient") return RunPatient(rest);
+  if (args[0] == "sync") return RunSync(rest);
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "medhub 0.1.0\n";
     return 0;
@@ -261,8 +272,8 @@ int Run(const std::vector<std::string>& all_args) {
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(
-      args, {"data", "port", "address", "max-body", "threads", "member", "tls-cert", "tls-key"});
+  auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads", "member",
+                                   "tls-cert", "tls-key", "sync-every"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
@@ -277,8 +288,13 @@ int RunServe(const std::vector<std::string>& args) {
   if (!store.ok()) return Fail(store.status());
   auto node = StartLedgerNode(store->get(), flags->Get("data"), flags->Get("member", "local"));
   if (!node.ok()) return Fail(node.status());
+  auto sync_every = flags->GetUint("sync-every", 0);
+  if (!sync_every.ok()) return StopLedger(&*node, Fail(sync_every.status()));
+  std::unique_ptr<SyncLoop> sync_loop;
+  if (*sync_every > 0) sync_loop = StartSyncLoop(store->get(), *sync_every);
   const int code =
       ServeUntilStopped(store->get(), node->ledger.get(), *config, [](const std::string&) {});
+  sync_loop.reset();
   return StopLedger(&*node, code);
 }
 

@@ -309,6 +309,11 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
       auto d = ParseFhirDate(v, DateKind::kInstant);
       if (!d.ok()) return ErrorResponse(d.status().WithPrefix("_since"));
       q.since = d->low;
+    } else if (k == "_cursor" && id.empty()) {
+      // The opaque continuation of a type or system history (next links): a change seq.
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), q.before_seq);
+      if (ec != std::errc() || p != v.data() + v.size() || q.before_seq == 0)
+        return ErrorResponse(Status::InvalidArgument("_cursor: not a cursor of this server"));
     } else if (k == "_count" || k == "_offset") {
       size_t n = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -327,7 +332,7 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
   auto page = store_->History(q);
   if (!page.ok()) return ErrorResponse(page.status());
   BundleWriter b("history");
-  b.SetTotal(page->total);
+  if (q.before_seq == 0) b.SetTotal(page->total);
   std::string self = options_.base_url;
   if (!type.empty()) self += "/" + std::string(type);
   if (!id.empty()) self += "/" + std::string(id);
@@ -339,10 +344,23 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
       if (k == "_since") url += "&_since=" + PercentEncode(v);
     return url;
   };
-  b.AddLink("self", link(q.offset));
+  // Type and system history pages continue from a cursor (the last version's change
+  // seq): concurrent writes then neither shift nor repeat entries, and a page costs only
+  // its own length. Instance history pages by offset.
+  auto cursor_link = [&](uint64_t before) {
+    std::string url =
+        self + "?_count=" + std::to_string(q.limit) + "&_cursor=" + std::to_string(before);
+    for (const auto& [k, v] : req.query)
+      if (k == "_since") url += "&_since=" + PercentEncode(v);
+    return url;
+  };
+  b.AddLink("self", q.before_seq ? cursor_link(q.before_seq) : link(q.offset));
   // With _count=0 (only the total) a next link would name this same page again.
-  if (q.limit > 0 && q.offset + q.limit < page->total) b.AddLink("next", link(q.offset + q.limit));
-  if (q.offset > 0) b.AddLink("previous", link(q.offset > q.limit ? q.offset - q.limit : 0));
+  if (q.limit > 0 && page->more && !page->versions.empty())
+    b.AddLink("next",
+              id.empty() ? cursor_link(page->versions.back().seq) : link(q.offset + q.limit));
+  if (q.offset > 0 && q.before_seq == 0)
+    b.AddLink("previous", link(q.offset > q.limit ? q.offset - q.limit : 0));
   for (const auto& v : page->versions) {
     const std::string url = v.type + "/" + v.id;
     b.BeginEntry();
@@ -447,13 +465,26 @@ HttpResponse FhirApi::Everything(std::string_view id) {
   if (!patient.ok()) return ErrorResponse(patient.status());
   if (patient->deleted)
     return ErrorResponse(Status::Gone("Patient/" + std::string(id) + " was deleted"));
-  auto members = store_->Compartment(id);
-  if (!members.ok()) return ErrorResponse(members.status());
   std::vector<store::StoredResource> found;
   found.push_back(std::move(patient).value());
   std::set<std::string> seen{"Patient/" + std::string(id)};
   std::vector<std::pair<std::string, std::string>> wanted;
-  for (const auto& e : *members) wanted.emplace_back(e.type, e.id);
+  // The person's other Patients (other institutions' records), when the MPI linked any.
+  std::vector<std::string> patients{std::string(id)};
+  if (options_.linked_patients) {
+    for (std::string& other : options_.linked_patients(id)) {
+      if (other == id) continue;
+      auto p = store_->Read("Patient", other);
+      if (!p.ok() || p->deleted || !seen.insert("Patient/" + other).second) continue;
+      found.push_back(std::move(p).value());
+      patients.push_back(std::move(other));
+    }
+  }
+  for (const std::string& p : patients) {
+    auto members = store_->Compartment(p);
+    if (!members.ok()) return ErrorResponse(members.status());
+    for (const auto& e : *members) wanted.emplace_back(e.type, e.id);
+  }
   auto add_all = [&](const std::vector<std::pair<std::string, std::string>>& keys) {
     auto results = store_->ReadMany(keys);
     for (size_t i = 0; i < results.size(); ++i) {

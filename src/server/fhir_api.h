@@ -9,10 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/json.h"
 #include "server/http_server.h"
@@ -36,6 +38,10 @@ struct FhirApiOptions {
   std::string base_url = "http://127.0.0.1:8080/fhir";
   // Not owned; must outlive the API. Without one, $verify answers 501.
   VersionVerifier* verifier = nullptr;
+  // The Patients the master patient index links to a Patient (src/sync/mpi.h), so that
+  // Patient/$everything spans every institution's record of the person. Unset: none.
+  // Must be thread-safe.
+  std::function<std::vector<std::string>(std::string_view patient_id)> linked_patients;
 };
 
 // What a batch or transaction did.

@@ -618,6 +618,31 @@ TEST_F(FhirApiTest, HistoryCountPagesAndLinksTheNextPage) {
   EXPECT_NE(LinkUrl(page2, "previous"), "");
 }
 
+TEST_F(FhirApiTest, SystemHistoryPagesFollowACursorSoWritesBetweenPagesNeitherRepeatNorSkip) {
+  for (int i = 0; i < 5; ++i) Create("Patient", PatientJson("C" + std::to_string(i)));
+  json::Value page1 = Search("/fhir/_history?_count=2");
+  EXPECT_EQ(Total(page1), 5);
+  ASSERT_EQ(EntryCount(page1), 2u);
+  std::string next = LinkUrl(page1, "next");
+  EXPECT_NE(next.find("_cursor="), std::string::npos) << next;
+  // Writes between pages would shift offset-based pages; the cursor is unaffected.
+  Create("Patient", PatientJson("late1"));
+  Create("Patient", PatientJson("late2"));
+  std::set<std::string> seen;
+  for (int i = 0; i < 2; ++i) seen.insert(Text(page1, "entry." + std::to_string(i) + ".fullUrl"));
+  size_t pages = 1;
+  while (!next.empty()) {
+    json::Value page = Search("/fhir" + next.substr(std::string(kBase).size()));
+    for (size_t i = 0; i < EntryCount(page); ++i)
+      EXPECT_TRUE(seen.insert(Text(page, "entry." + std::to_string(i) + ".fullUrl")).second);
+    next = LinkUrl(page, "next");
+    ++pages;
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(pages, 3u);
+  EXPECT_EQ(Get("/fhir/_history?_cursor=abc").status, 400);
+}
+
 TEST_F(FhirApiTest, HistoryWithCountZeroReturnsOnlyTheTotalAndNoNextLink) {
   const std::string id = Create("Patient", PatientJson("Z1"));
   ASSERT_EQ(Call("PUT", "/fhir/Patient/" + id, PatientJson("Z2", id)).status, 200);

@@ -216,6 +216,11 @@ Result<StoredResource> RocksStore::ReadVersion(std::string_view type, std::strin
 
 Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
   HistoryPage page;
+  // Concurrent commits become visible out of order: a version whose sequence is beyond
+  // the published one may have an earlier commit still in flight, so history leaves it out
+  // until that one lands. Otherwise a client paging with _since could see a later version,
+  // move its checkpoint past it, and never see the earlier one (sync relies on this).
+  const uint64_t published = published_seq_.load();
   const rocksdb::Snapshot* snap = db_->GetSnapshot();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
@@ -242,6 +247,7 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
         break;
       }
       if (!want(rec->last_updated)) break;
+      if (rec->seq > published) continue;
       take(q.type, q.id, GetBigEndian64(View(it->key()).substr(prefix.size())));
     }
   } else {
@@ -250,7 +256,10 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(ro, cf(by_type ? keys::kTypeHistory : keys::kChanges)));
     if (by_type) {
-      it->SeekForPrev(prefix + std::string(8, '\xff'));
+      it->SeekForPrev(q.before_seq ? keys::TypeHistoryKey(q.type, q.before_seq - 1)
+                                   : prefix + std::string(8, '\xff'));
+    } else if (q.before_seq) {
+      it->SeekForPrev(keys::SequenceKey(q.before_seq - 1));
     } else {
       it->SeekToLast();
     }
@@ -261,6 +270,12 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
         break;
       }
       if (!want(c->last_updated)) break;  // the feed is in time order
+      const std::string_view key = View(it->key());
+      if (key.size() >= 8 && GetBigEndian64(key.substr(key.size() - 8)) > published) continue;
+      if (q.before_seq && hits.size() >= q.limit) {
+        page.more = true;
+        break;
+      }
       take(c->type, c->id, c->version);
     }
   }
@@ -280,6 +295,11 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
   }
   db_->ReleaseSnapshot(snap);
   if (!status.ok()) return status;
+  if (q.before_seq) {
+    page.total = 0;
+  } else {
+    page.more = q.offset + page.versions.size() < page.total;
+  }
   return page;
 }
 

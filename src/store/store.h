@@ -86,11 +86,17 @@ struct HistoryQuery {
   int64_t since = std::numeric_limits<int64_t>::min();  // only versions updated at/after
   size_t offset = 0;
   size_t limit = 50;
+  // A cursor for type and system history: > 0 returns only versions whose change sequence
+  // is below it, ignores `offset` and does not count `total`. Pages chained by the last
+  // returned seq neither repeat nor skip versions while new ones are written, and each
+  // costs its own length rather than the whole history's.
+  uint64_t before_seq = 0;
 };
 
 struct HistoryPage {
   std::vector<StoredResource> versions;  // newest first
-  size_t total = 0;                      // versions matching, across all pages
+  size_t total = 0;   // versions matching, across all pages (0 with a cursor)
+  bool more = false;  // older matching versions remain after this page
 };
 
 // A resource of a patient's compartment, in clinical-time order.

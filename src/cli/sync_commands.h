@@ -1,0 +1,27 @@
+// `medhub sync add-source|run|status|match` (institution sync and the master patient
+// index, src/sync) and the periodic sync loop `medhub serve --sync-every SECONDS` runs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace medhub::cli {
+
+extern const char kSyncUsage[];
+
+// `medhub sync ...` (args exclude "sync"); returns the exit code.
+int RunSync(const std::vector<std::string>& args);
+
+// Runs every configured source, then matches the Patients it wrote, every `seconds`
+// seconds on a background thread until the returned object is destroyed. Errors are
+// logged to stderr and retried at the next round.
+class SyncLoop {
+ public:
+  virtual ~SyncLoop() = default;
+};
+std::unique_ptr<SyncLoop> StartSyncLoop(store::Store* store, uint64_t seconds);
+
+}  // namespace medhub::cli
