@@ -84,9 +84,9 @@ TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
   url.pop_back();
   HttpClient c("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
   EXPECT_EQ(c.Get(url.substr(url.find("/fhir/"))).status, 401);  // no token
-  auto token = c.Send("POST", "/auth/token",
-                      "grant_type=password&username=patient&password=" + password,
-                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto token =
+      c.Send("POST", "/auth/token", "grant_type=password&username=patient&password=" + password,
+             {{"Content-Type", "application/x-www-form-urlencoded"}});
   ASSERT_EQ(token.status, 200) << token.body;
   auto token_json = json::Parse(token.body);
   ASSERT_TRUE(token_json.ok());
@@ -97,9 +97,9 @@ TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
   auto bundle = json::Parse(r.body);
   ASSERT_TRUE(bundle.ok());
   EXPECT_GT(bundle->find("total")->as_int().value_or(0), 100);
-  auto wrong = c.Send("POST", "/auth/token",
-                      "grant_type=password&username=patient&password=wrong-password",
-                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto wrong =
+      c.Send("POST", "/auth/token", "grant_type=password&username=patient&password=wrong-password",
+             {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(wrong.status, 400);
   p.Signal(SIGINT);
   EXPECT_EQ(p.Wait(20s), 0);

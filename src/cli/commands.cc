@@ -360,8 +360,9 @@ int RunDemo(const std::vector<std::string>& args) {
           }
           std::cout << "Get a token for an account (/fhir requires one), e.g.:\n";
           for (const DemoAccount& a : accounts) {
-            std::cout << "  TOKEN=$(" << curl << " -s -d grant_type=password -d username="
-                      << a.username << " -d password=" << a.password << " " << url
+            std::cout << "  TOKEN=$(" << curl
+                      << " -s -d grant_type=password -d username=" << a.username
+                      << " -d password=" << a.password << " " << url
                       << "/auth/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')"
                       << "   # " << a.role << "\n";
           }
@@ -375,8 +376,7 @@ int RunDemo(const std::vector<std::string>& args) {
                   << "  " << api << " '" << url << "/fhir/Condition?patient=" << p
                   << "&_include=Condition:patient'\n"
                   << "  " << api << " '" << url << "/fhir/AuditEvent?patient=" << p << "'\n"
-                  << "  " << api << " '" << url << "/fhir/Patient/" << p
-                  << "/_history/1/$verify'\n"
+                  << "  " << api << " '" << url << "/fhir/Patient/" << p << "/_history/1/$verify'\n"
                   << "  " << curl << " " << url << "/ledger/head\n"
                   << "  " << api << " '" << url << "/fhir/Patient/" << p << "/$everything'\n";
         std::cout << "Stop with Ctrl-C.\n" << std::endl;

@@ -53,7 +53,8 @@ Status LedgerWriter::Step(bool* appended) {
     }
     ASSIGN_OR_RETURN(Entry entry, MakeRecordEntry(*version, ledger_->member()));
     entries.push_back(std::move(entry));
-    if (audit) entries.push_back(AccessLogged{std::string(ledger_->member()), Sha256(version->json)});
+    if (audit)
+      entries.push_back(AccessLogged{std::string(ledger_->member()), Sha256(version->json)});
     last_seq = c.seq;
   }
   RETURN_IF_ERROR(ledger_->Append(std::move(entries), last_seq).status());

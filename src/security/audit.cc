@@ -31,8 +31,7 @@ std::string ActionCode(const AuditRecord& r) {
   if (r.interaction == "create") return "C";
   if (r.interaction == "update") return "U";
   if (r.interaction == "delete") return "D";
-  if (r.interaction == "batch" || r.interaction == "transaction" ||
-      r.interaction == "operation")
+  if (r.interaction == "batch" || r.interaction == "transaction" || r.interaction == "operation")
     return "E";
   return "R";
 }

@@ -126,8 +126,8 @@ Decision DecideType(const Principal& who, std::string_view type, const PolicyReq
   if (!contexts.any()) {
     return Decision{Verdict::kScope, false,
                     "the token's scopes do not grant " +
-                        std::string(request.action == Action::kRead ? "read" : "write") +
-                        " on " + std::string(type)};
+                        std::string(request.action == Action::kRead ? "read" : "write") + " on " +
+                        std::string(type)};
   }
   if (who.role == Role::kAuditor && type != kAuditEvent)
     return Deny("auditors read AuditEvents only");

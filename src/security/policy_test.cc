@@ -93,12 +93,11 @@ TEST(PolicyTest, AuditorSeesAuditEventsAndNeverClinicalContent) {
 TEST(PolicyTest, NobodyWritesAuditEventsAndPatientsReadOnlyTheirOwn) {
   TableRelations rel;
   const ResourceFacts ev{"AuditEvent", "e1", {"pa"}, {}, ""};
+  EXPECT_FALSE(DecideResource(Make(Role::kService, "system/*.*"), ev, kWrite, rel).allowed());
+  EXPECT_TRUE(
+      DecideResource(Make(Role::kPatient, "patient/*.read", "", "pa"), ev, kRead, rel).allowed());
   EXPECT_FALSE(
-      DecideResource(Make(Role::kService, "system/*.*"), ev, kWrite, rel).allowed());
-  EXPECT_TRUE(DecideResource(Make(Role::kPatient, "patient/*.read", "", "pa"), ev, kRead, rel)
-                  .allowed());
-  EXPECT_FALSE(DecideResource(Make(Role::kPatient, "patient/*.read", "", "pb"), ev, kRead, rel)
-                   .allowed());
+      DecideResource(Make(Role::kPatient, "patient/*.read", "", "pb"), ev, kRead, rel).allowed());
   EXPECT_FALSE(
       DecideResource(Make(Role::kPractitioner, "user/*.*", "org1"), ev, kRead, rel).allowed());
 }
@@ -121,8 +120,7 @@ TEST(PolicyTest, AdminWritesOnlyTheirOrganizationsDirectoryAndNoClinicalContent)
       DecideResource(admin, {"Organization", "org1", {}, {"org1"}, ""}, kWrite, rel).allowed());
   EXPECT_FALSE(
       DecideResource(admin, {"Organization", "org2", {}, {"org2"}, ""}, kWrite, rel).allowed());
-  EXPECT_TRUE(
-      DecideResource(admin, {"Location", "l1", {}, {"org1"}, ""}, kWrite, rel).allowed());
+  EXPECT_TRUE(DecideResource(admin, {"Location", "l1", {}, {"org1"}, ""}, kWrite, rel).allowed());
   EXPECT_EQ(DecideResource(admin, Obs("pa"), kRead, rel).verdict, Verdict::kScope);
 }
 
@@ -141,14 +139,12 @@ TEST(PolicyTest, ServiceReadsWhatItsSystemScopesGrant) {
 TEST(PolicyTest, PractitionerRegistersPatientsAndAdmitsAtTheirOwnOrganization) {
   TableRelations rel;
   const Principal d = Make(Role::kPractitioner, "user/*.*", "org1");
-  EXPECT_TRUE(DecideResource(d, {"Patient", "new", {"new"}, {}, ""}, {Action::kWrite, false, true},
-                             rel)
-                  .allowed());
-  EXPECT_FALSE(DecideResource(d, {"Patient", "old", {"old"}, {}, ""}, kWrite, rel).allowed());
   EXPECT_TRUE(
-      DecideResource(d, {"Encounter", "e", {"pb"}, {"org1"}, ""}, kWrite, rel).allowed());
-  EXPECT_FALSE(
-      DecideResource(d, {"Encounter", "e", {"pb"}, {"org2"}, ""}, kWrite, rel).allowed());
+      DecideResource(d, {"Patient", "new", {"new"}, {}, ""}, {Action::kWrite, false, true}, rel)
+          .allowed());
+  EXPECT_FALSE(DecideResource(d, {"Patient", "old", {"old"}, {}, ""}, kWrite, rel).allowed());
+  EXPECT_TRUE(DecideResource(d, {"Encounter", "e", {"pb"}, {"org1"}, ""}, kWrite, rel).allowed());
+  EXPECT_FALSE(DecideResource(d, {"Encounter", "e", {"pb"}, {"org2"}, ""}, kWrite, rel).allowed());
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ bool OneOf(std::string_view s, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), s) != set.end();
 }
 
-void AddEncounter(const json::Value& r, const std::function<std::string(std::string_view)>& role_org,
+void AddEncounter(const json::Value& r,
+                  const std::function<std::string(std::string_view)>& role_org,
                   PatientRelations* out) {
   if (OneOf(r.get_string("status"), {"cancelled", "entered-in-error"})) return;
   if (std::string org = RefId(r.find("serviceProvider"), "Organization"); !org.empty())

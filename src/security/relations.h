@@ -71,8 +71,9 @@ class RelationCache : public RelationLookup {
   store::Store* store_;
   size_t max_patients_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const PatientRelations>> cache_;  // GUARDED_BY(mu_)
-  uint64_t generation_ = 0;                                                         // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::shared_ptr<const PatientRelations>>
+      cache_;                // GUARDED_BY(mu_)
+  uint64_t generation_ = 0;  // GUARDED_BY(mu_)
   std::atomic<uint64_t> misses_{0};
 };
 

@@ -10,6 +10,10 @@ using security::Decision;
 using security::ResourceFacts;
 using security::Verdict;
 
+Status HiddenNotFound(std::string_view type, std::string_view id) {
+  return Status::NotFound(std::string(type) + "/" + std::string(id) + " is not known");
+}
+
 RequestAccess::RequestAccess(const security::Principal* principal,
                              security::RelationLookup* relations, std::string break_glass_reason)
     : principal_(principal),
@@ -72,7 +76,7 @@ Status RequestAccess::CheckRead(const store::StoredResource& r) {
   if (!enforced()) return Status::Ok();
   RETURN_IF_ERROR(CheckType(r.type, Action::kRead));
   if (MayRead(r)) return Status::Ok();
-  return Status::NotFound(r.type + "/" + r.id + " not found");
+  return HiddenNotFound(r.type, r.id);
 }
 
 Status RequestAccess::CheckWrite(const json::Value& resource, bool creates) {

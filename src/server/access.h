@@ -28,6 +28,10 @@
 
 namespace medhub::server {
 
+// The NotFound of a resource the caller may not see: word for word what the store answers
+// for a resource that does not exist, so that a refusal does not reveal existence.
+Status HiddenNotFound(std::string_view type, std::string_view id);
+
 class RequestAccess {
  public:
   // Policy off.

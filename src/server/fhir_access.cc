@@ -45,7 +45,8 @@ std::string InteractionOf(const HttpRequest& req) {
     if (m == "DELETE") return "delete";
     return "unknown";
   }
-  if (seg[2] == "_history") return seg.size() == 3 ? "history-instance" : seg.size() == 4 ? "vread" : "operation";
+  if (seg[2] == "_history")
+    return seg.size() == 3 ? "history-instance" : seg.size() == 4 ? "vread" : "operation";
   return "operation";
 }
 
@@ -69,7 +70,8 @@ HttpResponse FhirApi::HandleEnforced(const HttpRequest& req) {
   RequestAccess a(&*principal, options_.relations, reason);
   HttpResponse r;
   if (!reason.empty() && reason.size() > kMaxBreakGlassReason) {
-    r = ErrorResponse(Status::InvalidArgument("X-Break-Glass: the reason is longer than 512 bytes"));
+    r = ErrorResponse(
+        Status::InvalidArgument("X-Break-Glass: the reason is longer than 512 bytes"));
   } else if (!reason.empty() && principal->role != security::Role::kPractitioner) {
     r = ErrorResponse(Status::PermissionDenied("break-the-glass is for practitioners only"));
   } else {
@@ -113,7 +115,8 @@ void FhirApi::AfterRequest(const HttpRequest& req, HttpResponse& resp, RequestAc
   rec.resources = a.resources();
   if (Status s = options_.audit->Record(rec); !s.ok()) {
     // Durable before acknowledged: without its audit trail the answer is withheld.
-    resp = ErrorResponse(Status::Unavailable("the audit trail could not be written: " + s.message()));
+    resp =
+        ErrorResponse(Status::Unavailable("the audit trail could not be written: " + s.message()));
   }
 }
 
@@ -172,8 +175,7 @@ Status FhirApi::CheckReplace(std::string_view type, std::string_view id, Request
     return existing.status();
   }
   if (existing->deleted) return Status::Ok();
-  if (!a.MayRead(*existing))
-    return Status::NotFound(std::string(type) + "/" + std::string(id) + " not found");
+  if (!a.MayRead(*existing)) return HiddenNotFound(type, id);
   return a.CheckWriteExisting(*existing);
 }
 

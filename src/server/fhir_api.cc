@@ -131,13 +131,11 @@ HttpResponse FhirApi::Route(const HttpRequest& req, std::string_view path, Reque
     return not_allowed();
   }
   if (seg[0] == "metadata" && seg.size() == 1) return get ? Capabilities() : not_allowed();
-  if (seg[0] == "_history" && seg.size() == 1)
-    return get ? History(req, "", "", a) : not_allowed();
+  if (seg[0] == "_history" && seg.size() == 1) return get ? History(req, "", "", a) : not_allowed();
   const std::string_view type = seg[0];
   if (Status s = CheckType(type); !s.ok()) return ErrorResponse(s);
   // The audit trail is append-only: no update or delete through any API.
-  if (type == "AuditEvent" && (m == "PUT" || m == "DELETE" || m == "PATCH"))
-    return not_allowed();
+  if (type == "AuditEvent" && (m == "PUT" || m == "DELETE" || m == "PATCH")) return not_allowed();
   if (seg.size() == 1) {
     if (get) return Search(type, req.query, a);
     if (m == "POST") return Create(req, type, a);
@@ -237,8 +235,7 @@ HttpResponse FhirApi::Read(std::string_view type, std::string_view id, RequestAc
   if (r->deleted && a.enforced()) {
     // A deleted resource's last content decides who may learn that it was deleted.
     auto last = store_->ReadVersion(type, id, r->version - 1);
-    if (!last.ok() || !a.MayRead(*last))
-      return ErrorResponse(Status::NotFound(std::string(type) + "/" + std::string(id) + " not found"));
+    if (!last.ok() || !a.MayRead(*last)) return ErrorResponse(HiddenNotFound(type, id));
   }
   if (!r->deleted) {
     if (Status s = a.CheckRead(*r); !s.ok()) return ErrorResponse(s);
@@ -380,8 +377,8 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
     auto cur = store_->Read(type, id);
     if (!cur.ok()) return ErrorResponse(cur.status());
     if (a.enforced()) {
-      auto shown = cur->deleted && cur->version > 1 ? store_->ReadVersion(type, id, cur->version - 1)
-                                                    : cur;
+      auto shown =
+          cur->deleted && cur->version > 1 ? store_->ReadVersion(type, id, cur->version - 1) : cur;
       if (!shown.ok()) return ErrorResponse(shown.status());
       if (Status s = a.CheckRead(*shown); !s.ok()) return ErrorResponse(s);
     }
@@ -513,8 +510,9 @@ HttpResponse FhirApi::Everything(std::string_view id, RequestAccess& a) {
   auto patient = store_->Read("Patient", id);
   if (!patient.ok()) return ErrorResponse(patient.status());
   if (patient->deleted)
-    return ErrorResponse(a.enforced() ? Status::NotFound("Patient/" + std::string(id) + " not found")
-                                      : Status::Gone("Patient/" + std::string(id) + " was deleted"));
+    return ErrorResponse(a.enforced()
+                             ? HiddenNotFound("Patient", id)
+                             : Status::Gone("Patient/" + std::string(id) + " was deleted"));
   if (Status s = a.CheckRead(*patient); !s.ok()) return ErrorResponse(s);
   auto members = store_->Compartment(id);
   if (!members.ok()) return ErrorResponse(members.status());

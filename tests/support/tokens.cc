@@ -55,15 +55,15 @@ std::string AddClient(const std::string& binary, const std::string& data_dir,
   return out.substr(start, out.find('\n', start) - start);
 }
 
-std::string ClientToken(HttpClient& client, const std::string& client_id,
-                        const std::string& secret, const std::string& scope) {
+std::string ClientToken(HttpClient& client, const std::string& client_id, const std::string& secret,
+                        const std::string& scope) {
   std::string body = "grant_type=client_credentials&client_id=" + PercentEncode(client_id) +
                      "&client_secret=" + PercentEncode(secret);
   if (!scope.empty()) body += "&scope=" + PercentEncode(scope);
   const std::string saved = client.bearer();
   client.SetBearer("");
-  auto r =
-      client.Send("POST", "/auth/token", body, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto r = client.Send("POST", "/auth/token", body,
+                       {{"Content-Type", "application/x-www-form-urlencoded"}});
   client.SetBearer(saved);
   const std::string key = "\"access_token\":\"";
   const size_t at = r.body.find(key);

@@ -17,14 +17,13 @@ std::string AddClient(const std::string& binary, const std::string& data_dir,
                       const std::string& scope, const std::vector<std::string>& extra = {});
 
 // A client-credentials access token ("" on failure).
-std::string ClientToken(HttpClient& client, const std::string& client_id,
-                        const std::string& secret, const std::string& scope = "");
+std::string ClientToken(HttpClient& client, const std::string& client_id, const std::string& secret,
+                        const std::string& scope = "");
 
 // A service client with every system scope, registered as "e2e-service": what a test that
 // exercises the FHIR API as a whole uses. Returns its secret.
 inline std::string AddServiceClient(const std::string& binary, const std::string& data_dir) {
-  return AddClient(binary, data_dir, "e2e-service", "service", "system/*.*",
-                   {"--org", "e2e-org"});
+  return AddClient(binary, data_dir, "e2e-service", "service", "system/*.*", {"--org", "e2e-org"});
 }
 
 }  // namespace medhub::testing
