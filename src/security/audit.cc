@@ -145,15 +145,68 @@ json::Value BuildAuditEvent(const AuditRecord& r, const std::string& id) {
   return ev;
 }
 
-Status AuditLog::Record(const AuditRecord& record) {
+AuditLog::AuditLog(store::Store* store) : store_(store) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  thread_.join();
+}
+
+Status AuditLog::Record(const AuditRecord& record, bool wait) {
   store::WriteOp op;
   op.type = "AuditEvent";
   op.id = NewId();
   op.resource = BuildAuditEvent(record, op.id);
   op.create_only = true;
-  std::vector<store::WriteOp> ops;
-  ops.push_back(std::move(op));
-  return store_->Commit(std::move(ops)).status();
+  std::unique_lock lock(mu_);
+  queue_.push_back(std::move(op));
+  const uint64_t ticket = ++queued_;
+  work_.notify_one();
+  if (!wait) return Status::Ok();
+  return WaitFor(lock, ticket);
+}
+
+Status AuditLog::Flush() {
+  std::unique_lock lock(mu_);
+  return WaitFor(lock, queued_);
+}
+
+Status AuditLog::WaitFor(std::unique_lock<std::mutex>& lock, uint64_t ticket) {
+  done_.wait(lock, [&] { return written_ >= ticket; });
+  if (ticket <= failed_upto_) return last_error_;
+  return Status::Ok();
+}
+
+void AuditLog::Run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, drained
+    std::vector<store::WriteOp> batch;
+    if (queue_.size() <= kMaxBatch) {
+      batch.swap(queue_);
+    } else {
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + kMaxBatch));
+      queue_.erase(queue_.begin(), queue_.begin() + kMaxBatch);
+    }
+    const uint64_t upto = written_ + batch.size();
+    lock.unlock();
+    const Status s = store_->Commit(std::move(batch)).status();
+    lock.lock();
+    written_ = upto;
+    if (!s.ok()) {
+      last_error_ = s;
+      failed_upto_ = upto;
+    }
+    done_.notify_all();
+  }
 }
 
 }  // namespace medhub::security

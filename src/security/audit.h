@@ -1,18 +1,27 @@
 // Audit: one FHIR AuditEvent per request to /fhir, allowed or denied (docs/security.md,
 // "Audit").
 //
-// AuditLog::Record builds the AuditEvent and commits it to the store before returning, so
-// a response is sent only once its audit trail is durable. Each Record is one store
-// Commit; the store's group commit merges the commits of concurrent requests into one
-// synced write, so concurrent requests share one fsync (docs/benchmarks.md measures the
-// cost). The ledger writer then adds an AccessLogged entry (SHA-256 of the AuditEvent's
-// stored bytes) for every AuditEvent version.
+// AuditLog queues AuditEvents and one writer thread commits everything queued so far in one
+// store Commit (one atomic, fsynced write per batch): under load the batch grows, so the
+// fsync cost is shared by every request in it. Record(..., wait=true) returns only once its
+// event is durable (FhirApi uses it for writes and break-the-glass, whose trail must exist
+// before the answer); Record(..., wait=false) returns at once, so a read is answered while
+// its event is in the batch being written: a crash of the process or the machine within
+// that window (one fsync, a few ms) loses those events. Flush() waits for everything
+// recorded before it: FhirApi flushes before it serves any AuditEvent, so a reader of the
+// audit trail sees every event recorded before the request. The destructor drains the
+// queue. docs/security.md ("Audit") and docs/benchmarks.md give the trade-off and costs.
+// The ledger writer then adds an AccessLogged entry (SHA-256 of the AuditEvent's stored
+// bytes) for every AuditEvent version.
 //
-// Thread-safe: Record may be called concurrently.
+// Thread-safe: Record and Flush may be called concurrently.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/json.h"
@@ -45,12 +54,33 @@ json::Value BuildAuditEvent(const AuditRecord& record, const std::string& id);
 
 class AuditLog {
  public:
-  explicit AuditLog(store::Store* store) : store_(store) {}
-  // Commits the AuditEvent of `record` durably. Errors: those of Store::Commit.
-  Status Record(const AuditRecord& record);
+  explicit AuditLog(store::Store* store);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Queues the AuditEvent of `record`; with `wait`, returns once it is durable. Errors
+  // (with `wait`): those of Store::Commit for its batch.
+  Status Record(const AuditRecord& record, bool wait);
+  // Returns once every event queued before the call is durable (or its batch failed).
+  Status Flush();
 
  private:
+  void Run();
+  Status WaitFor(std::unique_lock<std::mutex>& lock, uint64_t ticket);
+
+  static constexpr size_t kMaxBatch = 1024;
   store::Store* store_;
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::condition_variable done_;
+  std::vector<store::WriteOp> queue_;  // GUARDED_BY(mu_)
+  uint64_t queued_ = 0;                // GUARDED_BY(mu_): events ever queued
+  uint64_t written_ = 0;               // GUARDED_BY(mu_): events whose batch finished
+  Status last_error_;                  // GUARDED_BY(mu_): of the last failed batch
+  uint64_t failed_upto_ = 0;           // GUARDED_BY(mu_): events up to here may be lost
+  bool stopping_ = false;              // GUARDED_BY(mu_)
+  std::thread thread_;
 };
 
 }  // namespace medhub::security

@@ -72,6 +72,24 @@ bool RequestAccess::MayRead(const store::StoredResource& r) {
   return MayRead(r.type, r.id, *doc);
 }
 
+bool RequestAccess::MayReadCompartment(std::string_view type, std::string_view patient) {
+  if (!enforced()) return true;
+  ResourceFacts facts;
+  facts.type = std::string(type);
+  facts.patients.emplace_back(patient);
+  const std::string saved = denial_;
+  const Decision d = Decide(facts, Action::kRead);
+  if (!d.allowed()) {
+    denial_ = saved;  // not a refusal: each resource is decided on its own
+    return false;
+  }
+  for (const std::string& p : facts.patients) {
+    patients_.insert(p);
+    if (d.break_glass) break_glass_patients_.insert(p);
+  }
+  return true;
+}
+
 Status RequestAccess::CheckRead(const store::StoredResource& r) {
   if (!enforced()) return Status::Ok();
   RETURN_IF_ERROR(CheckType(r.type, Action::kRead));

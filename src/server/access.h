@@ -54,6 +54,10 @@ class RequestAccess {
   // The same as a yes/no, for filtering collections.
   bool MayRead(const store::StoredResource& resource);
   bool MayRead(std::string_view type, std::string_view id, const json::Value& resource);
+  // May the caller read resources of `type` in `patient`'s compartment? True means every
+  // such resource is readable (a resource is readable when any of its patients is); false
+  // decides nothing (the caller checks each resource).
+  bool MayReadCompartment(std::string_view type, std::string_view patient);
   // A write of `resource` (new content), or over/of `existing` (replaced content).
   // `creates`: no live version exists (create, update-as-create).
   Status CheckWrite(const json::Value& resource, bool creates = false);

@@ -1,10 +1,12 @@
 // Access control around the FHIR API: authentication, the AuditEvent of every request,
 // break-the-glass notifications and relation-cache invalidation (docs/security.md).
 #include <algorithm>
+#include <set>
 
 #include "core/ids.h"
 #include "core/time.h"
 #include "fhir/resource.h"
+#include "fhir/search_params.h"
 #include "security/role.h"
 #include "server/fhir_api.h"
 #include "server/http_util.h"
@@ -66,6 +68,11 @@ HttpResponse FhirApi::HandleEnforced(const HttpRequest& req) {
     AfterRequest(req, r, none);
     return r;
   }
+  // Whoever reads the audit trail sees every event recorded before this request.
+  if (options_.audit != nullptr &&
+      (req.path.starts_with("/fhir/AuditEvent") || req.path == "/fhir/_history" ||
+       req.path == "/fhir" || req.path == "/fhir/"))
+    (void)options_.audit->Flush();
   std::string reason(req.header(kBreakGlassHeader));
   RequestAccess a(&*principal, options_.relations, reason);
   HttpResponse r;
@@ -113,7 +120,12 @@ void FhirApi::AfterRequest(const HttpRequest& req, HttpResponse& resp, RequestAc
   rec.break_glass_reason = a.break_glass_reason();
   rec.patients.assign(a.patients().begin(), a.patients().end());
   rec.resources = a.resources();
-  if (Status s = options_.audit->Record(rec); !s.ok()) {
+  // Writes and break-the-glass wait for their AuditEvent to be durable; reads and refusals
+  // are answered while theirs is being written (security/audit.h).
+  const bool read = req.method == "GET" || req.method == "HEAD" ||
+                    (req.method == "POST" && req.path.ends_with("/_search"));
+  const bool wait = break_glass || (!read && resp.status < 400);
+  if (Status s = options_.audit->Record(rec, wait); !s.ok()) {
     // Durable before acknowledged: without its audit trail the answer is withheld.
     resp =
         ErrorResponse(Status::Unavailable("the audit trail could not be written: " + s.message()));
@@ -179,11 +191,54 @@ Status FhirApi::CheckReplace(std::string_view type, std::string_view id, Request
   return a.CheckWriteExisting(*existing);
 }
 
+std::string FhirApi::PinnedPatient(std::string_view type, const Params& params) {
+  std::string pinned;
+  for (const auto& [name, value] : params) {
+    if (name != "patient" && name != "subject") continue;
+    const fhir::SearchParamDef* def = fhir::FindSearchParam(type, name);
+    if (def == nullptr) continue;
+    const fhir::SearchParamDef& indexed = fhir::IndexedParam(*def);
+    if (indexed.paths.size() != 1 ||
+        (indexed.paths[0] != "subject" && indexed.paths[0] != "patient"))
+      continue;
+    std::string_view v = value;
+    if (v.starts_with("Patient/")) {
+      v.remove_prefix(8);
+    } else if (name == "subject") {
+      continue;  // a subject of another type
+    }
+    if (v.empty() || !IsValidFhirId(v)) continue;   // several values, a URL, a modifier...
+    if (!pinned.empty() && pinned != v) return "";  // two patients: no single compartment
+    pinned = std::string(v);
+  }
+  return pinned;
+}
+
 Result<std::vector<std::string>> FhirApi::FilterReadable(std::string_view type,
                                                          std::vector<std::string> ids,
                                                          RequestAccess& a) {
+  std::vector<std::string> order = ids;
   std::vector<std::string> kept;
   std::vector<std::pair<std::string, std::string>> keys;
+  // A patient's own compartment (one index scan) needs no per-resource decision.
+  std::set<std::string, std::less<>> own;
+  const security::Principal* who = a.principal();
+  if (who != nullptr && who->role == security::Role::kPatient &&
+      a.MayReadCompartment(type, who->patient)) {
+    ASSIGN_OR_RETURN(auto members, store_->Compartment(who->patient));
+    for (const auto& m : members)
+      if (m.type == type) own.insert(m.id);
+    if (type == "Patient") own.insert(who->patient);
+  }
+  std::vector<std::string> rest;
+  for (std::string& id : ids) {
+    if (own.contains(id)) {
+      kept.push_back(std::move(id));
+    } else {
+      rest.push_back(std::move(id));
+    }
+  }
+  ids = std::move(rest);
   for (size_t start = 0; start < ids.size(); start += kFilterChunk) {
     keys.clear();
     const size_t end = std::min(ids.size(), start + kFilterChunk);
@@ -196,6 +251,13 @@ Result<std::vector<std::string>> FhirApi::FilterReadable(std::string_view type,
       }
       if (!results[i]->deleted && a.MayRead(*results[i])) kept.push_back(std::move(ids[start + i]));
     }
+  }
+  // The store's order (id order, or the _sort order) is kept.
+  if (!own.empty()) {
+    std::set<std::string, std::less<>> allowed(kept.begin(), kept.end());
+    kept.clear();
+    for (std::string& id : order)
+      if (allowed.contains(id)) kept.push_back(std::move(id));
   }
   return kept;
 }

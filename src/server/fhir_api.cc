@@ -1,6 +1,7 @@
 #include "server/fhir_api.h"
 
 #include <charconv>
+#include <map>
 #include <set>
 
 #include "core/ids.h"
@@ -427,8 +428,13 @@ HttpResponse FhirApi::Search(std::string_view type, const Params& params, Reques
   if (!query.ok()) return ErrorResponse(query.status());
   auto ids = store_->Search(*query);
   if (!ids.ok()) return ErrorResponse(ids.status());
-  // Filtered before counting and paging, so Bundle.total counts only readable matches.
-  if (!a.ReadsWholeType(type)) ids = FilterReadable(type, std::move(ids).value(), a);
+  // Filtered before counting and paging, so Bundle.total counts only readable matches. A
+  // search pinned to one patient's compartment is decided once for that patient.
+  if (!a.ReadsWholeType(type)) {
+    const std::string pinned = PinnedPatient(type, params);
+    if (pinned.empty() || !a.MayReadCompartment(type, pinned))
+      ids = FilterReadable(type, std::move(ids).value(), a);
+  }
   if (!ids.ok()) return ErrorResponse(ids.status());
   BundleWriter b("searchset");
   b.SetTotal(ids->size());
@@ -521,15 +527,25 @@ HttpResponse FhirApi::Everything(std::string_view id, RequestAccess& a) {
   std::set<std::string> seen{"Patient/" + std::string(id)};
   std::vector<std::pair<std::string, std::string>> wanted;
   for (const auto& e : *members) wanted.emplace_back(e.type, e.id);
-  auto add_all = [&](const std::vector<std::pair<std::string, std::string>>& keys) {
+  // Members of the compartment are readable when the caller may read that type in this
+  // patient's compartment (decided once per type); anything else is decided on its own.
+  std::map<std::string, bool, std::less<>> member_types;
+  auto may_read = [&](const store::StoredResource& r, bool member) {
+    if (!member) return a.MayRead(r);
+    auto it = member_types.find(r.type);
+    if (it == member_types.end())
+      it = member_types.emplace(r.type, a.MayReadCompartment(r.type, id)).first;
+    return it->second || a.MayRead(r);
+  };
+  auto add_all = [&](const std::vector<std::pair<std::string, std::string>>& keys, bool member) {
     auto results = store_->ReadMany(keys);
     for (size_t i = 0; i < results.size(); ++i) {
-      if (!results[i].ok() || results[i]->deleted || !a.MayRead(*results[i])) continue;
+      if (!results[i].ok() || results[i]->deleted || !may_read(*results[i], member)) continue;
       seen.insert(keys[i].first + "/" + keys[i].second);
       found.push_back(std::move(results[i]).value());
     }
   };
-  add_all(wanted);
+  add_all(wanted, /*member=*/true);
   const size_t record_size = found.size();  // the Patient and its compartment: matches
   // Resources the record refers to (practitioners, organizations, medications, ...).
   std::vector<std::string> refs;
@@ -540,7 +556,7 @@ HttpResponse FhirApi::Everything(std::string_view id, RequestAccess& a) {
     const size_t slash = ref.find('/');
     wanted.emplace_back(ref.substr(0, slash), ref.substr(slash + 1));
   }
-  add_all(wanted);
+  add_all(wanted, /*member=*/false);
   BundleWriter b("searchset");
   b.SetTotal(found.size());
   b.AddLink("self", options_.base_url + "/Patient/" + std::string(id) + "/$everything");

@@ -105,6 +105,9 @@ class FhirApi {
   // Before an update or delete of type/id: NotFound when a live resource exists that the
   // caller may not read, PermissionDenied when they may read but not write it.
   Status CheckReplace(std::string_view type, std::string_view id, RequestAccess& a);
+  // The patient id when `params` restrict a search of `type` to one patient's compartment
+  // (a single patient=/subject=Patient/ value on a compartment element), else "".
+  static std::string PinnedPatient(std::string_view type, const Params& params);
   // The ids the caller may read, of those a search matched.
   Result<std::vector<std::string>> FilterReadable(std::string_view type,
                                                   std::vector<std::string> ids, RequestAccess& a);
