@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/tokens.h"
 
 namespace medhub {
 namespace {
@@ -35,16 +36,25 @@ TEST(CrashRecoveryTest, EveryAcknowledgedWriteSurvivesSigkillMidStream) {
   const auto dir = std::filesystem::temp_directory_path() / ("medhub-crash-" + NewId());
   std::vector<Ack> acked;
   std::mutex mu;
+  const std::string secret = testing::AddServiceClient(MEDHUB_BINARY, dir.string());
+  ASSERT_FALSE(secret.empty());
+  std::string token;  // the signing key persists, so one token serves every round
   for (int round = 0; round < 3; ++round) {
     ChildProcess server({MEDHUB_BINARY, "serve", "--data", dir.string(), "--port", "0"});
     const uint16_t port = StartServer(&server);
     ASSERT_NE(port, 0) << "round " << round << ": " << server.output();
+    if (token.empty()) {
+      HttpClient t("127.0.0.1", port);
+      token = testing::ClientToken(t, "e2e-service", secret);
+      ASSERT_FALSE(token.empty());
+    }
     std::atomic<bool> stop{false};
     std::atomic<int> acks_this_round{0};
     std::vector<std::thread> writers;
     for (int w = 0; w < 4; ++w) {
       writers.emplace_back([&, w] {
         HttpClient c("127.0.0.1", port);
+        c.SetBearer(token);
         for (int i = 0; !stop; ++i) {
           const std::string id =
               "r" + std::to_string(round) + "w" + std::to_string(w) + "n" + std::to_string(i / 2);
@@ -78,6 +88,7 @@ TEST(CrashRecoveryTest, EveryAcknowledgedWriteSurvivesSigkillMidStream) {
   const uint16_t port = StartServer(&server);
   ASSERT_NE(port, 0) << server.output();
   HttpClient c("127.0.0.1", port);
+  c.SetBearer(token);
   size_t missing = 0;
   for (const Ack& a : acked) {
     auto r = c.Get("/fhir/Observation/" + a.id);

@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/tokens.h"
 
 namespace medhub {
 namespace {
@@ -28,12 +29,13 @@ uint16_t StartServer(ChildProcess* p) {
 }
 
 // Streams PUTs from 3 threads until `stop`; records acknowledged "id/version"s.
-void StreamWrites(uint16_t port, int round, std::atomic<bool>* stop,
+void StreamWrites(uint16_t port, int round, const std::string& token, std::atomic<bool>* stop,
                   std::vector<std::string>* acked, std::mutex* mu) {
   std::vector<std::thread> writers;
   for (int w = 0; w < 3; ++w) {
     writers.emplace_back([=] {
       HttpClient c("127.0.0.1", port);
+      c.SetBearer(token);
       for (int i = 0; !*stop; ++i) {
         const std::string id =
             "r" + std::to_string(round) + "w" + std::to_string(w) + "n" + std::to_string(i % 20);
@@ -60,12 +62,21 @@ TEST(LedgerCrashTest, AfterSigkillMidStreamTheLedgerCatchesUpAndVerifies) {
   const std::string data = (dir / "data").string();
   std::vector<std::string> acked;
   std::mutex mu;
+  std::filesystem::create_directories(dir);
+  const std::string secret = testing::AddServiceClient(MEDHUB_BINARY, data);
+  ASSERT_FALSE(secret.empty());
+  std::string token;
   for (int round = 0; round < 3; ++round) {
     ChildProcess server({MEDHUB_BINARY, "serve", "--data", data, "--port", "0"});
     const uint16_t port = StartServer(&server);
     ASSERT_NE(port, 0) << server.output();
+    if (token.empty()) {
+      HttpClient t("127.0.0.1", port);
+      token = testing::ClientToken(t, "e2e-service", secret);
+      ASSERT_FALSE(token.empty());
+    }
     std::atomic<bool> stop{false};
-    std::thread stream([&] { StreamWrites(port, round, &stop, &acked, &mu); });
+    std::thread stream([&] { StreamWrites(port, round, token, &stop, &acked, &mu); });
     std::this_thread::sleep_for(400ms + 150ms * round);
     server.Signal(SIGKILL);
     EXPECT_EQ(server.Wait(10s), 128 + SIGKILL);
@@ -77,6 +88,7 @@ TEST(LedgerCrashTest, AfterSigkillMidStreamTheLedgerCatchesUpAndVerifies) {
   const uint16_t port = StartServer(&server);
   ASSERT_NE(port, 0) << server.output();
   HttpClient c("127.0.0.1", port);
+  c.SetBearer(token);
   for (const std::string& version : acked) {
     testing::ClientResponse r;
     for (int i = 0; i < 500; ++i) {  // 503 until the writer has caught up

@@ -19,6 +19,7 @@
 #include "store/keys.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/tokens.h"
 
 namespace medhub {
 namespace {
@@ -89,10 +90,13 @@ class LedgerTamperTest : public ::testing::Test {
 
   // Starts `medhub serve`, writes a version, checks its $verify answer, and stops it.
   static void ServeRunAddsAVerifiableVersion() {
+    const std::string secret = testing::AddServiceClient(MEDHUB_BINARY, Data());
+    ASSERT_FALSE(secret.empty());
     ChildProcess server({MEDHUB_BINARY, "serve", "--data", Data(), "--port", "0"});
     const std::string line = server.ReadLineContaining("listening on", 30s);
     ASSERT_FALSE(line.empty()) << server.output();
     HttpClient c("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
+    c.SetBearer(testing::ClientToken(c, "e2e-service", secret));
     const auto put = c.Send("PUT", "/fhir/Observation/tamper-1",
                             R"({"resourceType":"Observation","id":"tamper-1","status":"final",)"
                             R"("code":{"text":"blood pressure"}})",

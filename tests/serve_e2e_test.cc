@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/tokens.h"
 
 namespace medhub {
 namespace {
@@ -30,6 +31,8 @@ class ServeE2ETest : public ::testing::Test {
 };
 
 TEST_F(ServeE2ETest, ServeAnswersFhirAndStopsCleanlyOnSigterm) {
+  const std::string secret = testing::AddServiceClient(MEDHUB_BINARY, dir_.string());
+  ASSERT_FALSE(secret.empty());
   ChildProcess p(
       {MEDHUB_BINARY, "serve", "--data", dir_.string(), "--port", "0", "--max-body", "4096"});
   const std::string line = p.ReadLineContaining("listening on http://127.0.0.1:", 20s);
@@ -38,6 +41,11 @@ TEST_F(ServeE2ETest, ServeAnswersFhirAndStopsCleanlyOnSigterm) {
   auto meta = c.Get("/fhir/metadata");
   EXPECT_EQ(meta.status, 200);
   EXPECT_EQ(meta.header("content-type"), "application/fhir+json; charset=utf-8");
+  // Everything but the CapabilityStatement needs a token.
+  auto anonymous = c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.header("www-authenticate").rfind("Bearer", 0), 0u);
+  c.SetBearer(testing::ClientToken(c, "e2e-service", secret));
   auto created = c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient","gender":"female"})");
   ASSERT_EQ(created.status, 201);
   EXPECT_NE(created.header("location").find("/fhir/Patient/"), std::string::npos);
@@ -46,6 +54,7 @@ TEST_F(ServeE2ETest, ServeAnswersFhirAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(big.status, 413);
   EXPECT_NE(big.body.find("OperationOutcome"), std::string::npos);
   HttpClient c2("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
+  c2.SetBearer(c.bearer());
   auto text = c2.Send("POST", "/fhir/Patient", "hello", {{"Content-Type", "text/plain"}});
   EXPECT_EQ(text.status, 415);
   auto html = c2.Get("/");
@@ -60,11 +69,11 @@ TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
                   "--sample", std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea"});
   const std::string imported = p.ReadLineContaining("imported 39 files", 120s);
   EXPECT_NE(imported.find("11953 ok, 0 failed"), std::string::npos) << p.output();
-  const std::string everything = p.ReadLineContaining("$everything", 60s);
-  ASSERT_FALSE(everything.empty()) << p.output();
   // "  patient account patient / PASSWORD  (...)": the demo's accounts can log in.
-  const std::string account = p.ReadLineContaining("patient account patient / ", 10s);
+  const std::string account = p.ReadLineContaining("patient account patient / ", 60s);
   ASSERT_FALSE(account.empty()) << p.output();
+  const std::string everything = p.ReadLineContaining("$everything", 10s);
+  ASSERT_FALSE(everything.empty()) << p.output();
   const size_t pw_at = account.find(" / ") + 3;
   const std::string password = account.substr(pw_at, account.find(' ', pw_at) - pw_at);
   const std::string line = p.ReadLineContaining("listening on", 10s);
@@ -74,19 +83,23 @@ TEST_F(ServeE2ETest, DemoImportsTheSampleAndServesThePatientsRecord) {
   ASSERT_EQ(url.back(), '\'') << everything;
   url.pop_back();
   HttpClient c("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
+  EXPECT_EQ(c.Get(url.substr(url.find("/fhir/"))).status, 401);  // no token
+  auto token =
+      c.Send("POST", "/auth/token", "grant_type=password&username=patient&password=" + password,
+             {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(token.status, 200) << token.body;
+  auto token_json = json::Parse(token.body);
+  ASSERT_TRUE(token_json.ok());
+  c.SetBearer(std::string(token_json->get_string("access_token")));
+  // The patient reads their own record.
   auto r = c.Get(url.substr(url.find("/fhir/")));
-  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
   auto bundle = json::Parse(r.body);
   ASSERT_TRUE(bundle.ok());
   EXPECT_GT(bundle->find("total")->as_int().value_or(0), 100);
-  auto token = c.Send("POST", "/auth/token",
-                      "grant_type=password&username=patient&password=" + password,
-                      {{"Content-Type", "application/x-www-form-urlencoded"}});
-  EXPECT_EQ(token.status, 200) << token.body;
-  EXPECT_NE(token.body.find("\"access_token\""), std::string::npos);
-  auto wrong = c.Send("POST", "/auth/token",
-                      "grant_type=password&username=patient&password=wrong-password",
-                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto wrong =
+      c.Send("POST", "/auth/token", "grant_type=password&username=patient&password=wrong-password",
+             {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(wrong.status, 400);
   p.Signal(SIGINT);
   EXPECT_EQ(p.Wait(20s), 0);

@@ -17,6 +17,7 @@
 #include "cli/ledger_commands.h"
 #include "cli/patient_commands.h"
 #include "cli/sync_commands.h"
+#include "cli/serve_policy.h"
 #include "cli/user_commands.h"
 #include "core/ids.h"
 #include "server/auth_api.h"
@@ -148,10 +149,16 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
     auto ids = mpi.LinkedPatients(patient);
     return ids.ok() ? std::move(ids).value() : std::vector<std::string>{};
   };
-  server::FhirApi early(store,
-                        server::FhirApiOptions{config.scheme() + "://" + config.address + ":" +
-                                                   std::to_string(config.port) + "/fhir",
-                                               &ledger_api, linked});
+  // The served API always enforces the access policy and audits every request.
+  security::RelationCache relations(store);
+  security::AuditLog audit(store);
+  auto fhir_options = [&](const std::string& base) {
+    server::FhirApiOptions o{base, &ledger_api, linked};
+    EnforcePolicy(&o, auth->get(), &relations, &audit);
+    return o;
+  };
+  server::FhirApi early(store, fhir_options(config.scheme() + "://" + config.address + ":" +
+                                            std::to_string(config.port) + "/fhir"));
   std::unique_ptr<server::FhirApi> bound;
   std::atomic<server::FhirApi*> api{&early};
   auto handler = [&api, &ledger_api, &auth,
@@ -183,8 +190,7 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   if (!srv.ok()) return Fail(srv.status());
   const std::string url =
       config.scheme() + "://" + config.address + ":" + std::to_string((*srv)->port());
-  bound = std::make_unique<server::FhirApi>(
-      store, server::FhirApiOptions{url + "/fhir", &ledger_api, linked});
+  bound = std::make_unique<server::FhirApi>(store, fhir_options(url + "/fhir"));
   api = bound.get();
   on_ready(url);
   std::cout << "listening on " << url << std::endl;
@@ -371,19 +377,12 @@ int RunDemo(const std::vector<std::string>& args) {
         const std::string p = stats.largest_patient_id;
         const std::string curl =
             config->tls_cert.empty() ? "curl" : "curl --cacert " + config->tls_cert;
+        // Every /fhir call but metadata needs a bearer token (docs/security.md).
+        const std::string api = curl + " -H \"Authorization: Bearer $TOKEN\"";
         std::cout << "\nmedhub is serving " << stats.resources_ok << " resources of " << stats.files
                   << " patients from " << data << "\n"
                   << "Open " << url << "/ in a browser, or try:\n"
-                  << "  " << curl << " " << url << "/fhir/metadata\n"
-                  << "  " << curl << " '" << url << "/fhir/Patient?_count=5&_sort=-_lastUpdated'\n"
-                  << "  " << curl << " '" << url << "/fhir/Patient/" << p << "/$everything'\n"
-                  << "  " << curl << " '" << url << "/fhir/Observation?patient=" << p
-                  << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
-                  << "  " << curl << " '" << url << "/fhir/Condition?patient=" << p
-                  << "&_include=Condition:patient'\n"
-                  << "  " << curl << " " << url << "/ledger/head\n"
-                  << "  " << curl << " '" << url << "/fhir/Patient/" << p
-                  << "/_history/1/$verify'\n";
+                  << "  " << curl << " " << url << "/fhir/metadata\n";
         if (!accounts.empty()) {
           std::cout << "\nDemo accounts (passwords also in " << data
                     << "/security/demo-accounts.tsv):\n";
@@ -393,12 +392,27 @@ int RunDemo(const std::vector<std::string>& args) {
                       << (a.organization.empty() ? "" : ", Organization/" + a.organization)
                       << (a.patient.empty() ? "" : ", Patient/" + a.patient) << ")\n";
           }
-          const DemoAccount& first = accounts.front();
-          std::cout << "Get a token (tokens are not yet required on /fhir):\n"
-                    << "  " << curl << " -d grant_type=password -d username=" << first.username
-                    << " -d password=" << first.password << " -d 'scope=patient/*.read' " << url
-                    << "/auth/token\n";
+          std::cout << "Get a token for an account (/fhir requires one), e.g.:\n";
+          for (const DemoAccount& a : accounts) {
+            std::cout << "  TOKEN=$(" << curl
+                      << " -s -d grant_type=password -d username=" << a.username
+                      << " -d password=" << a.password << " " << url
+                      << "/auth/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')"
+                      << "   # " << a.role << "\n";
+          }
+          std::cout << "A practitioner without a care relation may add the header "
+                       "'X-Break-Glass: <reason>' (allowed, audited, the patient is told).\n";
         }
+        std::cout << "Then, with $TOKEN set:\n"
+                  << "  " << api << " '" << url << "/fhir/Patient?_count=5&_sort=-_lastUpdated'\n"
+                  << "  " << api << " '" << url << "/fhir/Observation?patient=" << p
+                  << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
+                  << "  " << api << " '" << url << "/fhir/Condition?patient=" << p
+                  << "&_include=Condition:patient'\n"
+                  << "  " << api << " '" << url << "/fhir/AuditEvent?patient=" << p << "'\n"
+                  << "  " << api << " '" << url << "/fhir/Patient/" << p << "/_history/1/$verify'\n"
+                  << "  " << curl << " " << url << "/ledger/head\n"
+                  << "  " << api << " '" << url << "/fhir/Patient/" << p << "/$everything'\n";
         std::cout << "Stop with Ctrl-C.\n" << std::endl;
       });
   return StopLedger(&*node, code);

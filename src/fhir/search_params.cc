@@ -112,6 +112,11 @@ const std::vector<SearchParamDef>& Table() {
       {"Consent", "status", PT::kToken, {"status"}},
       {"Consent", "actor", PT::kReference, {"provision.actor.reference"}},
 
+      {"AuditEvent", "entity", PT::kReference, {"entity.what"}},
+      {"AuditEvent", "patient", PT::kReference, {"entity.what"}, "Patient", "entity"},
+      {"AuditEvent", "date", PT::kDate, {"recorded"}},
+      {"AuditEvent", "outcome", PT::kToken, {"outcome"}},
+
       {"Device", "patient", PT::kReference, {"patient"}, "Patient"},
       {"Device", "identifier", PT::kToken, {"identifier"}},
 

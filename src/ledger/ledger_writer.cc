@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/hash.h"
+
 namespace medhub::ledger {
 
 LedgerWriter::LedgerWriter(store::Store* store, Ledger* ledger, LedgerWriterOptions options)
@@ -39,7 +41,11 @@ Status LedgerWriter::Step(bool* appended) {
   if (changes.empty()) return Status::Ok();
   std::vector<Entry> entries;
   entries.reserve(changes.size());
+  uint64_t last_seq = 0;
   for (const store::Change& c : changes) {
+    // An AuditEvent also gets an AccessLogged entry (the hash of its stored bytes).
+    const bool audit = c.type == "AuditEvent" && !c.deleted;
+    if (!entries.empty() && entries.size() + (audit ? 2 : 1) > limit) break;
     Result<store::StoredResource> version = store_->ReadVersion(c.type, c.id, c.version);
     if (!version.ok()) {
       return version.status().WithPrefix("reading change " + std::to_string(c.seq) + " (" +
@@ -47,8 +53,11 @@ Status LedgerWriter::Step(bool* appended) {
     }
     ASSIGN_OR_RETURN(Entry entry, MakeRecordEntry(*version, ledger_->member()));
     entries.push_back(std::move(entry));
+    if (audit)
+      entries.push_back(AccessLogged{std::string(ledger_->member()), Sha256(version->json)});
+    last_seq = c.seq;
   }
-  RETURN_IF_ERROR(ledger_->Append(std::move(entries), changes.back().seq).status());
+  RETURN_IF_ERROR(ledger_->Append(std::move(entries), last_seq).status());
   *appended = true;
   return Status::Ok();
 }

@@ -1,6 +1,9 @@
 #include "security/jwt.h"
 
+#include <sodium.h>
+
 #include <array>
+#include <cstdlib>
 #include <optional>
 #include <utility>
 
@@ -141,7 +144,12 @@ std::string KeyId(const PublicKey& key) {
   return Base64UrlEncode(AsBytes(Sha256(jwk)));
 }
 
-JwtCodec::JwtCodec(PrivateKey key) : key_(std::move(key)), key_id_(KeyId(key_.public_key())) {}
+JwtCodec::JwtCodec(PrivateKey key)
+    : key_(std::move(key)),
+      key_id_(KeyId(key_.public_key())),
+      public_raw_(key_.public_key().Raw()) {
+  if (sodium_init() < 0) std::abort();  // idempotent; fails only without entropy
+}
 
 Result<std::string> JwtCodec::Encode(const Claims& claims) const {
   json::Value header = json::Value::Object();
@@ -173,7 +181,13 @@ Result<Claims> JwtCodec::Decode(std::string_view token) const {
   auto signature = Base64UrlDecode(signature_part);
   if (!signature.ok()) return Reject("signature is not base64url");
   if (signature->size() != kEd25519SignatureSize) return Reject("signature is not 64 bytes");
-  if (!key_.public_key().Verify(token.substr(0, dot2), *signature).ok())
+  // libsodium's verification (strict: canonical signatures, no small-order keys) costs a
+  // quarter of an OpenSSL EVP_DigestVerify with its per-call context set-up.
+  const std::string_view signed_part = token.substr(0, dot2);
+  if (crypto_sign_ed25519_verify_detached(
+          reinterpret_cast<const unsigned char*>(signature->data()),
+          reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(),
+          reinterpret_cast<const unsigned char*>(public_raw_.data())) != 0)
     return Reject("signature does not verify");
   // Only now, with the signature checked, is the payload read.
   ASSIGN_OR_RETURN(json::Value payload, DecodeObject(payload_part, "payload"));

@@ -70,6 +70,7 @@ class JwtCodec {
  private:
   PrivateKey key_;
   std::string key_id_;
+  std::string public_raw_;  // the 32-byte public key
 };
 
 }  // namespace medhub::security

@@ -193,9 +193,10 @@ const std::vector<Scope>& RoleScopes(Role role) {
     t[static_cast<size_t>(Role::kAuditor)] = {Resource(kUser, "AuditEvent", kReadBit), offline};
     t[static_cast<size_t>(Role::kDevice)] = {Resource(kPatient, "Observation", kWriteBit),
                                              Resource(kPatient, "Device", kReadBit)};
-    // A service reads across patients (sync pulls an institution's whole _history); what
-    // it may see is still limited by its Organization's relations under the policy.
-    t[static_cast<size_t>(Role::kService)] = {Resource(kSystem, "*", kReadBit)};
+    // A service acts across patients (sync pulls an institution's whole _history); the
+    // operator registers each service client with the system scopes it needs, usually
+    // system/*.read (docs/security.md, "Policy rules").
+    t[static_cast<size_t>(Role::kService)] = {Resource(kSystem, "*", kAllAccess)};
     return t;
   }();
   return kTables[static_cast<size_t>(role)];

@@ -83,6 +83,7 @@ std::vector<Scope> Narrow(const std::vector<Scope>& requested, const std::vector
 //                 HealthcareService}.* offline_access
 //   auditor       user/AuditEvent.read offline_access
 //   device        patient/Observation.write patient/Device.read
+//   service       system/*.*  (a client is registered with the part it needs)
 const std::vector<Scope>& RoleScopes(Role role);
 
 // Narrow(requested, RoleScopes(role)).

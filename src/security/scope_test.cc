@@ -135,7 +135,8 @@ TEST(ScopeTest, NarrowingToARoleDropsEverythingTheRoleMayNotHold) {
       {Role::kAuditor, "user/Observation.read", ""},
       {Role::kAdmin, "user/Patient.read user/Device.*", "user/Device.*"},
       {Role::kDevice, "patient/Observation.write offline_access", "patient/Observation.write"},
-      {Role::kService, "system/*.*", "system/*.read"},
+      {Role::kService, "system/*.*", "system/*.*"},
+      {Role::kService, "system/*.read", "system/*.read"},
       {Role::kService, "user/*.read", ""},
   };
   for (const Case& c : cases) {

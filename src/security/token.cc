@@ -124,8 +124,21 @@ Result<IssuedTokens> TokenService::Issue(const Grant& grant, bool with_refresh, 
   return out;
 }
 
-Result<Principal> TokenService::Verify(std::string_view access_token, int64_t now) const {
+Result<Claims> TokenService::Decode(std::string_view access_token) const {
+  {
+    std::lock_guard lock(verified_mu_);
+    auto it = verified_.find(std::string(access_token));
+    if (it != verified_.end()) return it->second;
+  }
   ASSIGN_OR_RETURN(Claims c, codec_.Decode(access_token));
+  std::lock_guard lock(verified_mu_);
+  if (verified_.size() >= kVerifiedCacheSize) verified_.clear();
+  verified_.emplace(std::string(access_token), c);
+  return c;
+}
+
+Result<Principal> TokenService::Verify(std::string_view access_token, int64_t now) const {
+  ASSIGN_OR_RETURN(Claims c, Decode(access_token));
   if (c.issuer != options_.issuer)
     return Unauthenticated("invalid token: issuer '" + c.issuer.substr(0, 64) +
                            "' is not this server");

@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -103,6 +104,10 @@ class TokenService {
   // The principal of a valid access token. Errors: Unauthenticated with the reason
   // ("invalid token: ...", "token expired", "token revoked", ...); Unavailable when the
   // revocation records cannot be read.
+  // The envelope and signature checks of a token are remembered (keyed by the token's
+  // exact bytes, at most kVerifiedCacheSize tokens): a token presented again skips only the
+  // Ed25519 verification; issuer, audience, expiry, scope and revocation are checked on
+  // every call. A token that differs in any byte is verified from scratch.
   Result<Principal> Verify(std::string_view access_token, int64_t now) const;
 
   // Given a refresh token, calls `check` with its record; `check` returns the grant for the
@@ -136,8 +141,14 @@ class TokenService {
 
   Status RevokeSessionLocked(std::string_view session, int64_t now);
 
+  // The decoded claims of `access_token`, from the cache or from JwtCodec::Decode.
+  Result<Claims> Decode(std::string_view access_token) const;
+
   store::Store* store_;
   JwtCodec codec_;
+  static constexpr size_t kVerifiedCacheSize = 65536;
+  mutable std::mutex verified_mu_;
+  mutable std::unordered_map<std::string, Claims> verified_;  // GUARDED_BY(verified_mu_)
   TokenOptions options_;
   std::mutex refresh_mu_;  // serializes Refresh() and session revocation
 };

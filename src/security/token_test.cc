@@ -110,6 +110,18 @@ TEST_F(TokenTest, ARevokedAccessTokenIsRejectedAndOthersAreNot) {
   EXPECT_TRUE(tokens.Verify(b, kTestNow).ok());
 }
 
+TEST_F(TokenTest, ATokenVerifiedBeforeIsStillCheckedForRevocationAndAlteredCopiesFail) {
+  TokenService tokens = Service();
+  const std::string t = tokens.Issue(AliceGrant(), false, kTestNow)->access_token;
+  ASSERT_TRUE(tokens.Verify(t, kTestNow).ok());  // now remembered
+  std::string altered = t;
+  altered[altered.rfind('.') + 5] ^= 1;  // one signature character
+  ExpectUnauthenticated(tokens.Verify(altered, kTestNow), "invalid token");
+  ASSERT_TRUE(tokens.RevokeAccessToken(t, kTestNow).ok());
+  ExpectUnauthenticated(tokens.Verify(t, kTestNow), "token revoked");
+  ExpectUnauthenticated(tokens.Verify(t, kTestNow + 900 * kSecond), "token expired");
+}
+
 TEST_F(TokenTest, RevokingGarbageOrForeignTokensIsANoOp) {
   TokenService tokens = Service();
   EXPECT_TRUE(tokens.RevokeAccessToken("garbage", kTestNow).ok());

@@ -1,6 +1,7 @@
 #include "server/fhir_api.h"
 
 #include <charconv>
+#include <map>
 #include <set>
 
 #include "core/ids.h"
@@ -80,6 +81,12 @@ FhirApi::FhirApi(store::Store* store, FhirApiOptions options)
 }
 
 HttpResponse FhirApi::Handle(const HttpRequest& req) {
+  if (options_.authenticate) return HandleEnforced(req);
+  RequestAccess open;
+  return HandleAs(req, open);
+}
+
+HttpResponse FhirApi::HandleAs(const HttpRequest& req, RequestAccess& a) {
   std::string_view path = req.path;
   if (!path.starts_with("/fhir")) return ErrorResponse(Status::NotFound("not a FHIR path"));
   path.remove_prefix(5);
@@ -107,10 +114,10 @@ HttpResponse FhirApi::Handle(const HttpRequest& req) {
                                                std::string(ct.substr(0, 80)) +
                                                "' (send application/fhir+json)"));
   }
-  return Route(req, path);
+  return Route(req, path, a);
 }
 
-HttpResponse FhirApi::Route(const HttpRequest& req, std::string_view path) {
+HttpResponse FhirApi::Route(const HttpRequest& req, std::string_view path, RequestAccess& a) {
   const std::vector<std::string_view> seg = Split(path);
   const std::string& m = req.method;
   const bool get = m == "GET" || m == "HEAD";
@@ -121,48 +128,52 @@ HttpResponse FhirApi::Route(const HttpRequest& req, std::string_view path) {
     return r;
   };
   if (seg.empty()) {
-    if (m == "POST") return Transaction(req);
+    if (m == "POST") return Transaction(req, a);
     return not_allowed();
   }
   if (seg[0] == "metadata" && seg.size() == 1) return get ? Capabilities() : not_allowed();
-  if (seg[0] == "_history" && seg.size() == 1) return get ? History(req, "", "") : not_allowed();
+  if (seg[0] == "_history" && seg.size() == 1) return get ? History(req, "", "", a) : not_allowed();
   const std::string_view type = seg[0];
   if (Status s = CheckType(type); !s.ok()) return ErrorResponse(s);
+  // The audit trail is append-only: no update or delete through any API.
+  if (type == "AuditEvent" && (m == "PUT" || m == "DELETE" || m == "PATCH")) return not_allowed();
   if (seg.size() == 1) {
-    if (get) return Search(req, type, req.query);
-    if (m == "POST") return Create(req, type);
+    if (get) return Search(type, req.query, a);
+    if (m == "POST") return Create(req, type, a);
     return not_allowed();
   }
   if (seg.size() == 2 && seg[1] == "_search") {
     if (m != "POST") return not_allowed();
     Params params = req.query;
     for (auto& p : ParseUrlEncoded(req.body)) params.push_back(std::move(p));
-    return Search(req, type, params);
+    return Search(type, params, a);
   }
-  if (seg.size() == 2 && seg[1] == "_history") return get ? History(req, type, "") : not_allowed();
+  if (seg.size() == 2 && seg[1] == "_history")
+    return get ? History(req, type, "", a) : not_allowed();
   const std::string_view id = seg[1];
   if (!IsValidFhirId(id))
     return ErrorResponse(
         Status::InvalidArgument("invalid id '" + std::string(id.substr(0, 64)) + "'"));
   if (seg.size() == 2) {
-    if (get) return Read(type, id);
-    if (m == "PUT") return Update(req, type, id);
-    if (m == "DELETE") return Delete(type, id);
+    if (get) return Read(type, id, a);
+    if (m == "PUT") return Update(req, type, id, a);
+    if (m == "DELETE") return Delete(type, id, a);
     return not_allowed();
   }
   if (seg.size() == 3 && seg[2] == "$everything" && type == "Patient")
-    return get || m == "POST" ? Everything(id) : not_allowed();
+    return get || m == "POST" ? Everything(id, a) : not_allowed();
   if (seg.size() == 5 && seg[2] == "_history" && seg[4] == "$verify")
-    return get ? VerifyVersion(type, id, seg[3]) : not_allowed();
+    return get ? VerifyVersion(type, id, seg[3], a) : not_allowed();
   if (seg[2] == "_history") {
     if (!get) return not_allowed();
-    if (seg.size() == 3) return History(req, type, id);
-    if (seg.size() == 4) return VRead(type, id, seg[3]);
+    if (seg.size() == 3) return History(req, type, id, a);
+    if (seg.size() == 4) return VRead(type, id, seg[3], a);
   }
   return ErrorResponse(Status::NotFound("no such FHIR endpoint: " + req.path));
 }
 
-HttpResponse FhirApi::Create(const HttpRequest& req, std::string_view type) {
+HttpResponse FhirApi::Create(const HttpRequest& req, std::string_view type, RequestAccess& a) {
+  if (Status s = a.CheckType(type, security::Action::kWrite); !s.ok()) return ErrorResponse(s);
   auto parsed = fhir::ParseResource(req.body);
   if (!parsed.ok()) return ErrorResponse(parsed.status());
   json::Value resource = std::move(parsed).value();
@@ -177,6 +188,7 @@ HttpResponse FhirApi::Create(const HttpRequest& req, std::string_view type) {
   } else {
     resource.insert_at(1, "id", json::Value::String(id));
   }
+  if (Status s = a.CheckWrite(resource, /*creates=*/true); !s.ok()) return ErrorResponse(s);
   std::unique_lock<std::mutex> conditional;
   const std::string_view if_none_exist = req.header("if-none-exist");
   if (!if_none_exist.empty()) {
@@ -193,6 +205,9 @@ HttpResponse FhirApi::Create(const HttpRequest& req, std::string_view type) {
     if (matches->size() == 1) {
       auto existing = store_->Read(type, matches->front());
       if (!existing.ok()) return ErrorResponse(existing.status());
+      if (!a.MayRead(*existing))
+        return ErrorResponse(
+            Status::PermissionDenied("If-None-Exist matches a resource this caller may not read"));
       return WithResourceHeaders(JsonResponse(200, existing->json), *existing);
     }
   }
@@ -214,9 +229,18 @@ HttpResponse FhirApi::Create(const HttpRequest& req, std::string_view type) {
   return r;
 }
 
-HttpResponse FhirApi::Read(std::string_view type, std::string_view id) {
+HttpResponse FhirApi::Read(std::string_view type, std::string_view id, RequestAccess& a) {
+  if (Status s = a.CheckType(type, security::Action::kRead); !s.ok()) return ErrorResponse(s);
   auto r = store_->Read(type, id);
   if (!r.ok()) return ErrorResponse(r.status());
+  if (r->deleted && a.enforced()) {
+    // A deleted resource's last content decides who may learn that it was deleted.
+    auto last = store_->ReadVersion(type, id, r->version - 1);
+    if (!last.ok() || !a.MayRead(*last)) return ErrorResponse(HiddenNotFound(type, id));
+  }
+  if (!r->deleted) {
+    if (Status s = a.CheckRead(*r); !s.ok()) return ErrorResponse(s);
+  }
   if (r->deleted) {
     HttpResponse gone =
         ErrorResponse(Status::Gone(std::string(type) + "/" + std::string(id) + " was deleted"));
@@ -226,11 +250,18 @@ HttpResponse FhirApi::Read(std::string_view type, std::string_view id) {
   return WithResourceHeaders(JsonResponse(200, std::move(r->json)), *r);
 }
 
-HttpResponse FhirApi::VRead(std::string_view type, std::string_view id, std::string_view vid) {
+HttpResponse FhirApi::VRead(std::string_view type, std::string_view id, std::string_view vid,
+                            RequestAccess& a) {
+  if (Status s = a.CheckType(type, security::Action::kRead); !s.ok()) return ErrorResponse(s);
   auto version = ParseVersion(vid);
   if (!version.ok()) return ErrorResponse(version.status());
   auto r = store_->ReadVersion(type, id, *version);
   if (!r.ok()) return ErrorResponse(r.status());
+  if (a.enforced()) {
+    auto shown = r->deleted && *version > 1 ? store_->ReadVersion(type, id, *version - 1) : r;
+    if (!shown.ok()) return ErrorResponse(shown.status());
+    if (Status s = a.CheckRead(*shown); !s.ok()) return ErrorResponse(s);
+  }
   if (r->deleted)
     return ErrorResponse(Status::Gone("version " + std::string(vid) + " of " + std::string(type) +
                                       "/" + std::string(id) + " is a deletion"));
@@ -238,9 +269,16 @@ HttpResponse FhirApi::VRead(std::string_view type, std::string_view id, std::str
 }
 
 HttpResponse FhirApi::VerifyVersion(std::string_view type, std::string_view id,
-                                    std::string_view vid) {
+                                    std::string_view vid, RequestAccess& a) {
   auto version = ParseVersion(vid);
   if (!version.ok()) return ErrorResponse(version.status());
+  if (a.enforced()) {
+    if (Status s = a.CheckType(type, security::Action::kRead); !s.ok()) return ErrorResponse(s);
+    auto r = store_->ReadVersion(type, id, *version);
+    if (r.ok() && r->deleted && *version > 1) r = store_->ReadVersion(type, id, *version - 1);
+    if (!r.ok()) return ErrorResponse(r.status());
+    if (Status s = a.CheckRead(*r); !s.ok()) return ErrorResponse(s);
+  }
   if (options_.verifier == nullptr) {
     HttpResponse r = ErrorResponse(Status::Unsupported("this server keeps no ledger"));
     r.status = 501;
@@ -249,7 +287,9 @@ HttpResponse FhirApi::VerifyVersion(std::string_view type, std::string_view id,
   return options_.verifier->VerifyVersion(type, id, *version);
 }
 
-HttpResponse FhirApi::Update(const HttpRequest& req, std::string_view type, std::string_view id) {
+HttpResponse FhirApi::Update(const HttpRequest& req, std::string_view type, std::string_view id,
+                             RequestAccess& a) {
+  if (Status s = a.CheckType(type, security::Action::kWrite); !s.ok()) return ErrorResponse(s);
   auto parsed = fhir::ParseResource(req.body);
   if (!parsed.ok()) return ErrorResponse(parsed.status());
   json::Value resource = std::move(parsed).value();
@@ -260,6 +300,10 @@ HttpResponse FhirApi::Update(const HttpRequest& req, std::string_view type, std:
   if (fhir::ResourceId(resource) != id)
     return ErrorResponse(fhir::ErrorAt(StatusCode::kInvalidArgument, std::string(type) + ".id",
                                        "the body's id must equal the id in the URL"));
+  if (Status s = CheckReplace(type, id, a); !s.ok()) return ErrorResponse(s);
+  auto existing = store_->Read(type, id);
+  const bool creates = !existing.ok() || existing->deleted;
+  if (Status s = a.CheckWrite(resource, creates); !s.ok()) return ErrorResponse(s);
   store::WriteOp op;
   op.type = std::string(type);
   op.id = std::string(id);
@@ -285,7 +329,9 @@ HttpResponse FhirApi::Update(const HttpRequest& req, std::string_view type, std:
   return r;
 }
 
-HttpResponse FhirApi::Delete(std::string_view type, std::string_view id) {
+HttpResponse FhirApi::Delete(std::string_view type, std::string_view id, RequestAccess& a) {
+  if (Status s = a.CheckType(type, security::Action::kWrite); !s.ok()) return ErrorResponse(s);
+  if (Status s = CheckReplace(type, id, a); !s.ok()) return ErrorResponse(s);
   store::WriteOp op;
   op.kind = store::WriteOp::Kind::kDelete;
   op.type = std::string(type);
@@ -300,7 +346,15 @@ HttpResponse FhirApi::Delete(std::string_view type, std::string_view id) {
   return r;
 }
 
-HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std::string_view id) {
+HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std::string_view id,
+                              RequestAccess& a) {
+  if (!type.empty()) {
+    if (Status s = a.CheckType(type, security::Action::kRead); !s.ok()) return ErrorResponse(s);
+  }
+  if (id.empty() && !a.ReadsWholeType(type))
+    return ErrorResponse(Status::PermissionDenied(
+        "type and system history are for clients that may read every resource they name "
+        "(service and auditor clients); use search or Patient/$everything"));
   store::HistoryQuery q;
   q.type = std::string(type);
   q.id = std::string(id);
@@ -328,6 +382,12 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
   if (!id.empty()) {
     auto cur = store_->Read(type, id);
     if (!cur.ok()) return ErrorResponse(cur.status());
+    if (a.enforced()) {
+      auto shown =
+          cur->deleted && cur->version > 1 ? store_->ReadVersion(type, id, cur->version - 1) : cur;
+      if (!shown.ok()) return ErrorResponse(shown.status());
+      if (Status s = a.CheckRead(*shown); !s.ok()) return ErrorResponse(s);
+    }
   }
   auto page = store_->History(q);
   if (!page.ok()) return ErrorResponse(page.status());
@@ -362,6 +422,7 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
   if (q.offset > 0 && q.before_seq == 0)
     b.AddLink("previous", link(q.offset > q.limit ? q.offset - q.limit : 0));
   for (const auto& v : page->versions) {
+    if (!id.empty() && !v.deleted && !a.MayRead(v)) continue;  // an earlier patient's content
     const std::string url = v.type + "/" + v.id;
     b.BeginEntry();
     b.FullUrl(options_.base_url + "/" + url);
@@ -379,11 +440,19 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
   return JsonResponse(200, b.Finish());
 }
 
-HttpResponse FhirApi::Search(const HttpRequest& req, std::string_view type, const Params& params) {
-  (void)req;
+HttpResponse FhirApi::Search(std::string_view type, const Params& params, RequestAccess& a) {
+  if (Status s = a.CheckType(type, security::Action::kRead); !s.ok()) return ErrorResponse(s);
   auto query = fhir::ParseSearchQuery(type, params);
   if (!query.ok()) return ErrorResponse(query.status());
   auto ids = store_->Search(*query);
+  if (!ids.ok()) return ErrorResponse(ids.status());
+  // Filtered before counting and paging, so Bundle.total counts only readable matches. A
+  // search pinned to one patient's compartment is decided once for that patient.
+  if (!a.ReadsWholeType(type)) {
+    const std::string pinned = PinnedPatient(type, params);
+    if (pinned.empty() || !a.MayReadCompartment(type, pinned))
+      ids = FilterReadable(type, std::move(ids).value(), a);
+  }
   if (!ids.ok()) return ErrorResponse(ids.status());
   BundleWriter b("searchset");
   b.SetTotal(ids->size());
@@ -423,7 +492,7 @@ HttpResponse FhirApi::Search(const HttpRequest& req, std::string_view type, cons
     std::string key = std::string(t) + "/" + std::string(id);
     if (emitted.contains(key)) return;
     auto r = store_->Read(t, id);
-    if (!r.ok() || r->deleted) return;
+    if (!r.ok() || r->deleted || !a.MayRead(*r)) return;
     emitted.insert(key);
     b.BeginEntry();
     b.FullUrl(options_.base_url + "/" + key);
@@ -460,40 +529,57 @@ HttpResponse FhirApi::Search(const HttpRequest& req, std::string_view type, cons
   return JsonResponse(200, b.Finish());
 }
 
-HttpResponse FhirApi::Everything(std::string_view id) {
+HttpResponse FhirApi::Everything(std::string_view id, RequestAccess& a) {
+  if (Status s = a.CheckType("Patient", security::Action::kRead); !s.ok()) return ErrorResponse(s);
   auto patient = store_->Read("Patient", id);
   if (!patient.ok()) return ErrorResponse(patient.status());
   if (patient->deleted)
-    return ErrorResponse(Status::Gone("Patient/" + std::string(id) + " was deleted"));
+    return ErrorResponse(a.enforced()
+                             ? HiddenNotFound("Patient", id)
+                             : Status::Gone("Patient/" + std::string(id) + " was deleted"));
+  if (Status s = a.CheckRead(*patient); !s.ok()) return ErrorResponse(s);
+  auto members = store_->Compartment(id);
+  if (!members.ok()) return ErrorResponse(members.status());
   std::vector<store::StoredResource> found;
   found.push_back(std::move(patient).value());
   std::set<std::string> seen{"Patient/" + std::string(id)};
   std::vector<std::pair<std::string, std::string>> wanted;
-  // The person's other Patients (other institutions' records), when the MPI linked any.
-  std::vector<std::string> patients{std::string(id)};
+  for (const auto& e : *members) wanted.emplace_back(e.type, e.id);
+  // The person's other Patients (other institutions' records), when the MPI linked any;
+  // each of them, and each of their records, is decided by the policy on its own.
+  std::vector<std::pair<std::string, std::string>> linked_wanted;
   if (options_.linked_patients) {
     for (std::string& other : options_.linked_patients(id)) {
       if (other == id) continue;
       auto p = store_->Read("Patient", other);
-      if (!p.ok() || p->deleted || !seen.insert("Patient/" + other).second) continue;
+      if (!p.ok() || p->deleted || !a.MayRead(*p) || !seen.insert("Patient/" + other).second)
+        continue;
       found.push_back(std::move(p).value());
-      patients.push_back(std::move(other));
+      auto other_members = store_->Compartment(other);
+      if (!other_members.ok()) return ErrorResponse(other_members.status());
+      for (const auto& e : *other_members) linked_wanted.emplace_back(e.type, e.id);
     }
   }
-  for (const std::string& p : patients) {
-    auto members = store_->Compartment(p);
-    if (!members.ok()) return ErrorResponse(members.status());
-    for (const auto& e : *members) wanted.emplace_back(e.type, e.id);
-  }
-  auto add_all = [&](const std::vector<std::pair<std::string, std::string>>& keys) {
+  // Members of the compartment are readable when the caller may read that type in this
+  // patient's compartment (decided once per type); anything else is decided on its own.
+  std::map<std::string, bool, std::less<>> member_types;
+  auto may_read = [&](const store::StoredResource& r, bool member) {
+    if (!member) return a.MayRead(r);
+    auto it = member_types.find(r.type);
+    if (it == member_types.end())
+      it = member_types.emplace(r.type, a.MayReadCompartment(r.type, id)).first;
+    return it->second || a.MayRead(r);
+  };
+  auto add_all = [&](const std::vector<std::pair<std::string, std::string>>& keys, bool member) {
     auto results = store_->ReadMany(keys);
     for (size_t i = 0; i < results.size(); ++i) {
-      if (!results[i].ok() || results[i]->deleted) continue;
+      if (!results[i].ok() || results[i]->deleted || !may_read(*results[i], member)) continue;
       seen.insert(keys[i].first + "/" + keys[i].second);
       found.push_back(std::move(results[i]).value());
     }
   };
-  add_all(wanted);
+  add_all(wanted, /*member=*/true);
+  add_all(linked_wanted, /*member=*/false);
   const size_t record_size = found.size();  // the Patient and its compartment: matches
   // Resources the record refers to (practitioners, organizations, medications, ...).
   std::vector<std::string> refs;
@@ -504,7 +590,7 @@ HttpResponse FhirApi::Everything(std::string_view id) {
     const size_t slash = ref.find('/');
     wanted.emplace_back(ref.substr(0, slash), ref.substr(slash + 1));
   }
-  add_all(wanted);
+  add_all(wanted, /*member=*/false);
   BundleWriter b("searchset");
   b.SetTotal(found.size());
   b.AddLink("self", options_.base_url + "/Patient/" + std::string(id) + "/$everything");
@@ -519,13 +605,13 @@ HttpResponse FhirApi::Everything(std::string_view id) {
   return JsonResponse(200, b.Finish());
 }
 
-HttpResponse FhirApi::Transaction(const HttpRequest& req) {
+HttpResponse FhirApi::Transaction(const HttpRequest& req, RequestAccess& a) {
   auto parsed = fhir::ParseResource(req.body);
   if (!parsed.ok()) return ErrorResponse(parsed.status());
   if (fhir::ResourceType(*parsed) != "Bundle")
     return ErrorResponse(
         Status::InvalidArgument("POST to the base takes a batch or transaction Bundle"));
-  auto out = ProcessBundle(std::move(parsed).value(), /*keep_ids=*/false);
+  auto out = ProcessBundleAs(std::move(parsed).value(), /*keep_ids=*/false, a);
   if (!out.ok()) return ErrorResponse(out.status());
   return JsonResponse(out->http_status, std::move(out->response_bundle));
 }

@@ -17,6 +17,10 @@
 #include <vector>
 
 #include "core/json.h"
+#include "security/audit.h"
+#include "security/relations.h"
+#include "security/token.h"
+#include "server/access.h"
 #include "server/http_server.h"
 #include "store/store.h"
 
@@ -42,7 +46,24 @@ struct FhirApiOptions {
   // Patient/$everything spans every institution's record of the person. Unset: none.
   // Must be thread-safe.
   std::function<std::vector<std::string>(std::string_view patient_id)> linked_patients;
+
+  // Access control (docs/security.md, "What is enforced"). When `authenticate` is set the
+  // policy is on: every request but GET /fhir/metadata needs a principal (401 with
+  // WWW-Authenticate from `challenge` otherwise), every path to data asks the policy
+  // (`relations` must then be set), and — when `audit` is set — every request, allowed or
+  // refused, writes an AuditEvent before its response is sent. Without `authenticate`
+  // (in-process imports, pure API tests) everything is allowed and nothing is audited.
+  std::function<Result<security::Principal>(const HttpRequest&)> authenticate;
+  std::function<std::string(const Status&)> challenge;
+  security::RelationCache* relations = nullptr;  // not owned
+  security::AuditLog* audit = nullptr;           // not owned
+  // Microseconds since the epoch for audit times; NowMicros when empty.
+  std::function<int64_t()> clock;
 };
+
+// The request header that asks for break-the-glass access; its value is the reason
+// (1-512 bytes). Honoured for practitioners only.
+inline constexpr char kBreakGlassHeader[] = "x-break-glass";
 
 // What a batch or transaction did.
 struct BundleOutcome {
@@ -67,22 +88,41 @@ class FhirApi {
   const FhirApiOptions& options() const { return options_; }
 
  private:
-  HttpResponse Route(const HttpRequest& req, std::string_view path);
-  HttpResponse Create(const HttpRequest& req, std::string_view type);
-  HttpResponse Read(std::string_view type, std::string_view id);
-  HttpResponse VRead(std::string_view type, std::string_view id, std::string_view vid);
-  HttpResponse VerifyVersion(std::string_view type, std::string_view id, std::string_view vid);
-  HttpResponse Update(const HttpRequest& req, std::string_view type, std::string_view id);
-  HttpResponse Delete(std::string_view type, std::string_view id);
-  HttpResponse History(const HttpRequest& req, std::string_view type, std::string_view id);
-  HttpResponse Search(const HttpRequest& req, std::string_view type,
-                      const std::vector<std::pair<std::string, std::string>>& params);
-  HttpResponse Everything(std::string_view id);
-  HttpResponse Transaction(const HttpRequest& req);
+  using Params = std::vector<std::pair<std::string, std::string>>;
+  // Authentication, audit and relation invalidation around HandleAs (fhir_access.cc).
+  HttpResponse HandleEnforced(const HttpRequest& req);
+  void AfterRequest(const HttpRequest& req, HttpResponse& resp, RequestAccess& a);
+  void NotifyBreakGlass(const RequestAccess& a);
+  HttpResponse HandleAs(const HttpRequest& req, RequestAccess& a);
+  HttpResponse Route(const HttpRequest& req, std::string_view path, RequestAccess& a);
+  HttpResponse Create(const HttpRequest& req, std::string_view type, RequestAccess& a);
+  HttpResponse Read(std::string_view type, std::string_view id, RequestAccess& a);
+  HttpResponse VRead(std::string_view type, std::string_view id, std::string_view vid,
+                     RequestAccess& a);
+  HttpResponse VerifyVersion(std::string_view type, std::string_view id, std::string_view vid,
+                             RequestAccess& a);
+  HttpResponse Update(const HttpRequest& req, std::string_view type, std::string_view id,
+                      RequestAccess& a);
+  HttpResponse Delete(std::string_view type, std::string_view id, RequestAccess& a);
+  HttpResponse History(const HttpRequest& req, std::string_view type, std::string_view id,
+                       RequestAccess& a);
+  HttpResponse Search(std::string_view type, const Params& params, RequestAccess& a);
+  // Before an update or delete of type/id: NotFound when a live resource exists that the
+  // caller may not read, PermissionDenied when they may read but not write it.
+  Status CheckReplace(std::string_view type, std::string_view id, RequestAccess& a);
+  // The patient id when `params` restrict a search of `type` to one patient's compartment
+  // (a single patient=/subject=Patient/ value on a compartment element), else "".
+  static std::string PinnedPatient(std::string_view type, const Params& params);
+  // The ids the caller may read, of those a search matched.
+  Result<std::vector<std::string>> FilterReadable(std::string_view type,
+                                                  std::vector<std::string> ids, RequestAccess& a);
+  HttpResponse Everything(std::string_view id, RequestAccess& a);
+  HttpResponse Transaction(const HttpRequest& req, RequestAccess& a);
   HttpResponse Capabilities();
 
-  Result<BundleOutcome> ProcessTransaction(json::Value bundle, bool keep_ids);
-  Result<BundleOutcome> ProcessBatch(json::Value bundle);
+  Result<BundleOutcome> ProcessBundleAs(json::Value bundle, bool keep_ids, RequestAccess& a);
+  Result<BundleOutcome> ProcessTransaction(json::Value bundle, bool keep_ids, RequestAccess& a);
+  Result<BundleOutcome> ProcessBatch(json::Value bundle, RequestAccess& a);
 
   store::Store* store_;
   FhirApiOptions options_;

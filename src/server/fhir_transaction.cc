@@ -77,15 +77,22 @@ struct Planned {
 }  // namespace
 
 Result<BundleOutcome> FhirApi::ProcessBundle(json::Value bundle, bool keep_ids) {
+  RequestAccess open;
+  return ProcessBundleAs(std::move(bundle), keep_ids, open);
+}
+
+Result<BundleOutcome> FhirApi::ProcessBundleAs(json::Value bundle, bool keep_ids,
+                                               RequestAccess& a) {
   if (fhir::ResourceType(bundle) != "Bundle") return Status::InvalidArgument("expected a Bundle");
   const std::string_view type = bundle.get_string("type");
-  if (type == "transaction") return ProcessTransaction(std::move(bundle), keep_ids);
-  if (type == "batch") return ProcessBatch(std::move(bundle));
+  if (type == "transaction") return ProcessTransaction(std::move(bundle), keep_ids, a);
+  if (type == "batch") return ProcessBatch(std::move(bundle), a);
   return fhir::ErrorAt(StatusCode::kInvalidArgument, "Bundle.type",
                        "expected 'batch' or 'transaction', got '" + std::string(type) + "'");
 }
 
-Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_ids) {
+Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_ids,
+                                                  RequestAccess& a) {
   std::vector<Planned> plan;
   std::map<std::string, std::string> ids;  // fullUrl -> "Type/id"
   json::Value* entries = bundle.find("entry");
@@ -154,6 +161,10 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
       p.url.id = matches.front();
       if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
       ASSIGN_OR_RETURN(p.existing, store_->Read(p.url.type, p.url.id));
+      if (!a.MayRead(p.existing))
+        return Status::PermissionDenied("Bundle.entry[" + std::to_string(i) +
+                                        "].request.ifNoneExist matches a resource this caller "
+                                        "may not read");
     }
   }
   std::vector<store::WriteOp> ops;
@@ -171,6 +182,21 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
       RETURN_IF_ERROR(
           RewriteReferences(&p.resource, ids, "Bundle.entry[" + std::to_string(i) + "].resource"));
       op.resource = std::move(p.resource);
+    }
+    // Every entry is decided by the policy before anything is written: one refusal fails
+    // the whole transaction.
+    const std::string at = "Bundle.entry[" + std::to_string(i) + "]: ";
+    if (p.url.type == "AuditEvent" && p.method != "POST")
+      return Status::PermissionDenied(at + "AuditEvents cannot be updated or deleted");
+    RETURN_IF_ERROR(a.CheckType(p.url.type, security::Action::kWrite).WithPrefix(at));
+    if (p.method != "POST") RETURN_IF_ERROR(CheckReplace(p.url.type, p.url.id, a).WithPrefix(at));
+    if (p.method != "DELETE") {
+      bool creates = p.method == "POST";
+      if (!creates) {
+        auto existing = store_->Read(p.url.type, p.url.id);
+        creates = !existing.ok() || existing->deleted;
+      }
+      RETURN_IF_ERROR(a.CheckWrite(op.resource, creates).WithPrefix(at));
     }
     op_of_entry[i] = ops.size();
     ops.push_back(std::move(op));
@@ -205,7 +231,7 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
   return result;
 }
 
-Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle) {
+Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle, RequestAccess& a) {
   BundleOutcome result;
   BundleWriter b("batch-response");
   json::Value* entries = bundle.find("entry");
@@ -237,7 +263,9 @@ Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle) {
         sub.headers.emplace_back("if-match", std::string(v));
       if (auto v = request->get_string("ifNoneExist"); !v.empty())
         sub.headers.emplace_back("if-none-exist", std::string(v));
-      r = Handle(sub);
+      // The entry runs with the caller's access (and break-the-glass reason); the request's
+      // one AuditEvent covers every entry.
+      r = HandleAs(sub, a);
     }
     if (r.status >= 400) ++result.failed;
     std::string location, etag, modified;

@@ -48,6 +48,9 @@ ClientResponse HttpClient::Send(const std::string& method, const std::string& ta
   if (fd_ < 0 && !Connect()) return out;
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + "\r\n";
   bool has_type = false;
+  bool has_auth = false;
+  for (const auto& [k, v] : headers) has_auth |= strcasecmp(k.c_str(), "authorization") == 0;
+  if (!has_auth && !bearer_.empty()) req += "Authorization: Bearer " + bearer_ + "\r\n";
   for (const auto& [k, v] : headers) {
     req += k + ": " + v + "\r\n";
     has_type |= strcasecmp(k.c_str(), "content-type") == 0;

@@ -29,6 +29,10 @@ class HttpClient {
                       const std::string& body = "",
                       const std::vector<std::pair<std::string, std::string>>& headers = {});
   ClientResponse Get(const std::string& target) { return Send("GET", target); }
+  // Sends "Authorization: Bearer <token>" on every later request that sets no
+  // Authorization header of its own ("" stops it).
+  void SetBearer(std::string token) { bearer_ = std::move(token); }
+  const std::string& bearer() const { return bearer_; }
 
  private:
   bool Connect();
@@ -37,6 +41,7 @@ class HttpClient {
   uint16_t port_;
   int fd_ = -1;
   std::string buffer_;
+  std::string bearer_;
 };
 
 }  // namespace medhub::testing
