@@ -48,7 +48,10 @@ Status LedgerWriter::Step(bool* appended) {
     ASSIGN_OR_RETURN(Entry entry, MakeRecordEntry(*version, ledger_->member()));
     entries.push_back(std::move(entry));
   }
-  RETURN_IF_ERROR(ledger_->Append(std::move(entries), changes.back().seq).status());
+  const uint64_t last_seq = changes.back().seq;
+  RETURN_IF_ERROR((options_.append ? options_.append(std::move(entries), last_seq)
+                                   : ledger_->Append(std::move(entries), last_seq))
+                      .status());
   *appended = true;
   return Status::Ok();
 }
