@@ -229,6 +229,12 @@ TEST_F(ConsortiumTest, AMemberKilledMidStreamCatchesUpOnRestartAndAllHeadsAgree)
   const uint64_t expected = ExpectedSize();
   EXPECT_GE(expected, 3u + acked.load() + 10);
   EXPECT_TRUE(WaitForAgreement(expected));
+  // The restarted member's ledger and store check out offline.
+  members_[1]->Terminate();
+  ChildProcess verify({MEDHUB_BINARY, "ledger", "verify", "--data",
+                       (members_[1]->dir() / "data").string(), "--member", "hospital-b"});
+  EXPECT_NE(verify.ReadLineContaining("ledger intact", 60s), "") << verify.output();
+  EXPECT_EQ(verify.Wait(60s), 0);
 }
 
 TEST_F(ConsortiumTest, WhileZooKeeperIsDownAppendsWaitAndNoneIsLostWhenItReturns) {
