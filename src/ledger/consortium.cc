@@ -207,17 +207,19 @@ Status Consortium::Process(const Proposal& p, bool* decided) {
     if (p.height >= height) Reject(*hash);
     return Status::Ok();
   }
-  Result<CheckedBlock> checked = ledger_->CheckProposal(*block);
+  Result<CheckedBlock> checked = ledger_->CheckProposal(std::move(block).value());
   if (!checked.ok()) {
     Log("skipping " + p.name + ": " + checked.status().ToString());
     Reject(*hash);
     return Status::Ok();
   }
-  return Decide(path, std::move(block).value(), *hash, decided);
+  return Decide(path, std::move(checked).value(), *hash, decided);
 }
 
 // Endorses the valid proposal at `path` and appends it once a majority endorsed it.
-Status Consortium::Decide(const std::string& path, Block block, const Hash& hash, bool* decided) {
+Status Consortium::Decide(const std::string& path, CheckedBlock checked, const Hash& hash,
+                          bool* decided) {
+  Block& block = checked.block;
   std::shared_ptr<ZkClient> zk = Session();
   const std::string& me = ledger_->member();
   ASSIGN_OR_RETURN(const Signature mine, ledger_->Endorse(hash));
@@ -251,7 +253,7 @@ Status Consortium::Decide(const std::string& path, Block block, const Hash& hash
   }
   std::sort(block.endorsements.begin(), block.endorsements.end(),
             [](const Endorsement& a, const Endorsement& b) { return a.member < b.member; });
-  RETURN_IF_ERROR(ledger_->AppendBlock(std::move(block)).status());
+  RETURN_IF_ERROR(ledger_->AppendChecked(std::move(checked)).status());
   changed_.notify_all();
   return Status::Ok();
 }

@@ -103,7 +103,7 @@ class Consortium {
   Status FollowOnce();
   // Processes one proposal; *decided is false while it waits for endorsements.
   Status Process(const Proposal& p, bool* decided);
-  Status Decide(const std::string& path, Block block, const Hash& hash, bool* decided);
+  Status Decide(const std::string& path, CheckedBlock checked, const Hash& hash, bool* decided);
   Status ExchangeHeads();
   Status ProposeGenesis();
   Result<PublicKey> KeyFor(std::string_view member) const;

@@ -101,6 +101,17 @@ TEST_F(ConsortiumRulesTest, AProposalEndorsedByAMajorityIsAppendedByEveryMember)
   EXPECT_EQ(ledgers_[0]->last_seq(), 0u);  // a's own feed is not covered by b's block
 }
 
+TEST_F(ConsortiumRulesTest, ACheckedProposalIsAppendedOnlyOnceAMajorityEndorsedIt) {
+  auto checked = ledgers_[0]->CheckProposal(ProposeFromB());
+  ASSERT_TRUE(checked.ok());
+  EXPECT_EQ(ledgers_[0]->AppendChecked(*checked).status().code(), StatusCode::kDataLoss);
+  Endorse(&checked->block, 0);
+  ASSERT_TRUE(ledgers_[0]->AppendChecked(*checked).ok());
+  EXPECT_EQ(ledgers_[0]->tree_size(), 5u);
+  // The same block again no longer links to the head.
+  EXPECT_EQ(ledgers_[0]->AppendChecked(*checked).status().code(), StatusCode::kDataLoss);
+}
+
 TEST_F(ConsortiumRulesTest, AnEndorsementWithABadSignatureIsRefused) {
   Block block = ProposeFromB();
   Endorse(&block, 2);

@@ -244,6 +244,14 @@ Result<Signature> Ledger::Endorse(const Hash& block_hash) const {
   return key_.Sign(EndorsementMessage(block_hash));
 }
 
+Result<uint64_t> Ledger::AppendChecked(CheckedBlock checked) {
+  std::lock_guard append_lock(append_mu_);
+  ASSIGN_OR_RETURN(const Hash hash, BlockHash(checked.block.header));
+  if (hash != checked.hash) return Status::InvalidArgument("the block changed since its check");
+  RETURN_IF_ERROR(state_.CheckEndorsements(checked));
+  return Commit(std::move(checked));
+}
+
 size_t Ledger::EndorsementsNeeded() const {
   std::shared_lock lock(mu_);
   return state_.EndorsementsNeeded();

@@ -93,6 +93,9 @@ class Ledger {
   Result<CheckedBlock> CheckProposal(Block block) const;
   Result<Signature> Endorse(const Hash& block_hash) const;
   Result<uint64_t> AppendBlock(Block block);
+  // AppendBlock for a block CheckProposal accepted at the current head, with endorsements
+  // added since: only the chain link and the endorsements are checked again.
+  Result<uint64_t> AppendChecked(CheckedBlock checked);
   size_t EndorsementsNeeded() const;
   // The member's current key on the ledger (NotFound for a non-member).
   Result<PublicKey> MemberKey(std::string_view name) const;

@@ -193,6 +193,13 @@ size_t LedgerState::EndorsementsNeeded() const {
   return height_ == 0 ? 1 : members_.size() / 2 + 1;
 }
 
+Status LedgerState::CheckEndorsements(const CheckedBlock& checked) const {
+  RETURN_IF_ERROR(CheckChain(checked.block.header));
+  if (height_ != 0) return CheckSignatures(checked, members_, /*require_quorum=*/true);
+  ASSIGN_OR_RETURN(const Members members, GenesisMembers(checked));
+  return CheckSignatures(checked, members, /*require_quorum=*/true);
+}
+
 Result<CheckedBlock> LedgerState::CheckBlock(Block block, bool require_quorum) const {
   CheckedBlock checked;
   RETURN_IF_ERROR(CheckBlockContents(block, &checked.entries, &checked.leaf_hashes));

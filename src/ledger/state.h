@@ -70,6 +70,9 @@ class LedgerState {
   // How many endorsements the next block needs: more than half of the members, 1 for
   // block 0 (whose only member before it is its proposer).
   size_t EndorsementsNeeded() const;
+  // Rule 5 in full (every endorsement verifies, more than half of the members) for a block
+  // that CheckProposal accepted against this same state. DataLoss otherwise.
+  Status CheckEndorsements(const CheckedBlock& checked) const;
   size_t member_count() const { return members_.size(); }
   // The same for the proposer's own block, built from entries it encoded and hashed
   // itself: `checked` holds the block, its decoded entries and their leaf hashes, which the
