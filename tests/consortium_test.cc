@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "ledger/block.h"
 #include "ledger/member_files.h"
+#include "ledger/tree_head.h"
 #include "ledger/zk_client.h"
 #include "support/http_client.h"
 #include "support/process.h"
@@ -92,7 +93,7 @@ class Member {
   void Terminate() {
     if (!process_) return;
     process_->Signal(SIGTERM);
-    process_->Wait(60s);
+    EXPECT_EQ(process_->Wait(60s), 0) << name_ << " did not stop cleanly";
     process_.reset();
   }
   // POSTs `n` Patients; returns how many were acknowledged (201).
@@ -309,6 +310,50 @@ TEST_F(ConsortiumTest, AMemberSigningTwoBlocksAtOneHeightIsReportedByTheOthers) 
     EXPECT_NE(kept.str().find("\"member\":\"hospital-a\""), std::string::npos);
   }
   // The forged block changed nothing: the members still agree on the same log.
+  EXPECT_TRUE(WaitForAgreement(18));
+}
+
+// Polls the member's /ledger/evidence until it holds a record of `kind` about `member` at
+// `position` (the "height" or "tree_size" field).
+bool WaitForEvidence(Member* m, const std::string& kind, const std::string& member,
+                     const char* field, int64_t position) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto doc = json::Parse(m->Get("/ledger/evidence"));
+    if (doc.ok() && doc->find("evidence") != nullptr) {
+      for (const json::Value& e : doc->find("evidence")->items()) {
+        if (e.get_string("kind") == kind && e.get_string("member") == member &&
+            e.find(field) != nullptr && e.find(field)->as_int() == position) {
+          return true;
+        }
+      }
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+TEST_F(ConsortiumTest, AMemberPublishingTwoTreeHeadsForOneSizeIsReportedByTheOthers) {
+  for (auto& m : members_) EXPECT_EQ(m->Write(5), 5);
+  ASSERT_TRUE(WaitForAgreement(18));
+  auto zk = ledger::ZkClient::Connect({zk_->address(), 10000, nullptr});
+  ASSERT_TRUE(zk.ok());
+  ASSERT_TRUE((*zk)->WaitConnected(30s).ok());
+  // hospital-a's key signs a head for the current size with another root.
+  auto key = ledger::ReadMemberKey(members_[0]->key_file());
+  ASSERT_TRUE(key.ok());
+  ledger::TreeHead head;
+  head.tree_size = 18;
+  head.root.fill(0x42);
+  head.timestamp_us = 1;
+  head.signer = "hospital-a";
+  auto sth = ledger::SignTreeHead(head, *key);
+  ASSERT_TRUE(sth.ok());
+  auto bytes = ledger::EncodeSignedTreeHead(*sth);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE((*zk)->Put("/medhub/ledger/heads/hospital-a", *bytes).ok());
+  EXPECT_TRUE(WaitForEvidence(members_[1].get(), "tree_head", "hospital-a", "tree_size", 18));
+  EXPECT_TRUE(WaitForEvidence(members_[2].get(), "tree_head", "hospital-a", "tree_size", 18));
   EXPECT_TRUE(WaitForAgreement(18));
 }
 
