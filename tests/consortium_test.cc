@@ -78,12 +78,31 @@ class Member {
     p.Wait(30s);
     return line;
   }
+  // Creates the OAuth client the test writes with (security will require a token on /fhir).
+  void AddClient() {
+    ChildProcess p({MEDHUB_BINARY, "client", "add", "--data", (dir_ / "data").string(),
+                    "--client-id", "writer", "--role", "practitioner", "--org", "org-" + name_,
+                    "--scope", "user/*.*"});
+    const std::string line = p.ReadLineContaining("client_secret:", 30s);
+    secret_ = line.substr(line.find(':') + 1);
+    while (!secret_.empty() && (secret_.front() == ' ')) secret_.erase(0, 1);
+    while (!secret_.empty() && (secret_.back() == '\n' || secret_.back() == '\r'))
+      secret_.pop_back();
+    p.Wait(30s);
+  }
   void Start(const std::string& zk, const std::string& members_file) {
+    if (secret_.empty()) AddClient();
     process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
         MEDHUB_BINARY, "serve", "--data", (dir_ / "data").string(), "--port", "0", "--ledger-zk",
         zk, "--member", name_, "--member-key", key_file(), "--members", members_file});
     const std::string line = process_->ReadLineContaining("listening on", 60s);
     port_ = static_cast<uint16_t>(testing::PortFromListeningLine(line));
+    HttpClient c("127.0.0.1", port_);
+    const auto r = c.Send("POST", "/auth/token",
+                          "grant_type=client_credentials&client_id=writer&client_secret=" + secret_,
+                          {{"Content-Type", "application/x-www-form-urlencoded"}});
+    const auto doc = json::Parse(r.body);
+    token_ = doc.ok() ? std::string(doc->get_string("access_token")) : "";
   }
   void Kill() {
     process_->Signal(SIGKILL);
@@ -112,7 +131,7 @@ class Member {
   // The number of Patients the member's store holds (each one version).
   uint64_t StoredPatients() {
     HttpClient c("127.0.0.1", port_);
-    const auto r = c.Get("/fhir/Patient?_summary=count");
+    const auto r = c.Send("GET", "/fhir/Patient?_summary=count", "", {Bearer()});
     const auto doc = json::Parse(r.body);
     if (r.status != 200 || !doc.ok() || !doc->find("total")) return 0;
     return static_cast<uint64_t>(doc->find("total")->as_int().value_or(0));
@@ -129,6 +148,10 @@ class Member {
     HttpClient c("127.0.0.1", port_);
     return c.Get(target).body;
   }
+  std::pair<std::string, std::string> Bearer() const {
+    return {"Authorization", "Bearer " + token_};
+  }
+  const std::string& token() const { return token_; }
   std::string key_file() const { return (dir_ / "member.pem").string(); }
   const fs::path& dir() const { return dir_; }
   uint16_t port() const { return port_; }
@@ -138,6 +161,8 @@ class Member {
   fs::path dir_;
   std::unique_ptr<ChildProcess> process_;
   uint16_t port_ = 0;
+  std::string secret_;
+  std::string token_;
 };
 
 class ConsortiumTest : public ::testing::Test {
@@ -157,6 +182,7 @@ class ConsortiumTest : public ::testing::Test {
     for (auto& m : members_) {
       m->Start(zk_->address(), members_file_);
       ASSERT_NE(m->port(), 0);
+      ASSERT_FALSE(m->token().empty()) << "no access token";
     }
   }
   void TearDown() override {
