@@ -295,9 +295,11 @@ Result<uint64_t> Consortium::Append(std::vector<Entry> entries, uint64_t last_se
     if (ledger_->last_seq() >= last_seq) return ledger_->height() - 1;
     {
       std::unique_lock lock(mu_);
-      changed_.wait_for(lock, options_.poll, [this] { return caught_up_ || Waiting(); });
+      // Block 0 first, and nothing undecided: only then is the head ours to build on.
+      auto ready = [this] { return caught_up_ && ledger_->height() > 0; };
+      changed_.wait_for(lock, options_.poll, [&] { return ready() || Waiting(); });
       if (Waiting()) return Status::Unavailable("the consortium is stopping");
-      if (!caught_up_) continue;
+      if (!ready()) continue;
     }
     ASSIGN_OR_RETURN(Block block, ledger_->Propose(entries, last_seq));
     ASSIGN_OR_RETURN(const Hash hash, BlockHash(block.header));
