@@ -69,8 +69,13 @@ void Consortium::Stop() {
   }
   changed_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard lock(mu_);
-  zk_.reset();
+  std::shared_ptr<ZkClient> closing;
+  {
+    std::lock_guard lock(mu_);
+    closing = std::move(zk_);
+  }
+  // Closed outside mu_: closing delivers session events, whose callback takes mu_.
+  closing.reset();
 }
 
 void Consortium::SetDeadline(std::chrono::steady_clock::time_point deadline) {
@@ -114,10 +119,12 @@ Status Consortium::EnsureSession() {
   };
   ASSIGN_OR_RETURN(std::unique_ptr<ZkClient> fresh, ZkClient::Connect(std::move(zk_options)));
   zk = std::move(fresh);
+  std::shared_ptr<ZkClient> expired;
   {
     std::lock_guard lock(mu_);
-    zk_ = zk;
+    expired = std::exchange(zk_, zk);
   }
+  expired.reset();  // outside mu_, as in Stop()
   RETURN_IF_ERROR(zk->WaitConnected(std::chrono::milliseconds(options_.session_timeout_ms)));
   RETURN_IF_ERROR(zk->EnsurePath(ProposalsPath()));
   return zk->EnsurePath(options_.root + "/heads");

@@ -122,11 +122,13 @@ class Consortium {
 
   mutable std::mutex mu_;
   std::condition_variable changed_;  // a watch fired, a block was decided, or stopping
-  std::shared_ptr<ZkClient> zk_;     // GUARDED_BY(mu_)
-  bool stopping_ = false;            // GUARDED_BY(mu_)
-  bool event_ = false;               // GUARDED_BY(mu_)
-  bool caught_up_ = false;           // GUARDED_BY(mu_): no proposal waits to be decided
-  std::set<Hash> rejected_;          // GUARDED_BY(mu_)
+  // GUARDED_BY(mu_). Never destroyed (closed) while holding mu_: the session's event
+  // callback takes mu_, and closing waits for that callback.
+  std::shared_ptr<ZkClient> zk_;
+  bool stopping_ = false;    // GUARDED_BY(mu_)
+  bool event_ = false;       // GUARDED_BY(mu_)
+  bool caught_up_ = false;   // GUARDED_BY(mu_): no proposal waits to be decided
+  std::set<Hash> rejected_;  // GUARDED_BY(mu_)
   std::chrono::steady_clock::time_point deadline_ =
       std::chrono::steady_clock::time_point::max();  // GUARDED_BY(mu_)
 
