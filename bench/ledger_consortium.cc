@@ -53,52 +53,46 @@ struct Member {
   std::vector<double> latencies_ms;
 };
 
-}  // namespace
-
-ConsortiumBenchResult RunConsortiumBench(const std::string& dir, uint64_t per_member,
-                                         uint64_t batch) {
-  const std::string zk_dir = dir + "/zk";
-  const std::string deploy = std::string(MEDHUB_SOURCE_DIR) + "/deploy/zookeeper/";
-  const std::string zk = Shell(deploy + "start.sh " + zk_dir);
-  if (zk.find(':') == std::string::npos) Check(Status::Unavailable("no ZooKeeper"), "start");
-  std::vector<MemberInfo> infos;
+// Three members with fresh keys and ledgers under `dir`, following ZooKeeper at `zk`.
+std::vector<Member> StartMembers(const std::string& dir, const std::string& zk,
+                                 std::vector<MemberInfo>* infos) {
   std::vector<std::string> keys;
+  std::filesystem::create_directories(dir);
   for (const char* name : {"a", "b", "c"}) {
     PrivateKey key = PrivateKey::Generate().value();
     keys.push_back(dir + "/" + name + ".key");
-    std::filesystem::create_directories(dir);
     Check(WriteFileAtomically(keys.back(), key.Pem(), 0600), "key");
-    infos.push_back({name, key.public_key()});
+    infos->push_back({name, key.public_key()});
   }
   std::vector<Member> members(3);
   for (size_t i = 0; i < 3; ++i) {
     LedgerOptions options;
-    options.dir = dir + "/ledger-" + infos[i].name;
-    options.member = infos[i].name;
+    options.dir = dir + "/ledger-" + (*infos)[i].name;
+    options.member = (*infos)[i].name;
     options.key_file = keys[i];
-    options.consortium = infos;
+    options.consortium = *infos;
     auto ledger = Ledger::Open(options);
     Check(ledger.status(), "open");
     members[i].ledger = std::move(ledger).value();
     ConsortiumOptions c;
     c.zk_hosts = zk;
-    c.members = infos;
+    c.members = *infos;
     c.evidence_file = options.dir + "/evidence.jsonl";
     c.log = [](std::string_view) {};
     auto started = Consortium::Start(members[i].ledger.get(), std::move(c));
     Check(started.status(), "consortium");
     members[i].consortium = std::move(started).value();
   }
-  while (std::any_of(members.begin(), members.end(),
-                     [](const Member& m) { return m.ledger->height() == 0; })) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  const uint64_t start_size = members[0].ledger->tree_size();
-  const auto start = Clock::now();
+  return members;
+}
+
+// Each member appends `per_member` entries in blocks of `batch` from its own thread.
+void Drive(std::vector<Member>* members, const std::vector<MemberInfo>& infos, uint64_t per_member,
+           uint64_t batch) {
   std::vector<std::thread> threads;
-  for (size_t i = 0; i < 3; ++i) {
+  for (size_t i = 0; i < members->size(); ++i) {
     threads.emplace_back([&, i] {
-      Member& m = members[i];
+      Member& m = (*members)[i];
       uint64_t seq = 0;
       while (seq < per_member) {
         std::vector<Entry> entries;
@@ -112,11 +106,30 @@ ConsortiumBenchResult RunConsortiumBench(const std::string& dir, uint64_t per_me
     });
   }
   for (auto& t : threads) t.join();
-  const uint64_t want = start_size + 3 * per_member;
+}
+
+void WaitUntil(const std::vector<Member>& members, uint64_t size, int sleep_ms) {
   while (std::any_of(members.begin(), members.end(),
-                     [&](const Member& m) { return m.ledger->tree_size() < want; })) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                     [&](const Member& m) { return m.ledger->tree_size() < size; })) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
   }
+}
+
+}  // namespace
+
+ConsortiumBenchResult RunConsortiumBench(const std::string& dir, uint64_t per_member,
+                                         uint64_t batch) {
+  const std::string zk_dir = dir + "/zk";
+  const std::string deploy = std::string(MEDHUB_SOURCE_DIR) + "/deploy/zookeeper/";
+  const std::string zk = Shell(deploy + "start.sh " + zk_dir);
+  if (zk.find(':') == std::string::npos) Check(Status::Unavailable("no ZooKeeper"), "start");
+  std::vector<MemberInfo> infos;
+  std::vector<Member> members = StartMembers(dir, zk, &infos);
+  WaitUntil(members, 1, 10);  // block 0
+  const uint64_t start_size = members[0].ledger->tree_size();
+  const auto start = Clock::now();
+  Drive(&members, infos, per_member, batch);
+  WaitUntil(members, start_size + 3 * per_member, 1);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   ConsortiumBenchResult r;
   std::vector<double> all;
