@@ -15,17 +15,18 @@ dir=$(cd "$dir" && pwd)
 if [[ -z "$port" ]]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fi
-cp_entries=(/usr/share/java/zookeeper.jar /usr/share/java/zookeeper-jute.jar
-  /usr/share/java/slf4j-api.jar /usr/share/java/slf4j-simple.jar
-  /usr/share/java/netty-handler.jar /usr/share/java/netty-common.jar
-  /usr/share/java/netty-buffer.jar /usr/share/java/netty-transport.jar
-  /usr/share/java/netty-codec.jar /usr/share/java/netty-resolver.jar
-  /usr/share/java/netty-transport-native-epoll.jar
-  /usr/share/java/netty-transport-native-unix-common.jar
-  /usr/share/java/commons-cli.jar /usr/share/java/commons-io.jar
-  /usr/share/java/metrics-core.jar /usr/share/java/snappy-java.jar)
-for jar in "${cp_entries[@]}"; do
-  [[ -f "$jar" ]] || { echo "start.sh: missing $jar (apt-get install zookeeper)" >&2; exit 1; }
+# Debian's zookeeper package and the libraries it depends on; the optional ones are used
+# when present (netty for its transport, slf4j-simple for readable warnings).
+cp_entries=()
+for jar in zookeeper zookeeper-jute slf4j-api; do
+  [[ -f "/usr/share/java/$jar.jar" ]] ||
+    { echo "start.sh: missing /usr/share/java/$jar.jar (apt-get install zookeeper)" >&2; exit 1; }
+  cp_entries+=("/usr/share/java/$jar.jar")
+done
+for jar in slf4j-simple netty-handler netty-common netty-buffer netty-transport netty-codec \
+    netty-resolver netty-transport-native-epoll netty-transport-native-unix-common \
+    commons-cli commons-io metrics-core snappy-java; do
+  [[ -f "/usr/share/java/$jar.jar" ]] && cp_entries+=("/usr/share/java/$jar.jar")
 done
 classpath=$(IFS=:; echo "${cp_entries[*]}")
 cat > "$dir/zoo.cfg" <<CFG
