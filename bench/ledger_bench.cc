@@ -2,6 +2,7 @@
 // raw SHA-256 rate printed alongside as the bound (issue 4's targets).
 //
 //   ledger_bench [--entries N] [--batch B] [--proofs P] [--dir DIR]
+//                [--consortium N] [--consortium-batch B]
 //
 // Phases (one thread each, as the ledger runs them):
 //   sha256      raw SHA-256 of 100-byte messages (about one entry's leaf hash)
@@ -12,6 +13,10 @@
 //   proof       P inclusion proofs for random leaves against the head (p50/p99)
 //   verify      VerifyInclusion of those P proofs
 //   sth-verify  Ed25519 verification of the signed tree head
+//   consortium  (with --consortium N > 0) three members ordered by a real ZooKeeper on
+//               loopback, each appending N entries in blocks of B from its own thread;
+//               entries/s once all three hold them, Append latency p50/p99, and the ratio
+//               to the embedded append above
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +29,7 @@
 #include "core/hash.h"
 #include "core/ids.h"
 #include "ledger/ledger.h"
+#include "ledger_consortium.h"
 
 namespace {
 
@@ -37,6 +43,8 @@ struct Args {
   uint64_t batch = 4096;
   uint64_t proofs = 100'000;
   std::string dir;
+  uint64_t consortium = 0;  // entries per member; 0: no consortium phase
+  uint64_t consortium_batch = 2048;
 };
 
 Args ParseArgs(int argc, char** argv) {
@@ -48,6 +56,8 @@ Args ParseArgs(int argc, char** argv) {
     if (flag == "--batch") a.batch = std::stoull(value);
     if (flag == "--proofs") a.proofs = std::stoull(value);
     if (flag == "--dir") a.dir = value;
+    if (flag == "--consortium") a.consortium = std::stoull(value);
+    if (flag == "--consortium-batch") a.consortium_batch = std::stoull(value);
   }
   if (a.dir.empty()) {
     a.dir = (std::filesystem::temp_directory_path() / ("medhub-ledger-bench-" + medhub::NewId()))
@@ -144,6 +154,7 @@ int main(int argc, char** argv) {
   std::printf("sha256      %10.0f hashes/s of 100 bytes (the bound)\n", sha);
   medhub::ledger::LedgerOptions options;
   options.dir = args.dir + "/ledger";
+  double embedded_rate = 0;
   {
     auto ledger = medhub::ledger::Ledger::Open(options);
     if (!ledger.ok()) {
@@ -152,6 +163,7 @@ int main(int argc, char** argv) {
     }
     const double seconds = AppendAll(ledger->get(), args);
     const double rate = args.entries / seconds;
+    embedded_rate = rate;
     std::printf("append      %10.0f entries/s durable, blocks of %llu (%.2f s; %.3f of sha256)\n",
                 rate, static_cast<unsigned long long>(args.batch), seconds, rate / sha);
   }
@@ -163,6 +175,17 @@ int main(int argc, char** argv) {
   ProofPhase(**ledger, args.proofs);
   std::printf("blocks.log  %10.1f MB\n",
               std::filesystem::file_size(options.dir + "/blocks.log") / 1e6);
+  if (args.consortium > 0) {
+    const auto r = medhub::bench::RunConsortiumBench(args.dir + "/consortium", args.consortium,
+                                                     args.consortium_batch);
+    std::printf(
+        "consortium  %10.0f entries/s on 3 members + ZooKeeper (%llu entries, %llu blocks, "
+        "blocks of %llu); commit latency p50 %.1f ms p99 %.1f ms; %.3f of embedded append\n",
+        r.entries_per_second, static_cast<unsigned long long>(r.entries),
+        static_cast<unsigned long long>(r.blocks),
+        static_cast<unsigned long long>(args.consortium_batch), r.p50_ms, r.p99_ms,
+        r.entries_per_second / embedded_rate);
+  }
   std::error_code ec;
   std::filesystem::remove_all(args.dir, ec);
   return 0;

@@ -50,6 +50,8 @@ commands:
           when ready. Every stored version is committed to the ledger in DIR/ledger,
           kept by member NAME (default "local"). With --tls-cert and --tls-key (PEM
           certificate chain and unencrypted private key) it serves HTTPS only.
+          [--ledger-zk HOST:PORT --member NAME --member-key FILE --members FILE]
+          Join a ledger consortium ordered by ZooKeeper (docs/formats/ledger.md).
   import  --data DIR [--member NAME] PATH...
           Import FHIR Bundles (.json) and NDJSON (.ndjson) files or folders, and commit
           them to the ledger. Idempotent.
@@ -57,7 +59,7 @@ commands:
           Import the shipped Synthea patients into a fresh data directory and serve it
           over HTTPS with a self-signed certificate for localhost (DIR/tls/cert.pem,
           generated when missing), or over plain HTTP with --no-tls.
-  ledger  verify|status|proof --data DIR ...
+  ledger  verify|status|proof|keygen ...
           Check the ledger offline, show its head, or print a version's proof
           (`medhub ledger help` for details).
   version Print the version.
@@ -104,6 +106,7 @@ struct ServeConfig {
   std::string tls_cert;  // PEM files; both set: HTTPS only
   std::string tls_key;
   std::string scheme() const { return tls_cert.empty() ? "http" : "https"; }
+  const ledger::EvidenceLog* evidence = nullptr;  // a consortium member's, for /ledger/evidence
 };
 
 Result<ServeConfig> ServeConfigFrom(const Flags& f) {
@@ -143,6 +146,7 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   // The base URL (for Location headers and links) is known only once the port is bound:
   // requests that arrive before then are served by an API with the configured port.
   server::LedgerApi ledger_api(ledger, store);
+  ledger_api.set_evidence(config.evidence);
   sync::Mpi mpi(store, sync::MpiConfig{});
   server::MpiApi mpi_api(&mpi);
   auto linked = [&mpi](std::string_view patient) {
@@ -279,7 +283,8 @@ int Run(const std::vector<std::string>& all_args) {
 
 int RunServe(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads", "member",
-                                   "tls-cert", "tls-key", "sync-every"});
+                                   "tls-cert", "tls-key", "sync-every", "ledger-zk",
+                                   "member-key", "members"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
@@ -292,8 +297,9 @@ int RunServe(const std::vector<std::string>& args) {
   BlockStopSignals();
   auto store = OpenStore(*flags);
   if (!store.ok()) return Fail(store.status());
-  auto node = StartLedgerNode(store->get(), flags->Get("data"), flags->Get("member", "local"));
+  auto node = StartServeLedgerNode(store->get(), *flags);
   if (!node.ok()) return Fail(node.status());
+  if (node->consortium) config->evidence = &node->consortium->evidence();
   auto sync_every = flags->GetUint("sync-every", 0);
   if (!sync_every.ok()) return StopLedger(&*node, Fail(sync_every.status()));
   std::unique_ptr<SyncLoop> sync_loop;

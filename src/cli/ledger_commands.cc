@@ -1,6 +1,7 @@
 #include "cli/ledger_commands.h"
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -16,6 +17,10 @@
 namespace medhub::cli {
 namespace {
 
+// A proposal is a znode: blocks stay well under ZooKeeper's default 1 MiB jute.maxbuffer.
+constexpr size_t kConsortiumBlockEntries = 2048;
+constexpr auto kDrainTimeout = std::chrono::seconds(10);
+
 constexpr char kLedgerUsage[] = R"(usage: medhub ledger <command> --data DIR [--member NAME]
 
 commands:
@@ -24,6 +29,9 @@ commands:
           record version against its commitment. Prints the first fault (a block with its
           byte offset, or a record Type/id/_history/v); exits 0 only if all is intact.
   status  Print the height, tree size, root, last change-feed sequence covered and member.
+  keygen  --out FILE --member NAME
+          Write a new member key (Ed25519, PEM, mode 0600; never overwrites) and print the
+          member's line for the consortium's members file: {"name":..,"public_key":..}.
   proof   Type/id/_history/VERSION
           Print the $verify Parameters of one stored version (salt, commitment, entry,
           inclusion proof, signed tree head, public key).
@@ -148,10 +156,55 @@ std::string LedgerDir(const std::string& data_dir) {
 }
 
 Status LedgerNode::Stop() {
-  if (writer == nullptr) return Status::Ok();
-  Status s = writer->Stop();
+  // A consortium member drains what ZooKeeper will order within a bound; the rest is
+  // committed from the change feed on the next start.
+  if (consortium) consortium->SetDeadline(std::chrono::steady_clock::now() + kDrainTimeout);
+  Status s = writer == nullptr ? Status::Ok() : writer->Stop();
   writer.reset();
+  if (consortium) consortium->Stop();
   return s;
+}
+
+Result<LedgerNode> StartServeLedgerNode(store::Store* store, const Flags& flags) {
+  const std::string member = flags.Get("member", "local");
+  if (!flags.Has("ledger-zk")) {
+    for (const char* f : kConsortiumFlags) {
+      if (flags.Has(f))
+        return Status::InvalidArgument(std::string("--") + f + " needs --ledger-zk");
+    }
+    return StartLedgerNode(store, flags.Get("data"), member);
+  }
+  if (!flags.Has("member") || !flags.Has("member-key") || !flags.Has("members")) {
+    return Status::InvalidArgument(
+        "--ledger-zk needs --member NAME --member-key FILE --members FILE");
+  }
+  ASSIGN_OR_RETURN(std::vector<ledger::MemberInfo> members,
+                   ledger::ReadMembers(flags.Get("members")));
+  ledger::LedgerOptions options;
+  options.dir = LedgerDir(flags.Get("data"));
+  options.member = member;
+  options.key_file = flags.Get("member-key");
+  options.consortium = members;
+  LedgerNode node;
+  ASSIGN_OR_RETURN(node.ledger, ledger::Ledger::Open(options));
+  const size_t member_count = members.size();
+  ledger::ConsortiumOptions c;
+  c.zk_hosts = flags.Get("ledger-zk");
+  c.members = std::move(members);
+  c.evidence_file = (std::filesystem::path(options.dir) / ledger::kEvidenceFile).string();
+  ASSIGN_OR_RETURN(node.consortium, ledger::Consortium::Start(node.ledger.get(), std::move(c)));
+  ledger::LedgerWriterOptions writer_options;
+  writer_options.max_block_entries = kConsortiumBlockEntries;
+  writer_options.append = [c = node.consortium.get()](std::vector<ledger::Entry> entries,
+                                                      uint64_t last_seq) {
+    return c->Append(std::move(entries), last_seq);
+  };
+  node.writer =
+      std::make_unique<ledger::LedgerWriter>(store, node.ledger.get(), std::move(writer_options));
+  node.writer->Start();
+  std::cerr << "medhub: ledger: consortium member '" << member << "' of " << member_count
+            << ", ordered by ZooKeeper at " << flags.Get("ledger-zk") << std::endl;
+  return node;
 }
 
 Result<LedgerNode> StartLedgerNode(store::Store* store, const std::string& data_dir,
@@ -166,12 +219,36 @@ Result<LedgerNode> StartLedgerNode(store::Store* store, const std::string& data_
   return node;
 }
 
+int RunKeygen(const Flags& flags) {
+  if (!flags.Has("out") || !flags.Has("member")) {
+    return Fail(Status::InvalidArgument("keygen needs --out FILE --member NAME"));
+  }
+  const std::string name = flags.Get("member");
+  if (!ledger::IsValidSignerName(name)) {
+    return Fail(Status::InvalidArgument("a member name is 1-255 printable ASCII characters"));
+  }
+  const std::string out = flags.Get("out");
+  std::error_code ec;
+  if (std::filesystem::exists(out, ec)) {
+    return Fail(Status::AlreadyExists(out + " exists; keygen never overwrites a key"));
+  }
+  bool created = false;
+  Result<PrivateKey> key = ledger::ReadOrCreateMemberKey(out, &created);
+  if (!key.ok()) return Fail(key.status());
+  json::Value line = json::Value::Object();
+  line.set("name", json::Value::String(name));
+  line.set("public_key", json::Value::String(key->public_key().Hex()));
+  std::cout << json::Serialize(line) << std::endl;
+  return 0;
+}
+
 int RunLedger(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"data", "member"});
+  auto flags = Flags::Parse(args, {"data", "member", "out"});
   if (!flags.ok()) return Fail(flags.status());
   const std::vector<std::string>& pos = flags->positional();
   const std::string command = pos.empty() ? "" : pos[0];
   if (command == "proof") return RunProof(*flags);
+  if (pos.size() == 1 && command == "keygen") return RunKeygen(*flags);
   if (pos.size() == 1 && command == "verify") return RunVerify(*flags);
   if (pos.size() == 1 && command == "status") return RunStatus(*flags);
   if (command == "help") {

@@ -1,5 +1,7 @@
 #include "ledger/ledger.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <utility>
@@ -24,7 +26,24 @@ Status CreateDirectory(const std::string& dir) {
 }
 
 Result<PrivateKey> LoadKey(const LedgerOptions& options) {
-  const std::string path = PathIn(options.dir, kMemberKeyFile);
+  const std::string path =
+      options.key_file.empty() ? PathIn(options.dir, kMemberKeyFile) : options.key_file;
+  if (!options.consortium.empty()) {
+    Result<PrivateKey> key = ReadMemberKey(path);
+    if (key.status().code() == StatusCode::kNotFound) {
+      return Status::FailedPrecondition("no member key at " + path +
+                                        " (make one with `medhub ledger keygen`)");
+    }
+    // A copy in the ledger directory lets `medhub ledger verify|status` open it offline.
+    const std::string copy = PathIn(options.dir, kMemberKeyFile);
+    if (key.ok() && !options.read_only && !std::filesystem::exists(copy)) {
+      std::string pem = key->Pem();
+      const Status written = WriteFileAtomically(copy, pem, 0600);
+      OPENSSL_cleanse(pem.data(), pem.size());
+      RETURN_IF_ERROR(written);
+    }
+    return key;
+  }
   if (options.read_only) {
     Result<PrivateKey> key = ReadMemberKey(path);
     if (key.status().code() == StatusCode::kNotFound) {
@@ -36,14 +55,25 @@ Result<PrivateKey> LoadKey(const LedgerOptions& options) {
   return ReadOrCreateMemberKey(path, &created);
 }
 
+bool SameMembers(const std::vector<MemberInfo>& a, const std::vector<MemberInfo>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.name == y.name && x.public_key == y.public_key;
+  });
+}
+
 // Checks members.json against this member's key, creating it on a writable first open.
 Status CheckMembersFile(const LedgerOptions& options, const PublicKey& key) {
   const std::string path = PathIn(options.dir, kMembersFile);
   Result<std::vector<MemberInfo>> members = ReadMembers(path);
   if (members.status().code() == StatusCode::kNotFound && !options.read_only) {
-    return WriteMembers(path, {MemberInfo{options.member, key}});
+    if (!options.consortium.empty()) RETURN_IF_ERROR(WriteMembers(path, options.consortium));
+    if (options.consortium.empty()) return WriteMembers(path, {MemberInfo{options.member, key}});
+    members = options.consortium;
   }
   if (!members.ok()) return members.status();
+  if (!options.consortium.empty() && !SameMembers(*members, options.consortium)) {
+    return Status::FailedPrecondition(path + " lists other members than the consortium's");
+  }
   for (const MemberInfo& m : *members) {
     if (m.name != options.member) continue;
     if (m.public_key == key) return Status::Ok();
@@ -67,7 +97,12 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
   ASSIGN_OR_RETURN(PrivateKey key, LoadKey(options));
   RETURN_IF_ERROR(CheckMembersFile(options, key.public_key()));
   std::unique_ptr<Ledger> ledger(new Ledger(options.member, std::move(key)));
+  ledger->consortium_ = !options.consortium.empty();
   RETURN_IF_ERROR(ledger->Load(options));
+  if (ledger->state_.height() == 0 && !options.consortium.empty()) {
+    ASSIGN_OR_RETURN(ledger->head_, ledger->SignHead());
+    return ledger;  // block 0 comes from the consortium's ordering
+  }
   if (ledger->state_.height() == 0) {
     if (options.read_only) return Status::NotFound("the ledger at " + options.dir + " is empty");
     RETURN_IF_ERROR(ledger->AppendGenesis());
@@ -131,12 +166,11 @@ Result<Block> Ledger::MakeBlock(std::vector<std::string> entries, const std::vec
   return SealBlock(std::move(h), std::move(entries), key_);
 }
 
-Result<uint64_t> Ledger::Append(std::vector<Entry> entries, uint64_t last_seq) {
+Result<CheckedBlock> Ledger::Prepare(std::vector<Entry> entries, uint64_t last_seq) {
   if (entries.empty() || entries.size() > kMaxBlockEntries) {
     return Status::InvalidArgument("a block holds 1 to " + std::to_string(kMaxBlockEntries) +
                                    " entries");
   }
-  std::lock_guard append_lock(append_mu_);
   std::vector<std::string> bytes;
   std::vector<Hash> leaves;
   bytes.reserve(entries.size());
@@ -146,14 +180,29 @@ Result<uint64_t> Ledger::Append(std::vector<Entry> entries, uint64_t last_seq) {
     leaves.push_back(HashLeaf(b));
     bytes.push_back(std::move(b));
   }
-  // Only this thread changes state_ (append_mu_), so reading it without mu_ is safe.
+  // Only the holder of append_mu_ changes state_, so reading it without mu_ is safe.
   CheckedBlock checked;
   ASSIGN_OR_RETURN(checked.block, MakeBlock(std::move(bytes), leaves, last_seq));
   checked.entries = std::move(entries);
   checked.leaf_hashes = std::move(leaves);
-  if (Status s = state_.CheckPrepared(&checked); !s.ok()) {
+  const Status s =
+      consortium_ ? state_.CheckPreparedProposal(&checked) : state_.CheckPrepared(&checked);
+  if (!s.ok()) {
     return Status::FailedPrecondition(s.message());
   }
+  return checked;
+}
+
+Result<uint64_t> Ledger::Append(std::vector<Entry> entries, uint64_t last_seq) {
+  if (consortium_) {
+    return Status::FailedPrecondition("a consortium member's blocks are ordered (Consortium)");
+  }
+  std::lock_guard append_lock(append_mu_);
+  ASSIGN_OR_RETURN(CheckedBlock checked, Prepare(std::move(entries), last_seq));
+  return Commit(std::move(checked));
+}
+
+Result<uint64_t> Ledger::Commit(CheckedBlock checked) {
   ASSIGN_OR_RETURN(const std::string payload, EncodeBlock(checked.block));
   ASSIGN_OR_RETURN(const uint64_t offset, file_->Append(payload));
   const BlockHeader& h = checked.block.header;
@@ -166,6 +215,59 @@ Result<uint64_t> Ledger::Append(std::vector<Entry> entries, uint64_t last_seq) {
   blocks_.push_back(location);
   head_ = std::move(head);
   return height;
+}
+
+Result<Block> Ledger::Propose(std::vector<Entry> entries, uint64_t last_seq) {
+  std::lock_guard append_lock(append_mu_);
+  ASSIGN_OR_RETURN(CheckedBlock checked, Prepare(std::move(entries), last_seq));
+  return std::move(checked.block);
+}
+
+Result<Block> Ledger::ProposeGenesis(const std::vector<MemberInfo>& members) {
+  std::vector<Entry> entries;
+  entries.push_back(MemberAdded{member_, key_.public_key().Raw()});
+  for (const MemberInfo& m : members) {
+    if (m.name != member_) entries.push_back(MemberAdded{m.name, m.public_key.Raw()});
+  }
+  std::lock_guard append_lock(append_mu_);
+  if (state_.height() != 0) return Status::FailedPrecondition("the ledger has a block 0");
+  ASSIGN_OR_RETURN(CheckedBlock checked, Prepare(std::move(entries), 0));
+  return std::move(checked.block);
+}
+
+Result<CheckedBlock> Ledger::CheckProposal(Block block) const {
+  std::shared_lock lock(mu_);
+  return state_.CheckProposal(std::move(block));
+}
+
+Result<Signature> Ledger::Endorse(const Hash& block_hash) const {
+  return key_.Sign(EndorsementMessage(block_hash));
+}
+
+Result<uint64_t> Ledger::AppendChecked(CheckedBlock checked) {
+  std::lock_guard append_lock(append_mu_);
+  ASSIGN_OR_RETURN(const Hash hash, BlockHash(checked.block.header));
+  if (hash != checked.hash) return Status::InvalidArgument("the block changed since its check");
+  RETURN_IF_ERROR(state_.CheckEndorsements(checked));
+  return Commit(std::move(checked));
+}
+
+size_t Ledger::EndorsementsNeeded() const {
+  std::shared_lock lock(mu_);
+  return state_.EndorsementsNeeded();
+}
+
+Result<PublicKey> Ledger::MemberKey(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  const PublicKey* key = state_.MemberKey(name);
+  if (key == nullptr) return Status::NotFound("'" + std::string(name) + "' is not a member");
+  return *key;
+}
+
+Result<uint64_t> Ledger::AppendBlock(Block block) {
+  std::lock_guard append_lock(append_mu_);
+  ASSIGN_OR_RETURN(CheckedBlock checked, state_.Check(std::move(block)));
+  return Commit(std::move(checked));
 }
 
 Result<SignedTreeHead> Ledger::SignHead() const {

@@ -34,6 +34,7 @@
 #include "ledger/block.h"
 #include "ledger/block_file.h"
 #include "ledger/entry.h"
+#include "ledger/member_files.h"
 #include "ledger/merkle.h"
 #include "ledger/state.h"
 #include "ledger/tree_head.h"
@@ -49,6 +50,12 @@ struct LedgerOptions {
   TornTail torn_tail = TornTail::kTruncate;
   // Receives notes about recovery; defaults to stderr.
   std::function<void(std::string_view)> log;
+  // The member key; empty: DIR/member.key (created on first use unless `consortium`).
+  std::string key_file;
+  // Consortium mode (consortium.h) when not empty: the consortium's members. members.json
+  // is written from this list on first use and must equal it afterwards; the key must
+  // exist; block 0 is not made locally but ordered like every other block.
+  std::vector<MemberInfo> consortium;
 };
 
 // Where a block sits: in the file and in the log.
@@ -73,6 +80,25 @@ class Ledger {
   // entries break a chain rule: out-of-order sequence numbers, duplicates, ...),
   // Unavailable (I/O; nothing was appended).
   Result<uint64_t> Append(std::vector<Entry> entries, uint64_t last_seq);
+
+  // Consortium (consortium.h). Propose makes the next block of `entries` on the current
+  // head, signed and endorsed by this member, without appending it; ProposeGenesis makes
+  // block 0 with a MemberAdded per member, this member first. CheckProposal runs every
+  // chain rule but the endorsement count against the current head; Endorse signs a block
+  // hash; AppendBlock appends a block ordered elsewhere once the full check (with its
+  // endorsements) passes, durable before it returns. Errors: as Append; DataLoss for a
+  // block that breaks a rule.
+  Result<Block> Propose(std::vector<Entry> entries, uint64_t last_seq);
+  Result<Block> ProposeGenesis(const std::vector<MemberInfo>& members);
+  Result<CheckedBlock> CheckProposal(Block block) const;
+  Result<Signature> Endorse(const Hash& block_hash) const;
+  Result<uint64_t> AppendBlock(Block block);
+  // AppendBlock for a block CheckProposal accepted at the current head, with endorsements
+  // added since: only the chain link and the endorsements are checked again.
+  Result<uint64_t> AppendChecked(CheckedBlock checked);
+  size_t EndorsementsNeeded() const;
+  // The member's current key on the ledger (NotFound for a non-member).
+  Result<PublicKey> MemberKey(std::string_view name) const;
 
   const std::string& member() const { return member_; }
   const PublicKey& public_key() const { return key_.public_key(); }
@@ -110,10 +136,14 @@ class Ledger {
   Result<Block> MakeBlock(std::vector<std::string> entries, const std::vector<Hash>& leaves,
                           uint64_t last_seq) const;
   Result<SignedTreeHead> SignHead() const;
+  // Writes a checked block and applies it; the caller holds append_mu_.
+  Result<uint64_t> Commit(CheckedBlock checked);
+  Result<CheckedBlock> Prepare(std::vector<Entry> entries, uint64_t last_seq);
 
   const std::string member_;
   const PrivateKey key_;
   std::unique_ptr<BlockFile> file_;
+  bool consortium_ = false;  // blocks are ordered and endorsed by the consortium
 
   std::mutex append_mu_;               // serializes Append (the only writer of state_)
   mutable std::shared_mutex mu_;       // state_, blocks_, head_: shared to read, exclusive to apply

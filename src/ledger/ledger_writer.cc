@@ -57,7 +57,9 @@ Status LedgerWriter::Step(bool* appended) {
       entries.push_back(AccessLogged{std::string(ledger_->member()), Sha256(version->json)});
     last_seq = c.seq;
   }
-  RETURN_IF_ERROR(ledger_->Append(std::move(entries), last_seq).status());
+  RETURN_IF_ERROR((options_.append ? options_.append(std::move(entries), last_seq)
+                                   : ledger_->Append(std::move(entries), last_seq))
+                      .status());
   *appended = true;
   return Status::Ok();
 }

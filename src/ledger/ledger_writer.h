@@ -25,6 +25,7 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/status.h"
 #include "ledger/ledger.h"
@@ -38,6 +39,9 @@ struct LedgerWriterOptions {
   std::chrono::milliseconds retry_delay{500};
   // Receives error reports; defaults to stderr.
   std::function<void(std::string_view)> log;
+  // Appends a block of entries covering the change feed through the given seq; defaults
+  // to Ledger::Append. A consortium member orders its blocks through Consortium::Append.
+  std::function<Result<uint64_t>(std::vector<Entry>, uint64_t)> append;
 };
 
 class LedgerWriter {

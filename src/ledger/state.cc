@@ -110,7 +110,8 @@ Result<LedgerState::Members> LedgerState::GenesisMembers(const CheckedBlock& che
   return members;
 }
 
-Status LedgerState::CheckSignatures(const CheckedBlock& checked, const Members& members) const {
+Status LedgerState::CheckSignatures(const CheckedBlock& checked, const Members& members,
+                                    bool require_quorum) const {
   const Block& block = checked.block;
   auto proposer = members.find(block.header.proposer);
   if (proposer == members.end()) {
@@ -128,7 +129,7 @@ Status LedgerState::CheckSignatures(const CheckedBlock& checked, const Members& 
     RETURN_IF_ERROR(member->second.key.Verify(endorsed, e.signature)
                         .WithPrefix("endorsement by '" + e.member + "'"));
   }
-  if (endorsers.size() * 2 <= members.size()) {
+  if (require_quorum && endorsers.size() * 2 <= members.size()) {
     return Status::DataLoss("endorsed by " + Str(endorsers.size()) + " of " + Str(members.size()) +
                             " members, a majority is required");
   }
@@ -181,10 +182,29 @@ Status LedgerState::CheckEntries(CheckedBlock* checked, Members* members) const 
 }
 
 Result<CheckedBlock> LedgerState::Check(Block block) const {
+  return CheckBlock(std::move(block), /*require_quorum=*/true);
+}
+
+Result<CheckedBlock> LedgerState::CheckProposal(Block block) const {
+  return CheckBlock(std::move(block), /*require_quorum=*/false);
+}
+
+size_t LedgerState::EndorsementsNeeded() const {
+  return height_ == 0 ? 1 : members_.size() / 2 + 1;
+}
+
+Status LedgerState::CheckEndorsements(const CheckedBlock& checked) const {
+  RETURN_IF_ERROR(CheckChain(checked.block.header));
+  if (height_ != 0) return CheckSignatures(checked, members_, /*require_quorum=*/true);
+  ASSIGN_OR_RETURN(const Members members, GenesisMembers(checked));
+  return CheckSignatures(checked, members, /*require_quorum=*/true);
+}
+
+Result<CheckedBlock> LedgerState::CheckBlock(Block block, bool require_quorum) const {
   CheckedBlock checked;
   RETURN_IF_ERROR(CheckBlockContents(block, &checked.entries, &checked.leaf_hashes));
   checked.block = std::move(block);
-  RETURN_IF_ERROR(CheckPrepared(&checked));
+  RETURN_IF_ERROR(CheckPreparedBlock(&checked, require_quorum));
   if (RootAfterAppend(log_, checked.leaf_hashes) != checked.block.header.log_root) {
     return Status::DataLoss("log root does not match the log with this block's entries");
   }
@@ -192,6 +212,10 @@ Result<CheckedBlock> LedgerState::Check(Block block) const {
 }
 
 Status LedgerState::CheckPrepared(CheckedBlock* checked) const {
+  return CheckPreparedBlock(checked, /*require_quorum=*/true);
+}
+
+Status LedgerState::CheckPreparedBlock(CheckedBlock* checked, bool require_quorum) const {
   const BlockHeader& h = checked->block.header;
   if (checked->entries.empty() || checked->entries.size() != h.entry_count ||
       checked->leaf_hashes.size() != h.entry_count) {
@@ -205,7 +229,7 @@ Status LedgerState::CheckPrepared(CheckedBlock* checked) const {
   } else {
     members = members_;
   }
-  RETURN_IF_ERROR(CheckSignatures(*checked, members));
+  RETURN_IF_ERROR(CheckSignatures(*checked, members, require_quorum));
   return CheckEntries(checked, &members);
 }
 

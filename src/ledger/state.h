@@ -60,6 +60,20 @@ class LedgerState {
 
   // Checks that `block` may be the next block. DataLoss naming the rule it breaks.
   Result<CheckedBlock> Check(Block block) const;
+  // Check without the endorsement count of rule 5 (each endorsement present must still
+  // verify): what a consortium member runs on a proposal before it endorses it.
+  Result<CheckedBlock> CheckProposal(Block block) const;
+  // CheckPrepared without the endorsement count: for a block the proposer orders elsewhere.
+  Status CheckPreparedProposal(CheckedBlock* checked) const {
+    return CheckPreparedBlock(checked, /*require_quorum=*/false);
+  }
+  // How many endorsements the next block needs: more than half of the members, 1 for
+  // block 0 (whose only member before it is its proposer).
+  size_t EndorsementsNeeded() const;
+  // Rule 5 in full (every endorsement verifies, more than half of the members) for a block
+  // that CheckProposal accepted against this same state. DataLoss otherwise.
+  Status CheckEndorsements(const CheckedBlock& checked) const;
+  size_t member_count() const { return members_.size(); }
   // The same for the proposer's own block, built from entries it encoded and hashed
   // itself: `checked` holds the block, its decoded entries and their leaf hashes, which the
   // caller guarantees match block.entries, and header roots the caller computed from
@@ -98,7 +112,10 @@ class LedgerState {
   static RecordKey KeyOf(std::string_view institution, std::string_view type, std::string_view id,
                          uint64_t version);
   Status CheckChain(const BlockHeader& header) const;
-  Status CheckSignatures(const CheckedBlock& checked, const Members& members) const;
+  Status CheckSignatures(const CheckedBlock& checked, const Members& members,
+                         bool require_quorum) const;
+  Result<CheckedBlock> CheckBlock(Block block, bool require_quorum) const;
+  Status CheckPreparedBlock(CheckedBlock* checked, bool require_quorum) const;
   // Applies the entries' rules to a copy of the members; DataLoss on the first broken rule.
   // Fills checked->record_keys.
   Status CheckEntries(CheckedBlock* checked, Members* members) const;

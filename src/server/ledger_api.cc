@@ -217,10 +217,32 @@ HttpResponse LedgerApi::Handle(const HttpRequest& req) {
   if (path.starts_with("/ledger/blocks/")) return Block(path.substr(15));
   if (path == "/ledger/proof/inclusion") return Inclusion(req);
   if (path == "/ledger/proof/consistency") return Consistency(req);
+  if (path == "/ledger/evidence") return Evidence();
   return ErrorResponse(Status::NotFound("no such ledger endpoint: " + req.path));
 }
 
 HttpResponse LedgerApi::Head() { return Reply(HeadJson(*ledger_)); }
+
+HttpResponse LedgerApi::Evidence() {
+  Value list = Value::Array();
+  if (evidence_ != nullptr) {
+    for (const ledger::EvidenceRecord& r : evidence_->All()) {
+      Value v = Value::Object();
+      v.set("kind", Str(r.kind));
+      v.set("member", Str(r.member));
+      v.set(r.kind == "block" ? "height" : "tree_size", Int(r.position));
+      v.set("first", Str(r.first));
+      v.set("second", Str(r.second));
+      v.set("reporter", Str(r.reporter));
+      v.set("detected", Value::Int(r.detected_us));
+      v.set("note", Str(r.note));
+      list.push_back(std::move(v));
+    }
+  }
+  Value doc = Value::Object();
+  doc.set("evidence", std::move(list));
+  return Reply(doc);
+}
 
 HttpResponse LedgerApi::Block(std::string_view height_text) {
   Result<uint64_t> height = ParseUint("height", height_text);

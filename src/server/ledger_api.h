@@ -4,6 +4,7 @@
 //   GET /ledger/blocks/{height}                     a block with its decoded entries
 //   GET /ledger/proof/inclusion?leaf=N[&size=M]     an inclusion proof (M: the head's size)
 //   GET /ledger/proof/consistency?first=A[&second=B]  a consistency proof (B: the head's)
+//   GET /ledger/evidence                            equivocation evidence (consortium)
 //   GET /fhir/{type}/{id}/_history/{vid}/$verify    (through FhirApi's VersionVerifier)
 //
 // $verify returns a FHIR Parameters resource with everything a client needs to check the
@@ -22,6 +23,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "ledger/evidence.h"
 #include "ledger/ledger.h"
 #include "server/fhir_api.h"
 #include "server/http_server.h"
@@ -37,15 +39,19 @@ class LedgerApi : public VersionVerifier {
   // Handles a request whose path starts with "/ledger".
   HttpResponse Handle(const HttpRequest& request);
   HttpResponse VerifyVersion(std::string_view type, std::string_view id, uint64_t version) override;
+  // A consortium member's evidence log (not owned; null: no evidence, an empty list).
+  void set_evidence(const ledger::EvidenceLog* evidence) { evidence_ = evidence; }
 
  private:
   HttpResponse Head();
   HttpResponse Block(std::string_view height);
   HttpResponse Inclusion(const HttpRequest& request);
   HttpResponse Consistency(const HttpRequest& request);
+  HttpResponse Evidence();
 
   const ledger::Ledger* ledger_;
   store::Store* store_;
+  const ledger::EvidenceLog* evidence_ = nullptr;
 };
 
 // The /ledger/head document for the ledger's current head.
