@@ -8,6 +8,17 @@
 
 namespace medhub::ingest {
 
+Status CheckDevicePrincipal(const security::Principal& principal,
+                            const ingest::DeviceBinding& binding) {
+  if (principal.role != security::Role::kDevice)
+    return Status::PermissionDenied("only a device may post readings");
+  if (principal.device != binding.device_id)
+    return Status::PermissionDenied("a device may post readings only for itself");
+  if (!principal.patient.empty() && principal.patient != binding.patient_id)
+    return Status::PermissionDenied("the device's credential is bound to another patient");
+  return Status::Ok();
+}
+
 DeviceIngestor::DeviceIngestor(store::Store* store) : store_(store) {}
 
 std::mutex& DeviceIngestor::LockFor(std::string_view device_id) {

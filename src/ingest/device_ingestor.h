@@ -29,6 +29,7 @@
 
 #include "core/status.h"
 #include "ingest/readings.h"
+#include "security/token.h"
 #include "store/store.h"
 
 namespace medhub::ingest {
@@ -45,6 +46,11 @@ struct IngestReply {
   // {"device":ID,"stored":[...],"duplicates":[...],"rejected":[{"index","seq","reason"}]}
   std::string ToJson(std::string_view device_id) const;
 };
+
+// Whether `principal` may post readings for `binding`: a device principal of that very
+// device (and, when the credential names one, of the same patient). Errors:
+// PermissionDenied with the reason.
+Status CheckDevicePrincipal(const security::Principal& principal, const DeviceBinding& binding);
 
 class DeviceIngestor {
  public:
