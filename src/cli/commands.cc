@@ -12,8 +12,10 @@
 
 #include "cli/data_store.h"
 #include "cli/demo_accounts.h"
+#include "cli/device_commands.h"
 #include "cli/flags.h"
 #include "cli/importer.h"
+#include "cli/ingest_services.h"
 #include "cli/ledger_commands.h"
 #include "cli/user_commands.h"
 #include "core/ids.h"
@@ -39,12 +41,15 @@ usage: medhub <command> [options]
 
 commands:
   serve   --data DIR [--port N] [--address A] [--max-body BYTES] [--threads N] [--member NAME]
-          [--tls-cert PEM --tls-key PEM]
+          [--tls-cert PEM --tls-key PEM] [--mqtt HOST:PORT] [--mllp-port N]
           Serve the FHIR REST API at http://ADDRESS:PORT/fhir (default port 8080;
           --port 0 picks a free port) and the ledger at /ledger. Prints "listening on URL"
           when ready. Every stored version is committed to the ledger in DIR/ledger,
           kept by member NAME (default "local"). With --tls-cert and --tls-key (PEM
           certificate chain and unencrypted private key) it serves HTTPS only.
+          Devices post readings to /api/devices/ID/readings; with --mqtt it also takes
+          them from medhub/devices/+/readings on that broker; with --mllp-port it takes
+          HL7 v2 messages over MLLP (0 picks a free port; prints "mllp listening on N").
   import  --data DIR [--member NAME] PATH...
           Import FHIR Bundles (.json) and NDJSON (.ndjson) files or folders, and commit
           them to the ledger. Idempotent.
@@ -93,6 +98,7 @@ struct ServeConfig {
   std::string tls_cert;  // PEM files; both set: HTTPS only
   std::string tls_key;
   std::string scheme() const { return tls_cert.empty() ? "http" : "https"; }
+  IngestConfig ingest;  // --mqtt, --mllp-port (serve only)
 };
 
 Result<ServeConfig> ServeConfigFrom(const Flags& f) {
@@ -121,6 +127,10 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   auth_options.data_dir = config.data;
   auto auth = server::AuthApi::Open(store, std::move(auth_options));
   if (!auth.ok()) return Fail(auth.status());
+  IngestConfig ingest_config = config.ingest;
+  ingest_config.address = config.address;
+  auto ingest = IngestServices::Start(store, auth->get(), ingest_config);
+  if (!ingest.ok()) return Fail(ingest.status());
   const sigset_t stop_signals = BlockStopSignals();
   server::HttpServerOptions options;
   options.address = config.address;
@@ -138,8 +148,9 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
                                                &ledger_api});
   std::unique_ptr<server::FhirApi> bound;
   std::atomic<server::FhirApi*> api{&early};
-  auto handler = [&api, &ledger_api,
-                  &auth](const server::HttpRequest& req) -> server::HttpResponse {
+  auto handler = [&api, &ledger_api, &auth,
+                  &ingest](const server::HttpRequest& req) -> server::HttpResponse {
+    if (req.path.starts_with("/api/devices/")) return (*ingest)->HandleDevices(req);
     if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
     if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
@@ -170,6 +181,8 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
       std::make_unique<server::FhirApi>(store, server::FhirApiOptions{url + "/fhir", &ledger_api});
   api = bound.get();
   on_ready(url);
+  if ((*ingest)->mllp_port() > 0)
+    std::cout << "mllp listening on " << (*ingest)->mllp_port() << std::endl;
   std::cout << "listening on " << url << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
@@ -231,7 +244,7 @@ int StopLedger(LedgerNode* node, int exit_code) {
 
 int Run(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage << kUserUsage;
+    std::cout << kUsage << kUserUsage << kDevicesUsage;
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -241,6 +254,7 @@ int Run(const std::vector<std::string>& args) {
   if (args[0] == "ledger") return RunLedger(rest);
   if (args[0] == "user") return RunUser(rest);
   if (args[0] == "client") return RunClient(rest);
+  if (args[0] == "devices") return RunDevices(rest);
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "medhub 0.1.0\n";
     return 0;
@@ -251,13 +265,20 @@ int Run(const std::vector<std::string>& args) {
 
 int RunServe(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
-      args, {"data", "port", "address", "max-body", "threads", "member", "tls-cert", "tls-key"});
+      args, {"data", "port", "address", "max-body", "threads", "member", "tls-cert", "tls-key",
+             "mqtt", "mllp-port"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
   auto config = ServeConfigFrom(*flags);
   if (!config.ok()) return Fail(config.status());
   config->data = flags->Get("data");
+  config->ingest.mqtt = flags->Get("mqtt");
+  if (flags->Has("mllp-port")) {
+    auto mllp = flags->GetUint("mllp-port", 0);
+    if (!mllp.ok() || *mllp > 65535) return Fail(Status::InvalidArgument("--mllp-port must be 0-65535"));
+    config->ingest.mllp_port = static_cast<int>(*mllp);
+  }
   auto store = OpenStore(*flags);
   if (!store.ok()) return Fail(store.status());
   auto node = StartLedgerNode(store->get(), flags->Get("data"), flags->Get("member", "local"));
