@@ -66,16 +66,46 @@ Segment SplitSegment(std::string_view line, const Delimiters& d, bool is_msh) {
   return seg;
 }
 
-void AppendHex(std::string_view hex, std::string* out) {
+std::string HexBytes(std::string_view hex) {
+  std::string out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
     unsigned v = 0;
     auto [p, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
-    if (ec != std::errc() || p != hex.data() + i + 2) return;
-    out->push_back(static_cast<char>(v));
+    if (ec != std::errc() || p != hex.data() + i + 2) break;
+    out.push_back(static_cast<char>(v));
   }
+  return out;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
 }
 
 }  // namespace
+
+std::string ToUtf8(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  std::string out;  // not UTF-8: read as ISO 8859-1, whose bytes are code points
+  out.reserve(text.size() + text.size() / 8);
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      out.push_back(ch);
+    } else {
+      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return out;
+}
 
 Status Error(int code, std::string_view message) {
   return Status::InvalidArgument("[" + std::to_string(code) + "] " + std::string(message));
@@ -98,7 +128,7 @@ std::string ErrorText(const Status& status) {
 
 Result<Message> Parse(std::string_view text) {
   Message m;
-  auto owned = std::make_shared<std::string>(text);
+  auto owned = std::make_shared<std::string>(ToUtf8(text));
   std::string_view all(*owned);
   // Skip leading blank lines.
   while (!all.empty() && (all.front() == '\r' || all.front() == '\n')) all.remove_prefix(1);
@@ -171,7 +201,7 @@ std::string Message::Unescape(std::string_view text) const {
     else if (seq == "E") out.push_back(d.escape);
     else if (seq == ".br") out.push_back('\n');
     else if (seq == "H" || seq == "N") {}
-    else if (seq.size() > 1 && seq[0] == 'X') AppendHex(seq.substr(1), &out);
+    else if (seq.size() > 1 && seq[0] == 'X') out += ToUtf8(HexBytes(seq.substr(1)));
     else out.append(text.substr(i, close - i + 1));  // unknown: keep as written
     i = close;
   }

@@ -88,6 +88,11 @@ int ErrorCode(const Status& status);
 // The Status message without its "[NNN] " prefix.
 std::string ErrorText(const Status& status);
 
+// `text` when it is valid UTF-8, else `text` read as ISO 8859-1 and re-encoded as UTF-8
+// (HL7 v2's common 8-bit character set), so that mapped resources are always valid UTF-8.
+// Parse() applies it to every message; \Xhh\ escapes are decoded the same way.
+std::string ToUtf8(std::string_view text);
+
 // Escapes `text` for an ER7 field with the given delimiters.
 std::string Escape(std::string_view text, const Delimiters& d = {});
 

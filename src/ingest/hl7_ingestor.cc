@@ -12,12 +12,7 @@ std::string Hl7Ingestor::Handle(std::string_view text, int64_t now) {
   auto message = hl7::Parse(text);
   if (!message.ok()) {
     ++refused_;
-    // Unparsable: answered AR (the whole message is rejected).
-    return hl7::BuildAck(nullptr, hl7::Error(hl7::ErrorCode(message.status()) == 207
-                                                 ? 100
-                                                 : hl7::ErrorCode(message.status()),
-                                             hl7::ErrorText(message.status())),
-                         ack_id, now);
+    return hl7::BuildAck(nullptr, message.status(), ack_id, now);  // AR: unparsable
   }
   auto mapped = hl7::MapMessage(*message);
   if (!mapped.ok()) {

@@ -432,7 +432,10 @@ Result<std::string> FhirDateTime(std::string_view ts, bool date_only) {
   std::string out(ts.substr(0, 4));
   if (n >= 6) out += "-" + std::string(ts.substr(4, 2));
   if (n >= 8) out += "-" + std::string(ts.substr(6, 2));
-  if (date_only || n < 10) return out;
+  if (date_only || n < 10) {
+    if (!ParseFhirDate(out).ok()) return Error(102, "'" + std::string(ts) + "' is not a valid date");
+    return out;
+  }
   out += "T" + std::string(ts.substr(8, 2)) + ":" + (n >= 12 ? std::string(ts.substr(10, 2)) : "00") +
          ":" + (n >= 14 ? std::string(ts.substr(12, 2)) : "00");
   if (!fraction.empty()) out += "." + std::string(fraction);
@@ -487,7 +490,8 @@ std::string BuildAck(const Message* m, const Status& status, const std::string& 
   if (status.ok()) return ack + "MSA" + f + "AA" + f + original + "\r";
   const std::string reason = field(ErrorText(status));
   const int code = ErrorCode(status);
-  ack += "MSA" + f + AckCodeFor(status) + f + original + f + reason + "\r";
+  // An unparsable message is rejected as a whole (AR), like an unsupported one.
+  ack += "MSA" + f + (m ? AckCodeFor(status) : "AR") + f + original + f + reason + "\r";
   ack += "ERR" + f + f + f + std::to_string(code) + c + "Error" + c + "HL70357" + f + "E" + f + f +
          f + f + reason + "\r";
   return ack;
