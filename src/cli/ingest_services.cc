@@ -4,16 +4,20 @@
 
 #include "core/time.h"
 #include "ingest/device_ingestor.h"
+#include "ingest/hl7_ingestor.h"
 #include "ingest/mqtt_ingest.h"
 #include "server/device_api.h"
+#include "server/mllp_server.h"
 
 namespace medhub::cli {
 
 struct IngestServices::Impl {
-  explicit Impl(store::Store* store) : ingestor(store) {}
+  explicit Impl(store::Store* store) : ingestor(store), hl7(store) {}
   ingest::DeviceIngestor ingestor;
+  ingest::Hl7Ingestor hl7;
   std::unique_ptr<server::DeviceApi> devices;
   std::unique_ptr<ingest::MqttIngest> mqtt;
+  std::unique_ptr<server::MllpServer> mllp;  // destroyed first: stops its handlers
 };
 
 IngestServices::IngestServices(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -42,6 +46,15 @@ Result<std::unique_ptr<IngestServices>> IngestServices::Start(store::Store* stor
                          },
                          NowMicros));
   }
+  if (config.mllp_port >= 0) {
+    server::MllpServerOptions options;
+    options.address = config.address;
+    options.port = static_cast<uint16_t>(config.mllp_port);
+    ingest::Hl7Ingestor* hl7 = &impl->hl7;
+    ASSIGN_OR_RETURN(impl->mllp, server::MllpServer::Start(options, [hl7](std::string_view m) {
+                       return hl7->Handle(m, NowMicros());
+                     }));
+  }
   return std::unique_ptr<IngestServices>(new IngestServices(std::move(impl)));
 }
 
@@ -49,6 +62,6 @@ server::HttpResponse IngestServices::HandleDevices(const server::HttpRequest& re
   return impl_->devices->Handle(request);
 }
 
-int IngestServices::mllp_port() const { return 0; }
+int IngestServices::mllp_port() const { return impl_->mllp ? impl_->mllp->port() : 0; }
 
 }  // namespace medhub::cli
