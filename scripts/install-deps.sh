@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ ccache pkg-config
   librocksdb-dev libboost1.81-dev libssl-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
+  mosquitto mosquitto-clients libmosquitto-dev   # device ingest over MQTT (tests start the broker)
   clang libclang-rt-14-dev   # libFuzzer for the fuzz target
   curl python3
 )
