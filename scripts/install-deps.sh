@@ -13,6 +13,7 @@ packages=(
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15 valgrind)
+  packages+=(nftables gnuplot-nox bc)   # bench/transmission/run.sh
 fi
 
 missing=()

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Starts a Mosquitto broker (Debian package `mosquitto`) for medhub's device ingest, in the
-# foreground, listening on 127.0.0.1:PORT only, with its config and persistence in DIR.
+# foreground, listening on ADDRESS:PORT only (default 127.0.0.1), with its config and
+# persistence in DIR.
 #
-#   deploy/mosquitto/start.sh DIR PORT        (Ctrl-C or SIGTERM stops it)
+#   deploy/mosquitto/start.sh DIR PORT [ADDRESS]     (Ctrl-C or SIGTERM stops it)
 #
-# Anonymous MQTT connections are allowed on loopback: the broker is transport, not the trust
+# Anonymous MQTT connections are allowed (keep ADDRESS on loopback or a private test network): the broker is transport, not the trust
 # boundary. medhub checks the device's OAuth access token carried in every readings payload
 # (docs/formats/ingest.md, "MQTT"). The queue limits are raised so that a persistent
 # session (medhub's, clean_session=false) keeps every QoS 1 message published while medhub
@@ -12,9 +13,10 @@
 set -eu
 dir=${1:?usage: start.sh DIR PORT}
 port=${2:?usage: start.sh DIR PORT}
+address=${3:-127.0.0.1}
 mkdir -p "$dir"
 cat >"$dir/mosquitto.conf" <<CONF
-listener $port 127.0.0.1
+listener $port $address
 allow_anonymous true
 user $(id -un)
 persistence true

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -85,6 +86,24 @@ class Simulator {
   Clock::time_point start_ = Clock::now();
   std::atomic<uint64_t> sent_{0}, acknowledged_{0}, retried_{0}, stored_{0}, duplicates_{0},
       rejected_{0};
+  std::mutex latency_mu_;
+  std::map<std::string, std::map<uint64_t, Clock::time_point>> made_at_;  // GUARDED_BY(latency_mu_)
+  std::vector<double> latencies_ms_;                                     // GUARDED_BY(latency_mu_)
+  void NoteMade(const std::string& device, uint64_t seq) {
+    std::lock_guard lock(latency_mu_);
+    made_at_[device][seq] = Clock::now();
+  }
+  void NoteAcked(const std::string& device, const std::vector<uint64_t>& seqs) {
+    const auto now = Clock::now();
+    std::lock_guard lock(latency_mu_);
+    auto& made = made_at_[device];
+    for (uint64_t s : seqs) {
+      auto it = made.find(s);
+      if (it == made.end()) continue;
+      latencies_ms_.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+      made.erase(it);
+    }
+  }
   std::mutex token_mu_;
   std::set<std::string> refused_tokens_;  // GUARDED_BY(token_mu_): devices to re-token
   const std::atomic<bool>* stop_ = nullptr;
@@ -132,6 +151,7 @@ bool Simulator::ApplyReply(const std::string& device, std::string_view body) {
   }
   stored_ += stored.size();
   duplicates_ += dups.size();
+  NoteAcked(device, all);
   auto acked = spool_->Ack(device, all);
   if (acked.ok()) acknowledged_ += *acked;
   return true;
@@ -184,12 +204,13 @@ Status Simulator::StartMqtt() {
 
 // Makes the readings that are due for one device; returns how many.
 size_t MakeDue(Spool* spool, const std::string& device, double rate, double elapsed_s,
-               uint64_t* made) {
+               uint64_t* made, const std::function<void(uint64_t)>& note) {
   const uint64_t due = static_cast<uint64_t>(rate * elapsed_s);
   size_t n = 0;
   for (; *made < due && n < 10000; ++*made, ++n) {
     const uint64_t seq = spool->NextSeq(device);
     (void)spool->Add(device, seq, MakeReading(seq, NowMicros()));
+    note(seq);
   }
   return n;
 }
@@ -210,9 +231,11 @@ void Simulator::DeviceLoop(size_t index) {
                                    std::chrono::duration<double>(options_.drain_timeout_s));
   while (!(stop_ && stop_->load())) {
     const auto now = Clock::now();
-    if (now < end &&
-        MakeDue(spool_.get(), cred.device_id, options_.rate,
-                std::chrono::duration<double>(now - start_).count(), &made) > 0)
+    // Readings due by now (or by the end, when a slow send overran it): rate x duration.
+    const double elapsed = std::min(std::chrono::duration<double>(now - start_).count(),
+                                    options_.duration_s);
+    if (MakeDue(spool_.get(), cred.device_id, options_.rate, elapsed, &made,
+                [&](uint64_t seq) { NoteMade(cred.device_id, seq); }) > 0)
       (void)spool_->Sync();  // durable before sent
     const std::map<uint64_t, std::string> pending = spool_->Pending(cred.device_id);
     if ((pending.empty() && now >= end) || now >= drain_end) break;
@@ -269,6 +292,13 @@ SimulatorCounts Simulator::Counts() {
   c.stored = stored_;
   c.duplicates = duplicates_;
   c.rejected = rejected_;
+  std::lock_guard lock(latency_mu_);
+  if (!latencies_ms_.empty()) {
+    std::vector<double> sorted = latencies_ms_;
+    std::sort(sorted.begin(), sorted.end());
+    c.latency_p50_ms = sorted[sorted.size() / 2];
+    c.latency_p99_ms = sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
+  }
   return c;
 }
 
@@ -292,11 +322,20 @@ Result<std::vector<DeviceCredential>> ReadCredentials(const std::string& path) {
   return out;
 }
 
+namespace {
+std::string Ms(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+}  // namespace
+
 std::string FormatCounts(const SimulatorCounts& c) {
   return "sent=" + std::to_string(c.sent) + " acknowledged=" + std::to_string(c.acknowledged) +
          " retried=" + std::to_string(c.retried) + " in_flight=" + std::to_string(c.in_flight) +
          " stored=" + std::to_string(c.stored) + " duplicates=" + std::to_string(c.duplicates) +
-         " rejected=" + std::to_string(c.rejected);
+         " rejected=" + std::to_string(c.rejected) + " p50_ms=" + Ms(c.latency_p50_ms) +
+         " p99_ms=" + Ms(c.latency_p99_ms);
 }
 
 Result<SimulatorCounts> RunSimulator(const SimulatorOptions& options,

@@ -49,6 +49,9 @@ struct SimulatorCounts {
   uint64_t retried = 0;       // resends
   uint64_t in_flight = 0;     // in the spool, not yet acknowledged
   uint64_t stored = 0, duplicates = 0, rejected = 0;  // as the acks said
+  // From making a reading to its acknowledgement, over the readings made in this run and
+  // acknowledged so far; 0 when there are none.
+  double latency_p50_ms = 0, latency_p99_ms = 0;
 };
 std::string FormatCounts(const SimulatorCounts& c);
 
