@@ -32,6 +32,8 @@ HttpResponse DeviceApi::Handle(const HttpRequest& req) {
     r.headers.emplace_back("WWW-Authenticate", BearerChallenge(principal.status()));
     return r;
   }
+  if (principal->role != security::Role::kDevice || principal->device != device)
+    return ErrorResponse(Status::PermissionDenied("a device may post readings only for itself"));
   const int64_t now = clock_();
   auto batch = ingest::ParseReadingBatch(req.body, now);
   if (!batch.ok()) return ErrorResponse(batch.status());
