@@ -153,10 +153,11 @@ double HttpDevices(const Options& o, const std::string& time) {
   server::HttpServerOptions so;
   so.port = 0;
   so.max_body_bytes = 64u << 20;
-  auto srv = server::HttpServer::Start(so, [&](const server::HttpRequest& r) { return api.Handle(r); },
-                                       [](int s, std::string_view m) {
-                                         return server::HttpResponse{s, {}, std::string(m)};
-                                       });
+  auto srv = server::HttpServer::Start(
+      so, [&](const server::HttpRequest& r) { return api.Handle(r); },
+      [](int s, std::string_view m) {
+        return server::HttpResponse{s, {}, std::string(m)};
+      });
   if (!srv.ok()) Die(srv.status().ToString());
   const std::string base = "http://127.0.0.1:" + std::to_string((*srv)->port());
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
@@ -164,10 +165,12 @@ double HttpDevices(const Options& o, const std::string& time) {
     HttpClientRequest req;
     req.method = "POST";
     req.url = base + "/api/devices/dev-" + std::to_string(d) + "/readings";
-    req.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + f.tokens[d]}};
+    req.headers = {{"Content-Type", "application/json"},
+                   {"Authorization", "Bearer " + f.tokens[d]}};
     req.body = Batch(seq, n, time, "");
     auto r = client.Send(req);
-    if (!r.ok() || r->status != 200) Die("device POST failed: " + (r.ok() ? r->body : r.status().ToString()));
+    if (!r.ok() || r->status != 200)
+      Die("device POST failed: " + (r.ok() ? r->body : r.status().ToString()));
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("HTTP: stored " + std::to_string(stored));
@@ -180,10 +183,11 @@ double HttpFhirBundles(const Options& o, const std::string& time) {
   server::HttpServerOptions so;
   so.port = 0;
   so.max_body_bytes = 64u << 20;
-  auto srv = server::HttpServer::Start(so, [&](const server::HttpRequest& r) { return api.Handle(r); },
-                                       [](int s, std::string_view m) {
-                                         return server::HttpResponse{s, {}, std::string(m)};
-                                       });
+  auto srv = server::HttpServer::Start(
+      so, [&](const server::HttpRequest& r) { return api.Handle(r); },
+      [](int s, std::string_view m) {
+        return server::HttpResponse{s, {}, std::string(m)};
+      });
   if (!srv.ok()) Die(srv.status().ToString());
   const std::string base = "http://127.0.0.1:" + std::to_string((*srv)->port());
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
@@ -204,7 +208,8 @@ double HttpFhirBundles(const Options& o, const std::string& time) {
     req.headers = {{"Content-Type", "application/fhir+json"}};
     req.body = std::move(body);
     auto r = client.Send(req);
-    if (!r.ok() || r->status != 200) Die("FHIR POST failed: " + (r.ok() ? r->body.substr(0, 300) : r.status().ToString()));
+    if (!r.ok() || r->status != 200)
+      Die("FHIR POST failed: " + (r.ok() ? r->body.substr(0, 300) : r.status().ToString()));
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("FHIR: stored " + std::to_string(stored));
@@ -226,7 +231,8 @@ double Mqtt(const Options& o, const std::string& time) {
   std::condition_variable cv;
   std::map<std::string, size_t> acks;  // device -> acks received
   auto pub = ingest::MqttClient::Start(mo, [&](std::string_view topic, std::string_view body) {
-    if (body.find("\"error\"") != std::string_view::npos) Die("MQTT ack error: " + std::string(body));
+    if (body.find("\"error\"") != std::string_view::npos)
+      Die("MQTT ack error: " + std::string(body));
     std::lock_guard l(mu);
     ++acks[std::string(topic)];
     cv.notify_all();
@@ -303,14 +309,22 @@ Options ParseArgs(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--readings") o.readings = std::stoul(v);
-    else if (k == "--batch") o.batch = std::stoul(v);
-    else if (k == "--devices") o.devices = std::stoul(v);
-    else if (k == "--clients") o.clients = std::stoul(v);
-    else if (k == "--work") o.work = v;
-    else if (k == "--mosquitto") o.mosquitto = v;
-    else if (k == "--hl7-rounds") o.hl7_rounds = std::stoul(v);
-    else Die("unknown flag " + k);
+    if (k == "--readings")
+      o.readings = std::stoul(v);
+    else if (k == "--batch")
+      o.batch = std::stoul(v);
+    else if (k == "--devices")
+      o.devices = std::stoul(v);
+    else if (k == "--clients")
+      o.clients = std::stoul(v);
+    else if (k == "--work")
+      o.work = v;
+    else if (k == "--mosquitto")
+      o.mosquitto = v;
+    else if (k == "--hl7-rounds")
+      o.hl7_rounds = std::stoul(v);
+    else
+      Die("unknown flag " + k);
   }
   if (o.devices == 0 || o.clients == 0 || o.batch == 0 || o.batch > 10000) Die("bad flags");
   return o;
@@ -329,11 +343,12 @@ int main(int argc, char** argv) {
   const double http = HttpDevices(o, time);
   std::printf("http device API    %10.0f readings/s  (durable)\n", http);
   const double fhir = HttpFhirBundles(o, time);
-  std::printf("http FHIR bundles  %10.0f readings/s  (peer: same Observations, transaction)  ratio %.2f\n",
-              fhir, http / fhir);
+  std::printf(
+      "http FHIR bundles  %10.0f readings/s  (peer: same Observations, transaction)  ratio %.2f\n",
+      fhir, http / fhir);
   const double mqtt = Mqtt(o, time);
-  std::printf("mqtt device ingest %10.0f readings/s  (durable, acked)   MQTT/HTTP ratio %.2f\n", mqtt,
-              mqtt / http);
+  std::printf("mqtt device ingest %10.0f readings/s  (durable, acked)   MQTT/HTTP ratio %.2f\n",
+              mqtt, mqtt / http);
   std::filesystem::remove_all(o.work);
   return 0;
 }

@@ -56,7 +56,8 @@ TEST(DeviceIngestE2e, EveryAcknowledgedReadingIsStoredExactlyOnceAcrossSigkills)
         << R"({"resourceType":"Patient","id":"pat1","name":[{"family":"Home"}]},)"
         << R"("request":{"method":"PUT","url":"Patient/pat1"}}]})";
   }
-  ASSERT_EQ(RunToEnd({MEDHUB_BINARY, "import", "--data", data, (dir / "patient.json").string()}), 0);
+  ASSERT_EQ(RunToEnd({MEDHUB_BINARY, "import", "--data", data, (dir / "patient.json").string()}),
+            0);
   const std::string creds = (dir / "creds.tsv").string();
   ASSERT_EQ(RunToEnd({MEDHUB_BINARY, "devices", "register", "--data", data, "--patient", "pat1",
                       "--count", "4", "--prefix", "dev", "--out", creds}),
@@ -69,8 +70,8 @@ TEST(DeviceIngestE2e, EveryAcknowledgedReadingIsStoredExactlyOnceAcrossSigkills)
   std::ofstream(dir / "mqtt.tsv") << lines[2] << "\n" << lines[3] << "\n";
 
   const std::string port = std::to_string(testing::FreeLoopbackPort());
-  const std::vector<std::string> serve = {MEDHUB_BINARY, "serve", "--data", data, "--port", port,
-                                          "--mqtt", broker.address()};
+  const std::vector<std::string> serve = {MEDHUB_BINARY, "serve", "--data", data,
+                                          "--port",      port,    "--mqtt", broker.address()};
   auto server = std::make_unique<ChildProcess>(serve);
   ASSERT_FALSE(server->ReadLineContaining("listening on", 30s).empty()) << server->output();
   const std::string url = "http://127.0.0.1:" + port;
@@ -78,10 +79,27 @@ TEST(DeviceIngestE2e, EveryAcknowledgedReadingIsStoredExactlyOnceAcrossSigkills)
                          (dir / "http.tsv").string(), "--devices", "2", "--rate", "300", "--http",
                          url, "--duration", "6", "--spool", (dir / "spool-http").string(),
                          "--batch", "100", "--drain", "90"});
-  ChildProcess mqtt_sim({MEDHUB_BINARY, "devices", "simulate", "--credentials",
-                         (dir / "mqtt.tsv").string(), "--devices", "2", "--rate", "300", "--mqtt",
-                         broker.address(), "--auth", url, "--duration", "6", "--spool",
-                         (dir / "spool-mqtt").string(), "--batch", "100", "--drain", "90"});
+  ChildProcess mqtt_sim({MEDHUB_BINARY,
+                         "devices",
+                         "simulate",
+                         "--credentials",
+                         (dir / "mqtt.tsv").string(),
+                         "--devices",
+                         "2",
+                         "--rate",
+                         "300",
+                         "--mqtt",
+                         broker.address(),
+                         "--auth",
+                         url,
+                         "--duration",
+                         "6",
+                         "--spool",
+                         (dir / "spool-mqtt").string(),
+                         "--batch",
+                         "100",
+                         "--drain",
+                         "90"});
   for (int kill = 0; kill < 2; ++kill) {
     // Let readings flow and be acknowledged, then kill medhub in the middle of the stream.
     ASSERT_FALSE(http_sim.ReadLineContaining("acknowledged=", 30s).empty()) << http_sim.output();

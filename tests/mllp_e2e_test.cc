@@ -98,8 +98,8 @@ int HistoryTotal(testing::HttpClient* c) {
 
 TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir) {
   const fs::path dir = fs::temp_directory_path() / ("medhub-mllp-" + NewId());
-  testing::ChildProcess server({MEDHUB_BINARY, "serve", "--data", dir.string(), "--port", "0",
-                                "--mllp-port", "0"});
+  testing::ChildProcess server(
+      {MEDHUB_BINARY, "serve", "--data", dir.string(), "--port", "0", "--mllp-port", "0"});
   const std::string mllp_line = server.ReadLineContaining("mllp listening on", 30s);
   ASSERT_FALSE(mllp_line.empty()) << server.output();
   const int mllp_port = std::stoi(mllp_line.substr(mllp_line.rfind(' ') + 1));

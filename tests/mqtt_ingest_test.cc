@@ -69,8 +69,8 @@ class MqttIngestTest : public ::testing::Test {
     token_ = issued->access_token;
     MqttClientOptions device;
     device.port = broker_.port();
-    auto client = MqttClient::Start(
-        device, [this](std::string_view, std::string_view m) { inbox_.Push(m); });
+    auto client =
+        MqttClient::Start(device, [this](std::string_view, std::string_view m) { inbox_.Push(m); });
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     device_ = std::move(client).value();
     ASSERT_TRUE(device_->Subscribe(AcksTopic("cuff"), 1).ok());

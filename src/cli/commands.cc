@@ -264,9 +264,8 @@ int Run(const std::vector<std::string>& args) {
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(
-      args, {"data", "port", "address", "max-body", "threads", "member", "tls-cert", "tls-key",
-             "mqtt", "mllp-port"});
+  auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads", "member",
+                                   "tls-cert", "tls-key", "mqtt", "mllp-port"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
@@ -276,7 +275,8 @@ int RunServe(const std::vector<std::string>& args) {
   config->ingest.mqtt = flags->Get("mqtt");
   if (flags->Has("mllp-port")) {
     auto mllp = flags->GetUint("mllp-port", 0);
-    if (!mllp.ok() || *mllp > 65535) return Fail(Status::InvalidArgument("--mllp-port must be 0-65535"));
+    if (!mllp.ok() || *mllp > 65535)
+      return Fail(Status::InvalidArgument("--mllp-port must be 0-65535"));
     config->ingest.mllp_port = static_cast<int>(*mllp);
   }
   auto store = OpenStore(*flags);

@@ -123,8 +123,8 @@ int RunDevices(const std::vector<std::string>& args) {
     const Status s = Register(*f);
     return s.ok() ? 0 : Fail(s);
   }
-  auto f = Flags::Parse(rest, {"credentials", "devices", "rate", "http", "mqtt", "auth",
-                               "duration", "spool", "batch", "drain"});
+  auto f = Flags::Parse(rest, {"credentials", "devices", "rate", "http", "mqtt", "auth", "duration",
+                               "spool", "batch", "drain"});
   if (!f.ok()) return Fail(f.status());
   return Simulate(*f);
 }

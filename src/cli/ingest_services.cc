@@ -38,13 +38,12 @@ Result<std::unique_ptr<IngestServices>> IngestServices::Start(store::Store* stor
     ingest::MqttClientOptions options;
     options.host = config.mqtt.substr(0, colon);
     options.port = port;
-    ASSIGN_OR_RETURN(impl->mqtt,
-                     ingest::MqttIngest::Start(
-                         options, &impl->ingestor,
-                         [auth](std::string_view token) {
-                           return auth->tokens().Verify(token, NowMicros());
-                         },
-                         NowMicros));
+    ASSIGN_OR_RETURN(impl->mqtt, ingest::MqttIngest::Start(
+                                     options, &impl->ingestor,
+                                     [auth](std::string_view token) {
+                                       return auth->tokens().Verify(token, NowMicros());
+                                     },
+                                     NowMicros));
   }
   if (config.mllp_port >= 0) {
     server::MllpServerOptions options;

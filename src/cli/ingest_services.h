@@ -22,8 +22,7 @@ class IngestServices {
  public:
   // Starts what `config` asks for. Neither pointer is owned; both outlive the services.
   // Errors: a malformed --mqtt, a broker that cannot be reached, an MLLP port in use.
-  static Result<std::unique_ptr<IngestServices>> Start(store::Store* store,
-                                                       server::AuthApi* auth,
+  static Result<std::unique_ptr<IngestServices>> Start(store::Store* store, server::AuthApi* auth,
                                                        const IngestConfig& config);
   ~IngestServices();
 

@@ -18,7 +18,8 @@ class DeviceIngestorTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() / ("ingest-test-" + NewId().substr(0, 12));
     store_ = store::OpenRocksStore({dir_.string()}).value();
     Put("Patient", "p1", R"({"resourceType":"Patient","id":"p1"})");
-    Put("Device", "cuff", R"({"resourceType":"Device","id":"cuff","patient":{"reference":"Patient/p1"}})");
+    Put("Device", "cuff",
+        R"({"resourceType":"Device","id":"cuff","patient":{"reference":"Patient/p1"}})");
     Put("Device", "loose", R"({"resourceType":"Device","id":"loose"})");
   }
   void TearDown() override {
@@ -38,9 +39,8 @@ class DeviceIngestorTest : public ::testing::Test {
     for (int s : seqs) {
       if (!first) b += ",";
       first = false;
-      b += R"({"seq":)" + std::to_string(s) +
-           R"(,"kind":"heart-rate","value":)" + std::to_string(60 + s % 50) +
-           R"(,"unit":"/min","time":"2026-11-29T10:00:00Z"})";
+      b += R"({"seq":)" + std::to_string(s) + R"(,"kind":"heart-rate","value":)" +
+           std::to_string(60 + s % 50) + R"(,"unit":"/min","time":"2026-11-29T10:00:00Z"})";
     }
     return b + "]}";
   }

@@ -9,7 +9,8 @@ namespace {
 bool IsSegmentName(std::string_view name) {
   if (name.size() != 3) return false;
   for (char c : name)
-    if (!(std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c))))
+    if (!(std::isupper(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c))))
       return false;
   return true;
 }
@@ -58,8 +59,8 @@ Segment SplitSegment(std::string_view line, const Delimiters& d, bool is_msh) {
   if (line.size() <= 3) return seg;
   while (pos <= line.size()) {
     const size_t end = line.find(d.field, pos);
-    seg.fields.push_back(line.substr(pos, end == std::string_view::npos ? std::string_view::npos
-                                                                        : end - pos));
+    seg.fields.push_back(
+        line.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
     if (end == std::string_view::npos) break;
     pos = end + 1;
   }
@@ -194,15 +195,23 @@ std::string Message::Unescape(std::string_view text) const {
       continue;
     }
     const std::string_view seq = text.substr(i + 1, close - i - 1);
-    if (seq == "F") out.push_back(d.field);
-    else if (seq == "S") out.push_back(d.component);
-    else if (seq == "T") out.push_back(d.subcomponent);
-    else if (seq == "R") out.push_back(d.repetition);
-    else if (seq == "E") out.push_back(d.escape);
-    else if (seq == ".br") out.push_back('\n');
-    else if (seq == "H" || seq == "N") {}
-    else if (seq.size() > 1 && seq[0] == 'X') out += ToUtf8(HexBytes(seq.substr(1)));
-    else out.append(text.substr(i, close - i + 1));  // unknown: keep as written
+    if (seq == "F")
+      out.push_back(d.field);
+    else if (seq == "S")
+      out.push_back(d.component);
+    else if (seq == "T")
+      out.push_back(d.subcomponent);
+    else if (seq == "R")
+      out.push_back(d.repetition);
+    else if (seq == "E")
+      out.push_back(d.escape);
+    else if (seq == ".br")
+      out.push_back('\n');
+    else if (seq == "H" || seq == "N") {
+    } else if (seq.size() > 1 && seq[0] == 'X')
+      out += ToUtf8(HexBytes(seq.substr(1)));
+    else
+      out.append(text.substr(i, close - i + 1));  // unknown: keep as written
     i = close;
   }
   return out;
@@ -212,11 +221,11 @@ std::string Escape(std::string_view text, const Delimiters& d) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    const char* code = c == d.field          ? "F"
-                       : c == d.component    ? "S"
-                       : c == d.subcomponent ? "T"
-                       : c == d.repetition   ? "R"
-                       : c == d.escape       ? "E"
+    const char* code = c == d.field             ? "F"
+                       : c == d.component       ? "S"
+                       : c == d.subcomponent    ? "T"
+                       : c == d.repetition      ? "R"
+                       : c == d.escape          ? "E"
                        : c == '\r' || c == '\n' ? ".br"
                                                 : nullptr;
     if (!code) {

@@ -68,8 +68,9 @@ TEST(Er7, EscapeIsTheInverseOfUnescape) {
 }
 
 TEST(Er7, CustomDelimitersFromMsh2AreHonoured) {
-  auto m = Parse("MSH#!@%*#SENDER#FAC#RECV#FAC#20260301120000##ADT!A01#MSG007#P#2.5\r"
-                 "PID#1##12345!!!MRN##DOE!JOHN!A@ROE!JANE##19800101#M\r");
+  auto m = Parse(
+      "MSH#!@%*#SENDER#FAC#RECV#FAC#20260301120000##ADT!A01#MSG007#P#2.5\r"
+      "PID#1##12345!!!MRN##DOE!JOHN!A@ROE!JANE##19800101#M\r");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->type(), "ADT");
   EXPECT_EQ(m->trigger(), "A01");
@@ -99,8 +100,8 @@ TEST(Er7, MalformedMessagesAreRejectedWithAnHl7ErrorCode) {
 }
 
 TEST(Er7, SplitMessagesCutsAFileAtEachMshAndDropsComments) {
-  auto parts = SplitMessages(
-      "/*\n * header\n */\nMSH|^~\\&|A\nPID|1\n\n// next\nMSH|^~\\&|B\r\nPID|2\r\n");
+  auto parts =
+      SplitMessages("/*\n * header\n */\nMSH|^~\\&|A\nPID|1\n\n// next\nMSH|^~\\&|B\r\nPID|2\r\n");
   ASSERT_EQ(parts.size(), 2u);
   EXPECT_EQ(parts[0], "MSH|^~\\&|A\rPID|1\r");
   EXPECT_EQ(parts[1], "MSH|^~\\&|B\rPID|2\r");

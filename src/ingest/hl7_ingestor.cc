@@ -30,10 +30,9 @@ std::string Hl7Ingestor::Handle(std::string_view text, int64_t now) {
   auto committed = store_->Commit(std::move(ops));
   if (!committed.ok()) {
     ++refused_;
-    return hl7::BuildAck(&*message,
-                         hl7::Error(207, "could not store the message: " +
-                                             committed.status().message()),
-                         ack_id, now);
+    return hl7::BuildAck(
+        &*message, hl7::Error(207, "could not store the message: " + committed.status().message()),
+        ack_id, now);
   }
   for (const store::WriteOutcome& o : *committed) resources_ += o.unchanged ? 0 : 1;
   ++accepted_;

@@ -17,8 +17,8 @@
 namespace medhub::ingest {
 
 struct Hl7Stats {
-  uint64_t accepted = 0;  // AA
-  uint64_t refused = 0;   // AE or AR
+  uint64_t accepted = 0;   // AA
+  uint64_t refused = 0;    // AE or AR
   uint64_t resources = 0;  // resources written (new versions)
 };
 

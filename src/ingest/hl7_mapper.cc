@@ -66,7 +66,8 @@ Value Concept(const Message& m, const Segment& seg, size_t field) {
     if (std::string sys = SystemFor(m.Get(seg, field, 0, base + 2)); !sys.empty())
       c.set("system", Str(sys));
     c.set("code", Str(code));
-    if (std::string text = m.Get(seg, field, 0, base + 1); !text.empty()) c.set("display", Str(text));
+    if (std::string text = m.Get(seg, field, 0, base + 1); !text.empty())
+      c.set("display", Str(text));
     codings.push_back(std::move(c));
   }
   if (!codings.items().empty()) cc.set("coding", std::move(codings));
@@ -139,8 +140,10 @@ Value Names(const Message& m, const Segment& pid) {
     for (size_t comp : {2, 3})
       if (std::string g = m.Get(pid, 5, r, comp); !g.empty()) given.push_back(Str(g));
     if (!given.items().empty()) n.set("given", std::move(given));
-    if (std::string s = m.Get(pid, 5, r, 4); !s.empty()) n.set("suffix", Value::Array()).push_back(Str(s));
-    if (std::string p = m.Get(pid, 5, r, 5); !p.empty()) n.set("prefix", Value::Array()).push_back(Str(p));
+    if (std::string s = m.Get(pid, 5, r, 4); !s.empty())
+      n.set("suffix", Value::Array()).push_back(Str(s));
+    if (std::string p = m.Get(pid, 5, r, 5); !p.empty())
+      n.set("prefix", Value::Array()).push_back(Str(p));
     if (!n.members().empty()) names.push_back(std::move(n));
   }
   return names;
@@ -152,11 +155,13 @@ Value Addresses(const Message& m, const Segment& pid) {
     Value a = Value::Object();
     Value lines = Value::Array();
     for (size_t comp : {1, 2})
-      if (std::string l = m.Get(pid, 11, r, comp); !l.empty() && l != "\"\"") lines.push_back(Str(l));
+      if (std::string l = m.Get(pid, 11, r, comp); !l.empty() && l != "\"\"")
+        lines.push_back(Str(l));
     if (!lines.items().empty()) a.set("line", std::move(lines));
     const char* keys[] = {"city", "state", "postalCode", "country"};
     for (size_t i = 0; i < 4; ++i)
-      if (std::string v = m.Get(pid, 11, r, 3 + i); !v.empty() && v != "\"\"") a.set(keys[i], Str(v));
+      if (std::string v = m.Get(pid, 11, r, 3 + i); !v.empty() && v != "\"\"")
+        a.set(keys[i], Str(v));
     if (!a.members().empty()) out.push_back(std::move(a));
   }
   return out;
@@ -188,7 +193,11 @@ Result<Value> MapPatient(const Message& m, const Segment& pid, const std::string
   if (Value names = Names(m, pid); !names.items().empty()) p.set("name", std::move(names));
   if (Value t = Telecoms(m, pid); !t.items().empty()) p.set("telecom", std::move(t));
   const std::string sex = m.Get(pid, 8);
-  const char* gender = sex == "M" ? "male" : sex == "F" ? "female" : (sex == "O" || sex == "A") ? "other" : (sex == "U" || sex == "N") ? "unknown" : nullptr;
+  const char* gender = sex == "M"                   ? "male"
+                       : sex == "F"                 ? "female"
+                       : (sex == "O" || sex == "A") ? "other"
+                       : (sex == "U" || sex == "N") ? "unknown"
+                                                    : nullptr;
   if (gender) p.set("gender", Str(gender));
   if (const std::string dob = m.Get(pid, 7); !dob.empty()) {
     auto date = FhirDateTime(dob, true);
@@ -243,11 +252,13 @@ Result<Value> MapEncounter(const Message& m, const Segment& pv1, const std::stri
     }
   }
   if (!period.members().empty()) e.set("period", std::move(period));
-  const std::string where = m.Get(pv1, 3, 0, 1), room = m.Get(pv1, 3, 0, 2), bed = m.Get(pv1, 3, 0, 3);
+  const std::string where = m.Get(pv1, 3, 0, 1), room = m.Get(pv1, 3, 0, 2),
+                    bed = m.Get(pv1, 3, 0, 3);
   if (!where.empty() || !room.empty()) {
     Value loc = Value::Object();
     Value ref = Value::Object();
-    ref.set("display", Str(where + (room.empty() ? "" : " " + room) + (bed.empty() ? "" : " " + bed)));
+    ref.set("display",
+            Str(where + (room.empty() ? "" : " " + room) + (bed.empty() ? "" : " " + bed)));
     loc.set("location", std::move(ref));
     e.set("location", Value::Array()).push_back(std::move(loc));
   }
@@ -269,7 +280,8 @@ Result<Value> ObservationValue(const Message& m, const Segment& obx, std::string
       if (!comparator.empty() && comparator != "=") q.set("comparator", Str(comparator));
     }
     const std::string dec = Decimal(number);
-    if (dec.empty()) return Error(102, "OBX-5: '" + number + "' is not a number (OBX-2 " + type + ")");
+    if (dec.empty())
+      return Error(102, "OBX-5: '" + number + "' is not a number (OBX-2 " + type + ")");
     q.insert_at(0, "value", Value::Number(dec));
     const std::string unit = m.Get(obx, 6, 0, 1);
     if (!unit.empty()) {
@@ -315,11 +327,12 @@ std::string StatusOf(const std::string& code, bool report) {
 Result<Value> MapObservation(const Message& m, const Segment& obx, const std::string& patient_id,
                              const std::string& report_key, const std::string& effective) {
   const std::string code = m.Get(obx, 3, 0, 1), text = m.Get(obx, 3, 0, 2);
-  if (code.empty() && text.empty()) return Error(101, "OBX-3: the observation identifier is required");
+  if (code.empty() && text.empty())
+    return Error(101, "OBX-3: the observation identifier is required");
   Value o = Value::Object();
   o.set("resourceType", Str("Observation"));
-  o.set("id", Str(IdFor({"Observation", m.sending_facility(), patient_id, report_key,
-                         m.Get(obx, 1), code, m.Get(obx, 4)})));
+  o.set("id", Str(IdFor({"Observation", m.sending_facility(), patient_id, report_key, m.Get(obx, 1),
+                         code, m.Get(obx, 4)})));
   o.set("status", Str(StatusOf(m.Get(obx, 11), false)));
   o.set("code", Concept(m, obx, 3));
   o.set("subject", Reference("Patient", patient_id));
@@ -373,7 +386,8 @@ Status MapResults(const Message& m, const std::string& patient_id, Mapped* out) 
       }
       report = Value::Object();
       report.set("resourceType", Str("DiagnosticReport"));
-      report.set("id", Str(IdFor({"DiagnosticReport", m.sending_facility(), patient_id, report_key})));
+      report.set("id",
+                 Str(IdFor({"DiagnosticReport", m.sending_facility(), patient_id, report_key})));
       report.set("status", Str(StatusOf(m.Get(seg, 25), true)));
       Value code = Concept(m, seg, 4);
       if (code.members().empty()) code.set("text", Str("Laboratory report"));
@@ -433,14 +447,15 @@ Result<std::string> FhirDateTime(std::string_view ts, bool date_only) {
   if (n >= 6) out += "-" + std::string(ts.substr(4, 2));
   if (n >= 8) out += "-" + std::string(ts.substr(6, 2));
   if (date_only || n < 10) {
-    if (!ParseFhirDate(out).ok()) return Error(102, "'" + std::string(ts) + "' is not a valid date");
+    if (!ParseFhirDate(out).ok())
+      return Error(102, "'" + std::string(ts) + "' is not a valid date");
     return out;
   }
-  out += "T" + std::string(ts.substr(8, 2)) + ":" + (n >= 12 ? std::string(ts.substr(10, 2)) : "00") +
-         ":" + (n >= 14 ? std::string(ts.substr(12, 2)) : "00");
+  out += "T" + std::string(ts.substr(8, 2)) + ":" +
+         (n >= 12 ? std::string(ts.substr(10, 2)) : "00") + ":" +
+         (n >= 14 ? std::string(ts.substr(12, 2)) : "00");
   if (!fraction.empty()) out += "." + std::string(fraction);
-  out += zone.empty() ? "Z"
-                      : std::string(zone.substr(0, 3)) + ":" + std::string(zone.substr(3, 2));
+  out += zone.empty() ? "Z" : std::string(zone.substr(0, 3)) + ":" + std::string(zone.substr(3, 2));
   if (!ParseFhirDate(out).ok()) return Error(102, "'" + std::string(ts) + "' is not a valid time");
   return out;
 }

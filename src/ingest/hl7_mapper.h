@@ -44,9 +44,9 @@ Result<Mapped> MapMessage(const Message& message);
 std::string AckCodeFor(const Status& status);
 
 // An ACK for `message` (nullptr when it could not be parsed: then MSA-1 is "AR"): MSA-1
-// "AA" when `status` is OK, else AckCodeFor(status) with the reason in MSA-3 and an ERR segment (ERR-3 the HL7
-// error code from table 0357, ERR-4 "E", ERR-8 the reason). `control_id` is the ACK's own
-// MSH-10; `now` its MSH-7 (micros since the epoch). Segments end in \r.
+// "AA" when `status` is OK, else AckCodeFor(status) with the reason in MSA-3 and an ERR segment
+// (ERR-3 the HL7 error code from table 0357, ERR-4 "E", ERR-8 the reason). `control_id` is the
+// ACK's own MSH-10; `now` its MSH-7 (micros since the epoch). Segments end in \r.
 std::string BuildAck(const Message* message, const Status& status, const std::string& control_id,
                      int64_t now);
 

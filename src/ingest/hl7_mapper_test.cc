@@ -55,7 +55,8 @@ TEST(Hl7Mapper, AdtA01BecomesAPatientAndAnInpatientEncounter) {
   const json::Value& e = *OfType(out, "Encounter");
   EXPECT_EQ(e.get_string("status"), "in-progress");
   EXPECT_EQ(e.find("class")->get_string("code"), "IMP");
-  EXPECT_EQ(e.find("subject")->get_string("reference"), "Patient/" + std::string(p.get_string("id")));
+  EXPECT_EQ(e.find("subject")->get_string("reference"),
+            "Patient/" + std::string(p.get_string("id")));
   EXPECT_EQ(e.find("period")->get_string("start"), "2026-04-01T08:30:00Z");
   EXPECT_EQ(e.find("location")->items()[0].find("location")->get_string("display"), "ICU 201 A");
 }
@@ -88,17 +89,23 @@ TEST(Hl7Mapper, CodedTextAndTimeValuesGetTheirFhirTypes) {
       "OBX|2|TX|2^Note^LN||line one~line two\r"
       "OBX|3|SN|3^Ratio^LN||<^0.5|mg\r"
       "OBX|4|DTM|4^When^LN||20091028123702+0200\r");
-  EXPECT_EQ(OfType(out, "Observation", 0)->find("valueCodeableConcept")->find("coding")->items()[0].get_string("system"),
+  EXPECT_EQ(OfType(out, "Observation", 0)
+                ->find("valueCodeableConcept")
+                ->find("coding")
+                ->items()[0]
+                .get_string("system"),
             "http://snomed.info/sct");
   EXPECT_EQ(OfType(out, "Observation", 1)->get_string("valueString"), "line one\nline two");
   const json::Value* q = OfType(out, "Observation", 2)->find("valueQuantity");
   EXPECT_EQ(q->get_string("comparator"), "<");
   EXPECT_EQ(q->find("value")->text(), "0.5");
-  EXPECT_EQ(OfType(out, "Observation", 3)->get_string("valueDateTime"), "2009-10-28T12:37:02+02:00");
+  EXPECT_EQ(OfType(out, "Observation", 3)->get_string("valueDateTime"),
+            "2009-10-28T12:37:02+02:00");
 }
 
 TEST(Hl7Mapper, TheSamePatientGetsTheSameIdInEveryMessageFromOneFacility) {
-  Mapped a01 = MapOk("MSH|^~\\&|A|HOSP|||20260101||ADT^A01|1|P|2.5\rPID|1||77^^^MRN||DOE^J\rPV1|1|I\r");
+  Mapped a01 =
+      MapOk("MSH|^~\\&|A|HOSP|||20260101||ADT^A01|1|P|2.5\rPID|1||77^^^MRN||DOE^J\rPV1|1|I\r");
   Mapped a08 = MapOk("MSH|^~\\&|A|HOSP|||20260102||ADT^A08|2|P|2.5\rPID|1||77^^^MRN||DOE^JANE\r");
   Mapped other = MapOk("MSH|^~\\&|A|CLINIC|||20260102||ADT^A08|2|P|2.5\rPID|1||77^^^MRN||DOE^J\r");
   EXPECT_EQ(a01.resources[0].get_string("id"), a08.resources[0].get_string("id"));

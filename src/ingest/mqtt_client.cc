@@ -119,13 +119,13 @@ class MosquittoClient final : public MqttClient {
   std::condition_variable cv_;
   std::atomic<bool> connected_{false};
   std::vector<std::pair<std::string, int>> subscriptions_;  // GUARDED_BY(mu_)
-  std::set<int> subacked_;                                   // GUARDED_BY(mu_)
+  std::set<int> subacked_;                                  // GUARDED_BY(mu_)
 };
 
 }  // namespace
 
 Result<std::unique_ptr<MqttClient>> MqttClient::Start(const MqttClientOptions& options,
-                                                       Handler on_message) {
+                                                      Handler on_message) {
   if (options.port <= 0 || options.port > 65535)
     return Status::InvalidArgument("mqtt: port must be 1-65535");
   auto client = std::make_unique<MosquittoClient>(options, std::move(on_message));

@@ -10,8 +10,8 @@
 namespace medhub::ingest {
 namespace {
 
-constexpr std::array<std::string_view, 6> kKindNames = {
-    "blood-pressure", "heart-rate", "glucose", "body-temperature", "spo2", "ecg"};
+constexpr std::array<std::string_view, 6> kKindNames = {"blood-pressure",   "heart-rate", "glucose",
+                                                        "body-temperature", "spo2",       "ecg"};
 
 constexpr char kLoinc[] = "http://loinc.org";
 constexpr char kUcum[] = "http://unitsofmeasure.org";
@@ -125,7 +125,8 @@ Status CheckTime(std::string_view time, int64_t now) {
   if (time.empty()) return Bad("time is required (a FHIR instant, e.g. 2026-11-29T10:00:00Z)");
   auto range = ParseFhirDate(time, DateKind::kInstant);
   if (!range.ok()) return Bad("time: " + range.status().message());
-  if (range->low > now + kMaxFutureMicros) return Bad("time " + std::string(time) + " is in the future");
+  if (range->low > now + kMaxFutureMicros)
+    return Bad("time " + std::string(time) + " is in the future");
   return Status::Ok();
 }
 
@@ -199,7 +200,8 @@ json::Value SampledData(const Reading& r) {
 void SetCodeAndValue(const Reading& r, json::Value* obs) {
   switch (r.kind) {
     case ReadingKind::kBloodPressure: {
-      obs->set("code", Concept(kLoinc, "85354-9", "Blood pressure panel with all children optional"));
+      obs->set("code",
+               Concept(kLoinc, "85354-9", "Blood pressure panel with all children optional"));
       json::Value comps = json::Value::Array();
       comps.push_back(Component(Concept(kLoinc, "8480-6", "Systolic blood pressure"),
                                 "valueQuantity", Quantity(r.values[0], r.unit)));
@@ -221,15 +223,15 @@ void SetCodeAndValue(const Reading& r, json::Value* obs) {
       obs->set("valueQuantity", Quantity(r.values[0], r.unit));
       return;
     case ReadingKind::kSpo2:
-      obs->set("code", Concept(kLoinc, "59408-5",
-                               "Oxygen saturation in Arterial blood by Pulse oximetry"));
+      obs->set("code",
+               Concept(kLoinc, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"));
       obs->set("valueQuantity", Quantity(r.values[0], r.unit));
       return;
     case ReadingKind::kEcg: {
       obs->set("code", Concept(kLoinc, "11524-6", "EKG study"));
       json::Value comps = json::Value::Array();
-      comps.push_back(Component(Concept(kMdc, "131329", "MDC_ECG_ELEC_POTL_I"),
-                                "valueSampledData", SampledData(r)));
+      comps.push_back(Component(Concept(kMdc, "131329", "MDC_ECG_ELEC_POTL_I"), "valueSampledData",
+                                SampledData(r)));
       comps.push_back(Component(Concept(kLoinc, "8867-4", "Heart rate"), "valueQuantity",
                                 Quantity(r.heart_rate, "/min")));
       comps.push_back(Component(Concept(kLoinc, "8884-9", "Heart rate rhythm"),
@@ -242,9 +244,7 @@ void SetCodeAndValue(const Reading& r, json::Value* obs) {
 
 }  // namespace
 
-std::string_view ReadingKindName(ReadingKind kind) {
-  return kKindNames[static_cast<size_t>(kind)];
-}
+std::string_view ReadingKindName(ReadingKind kind) { return kKindNames[static_cast<size_t>(kind)]; }
 
 std::optional<ReadingKind> ReadingKindFromName(std::string_view name) {
   for (size_t i = 0; i < kKindNames.size(); ++i)
@@ -257,8 +257,7 @@ Result<Reading> ParseReading(const json::Value& in, int64_t now) {
   Reading r;
   const json::Value* seq = in.find("seq");
   const std::optional<int64_t> s = seq && seq->is_number() ? seq->as_int() : std::nullopt;
-  if (!s || *s < 0 || *s > (int64_t{1} << 53))
-    return Bad("seq must be an integer from 0 to 2^53");
+  if (!s || *s < 0 || *s > (int64_t{1} << 53)) return Bad("seq must be an integer from 0 to 2^53");
   r.seq = static_cast<uint64_t>(*s);
   const std::string_view kind_name = in.get_string("kind");
   const std::optional<ReadingKind> kind = ReadingKindFromName(kind_name);

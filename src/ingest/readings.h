@@ -52,13 +52,13 @@ struct Reading {
 };
 
 struct RejectedReading {
-  size_t index = 0;           // position in the batch
+  size_t index = 0;             // position in the batch
   std::optional<uint64_t> seq;  // when it could be read
   std::string reason;
 };
 
 struct ParsedBatch {
-  std::vector<Reading> readings;  // valid, in batch order, unique seq
+  std::vector<Reading> readings;   // valid, in batch order, unique seq
   std::vector<uint64_t> repeated;  // seq numbers repeated within the batch
   std::vector<RejectedReading> rejected;
 };

@@ -21,9 +21,7 @@ std::string Reason(std::string_view s) {
   return r.ok() ? "" : r.status().message();
 }
 
-const json::Value& Code(const json::Value& cc) {
-  return cc.find("coding")->items()[0];
-}
+const json::Value& Code(const json::Value& cc) { return cc.find("coding")->items()[0]; }
 
 TEST(Readings, BloodPressureBecomesAPanelWithSystolicAndDiastolicComponents) {
   Reading r = Parsed(
@@ -53,11 +51,10 @@ TEST(Readings, EachSingleValueKindGetsItsLoincCodeAndUcumUnit) {
     const char* value;
     const char* loinc;
   };
-  for (const Case& c : {Case{"heart-rate", "/min", "72", "8867-4"},
-                        Case{"glucose", "mg/dL", "104", "2339-0"},
-                        Case{"glucose", "mmol/L", "5.8", "2339-0"},
-                        Case{"body-temperature", "Cel", "36.80", "8310-5"},
-                        Case{"spo2", "%", "97", "59408-5"}}) {
+  for (const Case& c :
+       {Case{"heart-rate", "/min", "72", "8867-4"}, Case{"glucose", "mg/dL", "104", "2339-0"},
+        Case{"glucose", "mmol/L", "5.8", "2339-0"},
+        Case{"body-temperature", "Cel", "36.80", "8310-5"}, Case{"spo2", "%", "97", "59408-5"}}) {
     Reading r = Parsed(std::string(R"({"seq":1,"kind":")") + c.kind + R"(","value":)" + c.value +
                        R"(,"unit":")" + c.unit + R"(","time":"2026-11-29T10:00:00+01:00"})");
     json::Value obs = ObservationFor(r, "d", "p");
@@ -87,33 +84,43 @@ TEST(Readings, EcgBecomesSampledDataWithHeartRateAndRhythm) {
 }
 
 TEST(Readings, ImpossibleValuesWrongUnitsUnknownKindsAndFutureTimesAreRejectedWithAReason) {
-  EXPECT_NE(Reason(R"({"seq":1,"kind":"blood-pressure","values":[900,80],"unit":"mm[Hg]","time":"2026-11-29T10:00:00Z"})")
-                .find("impossible blood-pressure value 900"),
-            std::string::npos);
-  EXPECT_NE(Reason(R"({"seq":1,"kind":"blood-pressure","values":[80,120],"unit":"mm[Hg]","time":"2026-11-29T10:00:00Z"})")
-                .find("not above diastolic"),
-            std::string::npos);
-  EXPECT_NE(Reason(R"({"seq":1,"kind":"heart-rate","value":72,"unit":"kPa","time":"2026-11-29T10:00:00Z"})")
-                .find("wrong unit 'kPa'"),
-            std::string::npos);
-  EXPECT_NE(Reason(R"({"seq":1,"kind":"weight","value":72,"unit":"kg","time":"2026-11-29T10:00:00Z"})")
-                .find("unknown kind 'weight'"),
-            std::string::npos);
+  EXPECT_NE(
+      Reason(
+          R"({"seq":1,"kind":"blood-pressure","values":[900,80],"unit":"mm[Hg]","time":"2026-11-29T10:00:00Z"})")
+          .find("impossible blood-pressure value 900"),
+      std::string::npos);
+  EXPECT_NE(
+      Reason(
+          R"({"seq":1,"kind":"blood-pressure","values":[80,120],"unit":"mm[Hg]","time":"2026-11-29T10:00:00Z"})")
+          .find("not above diastolic"),
+      std::string::npos);
+  EXPECT_NE(
+      Reason(
+          R"({"seq":1,"kind":"heart-rate","value":72,"unit":"kPa","time":"2026-11-29T10:00:00Z"})")
+          .find("wrong unit 'kPa'"),
+      std::string::npos);
+  EXPECT_NE(
+      Reason(R"({"seq":1,"kind":"weight","value":72,"unit":"kg","time":"2026-11-29T10:00:00Z"})")
+          .find("unknown kind 'weight'"),
+      std::string::npos);
   EXPECT_NE(Reason(R"({"seq":1,"kind":"spo2","value":97,"unit":"%","time":"2027-01-01T00:00:00Z"})")
                 .find("in the future"),
             std::string::npos);
-  EXPECT_NE(Reason(R"({"seq":1,"kind":"spo2","value":97,"unit":"%","time":"yesterday"})")
-                .find("time"),
-            std::string::npos);
-  EXPECT_NE(Reason(R"({"seq":-1,"kind":"spo2","value":97,"unit":"%","time":"2026-11-29T10:00:00Z"})")
-                .find("seq"),
-            std::string::npos);
-  EXPECT_NE(Reason(R"({"seq":1,"kind":"spo2","value":"97","unit":"%","time":"2026-11-29T10:00:00Z"})")
-                .find("numbers"),
-            std::string::npos);
-  EXPECT_NE(Reason(R"({"seq":1,"kind":"ecg","values":[0.1],"unit":"mV","time":"2026-11-29T10:00:00Z"})")
-                .find("period"),
-            std::string::npos);
+  EXPECT_NE(
+      Reason(R"({"seq":1,"kind":"spo2","value":97,"unit":"%","time":"yesterday"})").find("time"),
+      std::string::npos);
+  EXPECT_NE(
+      Reason(R"({"seq":-1,"kind":"spo2","value":97,"unit":"%","time":"2026-11-29T10:00:00Z"})")
+          .find("seq"),
+      std::string::npos);
+  EXPECT_NE(
+      Reason(R"({"seq":1,"kind":"spo2","value":"97","unit":"%","time":"2026-11-29T10:00:00Z"})")
+          .find("numbers"),
+      std::string::npos);
+  EXPECT_NE(
+      Reason(R"({"seq":1,"kind":"ecg","values":[0.1],"unit":"mV","time":"2026-11-29T10:00:00Z"})")
+          .find("period"),
+      std::string::npos);
 }
 
 TEST(Readings, ABatchKeepsItsGoodReadingsAndReportsEachBadOneByIndexAndSeq) {

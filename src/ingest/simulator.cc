@@ -27,8 +27,8 @@ constexpr auto kMqttAckTimeout = std::chrono::milliseconds(3000);
 
 // A plausible reading for `seq`, cycling through the kinds.
 std::string MakeReading(uint64_t seq, int64_t now) {
-  const std::string head = R"({"seq":)" + std::to_string(seq) + R"(,"time":")" +
-                           FormatInstant(now) + R"(",)";
+  const std::string head =
+      R"({"seq":)" + std::to_string(seq) + R"(,"time":")" + FormatInstant(now) + R"(",)";
   const uint64_t v = seq * 7919;
   switch (seq % 5) {
     case 0:
@@ -88,7 +88,7 @@ class Simulator {
       rejected_{0};
   std::mutex latency_mu_;
   std::map<std::string, std::map<uint64_t, Clock::time_point>> made_at_;  // GUARDED_BY(latency_mu_)
-  std::vector<double> latencies_ms_;                                     // GUARDED_BY(latency_mu_)
+  std::vector<double> latencies_ms_;                                      // GUARDED_BY(latency_mu_)
   void NoteMade(const std::string& device, uint64_t seq) {
     std::lock_guard lock(latency_mu_);
     made_at_[device][seq] = Clock::now();
@@ -191,8 +191,8 @@ Status Simulator::StartMqtt() {
   MqttClientOptions o;
   o.host = options_.mqtt.substr(0, colon);
   o.port = std::atoi(options_.mqtt.c_str() + colon + 1);
-  ASSIGN_OR_RETURN(mqtt_, MqttClient::Start(o, [this](std::string_view topic,
-                                                      std::string_view body) {
+  ASSIGN_OR_RETURN(mqtt_,
+                   MqttClient::Start(o, [this](std::string_view topic, std::string_view body) {
                      // medhub/devices/<id>/acks
                      std::string_view t = topic.substr(std::string_view("medhub/devices/").size());
                      ApplyReply(std::string(t.substr(0, t.find('/'))), body);
@@ -232,8 +232,8 @@ void Simulator::DeviceLoop(size_t index) {
   while (!(stop_ && stop_->load())) {
     const auto now = Clock::now();
     // Readings due by now (or by the end, when a slow send overran it): rate x duration.
-    const double elapsed = std::min(std::chrono::duration<double>(now - start_).count(),
-                                    options_.duration_s);
+    const double elapsed =
+        std::min(std::chrono::duration<double>(now - start_).count(), options_.duration_s);
     if (MakeDue(spool_.get(), cred.device_id, options_.rate, elapsed, &made,
                 [&](uint64_t seq) { NoteMade(cred.device_id, seq); }) > 0)
       (void)spool_->Sync();  // durable before sent

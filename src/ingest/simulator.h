@@ -33,21 +33,21 @@ Result<std::vector<DeviceCredential>> ReadCredentials(const std::string& path);
 
 struct SimulatorOptions {
   std::vector<DeviceCredential> devices;
-  double rate = 1;          // readings per second per device
-  double duration_s = 10;   // how long readings are made; then the rest is drained
+  double rate = 1;         // readings per second per device
+  double duration_s = 10;  // how long readings are made; then the rest is drained
   double drain_timeout_s = 120;
-  std::string http_url;     // "http://127.0.0.1:8080": send over HTTP
-  std::string mqtt;         // "127.0.0.1:1883": send over MQTT
-  std::string auth_url;     // token endpoint base; defaults to http_url
+  std::string http_url;  // "http://127.0.0.1:8080": send over HTTP
+  std::string mqtt;      // "127.0.0.1:1883": send over MQTT
+  std::string auth_url;  // token endpoint base; defaults to http_url
   std::string spool_dir;
-  size_t max_batch = 500;   // readings per request or message
+  size_t max_batch = 500;  // readings per request or message
 };
 
 struct SimulatorCounts {
-  uint64_t sent = 0;          // distinct readings sent at least once
-  uint64_t acknowledged = 0;  // distinct readings acknowledged
-  uint64_t retried = 0;       // resends
-  uint64_t in_flight = 0;     // in the spool, not yet acknowledged
+  uint64_t sent = 0;                                  // distinct readings sent at least once
+  uint64_t acknowledged = 0;                          // distinct readings acknowledged
+  uint64_t retried = 0;                               // resends
+  uint64_t in_flight = 0;                             // in the spool, not yet acknowledged
   uint64_t stored = 0, duplicates = 0, rejected = 0;  // as the acks said
   // From making a reading to its acknowledgement, over the readings made in this run and
   // acknowledged so far; 0 when there are none.

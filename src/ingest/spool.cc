@@ -27,8 +27,8 @@ bool SplitLine(std::string_view line, std::string_view* tag, std::string_view* d
   size_t c = line.find(' ', b + 1);
   *tag = line.substr(0, a);
   *device = line.substr(a + 1, b - a - 1);
-  const std::string num(line.substr(b + 1, c == std::string_view::npos ? std::string_view::npos
-                                                                       : c - b - 1));
+  const std::string num(
+      line.substr(b + 1, c == std::string_view::npos ? std::string_view::npos : c - b - 1));
   if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos) return false;
   *number = std::stoull(num);
   *rest = c == std::string_view::npos ? std::string_view() : line.substr(c + 1);
@@ -149,7 +149,8 @@ Status Spool::Compact() {
   std::FILE* out = std::fopen(tmp.c_str(), "wb");
   if (!out) return Io("open " + tmp);
   std::string data;
-  for (const auto& [device, next] : next_seq_) data += "N " + device + " " + std::to_string(next) + "\n";
+  for (const auto& [device, next] : next_seq_)
+    data += "N " + device + " " + std::to_string(next) + "\n";
   for (const auto& [device, readings] : pending_)
     for (const auto& [seq, json] : readings)
       data += "R " + device + " " + std::to_string(seq) + " " + json + "\n";

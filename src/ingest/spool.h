@@ -57,9 +57,9 @@ class Spool {
 
   std::mutex mu_;
   std::string dir_;
-  std::FILE* file_;                                                  // GUARDED_BY(mu_)
+  std::FILE* file_;                                                 // GUARDED_BY(mu_)
   std::map<std::string, std::map<uint64_t, std::string>> pending_;  // GUARDED_BY(mu_)
-  std::map<std::string, uint64_t> next_seq_;                         // GUARDED_BY(mu_)
+  std::map<std::string, uint64_t> next_seq_;                        // GUARDED_BY(mu_)
 };
 
 }  // namespace medhub::ingest

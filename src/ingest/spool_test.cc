@@ -24,7 +24,8 @@ class SpoolTest : public ::testing::Test {
 TEST_F(SpoolTest, UnacknowledgedReadingsSurviveAReopenAndAcknowledgedOnesDoNot) {
   {
     auto s = Open();
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->Add("d1", s->NextSeq("d1"), "{\"r\":" + std::to_string(i) + "}").ok());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(s->Add("d1", s->NextSeq("d1"), "{\"r\":" + std::to_string(i) + "}").ok());
     ASSERT_TRUE(s->Sync().ok());
     EXPECT_EQ(*s->Ack("d1", {0, 2, 7}), 2u);  // 7 was never pending
     EXPECT_EQ(*s->Ack("d1", {0}), 0u);        // already acknowledged

@@ -43,7 +43,8 @@ HttpResponse DeviceApi::Handle(const HttpRequest& req) {
     if (binding.status().code() == StatusCode::kFailedPrecondition) r.status = 409;  // unbound
     return r;
   }
-  if (Status s = ingest::CheckDevicePrincipal(*principal, *binding); !s.ok()) return ErrorResponse(s);
+  if (Status s = ingest::CheckDevicePrincipal(*principal, *binding); !s.ok())
+    return ErrorResponse(s);
   auto reply = ingestor_->Ingest(*binding, std::move(batch).value());
   if (!reply.ok()) return ErrorResponse(reply.status());
   return JsonResponse(200, reply->ToJson(device), "application/json");

@@ -56,8 +56,7 @@ class DeviceApiTest : public ::testing::Test {
     r.method = "POST";
     r.path = r.target = "/auth/token";
     r.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
-    r.body = "grant_type=client_credentials&client_id=" + c.client_id +
-             "&client_secret=" + *secret;
+    r.body = "grant_type=client_credentials&client_id=" + c.client_id + "&client_secret=" + *secret;
     HttpResponse resp = auth_->Handle(r);
     EXPECT_EQ(resp.status, 200) << resp.body;
     return std::string(json::Parse(resp.body)->get_string("access_token"));

@@ -24,7 +24,9 @@ class Client {
   }
   ~Client() { close(fd_); }
   bool connected() const { return connected_; }
-  void Send(std::string_view data) { ASSERT_EQ(send(fd_, data.data(), data.size(), MSG_NOSIGNAL), static_cast<ssize_t>(data.size())); }
+  void Send(std::string_view data) {
+    ASSERT_EQ(send(fd_, data.data(), data.size(), MSG_NOSIGNAL), static_cast<ssize_t>(data.size()));
+  }
   // The next framed reply without its framing; "" on EOF or after 10 s.
   std::string Receive() {
     while (true) {
