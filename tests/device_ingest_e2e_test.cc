@@ -17,6 +17,7 @@
 #include "support/http_client.h"
 #include "support/mosquitto.h"
 #include "support/process.h"
+#include "support/service_token.h"
 
 namespace medhub {
 namespace {
@@ -37,8 +38,8 @@ int64_t Count(const std::string& line, const std::string& name) {
   return std::stoll(line.substr(at + name.size() + 1));
 }
 
-int64_t Total(testing::HttpClient* c, const std::string& target) {
-  auto r = c->Get(target);
+int64_t Total(testing::HttpClient* c, const std::string& target, const std::string& token) {
+  auto r = c->Send("GET", target, "", {{"Authorization", "Bearer " + token}});
   auto doc = json::Parse(r.body);
   if (r.status != 200 || !doc.ok() || !doc->find("total")) return -1;
   return *doc->find("total")->as_int();
@@ -62,6 +63,8 @@ TEST(DeviceIngestE2e, EveryAcknowledgedReadingIsStoredExactlyOnceAcrossSigkills)
   ASSERT_EQ(RunToEnd({MEDHUB_BINARY, "devices", "register", "--data", data, "--patient", "pat1",
                       "--count", "4", "--prefix", "dev", "--out", creds}),
             0);
+  const std::string secret = testing::AddServiceClient(MEDHUB_BINARY, data);
+  ASSERT_FALSE(secret.empty());
   // Devices 1-2 go over HTTP, 3-4 over MQTT.
   std::vector<std::string> lines;
   for (std::ifstream in(creds); std::getline(in, lines.emplace_back());) {
@@ -125,8 +128,10 @@ TEST(DeviceIngestE2e, EveryAcknowledgedReadingIsStoredExactlyOnceAcrossSigkills)
   EXPECT_EQ(Count(mqtt_done, "acknowledged"), Count(mqtt_done, "sent")) << mqtt_done;
   EXPECT_GT(readings, 2000);
   testing::HttpClient c("127.0.0.1", static_cast<uint16_t>(std::stoi(port)));
-  EXPECT_EQ(Total(&c, "/fhir/Observation?patient=pat1&_summary=count"), readings);
-  EXPECT_EQ(Total(&c, "/fhir/Observation/_history?_count=1"), readings)
+  const std::string token = testing::FetchToken(&c, "e2e-reader", secret);
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(Total(&c, "/fhir/Observation?patient=pat1&_summary=count", token), readings);
+  EXPECT_EQ(Total(&c, "/fhir/Observation/_history?_count=1", token), readings)
       << "an Observation was written twice";
   server->Signal(SIGTERM);
   EXPECT_EQ(server->Wait(30s), 0);

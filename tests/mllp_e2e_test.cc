@@ -22,6 +22,7 @@
 #include "ingest/hl7_mapper.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/service_token.h"
 
 namespace medhub {
 namespace {
@@ -89,8 +90,11 @@ std::map<std::string, std::string> ExpectedAcks() {
   return out;
 }
 
+// Bearer token for FHIR reads (required once security is enforced on /fhir).
+std::vector<std::pair<std::string, std::string>> auth_headers;
+
 int HistoryTotal(testing::HttpClient* c) {
-  auto r = c->Get("/fhir/_history?_count=1");
+  auto r = c->Send("GET", "/fhir/_history?_count=1", "", auth_headers);
   auto doc = json::Parse(r.body);
   if (r.status != 200 || !doc.ok() || !doc->find("total")) return -1;
   return static_cast<int>(*doc->find("total")->as_int());
@@ -98,6 +102,8 @@ int HistoryTotal(testing::HttpClient* c) {
 
 TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir) {
   const fs::path dir = fs::temp_directory_path() / ("medhub-mllp-" + NewId());
+  const std::string secret = testing::AddServiceClient(MEDHUB_BINARY, dir.string());
+  ASSERT_FALSE(secret.empty());
   testing::ChildProcess server(
       {MEDHUB_BINARY, "serve", "--data", dir.string(), "--port", "0", "--mllp-port", "0"});
   const std::string mllp_line = server.ReadLineContaining("mllp listening on", 30s);
@@ -107,6 +113,9 @@ TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir)
       testing::PortFromListeningLine(server.ReadLineContaining("listening on", 30s)));
   ASSERT_NE(http_port, 0);
   testing::HttpClient http("127.0.0.1", http_port);
+  const std::string token = testing::FetchToken(&http, "e2e-reader", secret);
+  ASSERT_FALSE(token.empty());
+  auth_headers = {{"Authorization", "Bearer " + token}};
   MllpConnection mllp(mllp_port);
   ASSERT_TRUE(mllp.ok());
   const auto expected = ExpectedAcks();
@@ -138,8 +147,10 @@ TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir)
       auto mapped = ingest::hl7::MapMessage(*ingest::hl7::Parse(messages[i]));
       ASSERT_TRUE(mapped.ok());
       for (const json::Value& r : mapped->resources) {
-        auto got = http.Get("/fhir/" + std::string(r.get_string("resourceType")) + "/" +
-                            std::string(r.get_string("id")));
+        auto got = http.Send("GET",
+                             "/fhir/" + std::string(r.get_string("resourceType")) + "/" +
+                                 std::string(r.get_string("id")),
+                             "", auth_headers);
         EXPECT_EQ(got.status, 200) << r.get_string("resourceType") << "/" << r.get_string("id");
       }
     }

@@ -73,6 +73,17 @@ Status Register(const Flags& f) {
   return Status::Ok();
 }
 
+// The flag as a finite number >= 0. Errors: InvalidArgument.
+Result<double> PositiveNumber(const Flags& f, const std::string& name,
+                              const std::string& fallback) {
+  const std::string text = f.Get(name, fallback);
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(v >= 0) || v > 1e9)
+    return Status::InvalidArgument("--" + name + " must be a number >= 0");
+  return v;
+}
+
 Result<ingest::SimulatorOptions> SimulateOptions(const Flags& f) {
   ingest::SimulatorOptions o;
   ASSIGN_OR_RETURN(o.devices, ingest::ReadCredentials(f.Get("credentials")));
@@ -81,11 +92,9 @@ Result<ingest::SimulatorOptions> SimulateOptions(const Flags& f) {
     return Status::InvalidArgument("--devices must be 1-" + std::to_string(o.devices.size()) +
                                    " (the devices in the credentials file)");
   o.devices.resize(n);
-  char* end = nullptr;
-  o.rate = std::strtod(f.Get("rate", "1").c_str(), &end);
-  if (!end || *end || o.rate <= 0) return Status::InvalidArgument("--rate must be > 0");
-  o.duration_s = std::strtod(f.Get("duration", "10").c_str(), &end);
-  if (!end || *end || o.duration_s < 0) return Status::InvalidArgument("--duration must be >= 0");
+  ASSIGN_OR_RETURN(o.rate, PositiveNumber(f, "rate", "1"));
+  if (o.rate <= 0) return Status::InvalidArgument("--rate must be > 0");
+  ASSIGN_OR_RETURN(o.duration_s, PositiveNumber(f, "duration", "10"));
   ASSIGN_OR_RETURN(uint64_t drain, f.GetUint("drain", 120));
   o.drain_timeout_s = static_cast<double>(drain);
   ASSIGN_OR_RETURN(uint64_t batch, f.GetUint("batch", 500));

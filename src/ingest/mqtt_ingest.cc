@@ -41,7 +41,38 @@ std::string AcksTopic(std::string_view device_id) {
 MqttIngest::MqttIngest(DeviceIngestor* ingestor, Verifier verify, std::function<int64_t()> clock)
     : ingestor_(ingestor), verify_(std::move(verify)), clock_(std::move(clock)) {}
 
-MqttIngest::~MqttIngest() { client_.reset(); }
+MqttIngest::~MqttIngest() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;  // Enqueue() drops from now on
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();  // the message in hand is stored and acked first
+  client_.reset();
+}
+
+void MqttIngest::Enqueue(std::string_view topic, std::string_view payload) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return stopping_ || queue_.size() < kMaxQueuedMessages; });
+  if (stopping_) return;
+  queue_.emplace_back(std::string(topic), std::string(payload));
+  cv_.notify_all();
+}
+
+void MqttIngest::Work() {
+  while (true) {
+    std::pair<std::string, std::string> message;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      message = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    cv_.notify_all();
+    HandleMessage(message.first, message.second);
+  }
+}
 
 Result<std::unique_ptr<MqttIngest>> MqttIngest::Start(MqttClientOptions options,
                                                       DeviceIngestor* ingestor, Verifier verify,
@@ -52,8 +83,9 @@ Result<std::unique_ptr<MqttIngest>> MqttIngest::Start(MqttClientOptions options,
   MqttIngest* raw = self.get();
   ASSIGN_OR_RETURN(self->client_,
                    MqttClient::Start(options, [raw](std::string_view topic, std::string_view body) {
-                     raw->HandleMessage(topic, body);
+                     raw->Enqueue(topic, body);
                    }));
+  self->worker_ = std::thread([raw] { raw->Work(); });  // after client_ is set
   RETURN_IF_ERROR(self->client_->Subscribe(kReadingsTopicFilter, 1));
   return self;
 }

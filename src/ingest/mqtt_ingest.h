@@ -14,15 +14,24 @@
 // token as for HTTP); it must verify and name this very device, or the message stores
 // nothing and the ack carries the error. Payload and ack formats: docs/formats/ingest.md.
 //
-// Thread-safe: messages are handled one at a time on the MQTT network thread.
+// Threading: the MQTT network thread only queues messages (at most kMaxQueuedMessages; then
+// it waits, which back-pressures the broker); one worker thread stores them in arrival
+// order and publishes the acks. So a slow commit never stalls keep-alives or SUBACKs.
+// Messages still queued when the ingest stops were PUBACKed but not acknowledged: the
+// devices resend them.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 #include "core/status.h"
 #include "ingest/device_ingestor.h"
@@ -32,6 +41,7 @@
 namespace medhub::ingest {
 
 inline constexpr char kReadingsTopicFilter[] = "medhub/devices/+/readings";
+inline constexpr size_t kMaxQueuedMessages = 1000;
 std::string ReadingsTopic(std::string_view device_id);
 std::string AcksTopic(std::string_view device_id);
 
@@ -52,7 +62,7 @@ class MqttIngest {
   static Result<std::unique_ptr<MqttIngest>> Start(MqttClientOptions options,
                                                    DeviceIngestor* ingestor, Verifier verify,
                                                    std::function<int64_t()> clock);
-  ~MqttIngest();  // disconnects
+  ~MqttIngest();  // stops the worker (after its current message), then disconnects
 
   // Handles one message as if it had arrived on `topic`; returns the ack payload (also
   // published). Exposed for tests.
@@ -62,10 +72,17 @@ class MqttIngest {
  private:
   MqttIngest(DeviceIngestor* ingestor, Verifier verify, std::function<int64_t()> clock);
   Result<std::string> Process(std::string_view device, std::string_view payload);
+  void Enqueue(std::string_view topic, std::string_view payload);
+  void Work();
 
   DeviceIngestor* ingestor_;
   Verifier verify_;
   std::function<int64_t()> clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::string, std::string>> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;                                  // GUARDED_BY(mu_)
+  std::thread worker_;
   std::unique_ptr<MqttClient> client_;
   std::atomic<uint64_t> messages_{0}, stored_{0}, duplicates_{0}, rejected_{0}, errors_{0};
 };

@@ -72,6 +72,8 @@ class Simulator {
  public:
   Simulator(const SimulatorOptions& options, std::unique_ptr<Spool> spool)
       : options_(options), spool_(std::move(spool)) {}
+  // The MQTT callback uses the members below: stop its thread before they go.
+  ~Simulator() { mqtt_.reset(); }
 
   Status StartMqtt();
   void DeviceLoop(size_t index);
