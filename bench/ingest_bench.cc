@@ -16,6 +16,8 @@
 //  3. HL7 v2 parse + map of every accepted message of the shared corpus, R rounds. Peer:
 //     a naive split of the same bytes on segment and field separators only.
 // Exits non-zero when any request fails or a count does not match.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -65,6 +67,21 @@ struct Options {
   std::cerr << "ingest_bench: " << what << "\n";
   std::exit(1);
 }
+
+// CPU seconds (user + system) this process has used so far, over all its threads: the
+// server and the clients both run here, so readings per CPU-second bound what 2 idle cores
+// could do at best, whatever else the machine is running.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+struct Rate {
+  double per_second = 0;
+  double per_cpu_second = 0;
+};
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -145,7 +162,7 @@ double Drive(const Options& o, const std::function<void(size_t, uint64_t, size_t
   return Seconds(start);
 }
 
-double HttpDevices(const Options& o, const std::string& time) {
+Rate HttpDevices(const Options& o, const std::string& time) {
   Fixture f(o.work + "/http-devices", o.devices);
   server::DeviceApi api(
       f.ingestor.get(), [&](const server::HttpRequest& r) { return f.auth->Authenticate(r); },
@@ -160,6 +177,7 @@ double HttpDevices(const Options& o, const std::string& time) {
       });
   if (!srv.ok()) Die(srv.status().ToString());
   const std::string base = "http://127.0.0.1:" + std::to_string((*srv)->port());
+  const double cpu0 = CpuSeconds();
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
     thread_local HttpClient client;
     HttpClientRequest req;
@@ -174,10 +192,10 @@ double HttpDevices(const Options& o, const std::string& time) {
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("HTTP: stored " + std::to_string(stored));
-  return stored / secs;
+  return Rate{stored / secs, stored / (CpuSeconds() - cpu0)};
 }
 
-double HttpFhirBundles(const Options& o, const std::string& time) {
+Rate HttpFhirBundles(const Options& o, const std::string& time) {
   Fixture f(o.work + "/http-fhir", o.devices);
   server::FhirApi api(f.store.get(), server::FhirApiOptions{});
   server::HttpServerOptions so;
@@ -190,6 +208,7 @@ double HttpFhirBundles(const Options& o, const std::string& time) {
       });
   if (!srv.ok()) Die(srv.status().ToString());
   const std::string base = "http://127.0.0.1:" + std::to_string((*srv)->port());
+  const double cpu0 = CpuSeconds();
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
     thread_local HttpClient client;
     const std::string device = "dev-" + std::to_string(d);
@@ -213,10 +232,10 @@ double HttpFhirBundles(const Options& o, const std::string& time) {
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("FHIR: stored " + std::to_string(stored));
-  return stored / secs;
+  return Rate{stored / secs, stored / (CpuSeconds() - cpu0)};
 }
 
-double Mqtt(const Options& o, const std::string& time) {
+Rate Mqtt(const Options& o, const std::string& time) {
   testing::MosquittoBroker broker(o.mosquitto);
   if (!broker.ok()) Die("mosquitto did not start");
   Fixture f(o.work + "/mqtt", o.devices);
@@ -240,6 +259,7 @@ double Mqtt(const Options& o, const std::string& time) {
   if (!pub.ok()) Die(pub.status().ToString());
   for (size_t d = 0; d < o.devices; ++d)
     if (!(*pub)->Subscribe(ingest::AcksTopic("dev-" + std::to_string(d)), 1).ok()) Die("subscribe");
+  const double cpu0 = CpuSeconds();
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
     const std::string device = "dev-" + std::to_string(d);
     const std::string topic = ingest::AcksTopic(device);
@@ -256,7 +276,7 @@ double Mqtt(const Options& o, const std::string& time) {
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("MQTT: stored " + std::to_string(stored));
-  return stored / secs;
+  return Rate{stored / secs, stored / (CpuSeconds() - cpu0)};
 }
 
 std::vector<std::string> AcceptedHl7Messages() {
@@ -340,15 +360,19 @@ int main(int argc, char** argv) {
               o.readings, o.batch, o.devices, o.clients, std::thread::hardware_concurrency());
   const std::string time = medhub::FormatInstant(medhub::NowMicros() - 60'000'000);
   Hl7(o);
-  const double http = HttpDevices(o, time);
-  std::printf("http device API    %10.0f readings/s  (durable)\n", http);
-  const double fhir = HttpFhirBundles(o, time);
+  const Rate http = HttpDevices(o, time);
+  std::printf("http device API    %10.0f readings/s  (durable; %.0f per CPU-second)\n",
+              http.per_second, http.per_cpu_second);
+  const Rate fhir = HttpFhirBundles(o, time);
   std::printf(
-      "http FHIR bundles  %10.0f readings/s  (peer: same Observations, transaction)  ratio %.2f\n",
-      fhir, http / fhir);
-  const double mqtt = Mqtt(o, time);
-  std::printf("mqtt device ingest %10.0f readings/s  (durable, acked)   MQTT/HTTP ratio %.2f\n",
-              mqtt, mqtt / http);
+      "http FHIR bundles  %10.0f readings/s  (peer: same Observations, transaction; %.0f per "
+      "CPU-second)  ratio %.2f\n",
+      fhir.per_second, fhir.per_cpu_second, http.per_second / fhir.per_second);
+  const Rate mqtt = Mqtt(o, time);
+  std::printf(
+      "mqtt device ingest %10.0f readings/s  (durable, acked; %.0f per CPU-second)  MQTT/HTTP "
+      "ratio %.2f\n",
+      mqtt.per_second, mqtt.per_cpu_second, mqtt.per_second / http.per_second);
   std::filesystem::remove_all(o.work);
   return 0;
 }
