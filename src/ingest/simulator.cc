@@ -114,6 +114,9 @@ class Simulator {
   Result<std::string> Token(const DeviceCredential& cred, HttpClient* http);
   Status SendHttp(const DeviceCredential& cred, HttpClient* http, std::string* token,
                   const std::vector<std::pair<uint64_t, std::string>>& batch);
+  // Publishes a batch (the ack arrives later on the MQTT thread).
+  Status SendMqtt(const DeviceCredential& cred, HttpClient* http, std::string* token,
+                  const std::vector<std::pair<uint64_t, std::string>>& batch);
 };
 
 Result<std::string> Simulator::Token(const DeviceCredential& cred, HttpClient* http) {
@@ -185,6 +188,14 @@ Status Simulator::SendHttp(const DeviceCredential& cred, HttpClient* http, std::
     return Status::Unavailable("medhub answered " + std::to_string(resp.status));
   if (!ApplyReply(cred.device_id, resp.body)) return Status::Unavailable("unreadable reply");
   return Status::Ok();
+}
+
+Status Simulator::SendMqtt(const DeviceCredential& cred, HttpClient* http, std::string* token,
+                           const std::vector<std::pair<uint64_t, std::string>>& batch) {
+  if (token->empty() || NeedsNewToken(cred.device_id)) {
+    ASSIGN_OR_RETURN(*token, Token(cred, http));
+  }
+  return mqtt_->Publish(ReadingsTopic(cred.device_id), BatchBody(batch, *token), 1);
 }
 
 Status Simulator::StartMqtt() {
@@ -259,21 +270,10 @@ void Simulator::DeviceLoop(size_t index) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
-    for (const auto& [seq, json] : batch) {
-      if (sent_once.insert(seq).second) {
-        ++sent_;
-      } else {
-        ++retried_;
-      }
-    }
+    for (const auto& [seq, json] : batch) ++(sent_once.insert(seq).second ? sent_ : retried_);
     Status s;
     if (mqtt_) {
-      if (token.empty() || NeedsNewToken(cred.device_id)) {
-        auto t = Token(cred, &http);
-        s = t.ok() ? Status::Ok() : t.status();
-        if (t.ok()) token = *t;
-      }
-      if (s.ok()) s = mqtt_->Publish(ReadingsTopic(cred.device_id), BatchBody(batch, token), 1);
+      s = SendMqtt(cred, &http, &token, batch);
       if (s.ok())
         for (const auto& [seq, json] : batch) last_sent[seq] = now;
       std::erase_if(last_sent, [&](const auto& e) { return !pending.contains(e.first); });
