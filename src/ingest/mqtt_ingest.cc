@@ -47,7 +47,7 @@ MqttIngest::~MqttIngest() {
     stopping_ = true;  // Enqueue() drops from now on
   }
   cv_.notify_all();
-  if (worker_.joinable()) worker_.join();  // the message in hand is stored and acked first
+  for (std::thread& w : workers_) w.join();  // the messages in hand are stored and acked first
   client_.reset();
 }
 
@@ -85,7 +85,8 @@ Result<std::unique_ptr<MqttIngest>> MqttIngest::Start(MqttClientOptions options,
                    MqttClient::Start(options, [raw](std::string_view topic, std::string_view body) {
                      raw->Enqueue(topic, body);
                    }));
-  self->worker_ = std::thread([raw] { raw->Work(); });  // after client_ is set
+  for (size_t i = 0; i < kWorkers; ++i)
+    self->workers_.emplace_back([raw] { raw->Work(); });  // after client_ is set
   RETURN_IF_ERROR(self->client_->Subscribe(kReadingsTopicFilter, 1));
   return self;
 }

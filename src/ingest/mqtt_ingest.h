@@ -15,10 +15,11 @@
 // nothing and the ack carries the error. Payload and ack formats: docs/formats/ingest.md.
 //
 // Threading: the MQTT network thread only queues messages (at most kMaxQueuedMessages; then
-// it waits, which back-pressures the broker); one worker thread stores them in arrival
-// order and publishes the acks. So a slow commit never stalls keep-alives or SUBACKs.
-// Messages still queued when the ingest stops were PUBACKed but not acknowledged: the
-// devices resend them.
+// it waits, which back-pressures the broker); kWorkers worker threads store them and publish
+// the acks, so a slow commit never stalls keep-alives or SUBACKs and two cores can commit at
+// once. Two messages of one device may be stored in either order (each reading carries its
+// own seq and time; the ingestor serializes a device's commits). Messages still queued when
+// the ingest stops were PUBACKed but not acknowledged: the devices resend them.
 #pragma once
 
 #include <atomic>
@@ -32,6 +33,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "ingest/device_ingestor.h"
@@ -42,6 +44,7 @@ namespace medhub::ingest {
 
 inline constexpr char kReadingsTopicFilter[] = "medhub/devices/+/readings";
 inline constexpr size_t kMaxQueuedMessages = 1000;
+inline constexpr size_t kWorkers = 2;
 std::string ReadingsTopic(std::string_view device_id);
 std::string AcksTopic(std::string_view device_id);
 
@@ -82,7 +85,7 @@ class MqttIngest {
   std::condition_variable cv_;
   std::deque<std::pair<std::string, std::string>> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;                                  // GUARDED_BY(mu_)
-  std::thread worker_;
+  std::vector<std::thread> workers_;
   std::unique_ptr<MqttClient> client_;
   std::atomic<uint64_t> messages_{0}, stored_{0}, duplicates_{0}, rejected_{0}, errors_{0};
 };
