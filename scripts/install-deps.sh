@@ -7,12 +7,14 @@ packages=(
   cmake ninja-build g++ ccache pkg-config
   librocksdb-dev libboost1.81-dev libssl-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
+  mosquitto mosquitto-clients libmosquitto-dev   # device ingest over MQTT (tests start the broker)
   clang libclang-rt-14-dev   # libFuzzer for the fuzz target
   curl python3
   zookeeper libzookeeper-mt-dev default-jre-headless   # the ledger consortium's ordering
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15 valgrind)
+  packages+=(nftables gnuplot-nox bc)   # bench/transmission/run.sh
 fi
 
 missing=()

@@ -12,8 +12,10 @@
 
 #include "cli/data_store.h"
 #include "cli/demo_accounts.h"
+#include "cli/device_commands.h"
 #include "cli/flags.h"
 #include "cli/importer.h"
+#include "cli/ingest_services.h"
 #include "cli/ledger_commands.h"
 #include "cli/patient_commands.h"
 #include "cli/sync_commands.h"
@@ -44,7 +46,8 @@ usage: medhub <command> [options]
 
 commands:
   serve   --data DIR [--port N] [--address A] [--max-body BYTES] [--threads N] [--member NAME]
-          [--tls-cert PEM --tls-key PEM] [--sync-every SECONDS]
+          [--tls-cert PEM --tls-key PEM] [--sync-every SECONDS] [--mqtt HOST:PORT]
+          [--mllp-port N]
           Serve the FHIR REST API at http://ADDRESS:PORT/fhir (default port 8080;
           --port 0 picks a free port) and the ledger at /ledger. Prints "listening on URL"
           when ready. Every stored version is committed to the ledger in DIR/ledger,
@@ -52,6 +55,9 @@ commands:
           certificate chain and unencrypted private key) it serves HTTPS only.
           [--ledger-zk HOST:PORT --member NAME --member-key FILE --members FILE]
           Join a ledger consortium ordered by ZooKeeper (docs/formats/ledger.md).
+          Devices post readings to /api/devices/ID/readings; with --mqtt it also takes
+          them from medhub/devices/+/readings on that broker; with --mllp-port it takes
+          HL7 v2 messages over MLLP (0 picks a free port; prints "mllp listening on N").
   import  --data DIR [--member NAME] PATH...
           Import FHIR Bundles (.json) and NDJSON (.ndjson) files or folders, and commit
           them to the ledger. Idempotent.
@@ -107,6 +113,7 @@ struct ServeConfig {
   std::string tls_key;
   std::string scheme() const { return tls_cert.empty() ? "http" : "https"; }
   const ledger::EvidenceLog* evidence = nullptr;  // a consortium member's, for /ledger/evidence
+  IngestConfig ingest;  // --mqtt, --mllp-port (serve only)
 };
 
 Result<ServeConfig> ServeConfigFrom(const Flags& f) {
@@ -135,6 +142,10 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   auth_options.data_dir = config.data;
   auto auth = server::AuthApi::Open(store, std::move(auth_options));
   if (!auth.ok()) return Fail(auth.status());
+  IngestConfig ingest_config = config.ingest;
+  ingest_config.address = config.address;
+  auto ingest = IngestServices::Start(store, auth->get(), ingest_config);
+  if (!ingest.ok()) return Fail(ingest.status());
   const sigset_t stop_signals = BlockStopSignals();
   server::HttpServerOptions options;
   options.address = config.address;
@@ -165,9 +176,10 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
                                             std::to_string(config.port) + "/fhir"));
   std::unique_ptr<server::FhirApi> bound;
   std::atomic<server::FhirApi*> api{&early};
-  auto handler = [&api, &ledger_api, &auth,
-                  &mpi_api](const server::HttpRequest& req) -> server::HttpResponse {
+  auto handler = [&api, &ledger_api, &auth, &mpi_api,
+                  &ingest](const server::HttpRequest& req) -> server::HttpResponse {
     if (req.path.starts_with("/api/mpi/")) return mpi_api.Handle(req);
+    if (req.path.starts_with("/api/devices/")) return (*ingest)->HandleDevices(req);
     if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
     if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
@@ -197,6 +209,8 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   bound = std::make_unique<server::FhirApi>(store, fhir_options(url + "/fhir"));
   api = bound.get();
   on_ready(url);
+  if ((*ingest)->mllp_port() > 0)
+    std::cout << "mllp listening on " << (*ingest)->mllp_port() << std::endl;
   std::cout << "listening on " << url << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
@@ -261,7 +275,8 @@ int Run(const std::vector<std::string>& all_args) {
   if (!taken.ok()) return Fail(taken.status());
   const std::vector<std::string>& args = *taken;
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage << kUserUsage << kPatientUsage << kSyncUsage << kMasterKeyUsage;
+    std::cout << kUsage << kUserUsage << kPatientUsage << kSyncUsage << kDevicesUsage
+              << kMasterKeyUsage;
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -273,6 +288,7 @@ int Run(const std::vector<std::string>& all_args) {
   if (args[0] == "client") return RunClient(rest);
   if (args[0] == "patient") return RunPatient(rest);
   if (args[0] == "sync") return RunSync(rest);
+  if (args[0] == "devices") return RunDevices(rest);
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "medhub 0.1.0\n";
     return 0;
@@ -284,7 +300,7 @@ int Run(const std::vector<std::string>& all_args) {
 int RunServe(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {"data", "port", "address", "max-body", "threads", "member",
                                    "tls-cert", "tls-key", "sync-every", "ledger-zk",
-                                   "member-key", "members"});
+                                   "member-key", "members", "mqtt", "mllp-port"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
@@ -295,6 +311,13 @@ int RunServe(const std::vector<std::string>& args) {
   // blocked stop signals, so a SIGTERM that arrives before the main thread reaches sigwait
   // waits for it instead of killing the process through another thread.
   BlockStopSignals();
+  config->ingest.mqtt = flags->Get("mqtt");
+  if (flags->Has("mllp-port")) {
+    auto mllp = flags->GetUint("mllp-port", 0);
+    if (!mllp.ok() || *mllp > 65535)
+      return Fail(Status::InvalidArgument("--mllp-port must be 0-65535"));
+    config->ingest.mllp_port = static_cast<int>(*mllp);
+  }
   auto store = OpenStore(*flags);
   if (!store.ok()) return Fail(store.status());
   auto node = StartServeLedgerNode(store->get(), *flags);

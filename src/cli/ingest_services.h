@@ -1,0 +1,41 @@
+// What `medhub serve` runs for data in: the device API (/api/devices), the MQTT ingest
+// (--mqtt HOST:PORT) and the HL7 v2 MLLP listener (--mllp-port N).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "server/auth_api.h"
+#include "server/http_server.h"
+#include "store/store.h"
+
+namespace medhub::cli {
+
+struct IngestConfig {
+  std::string mqtt;    // "HOST:PORT" or "" for none
+  int mllp_port = -1;  // -1: none; 0: a free port
+  std::string address = "127.0.0.1";
+};
+
+class IngestServices {
+ public:
+  // Starts what `config` asks for. Neither pointer is owned; both outlive the services.
+  // Errors: a malformed --mqtt, a broker that cannot be reached, an MLLP port in use.
+  static Result<std::unique_ptr<IngestServices>> Start(store::Store* store, server::AuthApi* auth,
+                                                       const IngestConfig& config);
+  ~IngestServices();
+
+  // Handles /api/devices/... requests.
+  server::HttpResponse HandleDevices(const server::HttpRequest& request);
+  // The bound MLLP port, or 0 when there is no listener.
+  int mllp_port() const;
+
+  struct Impl;
+
+ private:
+  explicit IngestServices(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace medhub::cli

@@ -1,0 +1,96 @@
+// Every message of the shared HL7 v2 corpus (../shared/data/hl7v2), through the real
+// Hl7Ingestor into a real store: the ACK code and HL7 error code of each must be the one
+// listed in testdata/hl7v2_expected.tsv (file#message, ack, code, resources); an accepted
+// message stores each of its resources, a refused one changes nothing.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/ids.h"
+#include "ingest/er7.h"
+#include "ingest/hl7_ingestor.h"
+#include "ingest/hl7_mapper.h"
+
+namespace medhub::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Expected {
+  std::string ack;
+  int code = 0;
+  size_t resources = 0;
+};
+
+std::map<std::string, Expected> LoadExpected() {
+  std::map<std::string, Expected> out;
+  std::istringstream in(ReadFile(fs::path(MEDHUB_INGEST_TESTDATA) / "hl7v2_expected.tsv"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream f(line);
+    std::string key;
+    Expected e;
+    f >> key >> e.ack >> e.code >> e.resources;
+    out[key] = e;
+  }
+  return out;
+}
+
+TEST(Hl7Corpus, EverySharedMessageGetsItsExpectedAckAndRefusedOnesChangeNothing) {
+  const fs::path dir = fs::temp_directory_path() / ("medhub-hl7-" + NewId().substr(0, 12));
+  auto store = store::OpenRocksStore({dir.string()}).value();
+  Hl7Ingestor ingestor(store.get());
+  const auto expected = LoadExpected();
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(std::string(MEDHUB_SHARED_DATA) + "/hl7v2"))
+    if (e.is_regular_file() && e.path().extension() != ".csv") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  size_t seen = 0, accepted = 0;
+  for (const fs::path& file : files) {
+    const std::vector<std::string> messages = hl7::SplitMessages(ReadFile(file));
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const std::string key = file.parent_path().filename().string() + "/" +
+                              file.filename().string() + "#" + std::to_string(i);
+      SCOPED_TRACE(key);
+      auto it = expected.find(key);
+      ASSERT_NE(it, expected.end()) << "not in hl7v2_expected.tsv";
+      const uint64_t before = store->LastSequence();
+      const std::string ack_text = ingestor.Handle(messages[i], 0);
+      auto ack = hl7::Parse(ack_text);
+      ASSERT_TRUE(ack.ok()) << ack_text;
+      const hl7::Segment& msa = *ack->Find("MSA");
+      EXPECT_EQ(ack->Get(msa, 1), it->second.ack) << ack_text;
+      if (it->second.ack == "AA") {
+        ++accepted;
+        auto parsed = hl7::Parse(messages[i]);
+        auto mapped = hl7::MapMessage(*parsed);
+        ASSERT_TRUE(mapped.ok());
+        EXPECT_EQ(mapped->resources.size(), it->second.resources);
+        for (const json::Value& r : mapped->resources)
+          EXPECT_TRUE(store->Read(r.get_string("resourceType"), r.get_string("id")).ok());
+      } else {
+        EXPECT_EQ(ack->Get(*ack->Find("ERR"), 3, 0, 1), std::to_string(it->second.code));
+        EXPECT_EQ(store->LastSequence(), before) << "a refused message changed the store";
+      }
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, expected.size());
+  EXPECT_GT(accepted, 60u);
+  store.reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace medhub::ingest

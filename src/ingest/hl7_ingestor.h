@@ -1,0 +1,38 @@
+// Stores HL7 v2 messages: parse (er7.h) → map (hl7_mapper.h) → one atomic Store::Commit
+// of every resource the message maps to → ACK. Invalid or unsupported messages get a NAK
+// (AE/AR with the reason) and change nothing; a commit failure is a NAK (AE, 207) too, so
+// the sender resends. Messages are idempotent: the resources have deterministic ids, so a
+// resent message stores no new version (content unchanged) and is acknowledged again.
+//
+// Thread-safe: Handle() may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "store/store.h"
+
+namespace medhub::ingest {
+
+struct Hl7Stats {
+  uint64_t accepted = 0;   // AA
+  uint64_t refused = 0;    // AE or AR
+  uint64_t resources = 0;  // resources written (new versions)
+};
+
+class Hl7Ingestor {
+ public:
+  explicit Hl7Ingestor(store::Store* store);  // not owned
+
+  // Handles one message (without MLLP framing) and returns the ACK (segments end in \r).
+  std::string Handle(std::string_view message, int64_t now);
+  Hl7Stats stats() const;
+
+ private:
+  store::Store* store_;
+  std::atomic<uint64_t> accepted_{0}, refused_{0}, resources_{0}, next_ack_{1};
+};
+
+}  // namespace medhub::ingest
