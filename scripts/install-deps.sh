@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   clang libclang-rt-14-dev   # libFuzzer for the fuzz target
   curl python3
+  libjemalloc-dev   # cmake/allocator.cmake: jemalloc for medhub and the benchmarks
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15 valgrind)
