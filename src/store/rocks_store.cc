@@ -30,6 +30,11 @@ RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db,
                        const StoreOptions& options)
     : db_(std::move(db)), handles_(std::move(handles)), options_(options) {
   for (auto* h : handles_) by_name_[h->GetName()] = h;
+  for (const char* name : {keys::kResources, keys::kCurrent, keys::kIndex, keys::kCompartment,
+                           keys::kChanges, keys::kTypeHistory, keys::kRecords}) {
+    if (auto it = by_name_.find(name); it != by_name_.end())
+      by_address_.emplace_back(name, it->second);
+  }
 }
 
 RocksStore::~RocksStore() {
