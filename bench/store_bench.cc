@@ -602,8 +602,9 @@ Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
   fig.peak_rss = PeakRssBytes();
   fig.disk_bytes = DirectoryBytes(dir);
   std::cout << "  medhub import (" << (encrypted ? "encrypted" : "no encryption")
-            << "): " << fig.import.resources << " resources in " << fig.import.seconds << " s"
-            << std::endl;
+            << "): " << fig.import.resources << " resources in " << fig.import.seconds << " s, "
+            << (fig.import.resources ? fig.import_cpu_seconds * 1e6 / fig.import.resources : 0.0)
+            << " CPU us/resource" << std::endl;
 
   work->reads = PickResources(*ids, o.reads);
   work->search_items = PickPatients(ids->patients.size(), o.searches);

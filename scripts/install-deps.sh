@@ -11,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev   # libFuzzer for the fuzz target
   curl python3
   zookeeper libzookeeper-mt-dev default-jre-headless   # the ledger consortium's ordering
+  libjemalloc-dev   # cmake/allocator.cmake: jemalloc for medhub and the benchmarks
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15 valgrind)

@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <cctype>
 #include <cstdio>
@@ -152,13 +152,59 @@ Result<std::string> AeadOpen(std::string_view key, std::string_view envelope,
   return out;
 }
 
+namespace {
+
+// One HMAC context per thread, keyed with the last key it saw. OpenSSL's one-shot HMAC()
+// fetches the algorithm, allocates a context and hashes the key pads on every call; the
+// store calls HMAC once per write and once per hashed index value, nearly always with the
+// same index key. Re-initialising with a null key restarts from the cached pads. The cached
+// key copy is wiped when the thread ends.
+class ThreadHmac {
+ public:
+  ThreadHmac() {
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    ctx_ = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+  }
+  ~ThreadHmac() {
+    EVP_MAC_CTX_free(ctx_);
+    OPENSSL_cleanse(key_.data(), key_.size());
+  }
+  ThreadHmac(const ThreadHmac&) = delete;
+  ThreadHmac& operator=(const ThreadHmac&) = delete;
+
+  std::string Mac(std::string_view key, std::string_view data) {
+    if (ctx_ == nullptr) Abort("HMAC-SHA-256 is unavailable");
+    bool ok;
+    if (keyed_ && key == key_) {
+      ok = EVP_MAC_init(ctx_, nullptr, 0, nullptr) == 1;
+    } else {
+      char digest[] = "SHA256";
+      const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                   OSSL_PARAM_construct_end()};
+      OPENSSL_cleanse(key_.data(), key_.size());
+      key_.assign(key);
+      ok = EVP_MAC_init(ctx_, U(key), key.size(), params) == 1;
+      keyed_ = ok;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    size_t len = 0;
+    ok = ok && EVP_MAC_update(ctx_, U(data), data.size()) == 1 &&
+         EVP_MAC_final(ctx_, md, &len, sizeof(md)) == 1;
+    if (!ok) Abort("HMAC-SHA-256 failed");
+    return std::string(reinterpret_cast<const char*>(md), len);
+  }
+
+ private:
+  EVP_MAC_CTX* ctx_ = nullptr;
+  std::string key_;
+  bool keyed_ = false;
+};
+
+}  // namespace
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), U(data), data.size(), md,
-           &len) == nullptr)
-    Abort("HMAC-SHA-256 failed");
-  return std::string(reinterpret_cast<const char*>(md), len);
+  thread_local ThreadHmac hmac;
+  return hmac.Mac(key, data);
 }
 
 Result<std::string> ParseKeyText(std::string_view text) {

@@ -24,6 +24,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "store/key_ring.h"
@@ -73,7 +74,13 @@ class RocksStore final : public Store {
   struct Planned;  // what the locked phase of Commit decided
 
   rocksdb::WriteOptions SyncWrite() const;
-  rocksdb::ColumnFamilyHandle* cf(const char* name) const { return by_name_.at(name); }
+  // `name` is one of the keys::k* column family names: found by address (hot path), else by
+  // content.
+  rocksdb::ColumnFamilyHandle* cf(const char* name) const {
+    for (const auto& [n, h] : by_address_)
+      if (n == name) return h;
+    return by_name_.at(name);
+  }
 
   // Commit phases (rocks_store_commit.cc).
   Result<Planned> Plan(std::vector<PreparedOp>& ops);  // REQUIRES(write_mu_)
@@ -111,16 +118,17 @@ class RocksStore final : public Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
+  std::vector<std::pair<const char*, rocksdb::ColumnFamilyHandle*>> by_address_;
   StoreOptions options_;
   std::unique_ptr<KeyRing> key_ring_;
 
   std::mutex write_mu_;
-  std::condition_variable write_cv_;        // signalled when a commit finishes
-  uint64_t assigned_seq_ = 0;               // GUARDED_BY(write_mu_): the last number handed out
-  int64_t last_time_ = 0;                   // GUARDED_BY(write_mu_)
-  std::set<std::string> in_flight_;         // GUARDED_BY(write_mu_): current keys being written
-  std::map<uint64_t, uint64_t> pending_;    // GUARDED_BY(write_mu_): first -> last seq in flight
-  std::atomic<uint64_t> published_seq_{0};  // every seq <= this is durable (or a gap)
+  std::condition_variable write_cv_;           // signalled when a commit finishes
+  uint64_t assigned_seq_ = 0;                  // GUARDED_BY(write_mu_): the last number handed out
+  int64_t last_time_ = 0;                      // GUARDED_BY(write_mu_)
+  std::unordered_set<std::string> in_flight_;  // GUARDED_BY(write_mu_): current keys being written
+  std::map<uint64_t, uint64_t> pending_;       // GUARDED_BY(write_mu_): first -> last seq in flight
+  std::atomic<uint64_t> published_seq_{0};     // every seq <= this is durable (or a gap)
 };
 
 }  // namespace medhub::store

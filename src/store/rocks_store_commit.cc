@@ -268,9 +268,13 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   std::unordered_map<std::string, Pending> pending;
   const fhir::SearchParamDef* last_updated = fhir::FindSearchParam("", "_lastUpdated");
   plan.outcomes.reserve(ops.size());
+  // One draw from the random generator for the whole commit: a salt per possible version.
+  const std::string salts = RandomBytes(keys::kSaltSize * ops.size());
+  size_t op_index = 0;
 
   for (PreparedOp& p : ops) {
     const WriteOp& op = p.op;
+    const std::string_view salt(salts.data() + keys::kSaltSize * op_index++, keys::kSaltSize);
     if (p.key && p.key->erased)
       return Status::FailedPrecondition(op.type + "/" + op.id + " belongs to an erased patient (" +
                                         p.key_name + "): it cannot be written");
@@ -338,7 +342,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
           plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
       });
       out.json = p.head + ServerMeta(out.version, now) + p.tail;
-      std::string plain = RandomBytes(keys::kSaltSize) + out.json;
+      std::string plain;
+      plain.reserve(salt.size() + out.json.size());
+      plain.append(salt).append(out.json);
       if (p.key) {  // sealed once the lock is released (Seal)
         const size_t w =
             plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
