@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   clang libclang-rt-14-dev   # libFuzzer for the fuzz target
   curl python3
+  openjdk-17-jdk-headless maven   # deploy/hadoop: HDFS from the Hadoop 3.5.0 Maven jars
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15 valgrind)
