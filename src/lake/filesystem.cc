@@ -60,7 +60,8 @@ Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view location) {
   }
   if (location.starts_with(kFile)) location.remove_prefix(kFile.size());
   if (location.empty()) return Status::InvalidArgument("empty lake location");
-  return std::unique_ptr<FileSystem>(new LocalFileSystem(std::string(location)));
+  return std::unique_ptr<FileSystem>(
+      new LocalFileSystem(std::string(location), LocalFileSystem::Durability::kAtBarrier));
 }
 
 }  // namespace medhub::lake

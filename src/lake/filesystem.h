@@ -61,6 +61,11 @@ class FileSystem {
   // Deleting something that does not exist is Ok.
   virtual Status Delete(std::string_view path, bool recursive) = 0;
 
+  // Makes every change made through this object so far durable, for implementations that
+  // defer durability to it (LocalFileSystem with Durability::kAtBarrier: one syncfs instead
+  // of an fsync per file). The lake writer calls it between the steps of a commit.
+  virtual Status Barrier() { return Status::Ok(); }
+
   // Human-readable location, e.g. "file:///data/lake" or "webhdfs://127.0.0.1:9870/medhub".
   virtual std::string Describe() const = 0;
 };

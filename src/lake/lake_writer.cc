@@ -62,7 +62,8 @@ Status LakeWriter::Recover() {
     if (std::optional<uint64_t> c = CommitOfName(f.name, true)) pending.push_back(*c);
   }
   if (latest.commit > 0) {
-    ASSIGN_OR_RETURN(std::string text, fs_->Read(JoinPath(kManifestDir, ManifestName(latest.commit))));
+    ASSIGN_OR_RETURN(std::string text,
+                     fs_->Read(JoinPath(kManifestDir, ManifestName(latest.commit))));
     Result<Manifest> m = ParseManifest(text);
     if (!m.ok()) return m.status().WithPrefix(ManifestName(latest.commit));
     latest.seq = m->seq;
@@ -88,11 +89,13 @@ Status LakeWriter::Recover() {
                                 std::to_string(c) + " is neither staged nor published");
       }
     }
+    RETURN_IF_ERROR(fs_->Barrier());
     RETURN_IF_ERROR(fs_->Rename(pending_path, JoinPath(kManifestDir, ManifestName(c))));
     latest = LakeState{c, m->seq};
   }
   RETURN_IF_ERROR(fs_->Delete(kStagingDir, true));
   RETURN_IF_ERROR(fs_->MakeDirs(kManifestDir));
+  RETURN_IF_ERROR(fs_->Barrier());
   {
     std::lock_guard lock(mu_);
     state_ = latest;
@@ -115,7 +118,7 @@ Status LakeWriter::StageChange(const store::Change& c) {
   std::string partition;
   ASSIGN_OR_RETURN(store::StoredResource first, store_->ReadVersion(c.type, c.id, 1));
   ASSIGN_OR_RETURN(json::Value first_json, json::Parse(first.json));
-  partition = PartitionDir(c.type, PartitionMonth(first_json, first.last_updated),
+  partition = PartitionDir(c.type, PartitionYear(first_json, first.last_updated),
                            BucketOf(PatientOf(first_json, c.type, c.id), c.type, c.id));
   if (c.deleted) {
     line = TombstoneLine(c.type, c.id, c.version, c.last_updated);
@@ -173,6 +176,7 @@ Status LakeWriter::FlushBuffers() {
 
 Status LakeWriter::Commit() {
   RETURN_IF_ERROR(FlushBuffers());
+  RETURN_IF_ERROR(fs_->Barrier());  // staged files complete before the pending manifest
   const LakeState before = state();
   Manifest m;
   m.commit = before.commit + 1;
@@ -183,10 +187,12 @@ Status LakeWriter::Commit() {
   m.superseding = superseding_;
   for (auto& [dir, f] : open_) closed_.push_back(std::move(f));
   open_.clear();
-  std::sort(closed_.begin(), closed_.end(), [](const auto& a, const auto& b) { return a->url < b->url; });
+  std::sort(closed_.begin(), closed_.end(),
+            [](const auto& a, const auto& b) { return a->url < b->url; });
   for (const auto& f : closed_) m.output.push_back({f->type, f->url, f->count, f->bytes});
   const std::string pending = JoinPath(kManifestDir, PendingName(m.commit));
   RETURN_IF_ERROR(fs_->Create(pending, SerializeManifest(m), /*overwrite=*/true));
+  RETURN_IF_ERROR(fs_->Barrier());  // the pending manifest before any rename
   std::string last_dir;
   for (const auto& f : closed_) {
     const std::string dir = ParentDir(f->url);
@@ -194,7 +200,9 @@ Status LakeWriter::Commit() {
     last_dir = dir;
     RETURN_IF_ERROR(fs_->Rename(f->staged, f->url));
   }
+  RETURN_IF_ERROR(fs_->Barrier());  // every rename before the manifest
   RETURN_IF_ERROR(fs_->Rename(pending, JoinPath(kManifestDir, ManifestName(m.commit))));
+  RETURN_IF_ERROR(fs_->Barrier());
   {
     std::lock_guard lock(mu_);
     state_ = LakeState{m.commit, m.seq};
@@ -222,9 +230,9 @@ Status LakeWriter::Step(bool force, bool* progressed) {
   *progressed = !changes.empty();
   if (staged_changes_ == 0) return Status::Ok();
   const bool drained = changes.size() < std::max<size_t>(options_.batch, 1);
-  const bool due = staged_bytes_ >= options_.commit_bytes || force ||
-                   (drained && std::chrono::steady_clock::now() - first_staged_ >=
-                                   options_.commit_interval);
+  const bool due =
+      staged_bytes_ >= options_.commit_bytes || force ||
+      (drained && std::chrono::steady_clock::now() - first_staged_ >= options_.commit_interval);
   if (due) {
     RETURN_IF_ERROR(Commit());
     *progressed = true;
@@ -286,8 +294,7 @@ Status LakeWriter::WaitForSequence(uint64_t seq, std::chrono::milliseconds timeo
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
       const std::string why = status_.ok() ? "" : " (" + status_.ToString() + ")";
-      return Status::Unavailable("change " + std::to_string(seq) + " is not in the lake yet" +
-                                 why);
+      return Status::Unavailable("change " + std::to_string(seq) + " is not in the lake yet" + why);
     }
     progress_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(20)));
   }

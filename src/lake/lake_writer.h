@@ -104,7 +104,7 @@ class LakeWriter {
   uint64_t superseding_ = 0;
   std::chrono::steady_clock::time_point first_staged_;
   std::map<std::string, std::unique_ptr<OpenFile>> open_;  // by partition folder
-  std::vector<std::unique_ptr<OpenFile>> closed_;           // rolled files of this commit
+  std::vector<std::unique_ptr<OpenFile>> closed_;          // rolled files of this commit
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -52,7 +52,7 @@ Status SyncDir(const std::string& dir) {
 std::string ParentOf(const std::string& path) { return fs::path(path).parent_path().string(); }
 
 // Writes all of `data` to `fd`, then fsyncs it. Closes fd.
-Status WriteAllAndClose(int fd, std::string_view data, const std::string& path) {
+Status WriteAllAndClose(int fd, std::string_view data, const std::string& path, bool sync) {
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -64,7 +64,7 @@ Status WriteAllAndClose(int fd, std::string_view data, const std::string& path) 
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);
     return FromErrno(err, "fsync", path);
@@ -82,7 +82,8 @@ Status MakeDirsAbs(const std::string& dir) {
 
 }  // namespace
 
-LocalFileSystem::LocalFileSystem(std::string root) : root_(std::move(root)) {
+LocalFileSystem::LocalFileSystem(std::string root, Durability durability)
+    : root_(std::move(root)), each_call_(durability == Durability::kEachCall) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
@@ -103,15 +104,15 @@ Status LocalFileSystem::Create(std::string_view path, std::string_view data, boo
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
   const int fd = ::open(full.c_str(), flags, 0644);
   if (fd < 0) return FromErrno(errno, "create", full);
-  RETURN_IF_ERROR(WriteAllAndClose(fd, data, full));
-  return SyncDir(ParentOf(full));
+  RETURN_IF_ERROR(WriteAllAndClose(fd, data, full, each_call_));
+  return SyncDirIfEach(ParentOf(full));
 }
 
 Status LocalFileSystem::Append(std::string_view path, std::string_view data) {
   ASSIGN_OR_RETURN(std::string full, Resolve(path));
   const int fd = ::open(full.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) return FromErrno(errno, "append to", full);
-  return WriteAllAndClose(fd, data, full);
+  return WriteAllAndClose(fd, data, full, each_call_);
 }
 
 Result<std::string> LocalFileSystem::Read(std::string_view path, uint64_t offset,
@@ -179,8 +180,8 @@ Status LocalFileSystem::Rename(std::string_view from, std::string_view to) {
   ASSIGN_OR_RETURN(std::string src, Resolve(from));
   ASSIGN_OR_RETURN(std::string dst, Resolve(to));
   if (::rename(src.c_str(), dst.c_str()) != 0) return FromErrno(errno, "rename", src);
-  RETURN_IF_ERROR(SyncDir(ParentOf(dst)));
-  if (ParentOf(src) != ParentOf(dst)) return SyncDir(ParentOf(src));
+  RETURN_IF_ERROR(SyncDirIfEach(ParentOf(dst)));
+  if (ParentOf(src) != ParentOf(dst)) return SyncDirIfEach(ParentOf(src));
   return Status::Ok();
 }
 
@@ -188,7 +189,7 @@ Status LocalFileSystem::Truncate(std::string_view path, uint64_t length) {
   ASSIGN_OR_RETURN(std::string full, Resolve(path));
   const int fd = ::open(full.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return FromErrno(errno, "truncate", full);
-  if (::ftruncate(fd, static_cast<off_t>(length)) != 0 || ::fsync(fd) != 0) {
+  if (::ftruncate(fd, static_cast<off_t>(length)) != 0 || (each_call_ && ::fsync(fd) != 0)) {
     const int err = errno;
     ::close(fd);
     return FromErrno(err, "truncate", full);
@@ -207,8 +208,22 @@ Status LocalFileSystem::Delete(std::string_view path, bool recursive) {
   }
   if (ec && ec.value() != ENOENT) return FromErrorCode(ec, "delete", full);
   if (full == root_) return Status::Ok();
-  const Status s = SyncDir(ParentOf(full));
+  const Status s = SyncDirIfEach(ParentOf(full));
   return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
+}
+
+Status LocalFileSystem::SyncDirIfEach(const std::string& dir) const {
+  return each_call_ ? SyncDir(dir) : Status::Ok();
+}
+
+Status LocalFileSystem::Barrier() {
+  if (each_call_) return Status::Ok();
+  const int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? Status::Ok() : FromErrno(errno, "open", root_);
+  const int rc = ::syncfs(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : FromErrno(err, "syncfs", root_);
 }
 
 std::string LocalFileSystem::Describe() const {

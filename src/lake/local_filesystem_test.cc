@@ -106,15 +106,28 @@ TEST(WebHdfsErrorTest, RemoteExceptionsMapToStatusCodesWithTheServersMessage) {
       R"({"RemoteException":{"exception":"FileNotFoundException","javaClassName":"java.io.FileNotFoundException","message":"File does not exist: /a"}})",
       "webhdfs OPEN /a");
   EXPECT_EQ(nf.code(), StatusCode::kNotFound);
-  EXPECT_EQ(nf.message(), "webhdfs OPEN /a: HTTP 404 FileNotFoundException: File does not exist: /a");
-  EXPECT_EQ(WebHdfsError(403, R"({"RemoteException":{"exception":"FileAlreadyExistsException","message":"x"}})", "c").code(),
-            StatusCode::kAlreadyExists);
-  EXPECT_EQ(WebHdfsError(403, R"({"RemoteException":{"exception":"SafeModeException","message":"x"}})", "c").code(),
+  EXPECT_EQ(nf.message(),
+            "webhdfs OPEN /a: HTTP 404 FileNotFoundException: File does not exist: /a");
+  EXPECT_EQ(
+      WebHdfsError(
+          403, R"({"RemoteException":{"exception":"FileAlreadyExistsException","message":"x"}})",
+          "c")
+          .code(),
+      StatusCode::kAlreadyExists);
+  EXPECT_EQ(WebHdfsError(
+                403, R"({"RemoteException":{"exception":"SafeModeException","message":"x"}})", "c")
+                .code(),
             StatusCode::kUnavailable);
-  EXPECT_EQ(WebHdfsError(403, R"({"RemoteException":{"exception":"AccessControlException","message":"x"}})", "c").code(),
-            StatusCode::kPermissionDenied);
-  EXPECT_EQ(WebHdfsError(400, R"({"RemoteException":{"exception":"IllegalArgumentException","message":"x"}})", "c").code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      WebHdfsError(
+          403, R"({"RemoteException":{"exception":"AccessControlException","message":"x"}})", "c")
+          .code(),
+      StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      WebHdfsError(
+          400, R"({"RemoteException":{"exception":"IllegalArgumentException","message":"x"}})", "c")
+          .code(),
+      StatusCode::kInvalidArgument);
   EXPECT_EQ(WebHdfsError(503, "<html>busy</html>", "c").code(), StatusCode::kUnavailable);
 }
 

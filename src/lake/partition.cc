@@ -10,11 +10,19 @@ namespace medhub::lake {
 namespace {
 
 // The clinical-date fields, in the order docs/formats/lake.md lists them.
-constexpr std::array<std::string_view, 13> kDateFields = {
-    "effectiveDateTime", "effectivePeriod.start", "effectiveInstant",  "issued",
-    "onsetDateTime",     "recordedDate",          "authoredOn",        "performedDateTime",
-    "performedPeriod.start", "occurrenceDateTime", "period.start",     "created",
-    "date"};
+constexpr std::array<std::string_view, 13> kDateFields = {"effectiveDateTime",
+                                                          "effectivePeriod.start",
+                                                          "effectiveInstant",
+                                                          "issued",
+                                                          "onsetDateTime",
+                                                          "recordedDate",
+                                                          "authoredOn",
+                                                          "performedDateTime",
+                                                          "performedPeriod.start",
+                                                          "occurrenceDateTime",
+                                                          "period.start",
+                                                          "created",
+                                                          "date"};
 
 const json::Value* FindDotted(const json::Value& v, std::string_view dotted) {
   const json::Value* cur = &v;
@@ -28,12 +36,12 @@ const json::Value* FindDotted(const json::Value& v, std::string_view dotted) {
   return nullptr;
 }
 
-bool IsYearMonth(std::string_view s) {
-  if (s.size() < 7 || s[4] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6}) {
+bool StartsWithYear(std::string_view s) {
+  if (s.size() < 4 || (s.size() > 4 && s[4] != '-')) return false;
+  for (size_t i = 0; i < 4; ++i) {
     if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
   }
-  return s[5] <= '1' && !(s[5] == '0' && s[6] == '0') && !(s[5] == '1' && s[6] > '2');
+  return true;
 }
 
 std::string_view PatientIdInReference(std::string_view ref) {
@@ -56,12 +64,12 @@ uint64_t Fnv1a64(std::string_view data) {
   return h;
 }
 
-std::string PartitionMonth(const json::Value& resource, int64_t last_updated_micros) {
+std::string PartitionYear(const json::Value& resource, int64_t last_updated_micros) {
   for (std::string_view field : kDateFields) {
     const json::Value* v = FindDotted(resource, field);
-    if (v != nullptr && v->is_string() && IsYearMonth(v->text())) return v->text().substr(0, 7);
+    if (v != nullptr && v->is_string() && StartsWithYear(v->text())) return v->text().substr(0, 4);
   }
-  return FormatInstant(last_updated_micros).substr(0, 7);
+  return FormatInstant(last_updated_micros).substr(0, 4);
 }
 
 std::string PatientOf(const json::Value& resource, std::string_view type, std::string_view id) {
@@ -76,16 +84,15 @@ std::string PatientOf(const json::Value& resource, std::string_view type, std::s
 }
 
 int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id) {
-  const uint64_t h = patient_id.empty()
-                         ? Fnv1a64(std::string(type) + "/" + std::string(id))
-                         : Fnv1a64(patient_id);
+  const uint64_t h =
+      patient_id.empty() ? Fnv1a64(std::string(type) + "/" + std::string(id)) : Fnv1a64(patient_id);
   return static_cast<int>(h % kBuckets);
 }
 
-std::string PartitionDir(std::string_view type, std::string_view month, int bucket) {
+std::string PartitionDir(std::string_view type, std::string_view year, int bucket) {
   char b[8];
   std::snprintf(b, sizeof b, "%02d", bucket);
-  return std::string(type) + "/date=" + std::string(month) + "/bucket=" + b;
+  return std::string(type) + "/date=" + std::string(year) + "/bucket=" + b;
 }
 
 std::string TombstoneLine(std::string_view type, std::string_view id, uint64_t version,

@@ -10,12 +10,13 @@ namespace {
 
 json::Value J(std::string_view text) { return json::Parse(text).value(); }
 
-TEST(PartitionTest, TheMonthComesFromTheClinicalDateElseFromLastUpdated) {
-  EXPECT_EQ(PartitionMonth(J(R"({"effectiveDateTime":"2024-03-05T10:00:00Z"})"), 0), "2024-03");
-  EXPECT_EQ(PartitionMonth(J(R"({"effectivePeriod":{"start":"2019-12-31"}})"), 0), "2019-12");
-  EXPECT_EQ(PartitionMonth(J(R"({"onsetDateTime":"2001"})"), 0), "1970-01");  // year only
+TEST(PartitionTest, TheYearComesFromTheClinicalDateElseFromLastUpdated) {
+  EXPECT_EQ(PartitionYear(J(R"({"effectiveDateTime":"2024-03-05T10:00:00Z"})"), 0), "2024");
+  EXPECT_EQ(PartitionYear(J(R"({"effectivePeriod":{"start":"2019-12-31"}})"), 0), "2019");
+  EXPECT_EQ(PartitionYear(J(R"({"onsetDateTime":"2001"})"), 0), "2001");
+  EXPECT_EQ(PartitionYear(J(R"({"onsetDateTime":"tomorrow"})"), 0), "1970");
   const int64_t t = ParseFhirDate("2026-11-29T10:00:00Z").value().low;
-  EXPECT_EQ(PartitionMonth(J(R"({"birthDate":"1950-01-01"})"), t), "2026-11");
+  EXPECT_EQ(PartitionYear(J(R"({"birthDate":"1950-01-01"})"), t), "2026");
 }
 
 TEST(PartitionTest, TheBucketFollowsThePatientSoAPatientsResourcesShareIt) {
@@ -30,7 +31,7 @@ TEST(PartitionTest, TheBucketFollowsThePatientSoAPatientsResourcesShareIt) {
   const int b = BucketOf("", "Device", "d1");
   EXPECT_GE(b, 0);
   EXPECT_LT(b, kBuckets);
-  EXPECT_EQ(PartitionDir("Observation", "2024-03", 7), "Observation/date=2024-03/bucket=07");
+  EXPECT_EQ(PartitionDir("Observation", "2024", 7), "Observation/date=2024/bucket=07");
 }
 
 TEST(PartitionTest, ATombstoneIsAResourceShapedLineTaggedDeleted) {
@@ -51,8 +52,8 @@ TEST(ManifestTest, AManifestRoundTripsAndItsNamesCarryTheCommitNumber) {
   m.transaction_time = "2026-11-29T19:30:00.000000Z";
   m.changes = 100;
   m.superseding = 2;
-  m.output.push_back({"Observation", "Observation/date=2024-03/bucket=07/part-0000000012-0000.ndjson",
-                      98, 4000});
+  m.output.push_back(
+      {"Observation", "Observation/date=2024/bucket=07/part-0000000012-0000.ndjson", 98, 4000});
   const Manifest back = ParseManifest(SerializeManifest(m)).value();
   EXPECT_EQ(back.commit, 12u);
   EXPECT_EQ(back.seq, 200u);
@@ -71,10 +72,12 @@ TEST(ManifestTest, ATruncatedOrForeignManifestIsDataLoss) {
   const std::string text = SerializeManifest(Manifest{});
   EXPECT_EQ(ParseManifest(text.substr(0, text.size() / 2)).status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(ParseManifest(R"({"format":"other"})").status().code(), StatusCode::kDataLoss);
-  EXPECT_EQ(ParseManifest(R"({"format":"medhub-lake/1","commit":1,"previousSeq":0,"seq":1,"changes":1,"superseding":0,"output":[{"type":"P","url":"../x","count":1,"bytes":1}]})")
-                .status()
-                .code(),
-            StatusCode::kDataLoss);
+  EXPECT_EQ(
+      ParseManifest(
+          R"({"format":"medhub-lake/1","commit":1,"previousSeq":0,"seq":1,"changes":1,"superseding":0,"output":[{"type":"P","url":"../x","count":1,"bytes":1}]})")
+          .status()
+          .code(),
+      StatusCode::kDataLoss);
 }
 
 }  // namespace

@@ -80,13 +80,14 @@ Status WebHdfsError(int http_status, std::string_view body, std::string_view con
   return StatusForException(exception, http_status, std::move(msg));
 }
 
-WebHdfsFileSystem::WebHdfsFileSystem(WebHdfsOptions options) : options_([&] {
-  if (options.user.empty()) options.user = DefaultUser();
-  while (options.base_url.size() > 1 && options.base_url.back() == '/') {
-    options.base_url.pop_back();
-  }
-  return std::move(options);
-}()) {}
+WebHdfsFileSystem::WebHdfsFileSystem(WebHdfsOptions options)
+    : options_([&] {
+        if (options.user.empty()) options.user = DefaultUser();
+        while (options.base_url.size() > 1 && options.base_url.back() == '/') {
+          options.base_url.pop_back();
+        }
+        return std::move(options);
+      }()) {}
 
 WebHdfsFileSystem::~WebHdfsFileSystem() = default;
 
@@ -100,8 +101,8 @@ Result<std::string> WebHdfsFileSystem::HdfsPath(std::string_view path) const {
 
 std::string WebHdfsFileSystem::Url(const std::string& hdfs_path, std::string_view op,
                                    std::string_view params) const {
-  std::string url = options_.base_url + "/webhdfs/v1" + EncodePath(hdfs_path) + "?op=" +
-                    std::string(op) + "&user.name=" + UrlEncode(options_.user);
+  std::string url = options_.base_url + "/webhdfs/v1" + EncodePath(hdfs_path) +
+                    "?op=" + std::string(op) + "&user.name=" + UrlEncode(options_.user);
   if (!params.empty()) url += "&" + std::string(params);
   return url;
 }
@@ -156,8 +157,7 @@ Status WebHdfsFileSystem::TwoStepWrite(std::string_view method, std::string_view
 }
 
 Result<bool> WebHdfsFileSystem::BooleanOp(std::string_view method, std::string_view op,
-                                          const std::string& hdfs_path,
-                                          std::string_view params) {
+                                          const std::string& hdfs_path, std::string_view params) {
   HttpClientRequest r;
   r.method = std::string(method);
   r.url = Url(hdfs_path, op, params);

@@ -34,7 +34,7 @@
 namespace medhub::lake {
 
 struct WebHdfsOptions {
-  std::string base_url;   // http://HOST:PORT of the NameNode's HTTP server
+  std::string base_url;    // http://HOST:PORT of the NameNode's HTTP server
   std::string root = "/";  // absolute HDFS path of the lake root
   std::string user;        // user.name; default $USER, else "medhub"
   int retries = 4;
@@ -61,8 +61,7 @@ class WebHdfsFileSystem : public FileSystem {
 
  private:
   Result<std::string> HdfsPath(std::string_view path) const;
-  std::string Url(const std::string& hdfs_path, std::string_view op,
-                  std::string_view params) const;
+  std::string Url(const std::string& hdfs_path, std::string_view op, std::string_view params) const;
   // Sends one request, retrying when `idempotent`; maps RemoteException bodies and
   // unexpected statuses (not in `ok_statuses`) to errors.
   Result<HttpClientResponse> Send(HttpClientRequest request, std::string_view op,
@@ -72,8 +71,8 @@ class WebHdfsFileSystem : public FileSystem {
   Status TwoStepWrite(std::string_view method, std::string_view op, std::string_view params,
                       const std::string& hdfs_path, std::string_view data, int data_status,
                       bool data_idempotent);
-  Result<bool> BooleanOp(std::string_view method, std::string_view op,
-                         const std::string& hdfs_path, std::string_view params);
+  Result<bool> BooleanOp(std::string_view method, std::string_view op, const std::string& hdfs_path,
+                         std::string_view params);
 
   const WebHdfsOptions options_;
   std::mutex mu_;
