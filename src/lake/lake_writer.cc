@@ -30,6 +30,14 @@ std::string PartFileName(uint64_t commit, size_t index) {
   return "part-" + CommitDigits(commit) + "-" + idx + ".ndjson";
 }
 
+// Where a data file of `commit` is staged: one flat folder per commit (no partition tree to
+// create twice), the partition path folded into the name: _staging/<commit>/A~B~C.ndjson.
+std::string StagedPath(uint64_t commit, std::string_view url) {
+  std::string flat(url);
+  std::replace(flat.begin(), flat.end(), '/', '~');
+  return JoinPath(JoinPath(kStagingDir, CommitDigits(commit)), flat);
+}
+
 std::string ParentDir(std::string_view path) {
   const size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? "" : std::string(path.substr(0, slash));
@@ -78,9 +86,8 @@ Status LakeWriter::Recover() {
       continue;
     }
     // Roll forward: every file it names was complete before the pending manifest was written.
-    const std::string staging = JoinPath(kStagingDir, CommitDigits(c));
     for (const ManifestFile& f : m->output) {
-      const std::string from = JoinPath(staging, f.url);
+      const std::string from = StagedPath(c, f.url);
       if (fs_->Stat(from).ok()) {
         RETURN_IF_ERROR(fs_->MakeDirs(ParentDir(f.url)));
         RETURN_IF_ERROR(fs_->Rename(from, f.url));
@@ -140,7 +147,7 @@ Status LakeWriter::StageChange(const store::Change& c) {
     file = std::make_unique<OpenFile>();
     file->type = c.type;
     file->url = partition + "/" + PartFileName(commit, index);
-    file->staged = JoinPath(JoinPath(kStagingDir, CommitDigits(commit)), file->url);
+    file->staged = StagedPath(commit, file->url);
   }
   if (staged_changes_ == 0) first_staged_ = std::chrono::steady_clock::now();
   file->buffer += line;
@@ -230,9 +237,11 @@ Status LakeWriter::Step(bool force, bool* progressed) {
   *progressed = !changes.empty();
   if (staged_changes_ == 0) return Status::Ok();
   const bool drained = changes.size() < std::max<size_t>(options_.batch, 1);
-  const bool due =
-      staged_bytes_ >= options_.commit_bytes || force ||
-      (drained && std::chrono::steady_clock::now() - first_staged_ >= options_.commit_interval);
+  // Forced (CatchUp/Stop) commits wait for the end of the feed, so a catch-up of a large
+  // feed makes few commits (few, large files) rather than one per batch.
+  const auto age = std::chrono::steady_clock::now() - first_staged_;
+  const bool due = staged_bytes_ >= options_.commit_bytes || age >= options_.max_commit_delay ||
+                   (drained && (force || age >= options_.commit_interval));
   if (due) {
     RETURN_IF_ERROR(Commit());
     *progressed = true;

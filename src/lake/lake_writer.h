@@ -5,7 +5,8 @@
 // to `buffer_bytes`, then appended), files roll at `max_file_bytes`, and a commit publishes
 // them: pending manifest, renames, manifest, staging removed — each step durable before the
 // next. A commit happens when `commit_bytes` are staged, when the feed is drained and the
-// oldest staged line is `commit_interval` old, and on Stop()/CatchUp().
+// oldest staged line is `commit_interval` old (`max_commit_delay` old if the feed never
+// drains), and when CatchUp()/Stop() drain the feed.
 //
 // Open() recovers: the latest manifest gives the sequence reached, a complete pending
 // manifest is rolled forward, staging is discarded; the writer then resumes with the change
@@ -37,11 +38,12 @@
 namespace medhub::lake {
 
 struct LakeWriterOptions {
-  uint64_t max_file_bytes = 64ull << 20;  // a data file rolls once it reaches this
-  uint64_t commit_bytes = 256ull << 20;   // commit once this much is staged
-  uint64_t buffer_bytes = 16ull << 20;    // staged bytes kept in memory before appending
-  std::chrono::milliseconds commit_interval{1000};
-  size_t batch = 4096;  // changes read from the feed at a time
+  uint64_t max_file_bytes = 64ull << 20;            // a data file rolls once it reaches this
+  uint64_t commit_bytes = 256ull << 20;             // commit once this much is staged
+  uint64_t buffer_bytes = 16ull << 20;              // staged bytes kept in memory before appending
+  std::chrono::milliseconds commit_interval{5000};  // once drained
+  std::chrono::milliseconds max_commit_delay{60000};  // even while the feed keeps coming
+  size_t batch = 4096;                                // changes read from the feed at a time
   std::chrono::milliseconds idle_poll{20};
   std::chrono::milliseconds retry_delay{1000};
   std::function<void(std::string_view)> log;  // error reports; default stderr
