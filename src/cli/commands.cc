@@ -19,6 +19,7 @@
 #include "cli/user_commands.h"
 #include "core/ids.h"
 #include "server/auth_api.h"
+#include "server/bulk_export_api.h"
 #include "server/fhir_api.h"
 #include "server/http_server.h"
 #include "server/http_util.h"
@@ -143,9 +144,12 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
                                                &ledger_api});
   std::unique_ptr<server::FhirApi> bound;
   std::atomic<server::FhirApi*> api{&early};
-  auto handler = [&api, &ledger_api,
-                  &auth](const server::HttpRequest& req) -> server::HttpResponse {
+  server::BulkExportApi bulk_export(store, {config.data + "/exports"});
+  auto handler = [&api, &ledger_api, &auth,
+                  &bulk_export](const server::HttpRequest& req) -> server::HttpResponse {
     if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
+    if (server::BulkExportApi::Matches(req.path))
+      return bulk_export.Handle(req, api.load()->options().base_url);
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
     if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
     if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
@@ -256,11 +260,10 @@ int Run(const std::vector<std::string>& args) {
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(
-      args,
-      {"data", "port", "address", "max-body", "threads", "member", "tls-cert", "tls-key", "lake",
-       "lake-file-mb"},
-      {"no-lake"});
+  auto flags = Flags::Parse(args,
+                            {"data", "port", "address", "max-body", "threads", "member", "tls-cert",
+                             "tls-key", "lake", "lake-file-mb"},
+                            {"no-lake"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
