@@ -59,6 +59,10 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))')
     prop dfs.namenode.fs-limits.min-block-size 1048576
     prop dfs.datanode.du.reserved 0
     prop dfs.namenode.resource.du.reserved 0
+    # A WebHDFS write closes its file from the DataNode; without these the close waits 400 ms
+    # for the block report to reach the NameNode (one-node test cluster: no risk in allowing it).
+    prop dfs.namenode.file.close.num-committed-allowed 1
+    prop dfs.client.block.write.locateFollowingBlock.initial.delay.ms 20
     echo '</configuration>'
   } > "$dir/conf/hdfs-site.xml"
   printf '%s\n' 'log4j.rootLogger=INFO,F' 'log4j.appender.F=org.apache.log4j.ConsoleAppender' \

@@ -265,23 +265,17 @@ Result<std::vector<FileInfo>> WebHdfsFileSystem::List(std::string_view directory
 Status WebHdfsFileSystem::Rename(std::string_view from, std::string_view to) {
   ASSIGN_OR_RETURN(std::string src, HdfsPath(from));
   ASSIGN_OR_RETURN(std::string dst, HdfsPath(to));
-  // HDFS RENAME does not replace an existing file: remove it first (the lake replaces only
-  // files it owns, e.g. a manifest being re-published after recovery).
-  if (Result<FileInfo> d = Stat(to); d.ok() && !d->is_directory) {
-    if (Result<FileInfo> s = Stat(from); s.ok()) RETURN_IF_ERROR(Delete(to, false));
+  // renameoptions=OVERWRITE selects HDFS's rename2: atomic, replaces an existing destination
+  // file, and reports failures as RemoteExceptions instead of {"boolean":false}.
+  HttpClientRequest r;
+  r.method = "PUT";
+  r.url = Url(src, "RENAME", "destination=" + UrlEncode(dst) + "&renameoptions=OVERWRITE");
+  const Status s = Send(std::move(r), "RENAME", src, true, {200}).status();
+  if (s.code() == StatusCode::kNotFound && Stat(to).ok()) {
+    // A retried request whose first attempt succeeded: the source is gone, the file is there.
+    if (Stat(from).status().code() == StatusCode::kNotFound) return Status::Ok();
   }
-  ASSIGN_OR_RETURN(bool ok, BooleanOp("PUT", "RENAME", src, "destination=" + UrlEncode(dst)));
-  if (ok) return Status::Ok();
-  // false: the source is missing, or the destination's parent is. A retried request whose
-  // first attempt succeeded also lands here: the source is gone and the destination there.
-  Result<FileInfo> s = Stat(from);
-  Result<FileInfo> d = Stat(to);
-  if (s.status().code() == StatusCode::kNotFound && d.ok()) return Status::Ok();
-  if (s.status().code() == StatusCode::kNotFound) {
-    return Status::NotFound("webhdfs RENAME " + src + ": no such file");
-  }
-  return Status::FailedPrecondition("webhdfs RENAME " + src + " -> " + dst +
-                                    ": refused (missing parent of the destination?)");
+  return s;
 }
 
 Status WebHdfsFileSystem::Truncate(std::string_view path, uint64_t length) {
