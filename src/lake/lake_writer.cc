@@ -1,6 +1,8 @@
 #include "lake/lake_writer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <iostream>
 #include <utility>
 
@@ -41,6 +43,29 @@ std::string StagedPath(uint64_t commit, std::string_view url) {
 std::string ParentDir(std::string_view path) {
   const size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? "" : std::string(path.substr(0, slash));
+}
+
+// Runs fn(0..n-1) on up to `threads` threads (the caller's included); the first error wins
+// and stops the rest from starting new items.
+Status ParallelFor(size_t n, size_t threads, const std::function<Status(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first;
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      Status s = fn(i);
+      if (!s.ok()) {
+        std::lock_guard lock(mu);
+        if (first.ok()) first = std::move(s);
+        next = n;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < std::min(std::max<size_t>(threads, 1), n); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  return first;
 }
 
 }  // namespace
@@ -163,21 +188,27 @@ Status LakeWriter::StageChange(const store::Change& c) {
 }
 
 Status LakeWriter::FlushBuffers() {
-  auto flush = [this](OpenFile& f) -> Status {
-    if (f.buffer.empty()) return Status::Ok();
+  std::vector<OpenFile*> dirty;
+  for (auto& f : closed_) {
+    if (!f->buffer.empty()) dirty.push_back(f.get());
+  }
+  for (auto& [dir, f] : open_) {
+    if (!f->buffer.empty()) dirty.push_back(f.get());
+  }
+  const Status flushed = ParallelFor(dirty.size(), options_.io_threads, [&](size_t i) -> Status {
+    OpenFile& f = *dirty[i];
     if (f.created) {
       RETURN_IF_ERROR(fs_->Append(f.staged, f.buffer));
     } else {
       RETURN_IF_ERROR(fs_->Create(f.staged, f.buffer, /*overwrite=*/true));
       f.created = true;
     }
-    buffered_bytes_ -= f.buffer.size();
     f.buffer.clear();
     f.buffer.shrink_to_fit();
     return Status::Ok();
-  };
-  for (auto& f : closed_) RETURN_IF_ERROR(flush(*f));
-  for (auto& [dir, f] : open_) RETURN_IF_ERROR(flush(*f));
+  });
+  RETURN_IF_ERROR(flushed);
+  buffered_bytes_ = 0;
   return Status::Ok();
 }
 
@@ -200,13 +231,16 @@ Status LakeWriter::Commit() {
   const std::string pending = JoinPath(kManifestDir, PendingName(m.commit));
   RETURN_IF_ERROR(fs_->Create(pending, SerializeManifest(m), /*overwrite=*/true));
   RETURN_IF_ERROR(fs_->Barrier());  // the pending manifest before any rename
-  std::string last_dir;
+  std::vector<std::string> dirs;
   for (const auto& f : closed_) {
-    const std::string dir = ParentDir(f->url);
-    if (dir != last_dir) RETURN_IF_ERROR(fs_->MakeDirs(dir));
-    last_dir = dir;
-    RETURN_IF_ERROR(fs_->Rename(f->staged, f->url));
+    std::string dir = ParentDir(f->url);
+    if (dirs.empty() || dirs.back() != dir) dirs.push_back(std::move(dir));
   }
+  RETURN_IF_ERROR(ParallelFor(dirs.size(), options_.io_threads,
+                              [&](size_t i) { return fs_->MakeDirs(dirs[i]); }));
+  RETURN_IF_ERROR(ParallelFor(closed_.size(), options_.io_threads, [&](size_t i) {
+    return fs_->Rename(closed_[i]->staged, closed_[i]->url);
+  }));
   RETURN_IF_ERROR(fs_->Barrier());  // every rename before the manifest
   RETURN_IF_ERROR(fs_->Rename(pending, JoinPath(kManifestDir, ManifestName(m.commit))));
   RETURN_IF_ERROR(fs_->Barrier());

@@ -44,6 +44,7 @@ struct LakeWriterOptions {
   std::chrono::milliseconds commit_interval{5000};  // once drained
   std::chrono::milliseconds max_commit_delay{60000};  // even while the feed keeps coming
   size_t batch = 4096;                                // changes read from the feed at a time
+  size_t io_threads = 8;  // files written and renamed in parallel (WebHDFS: round-trip bound)
   std::chrono::milliseconds idle_poll{20};
   std::chrono::milliseconds retry_delay{1000};
   std::function<void(std::string_view)> log;  // error reports; default stderr

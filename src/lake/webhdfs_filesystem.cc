@@ -114,10 +114,20 @@ Result<HttpClientResponse> WebHdfsFileSystem::Send(HttpClientRequest request, st
   const std::string context = "webhdfs " + std::string(op) + " " + hdfs_path;
   auto delay = options_.backoff;
   for (int attempt = 0;; ++attempt) {
-    Result<HttpClientResponse> response = [&] {
+    std::unique_ptr<HttpClient> client;
+    {
       std::lock_guard lock(mu_);
-      return client_.Send(request);
-    }();
+      if (!idle_.empty()) {
+        client = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (client == nullptr) client = std::make_unique<HttpClient>();
+    Result<HttpClientResponse> response = client->Send(request);
+    {
+      std::lock_guard lock(mu_);
+      idle_.push_back(std::move(client));
+    }
     Status error;
     if (!response.ok()) {
       error = response.status().WithPrefix(context + " (" + options_.base_url + ")");

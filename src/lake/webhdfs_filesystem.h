@@ -19,7 +19,9 @@
 // `backoff`, doubling, capped at 2 s). RENAME/DELETE that "fail" because an earlier lost
 // attempt already succeeded are recognised and reported Ok.
 //
-// Thread-safety: calls are serialized by an internal mutex (one HTTP connection pool).
+// Thread-safety: any number of threads may call at once; each request borrows an HTTP
+// client (a kept-alive connection) from an internal pool, so calls from several threads
+// run in parallel (the lake writer uses that: WebHDFS is bound by round trips).
 #pragma once
 
 #include <chrono>
@@ -27,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/http_client.h"
 #include "lake/filesystem.h"
@@ -76,7 +79,7 @@ class WebHdfsFileSystem : public FileSystem {
 
   const WebHdfsOptions options_;
   std::mutex mu_;
-  HttpClient client_;  // GUARDED_BY(mu_)
+  std::vector<std::unique_ptr<HttpClient>> idle_;  // GUARDED_BY(mu_): kept-alive connections
 };
 
 // Maps a WebHDFS error response (status + body) to a Status; `context` prefixes the message.
