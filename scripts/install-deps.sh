@@ -12,6 +12,7 @@ packages=(
   curl python3
   zookeeper libzookeeper-mt-dev default-jre-headless   # the ledger consortium's ordering
   libjemalloc-dev   # cmake/allocator.cmake: jemalloc for medhub and the benchmarks
+  openjdk-17-jdk-headless maven   # deploy/hadoop: HDFS from the Hadoop 3.5.0 Maven jars
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15 valgrind)

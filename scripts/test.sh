@@ -9,6 +9,10 @@ export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/medhub-ccache}"
 # Paths relative to the parent folder, so worktrees side by side share cache entries.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(cd .. && pwd)}"
 
+# Hadoop 3.5.0 jars for the HDFS tests (label hadoop), cached in ~/.m2 and build/hadoop/lib;
+# the tests start and stop their own HDFS with deploy/hadoop/start-hdfs.sh.
+deploy/hadoop/fetch-deps.sh
+
 cmake --preset ci
 cmake --build --preset ci -j "$(nproc)"
 ctest --preset ci -j 2

@@ -1,0 +1,23 @@
+# Sourced by the deploy/hadoop scripts (and usable by others): where the Hadoop jars are and
+# the JVM flags every Hadoop JVM needs on JDK 17.
+#   MEDHUB_HADOOP_LIB  folder of the jars (default: <repo>/build/hadoop/lib), filled by
+#                      fetch-deps.sh from Maven Central (cached in ~/.m2)
+#   HADOOP_JPMS_OPTS   the --add-opens flags Hadoop 3.5 itself adds on JDK 17
+MEDHUB_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+MEDHUB_HADOOP_LIB="${MEDHUB_HADOOP_LIB:-$MEDHUB_REPO_ROOT/build/hadoop/lib}"
+HADOOP_JPMS_OPTS="-XX:+IgnoreUnrecognizedVMOptions \
+ --add-opens=java.base/java.io=ALL-UNNAMED \
+ --add-opens=java.base/java.lang=ALL-UNNAMED \
+ --add-opens=java.base/java.lang.reflect=ALL-UNNAMED \
+ --add-opens=java.base/java.math=ALL-UNNAMED \
+ --add-opens=java.base/java.net=ALL-UNNAMED \
+ --add-opens=java.base/java.nio=ALL-UNNAMED \
+ --add-opens=java.base/java.text=ALL-UNNAMED \
+ --add-opens=java.base/java.util=ALL-UNNAMED \
+ --add-opens=java.base/java.util.concurrent=ALL-UNNAMED \
+ --add-opens=java.base/java.util.zip=ALL-UNNAMED \
+ --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+ --add-opens=java.base/sun.security.util=ALL-UNNAMED \
+ --add-opens=java.base/sun.security.x509=ALL-UNNAMED \
+ -Djava.net.preferIPv4Stack=true"
+export MEDHUB_HADOOP_LIB HADOOP_JPMS_OPTS
