@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/analytics_commands.h"
 #include "cli/data_store.h"
 #include "cli/demo_accounts.h"
 #include "cli/flags.h"
@@ -55,6 +56,12 @@ commands:
   ledger  verify|status|proof --data DIR ...
           Check the ledger offline, show its head, or print a version's proof
           (`medhub ledger help` for details).
+  analytics list | run JOB (--data DIR | --lake PATH|URL) [--engine local|hadoop] ...
+          Population jobs over the lake (`medhub analytics help`).
+  mr      map|combine|reduce JOB [--stage N]
+          One stage of a job as a Hadoop Streaming mapper, combiner or reducer.
+  gen     --patients N --seed S --out DIR
+          A synthetic population scaled from the Synthea sample, written as a lake.
   version Print the version.
 )";
 
@@ -241,6 +248,9 @@ int Run(const std::vector<std::string>& args) {
   if (args[0] == "ledger") return RunLedger(rest);
   if (args[0] == "user") return RunUser(rest);
   if (args[0] == "client") return RunClient(rest);
+  if (args[0] == "analytics") return RunAnalytics(rest);
+  if (args[0] == "mr") return RunMr(rest);
+  if (args[0] == "gen") return RunGen(rest);
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "medhub 0.1.0\n";
     return 0;
