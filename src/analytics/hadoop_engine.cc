@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "analytics/subprocess.h"
+#include "core/http_client.h"
+#include "core/json.h"
 
 namespace medhub::analytics {
 namespace {
@@ -110,14 +112,15 @@ Status RunStage(const Context& c, const Job& job, size_t stage, const std::strin
   return Java(c, argv, "Hadoop Streaming stage " + std::to_string(stage)).status();
 }
 
-// Adds up the medhub counters the job client logged ("\t\tbad_lines=3").
+// The medhub counters the job client logged for the job ("\t\tbad_lines=3"; the client
+// prints its counters more than once, so the last value counts).
 void ReadCounters(const std::string& log, RunStats* stats) {
   std::ifstream in(log);
   const std::regex counter(R"(^\s+(bad_lines|input_lines|records|ignored_versions|current_resources)=(\d+)\s*$)");
   std::smatch m;
   for (std::string line; std::getline(in, line);) {
     if (std::regex_match(line, m, counter)) {
-      stats->counters[m[1]] += std::stoll(m[2]);
+      stats->counters[m[1]] = std::stoll(m[2]);
     }
   }
   stats->bad_lines = static_cast<uint64_t>(stats->counters["bad_lines"]);
@@ -144,6 +147,76 @@ Result<std::string> MakeScratch(const std::string& requested, const std::string&
       << "<?xml version=\"1.0\"?>\n<configuration>\n  <property><name>fs.defaultFS</name><value>"
       << fs << "</value></property>\n</configuration>\n";
   return dir;
+}
+
+// WebHDFS base URL (http://HOST:PORT) of a webhdfs:// lake; "" for hdfs://.
+std::string WebHdfsBase(const LakeUrl& lake) {
+  if (!lake.fs.starts_with("webhdfs://")) return {};
+  return "http://" + lake.fs.substr(std::string("webhdfs://").size());
+}
+
+std::string UserName() {
+  const char* user = getenv("USER");
+  return user && *user ? user : "medhub";
+}
+
+// The concatenated part files of `dir`: over WebHDFS (LISTSTATUS + OPEN) when the lake is
+// webhdfs://, else with `FsShell -cat`.
+Result<std::string> FetchOutput(const Context& c, const std::string& dir) {
+  const std::string base = WebHdfsBase(c.lake);
+  if (base.empty()) {
+    std::vector<std::string> cat = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
+    cat.insert(cat.end(), {"-D", "fs.defaultFS=" + c.lake.fs, "-cat", c.lake.fs + dir + "/part-*"});
+    return Java(c, cat, "FsShell -cat");
+  }
+  HttpClient http;
+  const std::string user = "&user.name=" + UrlEncode(UserName());
+  ASSIGN_OR_RETURN(auto list, http.Get(base + "/webhdfs/v1" + dir + "?op=LISTSTATUS" + user));
+  if (list.status != 200) {
+    return Status::Unavailable("WebHDFS LISTSTATUS " + dir + ": HTTP " +
+                               std::to_string(list.status) + " " + list.body);
+  }
+  ASSIGN_OR_RETURN(json::Value listing, json::Parse(list.body));
+  std::vector<std::string> parts;
+  if (const json::Value* fss = listing.find("FileStatuses")) {
+    if (const json::Value* files = fss->find("FileStatus"); files && files->is_array()) {
+      for (const json::Value& f : files->items()) {
+        const std::string name(f.get_string("pathSuffix"));
+        if (name.starts_with("part-")) parts.push_back(name);
+      }
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string text;
+  for (const std::string& part : parts) {
+    HttpClientRequest open;
+    open.url = base + "/webhdfs/v1" + dir + "/" + part + "?op=OPEN" + user;
+    open.follow_redirects = true;
+    open.timeout = std::chrono::minutes(10);
+    ASSIGN_OR_RETURN(auto r, http.Send(open));
+    if (r.status != 200) {
+      return Status::Unavailable("WebHDFS OPEN " + part + ": HTTP " + std::to_string(r.status));
+    }
+    text += r.body;
+  }
+  return text;
+}
+
+void RemoveWork(const Context& c, const std::string& work) {
+  const std::string base = WebHdfsBase(c.lake);
+  if (base.empty()) {
+    std::vector<std::string> rm = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
+    rm.insert(rm.end(), {"-D", "fs.defaultFS=" + c.lake.fs, "-rm", "-r", "-f", "-skipTrash",
+                         c.lake.fs + work});
+    (void)Java(c, rm, "FsShell -rm");
+    return;
+  }
+  HttpClient http;
+  HttpClientRequest del;
+  del.method = "DELETE";
+  del.url = base + "/webhdfs/v1" + work + "?op=DELETE&recursive=true&user.name=" +
+            UrlEncode(UserName());
+  (void)http.Send(del);
 }
 
 }  // namespace
@@ -197,13 +270,9 @@ Result<RunResult> RunHadoop(const Job& job, const HadoopOptions& o) {
     if (s == 1) ReadCounters(c.log, &result.stats);  // lake input counters only
     input = output;
   }
-  std::vector<std::string> cat = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
-  cat.insert(cat.end(), {"-D", "fs.defaultFS=" + c.lake.fs, "-cat", input + "/part-*"});
-  ASSIGN_OR_RETURN(std::string text, Java(c, cat, "FsShell -cat"));
-  std::vector<std::string> rm = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
-  rm.insert(rm.end(), {"-D", "fs.defaultFS=" + c.lake.fs, "-rm", "-r", "-f", "-skipTrash",
-                       c.lake.fs + work});
-  (void)Java(c, rm, "FsShell -rm");  // best effort: results are already read
+  ASSIGN_OR_RETURN(std::string text, FetchOutput(c, work + "/stage-" +
+                                                       std::to_string(job.stages().size())));
+  RemoveWork(c, work);  // best effort: the results are already read
 
   std::istringstream lines(text);
   for (std::string l; std::getline(lines, l);) {
