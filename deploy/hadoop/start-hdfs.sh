@@ -4,6 +4,7 @@
 # all state in one folder. Waits until a file can be written through WebHDFS.
 #
 # Usage: deploy/hadoop/start-hdfs.sh [DIR]     (DIR: default a new mktemp -d folder)
+# A DIR left by `stop-hdfs.sh --keep DIR` is restarted with its data and ports.
 # Prints, on stdout, shell assignments (eval-able), e.g.
 #   HDFS_DIR=/tmp/medhub-hdfs.XXXX
 #   WEBHDFS_URL=http://127.0.0.1:40123        (the NameNode's HTTP address)
@@ -21,59 +22,64 @@ dir="${1:-$(mktemp -d /tmp/medhub-hdfs.XXXXXX)}"
 mkdir -p "$dir"/{conf,logs,nn,dn,tmp}
 dir="$(cd "$dir" && pwd)"
 
-read -r nn_rpc nn_http dn_xfer dn_http dn_ipc < <(python3 - <<'PY'
+restart=0
+if [[ -f "$dir/hdfs.env" && -d "$dir/nn/current" ]]; then
+  # Restart of a stopped (stop-hdfs.sh --keep) cluster: same ports, same data, no format.
+  restart=1
+  nn_http="$(sed -n 's/^WEBHDFS_URL=http:\/\/127.0.0.1://p' "$dir/hdfs.env")"
+  nn_rpc="$(sed -n 's/^HDFS_URI=hdfs:\/\/127.0.0.1://p' "$dir/hdfs.env")"
+else
+  read -r nn_rpc nn_http dn_xfer dn_http dn_ipc < <(python3 -c '
 import socket
-socks = []
-for _ in range(5):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-)
+socks = [socket.socket() for _ in range(5)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')
 
-prop() { printf '  <property><name>%s</name><value>%s</value></property>\n' "$1" "$2"; }
-{
-  echo '<?xml version="1.0"?><configuration>'
-  prop fs.defaultFS "hdfs://127.0.0.1:$nn_rpc"
-  prop hadoop.tmp.dir "$dir/tmp"
-  echo '</configuration>'
-} > "$dir/conf/core-site.xml"
-{
-  echo '<?xml version="1.0"?><configuration>'
-  prop dfs.replication 1
-  prop dfs.namenode.name.dir "$dir/nn"
-  prop dfs.datanode.data.dir "$dir/dn"
-  prop dfs.namenode.rpc-address "127.0.0.1:$nn_rpc"
-  prop dfs.namenode.http-address "127.0.0.1:$nn_http"
-  prop dfs.datanode.address "127.0.0.1:$dn_xfer"
-  prop dfs.datanode.http.address "127.0.0.1:$dn_http"
-  prop dfs.datanode.ipc.address "127.0.0.1:$dn_ipc"
-  prop dfs.datanode.hostname 127.0.0.1
-  prop dfs.webhdfs.enabled true
-  prop dfs.permissions.enabled false
-  prop dfs.namenode.safemode.extension 0
-  prop dfs.namenode.fs-limits.min-block-size 1048576
-  prop dfs.datanode.du.reserved 0
-  prop dfs.namenode.resource.du.reserved 0
-  echo '</configuration>'
-} > "$dir/conf/hdfs-site.xml"
-cat > "$dir/conf/log4j.properties" <<'L4J'
-log4j.rootLogger=INFO,F
-log4j.appender.F=org.apache.log4j.ConsoleAppender
-log4j.appender.F.layout=org.apache.log4j.PatternLayout
-log4j.appender.F.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
-L4J
+  prop() { printf '  <property><name>%s</name><value>%s</value></property>\n' "$1" "$2"; }
+  {
+    echo '<?xml version="1.0"?><configuration>'
+    prop fs.defaultFS "hdfs://127.0.0.1:$nn_rpc"
+    prop hadoop.tmp.dir "$dir/tmp"
+    echo '</configuration>'
+  } > "$dir/conf/core-site.xml"
+  {
+    echo '<?xml version="1.0"?><configuration>'
+    prop dfs.replication 1
+    prop dfs.namenode.name.dir "$dir/nn"
+    prop dfs.datanode.data.dir "$dir/dn"
+    prop dfs.namenode.rpc-address "127.0.0.1:$nn_rpc"
+    prop dfs.namenode.http-address "127.0.0.1:$nn_http"
+    prop dfs.datanode.address "127.0.0.1:$dn_xfer"
+    prop dfs.datanode.http.address "127.0.0.1:$dn_http"
+    prop dfs.datanode.ipc.address "127.0.0.1:$dn_ipc"
+    prop dfs.datanode.hostname 127.0.0.1
+    prop dfs.webhdfs.enabled true
+    prop dfs.permissions.enabled false
+    prop dfs.namenode.safemode.extension 0
+    prop dfs.namenode.fs-limits.min-block-size 1048576
+    prop dfs.datanode.du.reserved 0
+    prop dfs.namenode.resource.du.reserved 0
+    echo '</configuration>'
+  } > "$dir/conf/hdfs-site.xml"
+  printf '%s\n' 'log4j.rootLogger=INFO,F' 'log4j.appender.F=org.apache.log4j.ConsoleAppender' \
+    'log4j.appender.F.layout=org.apache.log4j.PatternLayout' \
+    'log4j.appender.F.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n' \
+    > "$dir/conf/log4j.properties"
+fi
 
 cp_="$dir/conf:$MEDHUB_HADOOP_LIB/*"
 sys="-Dhadoop.log.dir=$dir/logs -Dhadoop.home.dir=$dir -Djava.io.tmpdir=$dir/tmp"
 # shellcheck disable=SC2086
-java $HADOOP_JPMS_OPTS $sys -Xmx256m -cp "$cp_" org.apache.hadoop.hdfs.server.namenode.NameNode \
-  -format -force -nonInteractive > "$dir/logs/format.log" 2>&1 ||
-  { echo "start-hdfs.sh: NameNode format failed, see $dir/logs/format.log" >&2; exit 1; }
+if ((!restart)); then
+  java $HADOOP_JPMS_OPTS $sys -Xmx256m -cp "$cp_" org.apache.hadoop.hdfs.server.namenode.NameNode \
+    -format -force -nonInteractive > "$dir/logs/format.log" 2>&1 ||
+    { echo "start-hdfs.sh: NameNode format failed, see $dir/logs/format.log" >&2; exit 1; }
+fi
 
 start_daemon() {  # name main-class
   # shellcheck disable=SC2086
   nohup java $HADOOP_JPMS_OPTS $sys -Xmx384m -XX:+UseSerialGC -cp "$cp_" "$2" \
-    > "$dir/logs/$1.log" 2>&1 < /dev/null &
+    >> "$dir/logs/$1.log" 2>&1 < /dev/null &
   echo $! > "$dir/$1.pid"
 }
 start_daemon namenode org.apache.hadoop.hdfs.server.namenode.NameNode

@@ -15,10 +15,12 @@
 #include "cli/demo_accounts.h"
 #include "cli/flags.h"
 #include "cli/importer.h"
+#include "cli/lake_commands.h"
 #include "cli/ledger_commands.h"
 #include "cli/user_commands.h"
 #include "core/ids.h"
 #include "server/auth_api.h"
+#include "server/bulk_export_api.h"
 #include "server/fhir_api.h"
 #include "server/http_server.h"
 #include "server/http_util.h"
@@ -53,6 +55,10 @@ commands:
           Import the shipped Synthea patients into a fresh data directory and serve it
           over HTTPS with a self-signed certificate for localhost (DIR/tls/cert.pem,
           generated when missing), or over plain HTTP with --no-tls.
+  lake    sync|status ...    (`medhub lake help`)
+          serve and import also keep the lake (FHIR Bulk Data NDJSON) current:
+          --lake DIR|webhdfs://HOST:PORT/PATH (default DATA/lake), --no-lake to disable,
+          --lake-file-mb N (data files roll at N MiB, default 64).
   ledger  verify|status|proof --data DIR ...
           Check the ledger offline, show its head, or print a version's proof
           (`medhub ledger help` for details).
@@ -145,9 +151,12 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
                                                &ledger_api});
   std::unique_ptr<server::FhirApi> bound;
   std::atomic<server::FhirApi*> api{&early};
-  auto handler = [&api, &ledger_api,
-                  &auth](const server::HttpRequest& req) -> server::HttpResponse {
+  server::BulkExportApi bulk_export(store, {config.data + "/exports"});
+  auto handler = [&api, &ledger_api, &auth,
+                  &bulk_export](const server::HttpRequest& req) -> server::HttpResponse {
     if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
+    if (server::BulkExportApi::Matches(req.path))
+      return bulk_export.Handle(req, api.load()->options().base_url);
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
     if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
     if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
@@ -246,6 +255,7 @@ int Run(const std::vector<std::string>& args) {
   if (args[0] == "import") return RunImport(rest);
   if (args[0] == "demo") return RunDemo(rest);
   if (args[0] == "ledger") return RunLedger(rest);
+  if (args[0] == "lake") return RunLake(rest);
   if (args[0] == "user") return RunUser(rest);
   if (args[0] == "client") return RunClient(rest);
   if (args[0] == "analytics") return RunAnalytics(rest);
@@ -260,8 +270,10 @@ int Run(const std::vector<std::string>& args) {
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(
-      args, {"data", "port", "address", "max-body", "threads", "member", "tls-cert", "tls-key"});
+  auto flags = Flags::Parse(args,
+                            {"data", "port", "address", "max-body", "threads", "member", "tls-cert",
+                             "tls-key", "lake", "lake-file-mb"},
+                            {"no-lake"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->positional().empty())
     return Fail(Status::InvalidArgument("unexpected argument '" + flags->positional()[0] + "'"));
@@ -272,13 +284,15 @@ int RunServe(const std::vector<std::string>& args) {
   if (!store.ok()) return Fail(store.status());
   auto node = StartLedgerNode(store->get(), flags->Get("data"), flags->Get("member", "local"));
   if (!node.ok()) return Fail(node.status());
+  auto lake = StartLakeNode(store->get(), *flags);
+  if (!lake.ok()) return StopLedger(&*node, Fail(lake.status()));
   const int code =
       ServeUntilStopped(store->get(), node->ledger.get(), *config, [](const std::string&) {});
-  return StopLedger(&*node, code);
+  return StopLedger(&*node, StopLakeNode(lake->get(), code));
 }
 
 int RunImport(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"data", "member"});
+  auto flags = Flags::Parse(args, {"data", "member", "lake", "lake-file-mb"}, {"no-lake"});
   if (!flags.ok()) return Fail(flags.status());
   if (flags->positional().empty())
     return Fail(Status::InvalidArgument("name at least one file or folder to import"));
@@ -286,11 +300,13 @@ int RunImport(const std::vector<std::string>& args) {
   if (!store.ok()) return Fail(store.status());
   auto node = StartLedgerNode(store->get(), flags->Get("data"), flags->Get("member", "local"));
   if (!node.ok()) return Fail(node.status());
+  auto lake = StartLakeNode(store->get(), *flags);
+  if (!lake.ok()) return StopLedger(&*node, Fail(lake.status()));
   ImportStats stats;
   if (Status s = ImportPaths(store->get(), flags->positional(), &stats); !s.ok()) {
-    return StopLedger(&*node, Fail(s));
+    return StopLedger(&*node, StopLakeNode(lake->get(), Fail(s)));
   }
-  return StopLedger(&*node, stats.resources_failed == 0 ? 0 : 1);
+  return StopLedger(&*node, StopLakeNode(lake->get(), stats.resources_failed == 0 ? 0 : 1));
 }
 
 int RunDemo(const std::vector<std::string>& args) {

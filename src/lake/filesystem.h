@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,8 +61,27 @@ class FileSystem {
   // Deleting something that does not exist is Ok.
   virtual Status Delete(std::string_view path, bool recursive) = 0;
 
+  // Makes every change made through this object so far durable, for implementations that
+  // defer durability to it (LocalFileSystem with Durability::kAtBarrier: one syncfs instead
+  // of an fsync per file). The lake writer calls it between the steps of a commit.
+  virtual Status Barrier() { return Status::Ok(); }
+
   // Human-readable location, e.g. "file:///data/lake" or "webhdfs://127.0.0.1:9870/medhub".
   virtual std::string Describe() const = 0;
 };
+
+}  // namespace medhub::lake
+
+namespace medhub::lake {
+
+// Checks a lake path against the rules above (InvalidArgument when broken). "" is the root.
+Status ValidatePath(std::string_view path);
+// "a" + "b" → "a/b"; either side may be "".
+std::string JoinPath(std::string_view a, std::string_view b);
+
+// Opens the file system a --lake flag names: "webhdfs://HOST:PORT/PATH" (HDFS through
+// WebHDFS, the NameNode's HTTP address), "file:///abs/dir" or a plain directory path.
+// InvalidArgument for anything else. Nothing is contacted or created yet.
+Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view location);
 
 }  // namespace medhub::lake

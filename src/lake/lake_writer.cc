@@ -1,0 +1,339 @@
+#include "lake/lake_writer.h"
+
+#include <algorithm>
+#include <iostream>
+#include <utility>
+
+#include "core/json.h"
+#include "core/time.h"
+#include "lake/manifest.h"
+#include "lake/partition.h"
+
+namespace medhub::lake {
+
+// One data file of the commit being staged.
+struct LakeWriter::OpenFile {
+  std::string type;
+  std::string url;     // final path, relative to the root
+  std::string staged;  // path under _staging/<commit>/
+  std::string buffer;  // lines not yet written to `staged`
+  uint64_t count = 0;
+  uint64_t bytes = 0;  // written + buffered
+  bool created = false;
+};
+
+namespace {
+
+std::string PartFileName(uint64_t commit, size_t index) {
+  char idx[8];
+  std::snprintf(idx, sizeof idx, "%04zu", index);
+  return "part-" + CommitDigits(commit) + "-" + idx + ".ndjson";
+}
+
+// Where a data file of `commit` is staged: one flat folder per commit (no partition tree to
+// create twice), the partition path folded into the name: _staging/<commit>/A~B~C.ndjson.
+std::string StagedPath(uint64_t commit, std::string_view url) {
+  std::string flat(url);
+  std::replace(flat.begin(), flat.end(), '/', '~');
+  return JoinPath(JoinPath(kStagingDir, CommitDigits(commit)), flat);
+}
+
+std::string ParentDir(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? "" : std::string(path.substr(0, slash));
+}
+
+}  // namespace
+
+LakeWriter::LakeWriter(store::Store* store, FileSystem* fs, LakeWriterOptions options)
+    : store_(store), fs_(fs), options_(std::move(options)) {}
+
+LakeWriter::~LakeWriter() { (void)Stop(); }
+
+Status LakeWriter::Open() {
+  const Status s = Recover();
+  SetStatus(s);
+  return s;
+}
+
+Status LakeWriter::Recover() {
+  DiscardStaging();
+  Result<std::vector<FileInfo>> list = fs_->List(kManifestDir);
+  if (list.status().code() == StatusCode::kNotFound) {
+    list = std::vector<FileInfo>{};
+  }
+  RETURN_IF_ERROR(list.status().WithPrefix("lake " + fs_->Describe()));
+  LakeState latest;
+  std::vector<uint64_t> pending;
+  for (const FileInfo& f : *list) {
+    if (std::optional<uint64_t> c = CommitOfName(f.name, false)) latest.commit = *c;
+    if (std::optional<uint64_t> c = CommitOfName(f.name, true)) pending.push_back(*c);
+  }
+  if (latest.commit > 0) {
+    ASSIGN_OR_RETURN(std::string text,
+                     fs_->Read(JoinPath(kManifestDir, ManifestName(latest.commit))));
+    Result<Manifest> m = ParseManifest(text);
+    if (!m.ok()) return m.status().WithPrefix(ManifestName(latest.commit));
+    latest.seq = m->seq;
+  }
+  for (uint64_t c : pending) {
+    const std::string pending_path = JoinPath(kManifestDir, PendingName(c));
+    Result<std::string> text = fs_->Read(pending_path);
+    RETURN_IF_ERROR(text.status());
+    Result<Manifest> m = ParseManifest(*text);
+    if (c != latest.commit + 1 || !m.ok() || m->commit != c) {
+      RETURN_IF_ERROR(fs_->Delete(pending_path, false));  // incomplete or stale
+      continue;
+    }
+    // Roll forward: every file it names was complete before the pending manifest was written.
+    for (const ManifestFile& f : m->output) {
+      const std::string from = StagedPath(c, f.url);
+      if (fs_->Stat(from).ok()) {
+        RETURN_IF_ERROR(fs_->MakeDirs(ParentDir(f.url)));
+        RETURN_IF_ERROR(fs_->Rename(from, f.url));
+      } else if (!fs_->Stat(f.url).ok()) {
+        return Status::DataLoss("lake recovery: " + f.url + " of pending commit " +
+                                std::to_string(c) + " is neither staged nor published");
+      }
+    }
+    RETURN_IF_ERROR(fs_->Barrier());
+    RETURN_IF_ERROR(fs_->Rename(pending_path, JoinPath(kManifestDir, ManifestName(c))));
+    latest = LakeState{c, m->seq};
+  }
+  RETURN_IF_ERROR(fs_->Delete(kStagingDir, true));
+  RETURN_IF_ERROR(fs_->MakeDirs(kManifestDir));
+  RETURN_IF_ERROR(fs_->Barrier());
+  {
+    std::lock_guard lock(mu_);
+    state_ = latest;
+  }
+  staged_seq_ = latest.seq;
+  needs_recovery_ = false;
+  progress_.notify_all();
+  return Status::Ok();
+}
+
+void LakeWriter::DiscardStaging() {
+  open_.clear();
+  closed_.clear();
+  staged_bytes_ = buffered_bytes_ = staged_changes_ = superseding_ = 0;
+  needs_recovery_ = true;
+}
+
+Status LakeWriter::StageChange(const store::Change& c) {
+  std::string line;
+  std::string partition;
+  ASSIGN_OR_RETURN(store::StoredResource first, store_->ReadVersion(c.type, c.id, 1));
+  ASSIGN_OR_RETURN(json::Value first_json, json::Parse(first.json));
+  partition = PartitionDir(c.type, PartitionYear(first_json, first.last_updated),
+                           BucketOf(PatientOf(first_json, c.type, c.id), c.type, c.id));
+  if (c.deleted) {
+    line = TombstoneLine(c.type, c.id, c.version, c.last_updated);
+  } else if (c.version == 1) {
+    line = std::move(first.json);
+  } else {
+    ASSIGN_OR_RETURN(store::StoredResource v, store_->ReadVersion(c.type, c.id, c.version));
+    line = std::move(v.json);
+  }
+  line += '\n';
+  const uint64_t commit = state().commit + 1;
+  std::unique_ptr<OpenFile>& file = open_[partition];
+  if (file != nullptr && file->bytes > 0 && file->bytes + line.size() > options_.max_file_bytes) {
+    closed_.push_back(std::move(file));  // roll
+  }
+  if (file == nullptr) {
+    size_t index = 0;
+    for (const auto& f : closed_) index += ParentDir(f->url) == partition ? 1 : 0;
+    file = std::make_unique<OpenFile>();
+    file->type = c.type;
+    file->url = partition + "/" + PartFileName(commit, index);
+    file->staged = StagedPath(commit, file->url);
+  }
+  if (staged_changes_ == 0) first_staged_ = std::chrono::steady_clock::now();
+  file->buffer += line;
+  file->bytes += line.size();
+  file->count++;
+  staged_bytes_ += line.size();
+  buffered_bytes_ += line.size();
+  staged_changes_++;
+  if (c.version > 1 || c.deleted) superseding_++;
+  staged_seq_ = c.seq;
+  if (buffered_bytes_ >= options_.buffer_bytes) return FlushBuffers();
+  return Status::Ok();
+}
+
+Status LakeWriter::FlushBuffers() {
+  auto flush = [this](OpenFile& f) -> Status {
+    if (f.buffer.empty()) return Status::Ok();
+    if (f.created) {
+      RETURN_IF_ERROR(fs_->Append(f.staged, f.buffer));
+    } else {
+      RETURN_IF_ERROR(fs_->Create(f.staged, f.buffer, /*overwrite=*/true));
+      f.created = true;
+    }
+    buffered_bytes_ -= f.buffer.size();
+    f.buffer.clear();
+    f.buffer.shrink_to_fit();
+    return Status::Ok();
+  };
+  for (auto& f : closed_) RETURN_IF_ERROR(flush(*f));
+  for (auto& [dir, f] : open_) RETURN_IF_ERROR(flush(*f));
+  return Status::Ok();
+}
+
+Status LakeWriter::Commit() {
+  RETURN_IF_ERROR(FlushBuffers());
+  RETURN_IF_ERROR(fs_->Barrier());  // staged files complete before the pending manifest
+  const LakeState before = state();
+  Manifest m;
+  m.commit = before.commit + 1;
+  m.previous_seq = before.seq;
+  m.seq = staged_seq_;
+  m.transaction_time = FormatInstant(NowMicros());
+  m.changes = staged_changes_;
+  m.superseding = superseding_;
+  for (auto& [dir, f] : open_) closed_.push_back(std::move(f));
+  open_.clear();
+  std::sort(closed_.begin(), closed_.end(),
+            [](const auto& a, const auto& b) { return a->url < b->url; });
+  for (const auto& f : closed_) m.output.push_back({f->type, f->url, f->count, f->bytes});
+  const std::string pending = JoinPath(kManifestDir, PendingName(m.commit));
+  RETURN_IF_ERROR(fs_->Create(pending, SerializeManifest(m), /*overwrite=*/true));
+  RETURN_IF_ERROR(fs_->Barrier());  // the pending manifest before any rename
+  std::string last_dir;
+  for (const auto& f : closed_) {
+    const std::string dir = ParentDir(f->url);
+    if (dir != last_dir) RETURN_IF_ERROR(fs_->MakeDirs(dir));
+    last_dir = dir;
+    RETURN_IF_ERROR(fs_->Rename(f->staged, f->url));
+  }
+  RETURN_IF_ERROR(fs_->Barrier());  // every rename before the manifest
+  RETURN_IF_ERROR(fs_->Rename(pending, JoinPath(kManifestDir, ManifestName(m.commit))));
+  RETURN_IF_ERROR(fs_->Barrier());
+  {
+    std::lock_guard lock(mu_);
+    state_ = LakeState{m.commit, m.seq};
+  }
+  progress_.notify_all();
+  closed_.clear();
+  staged_bytes_ = buffered_bytes_ = staged_changes_ = superseding_ = 0;
+  // Leftover staging only costs space; recovery removes it if this fails.
+  (void)fs_->Delete(JoinPath(kStagingDir, CommitDigits(m.commit)), true);
+  return Status::Ok();
+}
+
+Status LakeWriter::Step(bool force, bool* progressed) {
+  *progressed = false;
+  if (needs_recovery_) RETURN_IF_ERROR(Recover());
+  ASSIGN_OR_RETURN(std::vector<store::Change> changes,
+                   store_->ChangesSince(staged_seq_, std::max<size_t>(options_.batch, 1)));
+  for (const store::Change& c : changes) {
+    const Status s = StageChange(c);
+    if (!s.ok()) {
+      return s.WithPrefix("lake: change " + std::to_string(c.seq) + " (" + c.type + "/" + c.id +
+                          "/_history/" + std::to_string(c.version) + ")");
+    }
+  }
+  *progressed = !changes.empty();
+  if (staged_changes_ == 0) return Status::Ok();
+  const bool drained = changes.size() < std::max<size_t>(options_.batch, 1);
+  // Forced (CatchUp/Stop) commits wait for the end of the feed, so a catch-up of a large
+  // feed makes few commits (few, large files) rather than one per batch.
+  const auto age = std::chrono::steady_clock::now() - first_staged_;
+  const bool due = staged_bytes_ >= options_.commit_bytes || age >= options_.max_commit_delay ||
+                   (drained && (force || age >= options_.commit_interval));
+  if (due) {
+    RETURN_IF_ERROR(Commit());
+    *progressed = true;
+  }
+  return Status::Ok();
+}
+
+Status LakeWriter::CatchUp() {
+  for (;;) {
+    bool progressed = false;
+    Status s = Step(/*force=*/true, &progressed);
+    if (!s.ok()) DiscardStaging();
+    SetStatus(s);
+    if (!s.ok()) return s;
+    if (!progressed) return Status::Ok();
+  }
+}
+
+void LakeWriter::Run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    bool progressed = false;
+    const Status s = Step(/*force=*/false, &progressed);
+    if (!s.ok()) {
+      Log(s.ToString());
+      DiscardStaging();
+    }
+    SetStatus(s);
+    lock.lock();
+    if (s.ok() && progressed) continue;
+    wake_.wait_for(lock, s.ok() ? options_.idle_poll : options_.retry_delay,
+                   [this] { return stopping_; });
+  }
+}
+
+void LakeWriter::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+Status LakeWriter::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return status_;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  return CatchUp();
+}
+
+Status LakeWriter::WaitForSequence(uint64_t seq, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(mu_);
+  while (state_.seq < seq) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      const std::string why = status_.ok() ? "" : " (" + status_.ToString() + ")";
+      return Status::Unavailable("change " + std::to_string(seq) + " is not in the lake yet" + why);
+    }
+    progress_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(20)));
+  }
+  return Status::Ok();
+}
+
+LakeState LakeWriter::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+Status LakeWriter::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+void LakeWriter::SetStatus(const Status& s) {
+  {
+    std::lock_guard lock(mu_);
+    status_ = s;
+  }
+  progress_.notify_all();
+}
+
+void LakeWriter::Log(std::string_view message) const {
+  if (options_.log) {
+    options_.log(message);
+  } else {
+    std::cerr << "medhub: lake writer: " << message << "\n";
+  }
+}
+
+}  // namespace medhub::lake

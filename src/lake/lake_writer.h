@@ -1,0 +1,120 @@
+// LakeWriter: follows the store's change feed and writes the lake (docs/formats/lake.md).
+//
+// Every change (a version or a delete marker) becomes one NDJSON line in the partition
+// folder of its resource. Lines are staged under _staging/<commit>/ (buffered in memory up
+// to `buffer_bytes`, then appended), files roll at `max_file_bytes`, and a commit publishes
+// them: pending manifest, renames, manifest, staging removed — each step durable before the
+// next. A commit happens when `commit_bytes` are staged, when the feed is drained and the
+// oldest staged line is `commit_interval` old (`max_commit_delay` old if the feed never
+// drains), and when CatchUp()/Stop() drain the feed.
+//
+// Open() recovers: the latest manifest gives the sequence reached, a complete pending
+// manifest is rolled forward, staging is discarded; the writer then resumes with the change
+// after the manifest's seq. So a crash (even SIGKILL) between any two steps neither loses
+// nor duplicates a line. Any error (file system down, a version unreadable) discards the
+// uncommitted staging and retries from the last manifest after `retry_delay`; the last
+// error is kept in status() and logged.
+//
+// Thread-safety: all methods may be called from any thread; Open() must come first and
+// CatchUp() must not run while the thread does.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "lake/filesystem.h"
+#include "store/store.h"
+
+namespace medhub::lake {
+
+struct LakeWriterOptions {
+  uint64_t max_file_bytes = 64ull << 20;            // a data file rolls once it reaches this
+  uint64_t commit_bytes = 256ull << 20;             // commit once this much is staged
+  uint64_t buffer_bytes = 16ull << 20;              // staged bytes kept in memory before appending
+  std::chrono::milliseconds commit_interval{5000};  // once drained
+  std::chrono::milliseconds max_commit_delay{60000};  // even while the feed keeps coming
+  size_t batch = 4096;                                // changes read from the feed at a time
+  std::chrono::milliseconds idle_poll{20};
+  std::chrono::milliseconds retry_delay{1000};
+  std::function<void(std::string_view)> log;  // error reports; default stderr
+};
+
+// What the latest manifest says.
+struct LakeState {
+  uint64_t commit = 0;  // 0: nothing committed yet
+  uint64_t seq = 0;     // change-feed sequence reached
+};
+
+class LakeWriter {
+ public:
+  // Neither pointer is owned; both must outlive the writer.
+  LakeWriter(store::Store* store, FileSystem* fs, LakeWriterOptions options = {});
+  ~LakeWriter();  // Stop()
+  LakeWriter(const LakeWriter&) = delete;
+  LakeWriter& operator=(const LakeWriter&) = delete;
+
+  // Recovers the lake (see above). Errors: the file system's (e.g. Unavailable when HDFS is
+  // down), DataLoss when a manifest is corrupt.
+  Status Open();
+  // Starts the background thread (a second Start is a no-op).
+  void Start();
+  // Stops the thread, then commits every change published before the call. Returns the
+  // error that kept it from doing so, if any. Idempotent.
+  Status Stop();
+  // Writes and commits everything the feed holds now, on the calling thread.
+  Status CatchUp();
+  // Waits until a commit covers change `seq`; Unavailable on timeout (with the last error).
+  Status WaitForSequence(uint64_t seq, std::chrono::milliseconds timeout);
+
+  LakeState state() const;
+  Status status() const;
+
+ private:
+  struct OpenFile;
+  Status Recover();
+  // Stages at most one batch; commits when due (or when `force` and something is staged).
+  Status Step(bool force, bool* progressed);
+  Status StageChange(const store::Change& change);
+  Status FlushBuffers();
+  Status Commit();
+  void DiscardStaging();
+  void Run();
+  void SetStatus(const Status& s);
+  void Log(std::string_view message) const;
+
+  store::Store* const store_;
+  FileSystem* const fs_;
+  const LakeWriterOptions options_;
+
+  // Writer state: touched only by the thread running Step (the background thread, or the
+  // caller of CatchUp/Stop after the thread is joined).
+  bool needs_recovery_ = true;
+  uint64_t staged_seq_ = 0;  // last change staged (>= committed seq)
+  uint64_t staged_bytes_ = 0;
+  uint64_t buffered_bytes_ = 0;
+  uint64_t staged_changes_ = 0;
+  uint64_t superseding_ = 0;
+  std::chrono::steady_clock::time_point first_staged_;
+  std::map<std::string, std::unique_ptr<OpenFile>> open_;  // by partition folder
+  std::vector<std::unique_ptr<OpenFile>> closed_;          // rolled files of this commit
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable progress_;
+  LakeState state_;  // GUARDED_BY(mu_)
+  Status status_;    // GUARDED_BY(mu_)
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace medhub::lake

@@ -1,0 +1,295 @@
+#include "lake/lake_writer.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "fhir/resource.h"
+#include "lake/local_filesystem.h"
+#include "lake/partition.h"
+#include "lake/test_util.h"
+
+namespace medhub::lake {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ExpectLakeMatchesStore;
+using testing::TempDir;
+
+// The local file system with a switch that makes every call fail as an unreachable HDFS
+// does, after `ops_left` successful mutating calls (fault injection over the real thing).
+class FlakyFileSystem : public LocalFileSystem {
+ public:
+  using LocalFileSystem::LocalFileSystem;
+  std::atomic<int> ops_left{1 << 30};
+  Status Gate() {
+    return ops_left.fetch_sub(1) > 0 ? Status::Ok() : Status::Unavailable("injected outage");
+  }
+  Status MakeDirs(std::string_view p) override {
+    RETURN_IF_ERROR(Gate());
+    return LocalFileSystem::MakeDirs(p);
+  }
+  Status Create(std::string_view p, std::string_view d, bool o) override {
+    RETURN_IF_ERROR(Gate());
+    return LocalFileSystem::Create(p, d, o);
+  }
+  Status Append(std::string_view p, std::string_view d) override {
+    RETURN_IF_ERROR(Gate());
+    return LocalFileSystem::Append(p, d);
+  }
+  Status Rename(std::string_view a, std::string_view b) override {
+    RETURN_IF_ERROR(Gate());
+    return LocalFileSystem::Rename(a, b);
+  }
+  Status Delete(std::string_view p, bool r) override {
+    RETURN_IF_ERROR(Gate());
+    return LocalFileSystem::Delete(p, r);
+  }
+};
+
+std::string ObservationJson(const std::string& id, const std::string& patient, int step,
+                            const std::string& date = "2024-03-05") {
+  return R"({"resourceType":"Observation","id":")" + id +
+         R"(","status":"final","code":{"text":"step )" + std::to_string(step) +
+         R"("},"subject":{"reference":"Patient/)" + patient + R"("},"effectiveDateTime":")" + date +
+         R"("})";
+}
+
+void Put(store::Store* store, const std::string& type, const std::string& id,
+         const std::string& json_text) {
+  store::WriteOp op;
+  op.type = type;
+  op.id = id;
+  op.resource = fhir::ParseResource(json_text).value();
+  auto r = store->Commit({std::move(op)});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// Commits `n` observations over 7 ids of 3 patients (so later ones are updates).
+void CommitObservations(store::Store* store, int n, int first_step = 0) {
+  for (int i = first_step; i < first_step + n; ++i) {
+    const std::string id = "o" + std::to_string(i % 7);
+    Put(store, "Observation", id, ObservationJson(id, "p" + std::to_string(i % 7 % 3), i));
+  }
+}
+
+class LakeWriterTest : public ::testing::Test {
+ protected:
+  // The store skips its WAL fsync here: these tests kill nothing but the lake's own steps.
+  void SetUp() override {
+    store::StoreOptions o;
+    o.path = dir_ / "data";
+    o.sync_writes = false;
+    store_ = store::OpenRocksStore(o).value();
+  }
+
+  LakeWriterOptions SmallOptions() {
+    LakeWriterOptions o;
+    o.max_file_bytes = 600;
+    o.commit_bytes = 2000;
+    o.buffer_bytes = 500;
+    o.batch = 5;
+    o.commit_interval = 0ms;
+    o.idle_poll = 1ms;
+    o.retry_delay = 1ms;
+    o.log = [this](std::string_view m) { notes_.emplace_back(m); };
+    return o;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  FlakyFileSystem fs_{dir_ / "lake", LocalFileSystem::Durability::kAtBarrier};
+  std::vector<std::string> notes_;
+};
+
+TEST_F(LakeWriterTest, EveryVersionIsOneLineAndAllVersionsShareTheirResourcesPartition) {
+  CommitObservations(store_.get(), 20);
+  Put(store_.get(), "Patient", "p1", R"({"resourceType":"Patient","id":"p1"})");
+  store::WriteOp del;
+  del.kind = store::WriteOp::Kind::kDelete;
+  del.type = "Observation";
+  del.id = "o1";
+  ASSERT_TRUE(store_->Commit({del}).ok());
+  LakeWriter writer(store_.get(), &fs_, SmallOptions());
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.CatchUp().ok());
+  EXPECT_EQ(ExpectLakeMatchesStore(&fs_, store_.get()), 22u);
+  // o1 (patient p1): 3 versions and the tombstone, all in one folder; Patient p1 in the same
+  // bucket.
+  const std::string dir = PartitionDir("Observation", "2024", BucketOf("p1", "", ""));
+  std::string all;
+  const std::vector<FileInfo> files = fs_.List(dir).value();
+  for (const FileInfo& f : files) all += fs_.Read(dir + "/" + f.name).value();
+  EXPECT_NE(all.find(R"("id":"o1","meta":{"versionId":"3")"), std::string::npos);
+  EXPECT_NE(all.find(R"("code":"deleted")"), std::string::npos);
+  EXPECT_TRUE(fs_.List(PartitionDir("Patient", FormatInstant(NowMicros()).substr(0, 4),
+                                    BucketOf("p1", "", "")))
+                  .ok());
+  const std::vector<Manifest> manifests = ReadManifests(&fs_).value();
+  uint64_t superseding = 0;
+  for (const Manifest& m : manifests) superseding += m.superseding;
+  EXPECT_EQ(superseding, 20u - 7u + 1u);  // updates of o0..o6, plus the delete
+}
+
+TEST_F(LakeWriterTest, FilesRollAtTheSizeLimitAndCommitsFollowTheCommitSize) {
+  CommitObservations(store_.get(), 60);
+  LakeWriter writer(store_.get(), &fs_, SmallOptions());
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.CatchUp().ok());
+  ExpectLakeMatchesStore(&fs_, store_.get());
+  const std::vector<Manifest> manifests = ReadManifests(&fs_).value();
+  EXPECT_GT(manifests.size(), 1u);
+  bool rolled = false;
+  for (const Manifest& m : manifests) {
+    for (const ManifestFile& f : m.output) {
+      const uint64_t line_max = 300;  // one line is well under this
+      EXPECT_LE(f.bytes, 600u + line_max) << f.url;
+      rolled |= f.url.ends_with("-0001.ndjson");
+    }
+  }
+  EXPECT_TRUE(rolled);
+  EXPECT_EQ(writer.state().seq, store_->LastSequence());
+}
+
+TEST_F(LakeWriterTest, TheBackgroundWriterFollowsCommitsAsTheyHappen) {
+  LakeWriter writer(store_.get(), &fs_, SmallOptions());
+  ASSERT_TRUE(writer.Open().ok());
+  writer.Start();
+  CommitObservations(store_.get(), 30);
+  EXPECT_TRUE(writer.WaitForSequence(store_->LastSequence(), 30s).ok());
+  CommitObservations(store_.get(), 5, 30);
+  ASSERT_TRUE(writer.Stop().ok());
+  ExpectLakeMatchesStore(&fs_, store_.get());
+}
+
+TEST_F(LakeWriterTest, ARestartResumesAfterTheLastManifestWithoutDuplicates) {
+  CommitObservations(store_.get(), 10);
+  {
+    LakeWriter writer(store_.get(), &fs_, SmallOptions());
+    ASSERT_TRUE(writer.Open().ok());
+    ASSERT_TRUE(writer.CatchUp().ok());
+  }
+  CommitObservations(store_.get(), 10, 10);
+  LakeWriter writer(store_.get(), &fs_, SmallOptions());
+  ASSERT_TRUE(writer.Open().ok());
+  EXPECT_EQ(writer.state().seq, 10u);
+  ASSERT_TRUE(writer.CatchUp().ok());
+  ExpectLakeMatchesStore(&fs_, store_.get());
+}
+
+TEST_F(LakeWriterTest, AnOutageAtAnyStepLeavesTheManifestsConsistentAndRetryCompletesTheLake) {
+  CommitObservations(store_.get(), 40);
+  // Fail after k successful writes for every k a full run needs, then recover with a
+  // working file system: each time the lake must match the store exactly.
+  for (int k = 0; k < 40; k += 1 + k / 10) {
+    std::filesystem::remove_all(dir_ / "lake");
+    fs_.ops_left = k;
+    {
+      LakeWriter writer(store_.get(), &fs_, SmallOptions());
+      Status s = writer.Open();
+      if (s.ok()) s = writer.CatchUp();
+      if (!s.ok()) {
+        EXPECT_NE(s.message().find("injected outage"), std::string::npos);
+      }
+      Result<std::vector<Manifest>> m = ReadManifests(&fs_);
+      ASSERT_TRUE(m.ok()) << "k=" << k << ": " << m.status().ToString();
+    }
+    fs_.ops_left = 1 << 30;
+    LakeWriter writer(store_.get(), &fs_, SmallOptions());
+    ASSERT_TRUE(writer.Open().ok()) << "k=" << k;
+    ASSERT_TRUE(writer.CatchUp().ok()) << "k=" << k;
+    ExpectLakeMatchesStore(&fs_, store_.get());
+  }
+}
+
+TEST_F(LakeWriterTest, ThePendingManifestOfACommitCutShortIsRolledForwardAndATornOneDiscarded) {
+  CommitObservations(store_.get(), 12);
+  // Stop right after the pending manifest and one rename of commit 2 (mutations: commit 1 =
+  // create staging files + pending + mkdirs/renames + manifest + delete staging).
+  for (int k = 5; k < 25; ++k) {
+    std::filesystem::remove_all(dir_ / "lake");
+    fs_.ops_left = k;
+    {
+      LakeWriter writer(store_.get(), &fs_, SmallOptions());
+      if (writer.Open().ok()) (void)writer.CatchUp();
+    }
+    fs_.ops_left = 1 << 30;
+    // A torn pending manifest beyond the next commit number is discarded too.
+    ASSERT_TRUE(fs_.Create("_manifests/_pending-0000000099.json", "{\"format\":", true).ok());
+    LakeWriter writer(store_.get(), &fs_, SmallOptions());
+    ASSERT_TRUE(writer.Open().ok());
+    EXPECT_EQ(fs_.Stat("_manifests/_pending-0000000099.json").status().code(),
+              StatusCode::kNotFound);
+    EXPECT_EQ(fs_.Stat("_staging").status().code(), StatusCode::kNotFound);
+    ASSERT_TRUE(writer.CatchUp().ok());
+    ExpectLakeMatchesStore(&fs_, store_.get());
+  }
+}
+
+TEST_F(LakeWriterTest, ABackgroundWriterRetriesThroughAnOutageAndReportsIt) {
+  CommitObservations(store_.get(), 10);
+  LakeWriter writer(store_.get(), &fs_, SmallOptions());
+  ASSERT_TRUE(writer.Open().ok());
+  fs_.ops_left = 0;
+  writer.Start();
+  const Status waited = writer.WaitForSequence(store_->LastSequence(), 50ms);
+  EXPECT_EQ(waited.code(), StatusCode::kUnavailable);
+  EXPECT_NE(waited.message().find("injected outage"), std::string::npos) << waited.message();
+  fs_.ops_left = 1 << 30;
+  EXPECT_TRUE(writer.WaitForSequence(store_->LastSequence(), 30s).ok());
+  ASSERT_TRUE(writer.Stop().ok());
+  ExpectLakeMatchesStore(&fs_, store_.get());
+  EXPECT_FALSE(notes_.empty());
+}
+
+// A writer process killed with SIGKILL while the store and the lake are both being written:
+// the restarted writer resumes from the last manifest with no duplicates and no gaps.
+TEST_F(LakeWriterTest, AWriterKilledWithSigkillResumesWithoutDuplicatesOrGaps) {
+  store_.reset();
+  const std::string data = dir_ / "data";
+  const std::string lake = dir_ / "lake";
+  for (int round = 0; round < 3; ++round) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto store = store::OpenRocksStore({data}).value();
+      LocalFileSystem fs(lake, LocalFileSystem::Durability::kAtBarrier);
+      LakeWriterOptions o;
+      o.max_file_bytes = 4000;
+      o.commit_bytes = 3000;
+      o.batch = 7;
+      o.commit_interval = 0ms;
+      o.idle_poll = 1ms;
+      LakeWriter writer(store.get(), &fs, o);
+      if (!writer.Open().ok()) _exit(2);
+      writer.Start();
+      for (int i = 0;; ++i) CommitObservations(store.get(), 1, round * 100000 + i);
+    }
+    // Kill once a few more commits are published.
+    LocalFileSystem probe(lake);
+    const size_t target = (static_cast<size_t>(round) + 1) * 5;
+    for (int i = 0; i < 20000; ++i) {
+      Result<std::vector<Manifest>> m = ReadManifests(&probe);
+      if (m.ok() && m->size() >= target) break;
+      std::this_thread::sleep_for(1ms);
+    }
+    ASSERT_EQ(kill(child, SIGKILL), 0);
+    int wstatus = 0;
+    ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(wstatus));
+  }
+  store_ = store::OpenRocksStore({data}).value();
+  LocalFileSystem fs(lake);
+  LakeWriter writer(store_.get(), &fs, SmallOptions());
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.CatchUp().ok());
+  EXPECT_GT(ExpectLakeMatchesStore(&fs, store_.get()), 15u);
+}
+
+}  // namespace
+}  // namespace medhub::lake

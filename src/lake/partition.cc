@@ -1,0 +1,110 @@
+#include "lake/partition.h"
+
+#include <array>
+#include <cctype>
+#include <cstdio>
+
+#include "core/time.h"
+
+namespace medhub::lake {
+namespace {
+
+// The clinical-date fields, in the order docs/formats/lake.md lists them.
+constexpr std::array<std::string_view, 13> kDateFields = {"effectiveDateTime",
+                                                          "effectivePeriod.start",
+                                                          "effectiveInstant",
+                                                          "issued",
+                                                          "onsetDateTime",
+                                                          "recordedDate",
+                                                          "authoredOn",
+                                                          "performedDateTime",
+                                                          "performedPeriod.start",
+                                                          "occurrenceDateTime",
+                                                          "period.start",
+                                                          "created",
+                                                          "date"};
+
+const json::Value* FindDotted(const json::Value& v, std::string_view dotted) {
+  const json::Value* cur = &v;
+  while (cur != nullptr) {
+    const size_t dot = dotted.find('.');
+    if (!cur->is_object()) return nullptr;
+    cur = cur->find(dotted.substr(0, dot));
+    if (dot == std::string_view::npos) return cur;
+    dotted.remove_prefix(dot + 1);
+  }
+  return nullptr;
+}
+
+bool StartsWithYear(std::string_view s) {
+  if (s.size() < 4 || (s.size() > 4 && s[4] != '-')) return false;
+  for (size_t i = 0; i < 4; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+std::string_view PatientIdInReference(std::string_view ref) {
+  constexpr std::string_view kPatient = "Patient/";
+  size_t pos = ref.rfind(kPatient);
+  if (pos == std::string_view::npos || (pos > 0 && ref[pos - 1] != '/')) return {};
+  std::string_view rest = ref.substr(pos + kPatient.size());
+  rest = rest.substr(0, rest.find('/'));
+  return rest;
+}
+
+}  // namespace
+
+uint64_t Fnv1a64(std::string_view data) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string PartitionYear(const json::Value& resource, int64_t last_updated_micros) {
+  for (std::string_view field : kDateFields) {
+    const json::Value* v = FindDotted(resource, field);
+    if (v != nullptr && v->is_string() && StartsWithYear(v->text())) return v->text().substr(0, 4);
+  }
+  return FormatInstant(last_updated_micros).substr(0, 4);
+}
+
+std::string PatientOf(const json::Value& resource, std::string_view type, std::string_view id) {
+  if (type == "Patient") return std::string(id);
+  for (std::string_view field : {"subject", "patient"}) {
+    const json::Value* ref = resource.find(field);
+    if (ref == nullptr || !ref->is_object()) continue;
+    const std::string_view pid = PatientIdInReference(ref->get_string("reference"));
+    if (!pid.empty()) return std::string(pid);
+  }
+  return "";
+}
+
+int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id) {
+  const uint64_t h =
+      patient_id.empty() ? Fnv1a64(std::string(type) + "/" + std::string(id)) : Fnv1a64(patient_id);
+  return static_cast<int>(h % kBuckets);
+}
+
+std::string PartitionDir(std::string_view type, std::string_view year, int bucket) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%02d", bucket);
+  return std::string(type) + "/date=" + std::string(year) + "/bucket=" + b;
+}
+
+std::string TombstoneLine(std::string_view type, std::string_view id, uint64_t version,
+                          int64_t last_updated_micros) {
+  std::string out = "{\"resourceType\":";
+  json::AppendQuoted(type, &out);
+  out += ",\"id\":";
+  json::AppendQuoted(id, &out);
+  out += ",\"meta\":{\"versionId\":\"" + std::to_string(version) + "\",\"lastUpdated\":\"" +
+         FormatInstant(last_updated_micros) +
+         "\",\"tag\":[{\"system\":\"urn:medhub:lake\",\"code\":\"deleted\"}]}}";
+  return out;
+}
+
+}  // namespace medhub::lake

@@ -1,0 +1,40 @@
+// Where a resource's lines go in the lake (docs/formats/lake.md, "Layout"): the folder
+// <Type>/date=YYYY/bucket=NN, decided from the resource's FIRST version so that every
+// version of a resource lands in the same folder, and the tombstone line of a delete.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/json.h"
+
+namespace medhub::lake {
+
+inline constexpr int kBuckets = 16;
+
+// FNV-1a, 64 bit.
+uint64_t Fnv1a64(std::string_view data);
+
+// "YYYY" of the clinical date of `resource` (the first field of the documented list that
+// holds a date), else of `last_updated_micros` (UTC).
+std::string PartitionYear(const json::Value& resource, int64_t last_updated_micros);
+
+// The patient a resource belongs to: its own id for a Patient, the id in subject/patient
+// when it references Patient/<id>, else "" (no patient).
+std::string PatientOf(const json::Value& resource, std::string_view type, std::string_view id);
+
+// 0..kBuckets-1: hash of the patient id, or of "<type>/<id>" without a patient.
+int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id);
+
+// "Observation/date=2024/bucket=07".
+std::string PartitionDir(std::string_view type, std::string_view year, int bucket);
+
+// The line for a delete marker: resourceType, id and meta (versionId, lastUpdated, and the
+// tag urn:medhub:lake|deleted). No trailing newline.
+std::string TombstoneLine(std::string_view type, std::string_view id, uint64_t version,
+                          int64_t last_updated_micros);
+
+}  // namespace medhub::lake
