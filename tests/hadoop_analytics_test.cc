@@ -2,9 +2,10 @@
 // real single-node HDFS (deploy/hadoop) gives, line for line after sorting, the in-process
 // engine's output on the same lake — including a corrupt line both engines skip.
 //
-// The lake is generated locally (`medhub gen`) and copied into HDFS through WebHDFS
-// (two-step CREATE with medhub::HttpClient). Needs java and the Hadoop jars
-// (deploy/hadoop/fetch-deps.sh, Maven Central or ~/.m2).
+// A population from `medhub gen` is imported into a store whose lake writer writes the lake
+// into HDFS through WebHDFS (`medhub import --lake webhdfs://...`); the in-process engine
+// reads that same HDFS lake through WebHDFS, Hadoop Streaming through its own client. Needs
+// java and the Hadoop jars (deploy/hadoop/fetch-deps.sh, Maven Central or ~/.m2).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -42,14 +43,12 @@ std::vector<std::string> SortedLines(const std::string& text) {
   return lines;
 }
 
-// Copies the files under `local` to `hdfs_path` through WebHDFS.
-void PutTree(HttpClient* http, const std::string& webhdfs, const std::string& local,
-             const std::string& hdfs_path) {
-  for (const auto& e : fs::recursive_directory_iterator(local)) {
-    if (!e.is_regular_file()) continue;
-    const std::string rel = fs::relative(e.path(), local).string();
-    std::string url = webhdfs + "/webhdfs/v1" + hdfs_path + "/";
-    for (char c : rel) url += c == '=' ? std::string("%3D") : std::string(1, c);
+// Writes one file into HDFS through WebHDFS (two-step CREATE).
+void PutFile(HttpClient* http, const std::string& webhdfs, const std::string& hdfs_path,
+             const std::string& content) {
+  {
+    std::string url = webhdfs + "/webhdfs/v1";
+    for (char c : hdfs_path) url += c == '=' ? std::string("%3D") : std::string(1, c);
     HttpClientRequest create;
     create.method = "PUT";
     create.url = url + "?op=CREATE&overwrite=true&noredirect=true&user.name=medhub";
@@ -62,7 +61,7 @@ void PutTree(HttpClient* http, const std::string& webhdfs, const std::string& lo
     data.method = "PUT";
     data.url = std::string(location->get_string("Location"));
     data.headers = {{"Content-Type", "application/octet-stream"}, {"Expect", ""}};
-    data.body = ReadFile(e.path().string());
+    data.body = content;
     auto step2 = http->Send(data);
     ASSERT_TRUE(step2.ok()) << step2.status().message();
     ASSERT_EQ(step2->status, 201) << step2->body;
@@ -118,29 +117,27 @@ class HadoopAnalyticsTest : public ::testing::Test {
 
 TEST_F(HadoopAnalyticsTest, EveryJobOnHadoopStreamingMatchesTheInProcessEngine) {
   ASSERT_NE(webhdfs_, nullptr);
-  const std::string lake = *dir_ + "/lake";
+  const std::string population = *dir_ + "/population";
   std::string err;
-  ASSERT_EQ(Medhub({"gen", "--patients", "30", "--seed", "9", "--out", lake, "--types",
+  ASSERT_EQ(Medhub({"gen", "--patients", "30", "--seed", "9", "--out", population, "--types",
                     "Patient,Condition,Observation,MedicationRequest,Device"},
                    &err),
             0)
       << err;
-  // A corrupt line (cut short) in a published file: both engines must skip and count it.
-  {
-    fs::create_directories(lake + "/Patient/date=2000-01/bucket=00");
-    std::ofstream bad(lake + "/Patient/date=2000-01/bucket=00/part-0000000099-0000.ndjson");
-    bad << R"({"resourceType":"Patient","id":"cut-short","gend)" << "\n";
-  }
-  HttpClient http;
-  PutTree(&http, *webhdfs_, lake, "/medhub/lake");
-  if (HasFatalFailure()) return;
   const std::string url = "webhdfs://" + webhdfs_->substr(std::string("http://").size()) +
                           "/medhub/lake";
+  ASSERT_EQ(Medhub({"import", "--data", *dir_ + "/data", "--lake", url, population}, &err), 0)
+      << err;
+  // A corrupt line (cut short) in a published file: both engines must skip and count it.
+  HttpClient http;
+  PutFile(&http, *webhdfs_, "/medhub/lake/Patient/date=2000/bucket=00/part-0000009999-0000.ndjson",
+          std::string(R"({"resourceType":"Patient","id":"cut-short","gend)") + "\n");
+  if (HasFatalFailure()) return;
   for (const analytics::Job* job : analytics::BuiltinJobs()) {
     const std::string name(job->name());
     const std::string local_out = *dir_ + "/" + name + ".local.csv";
     const std::string hadoop_out = *dir_ + "/" + name + ".hadoop.csv";
-    ASSERT_EQ(Medhub({"analytics", "run", name, "--lake", lake, "--out", local_out}, &err), 0)
+    ASSERT_EQ(Medhub({"analytics", "run", name, "--lake", url, "--out", local_out}, &err), 0)
         << err;
     if (name != "device-readings") {
       EXPECT_NE(err.find("skipped 1 unreadable lake line"), std::string::npos) << err;

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <system_error>
+
+#include "lake/filesystem.h"
 
 namespace medhub::analytics {
 
@@ -54,6 +57,43 @@ Result<std::vector<InputFile>> LocalLakeFiles(const std::string& root,
     if (IsHiddenName(name) || !it->is_directory(ec)) continue;
     if (!types.empty() && std::find(types.begin(), types.end(), name) == types.end()) continue;
     Collect(it->path(), &files);
+  }
+  std::sort(files.begin(), files.end(),
+            [](const InputFile& a, const InputFile& b) { return a.name < b.name; });
+  return files;
+}
+
+namespace {
+
+Status CollectRemote(const std::shared_ptr<lake::FileSystem>& fs, const std::string& dir,
+                     std::vector<InputFile>* out) {
+  ASSIGN_OR_RETURN(std::vector<lake::FileInfo> entries, fs->List(dir));
+  for (const lake::FileInfo& e : entries) {
+    if (IsHiddenName(e.name)) continue;
+    const std::string path = dir + "/" + e.name;
+    if (e.is_directory) {
+      RETURN_IF_ERROR(CollectRemote(fs, path, out));
+    } else if (e.name.ends_with(".ndjson")) {
+      out->push_back(InputFile{fs->Describe() + "/" + path, e.size,
+                               [fs, path]() { return fs->Read(path); }});
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<InputFile>> LakeFiles(const std::string& location,
+                                         const std::vector<std::string>& types) {
+  if (location.find("://") == std::string::npos) return LocalLakeFiles(location, types);
+  ASSIGN_OR_RETURN(std::unique_ptr<lake::FileSystem> opened, lake::OpenFileSystem(location));
+  std::shared_ptr<lake::FileSystem> fs(std::move(opened));
+  std::vector<InputFile> files;
+  ASSIGN_OR_RETURN(std::vector<lake::FileInfo> top, fs->List(""));
+  for (const lake::FileInfo& e : top) {
+    if (!e.is_directory || IsHiddenName(e.name)) continue;
+    if (!types.empty() && std::find(types.begin(), types.end(), e.name) == types.end()) continue;
+    RETURN_IF_ERROR(CollectRemote(fs, e.name, &files));
   }
   std::sort(files.begin(), files.end(),
             [](const InputFile& a, const InputFile& b) { return a.name < b.name; });

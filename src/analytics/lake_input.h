@@ -16,6 +16,12 @@ namespace medhub::analytics {
 Result<std::vector<InputFile>> LocalLakeFiles(const std::string& root,
                                               const std::vector<std::string>& types);
 
+// Files of the given resource types in a lake named by a --lake location (a folder,
+// file:///dir or webhdfs://HOST:PORT/PATH), listed and read through lake::FileSystem.
+// The returned files keep the file system alive.
+Result<std::vector<InputFile>> LakeFiles(const std::string& location,
+                                         const std::vector<std::string>& types);
+
 // True for names the lake uses for things in progress.
 bool IsHiddenName(std::string_view name);
 

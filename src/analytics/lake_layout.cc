@@ -4,52 +4,17 @@
 #include <filesystem>
 #include <fstream>
 
-#include "analytics/records.h"
+#include "lake/partition.h"
 
 namespace medhub::analytics {
 
-int LakeBucket(std::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return static_cast<int>(h % 16);
-}
-
-namespace {
-
-std::string_view ClinicalMonthSource(const json::Value& r) {
-  for (std::string_view k : {"effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued",
-                             "onsetDateTime", "recordedDate", "authoredOn", "performedDateTime",
-                             "performedPeriod", "occurrenceDateTime", "period", "created",
-                             "date"}) {
-    const json::Value* v = r.find(k);
-    if (v == nullptr) continue;
-    if (v->is_object()) v = v->find("start");
-    if (v != nullptr && v->is_string() && v->text().size() >= 7) return v->text();
-  }
-  if (const json::Value* meta = r.find("meta")) {
-    if (meta->get_string("lastUpdated").size() >= 7) return meta->get_string("lastUpdated");
-  }
-  return "1970-01";
-}
-
-}  // namespace
-
 std::string LakePartition(const json::Value& r) {
-  const std::string type(r.get_string("resourceType"));
-  std::string key;
-  if (type == "Patient") {
-    key = std::string(r.get_string("id"));
-  } else {
-    std::string_view patient = ReferencedId(r, "subject", "Patient");
-    if (patient.empty()) patient = ReferencedId(r, "patient", "Patient");
-    key = patient.empty() ? type + "/" + std::string(r.get_string("id")) : std::string(patient);
-  }
-  char bucket[8];
-  std::snprintf(bucket, sizeof bucket, "%02d", LakeBucket(key));
-  return type + "/date=" + std::string(ClinicalMonthSource(r).substr(0, 7)) + "/bucket=" + bucket;
+  const std::string_view type = r.get_string("resourceType");
+  const std::string_view id = r.get_string("id");
+  // Resources without a clinical date (Patient, Device) fall back to the lastUpdated year;
+  // generated resources have none, so that year is 1970.
+  return lake::PartitionDir(type, lake::PartitionYear(r, 0),
+                            lake::BucketOf(lake::PatientOf(r, type, id), type, id));
 }
 
 LakeFolderWriter::LakeFolderWriter(std::string root, uint64_t commit, uint64_t file_bytes)

@@ -1,5 +1,6 @@
 // Writes resources into a local folder in the lake layout of docs/formats/lake.md
-// (<root>/<Type>/date=YYYY-MM/bucket=NN/part-<commit>-<index>.ndjson), for `medhub gen`,
+// (<root>/<Type>/date=YYYY/bucket=NN/part-<commit>-<index>.ndjson, partitions from
+// lake/partition.h), for `medhub gen`,
 // tests and benchmarks that need a lake without a store. Each file is written under a
 // '_'-prefixed name and renamed when complete, so readers never see a partial file.
 // No manifests are written (readers of data files do not need them).
@@ -16,9 +17,6 @@
 #include "core/status.h"
 
 namespace medhub::analytics {
-
-// FNV-1a 64-bit of `s`, modulo 16, as the lake's bucket number.
-int LakeBucket(std::string_view patient_or_key);
 
 // The lake partition folder of a resource (relative to the root), per docs/formats/lake.md.
 std::string LakePartition(const json::Value& resource);

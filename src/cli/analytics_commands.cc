@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,10 +28,11 @@ constexpr char kAnalyticsUsage[] =
     R"(usage: medhub analytics list
        medhub analytics run JOB (--data DIR | --lake PATH|URL) [--engine local|hadoop]
                             [--out FILE] [--format csv|json] [--threads N] [--memory-mb N]
-                            [--hadoop-lib DIR] [--hadoop-conf DIR] [--reducers N]
+                            [--hadoop-lib DIR] [--hadoop-conf DIR] [--reducers N] [--stats]
   The lake is DIR/lake unless --lake names another folder, or for --engine hadoop a
   webhdfs://HOST:PORT/PATH or hdfs://HOST:PORT/PATH URL. The Hadoop engine needs the jars
   of deploy/hadoop (--hadoop-lib, default $MEDHUB_HADOOP_LIB) and java on PATH.
+  --stats prints bytes and lines read, time and MB/s on stderr.
 )";
 
 std::string SelfPath() {
@@ -90,22 +92,20 @@ Result<analytics::RunResult> RunEngine(const analytics::Job& job, const Flags& f
     return analytics::RunHadoop(job, o);
   }
   if (engine != "local") return Status::InvalidArgument("--engine must be local or hadoop");
-  if (lake.find("://") != std::string::npos) {
-    return Status::InvalidArgument("the local engine reads a lake folder; " + lake +
-                                   " needs --engine hadoop");
-  }
   analytics::EngineOptions o;
   ASSIGN_OR_RETURN(uint64_t threads, flags.GetUint("threads", 0));
   ASSIGN_OR_RETURN(uint64_t memory_mb, flags.GetUint("memory-mb", 512));
   o.threads = static_cast<unsigned>(std::min<uint64_t>(threads, 256));
   o.memory_limit_bytes = std::max<uint64_t>(memory_mb, 1) << 20;
-  ASSIGN_OR_RETURN(auto files, analytics::LocalLakeFiles(lake, job.input_types()));
+  ASSIGN_OR_RETURN(auto files, analytics::LakeFiles(lake, job.input_types()));
   return analytics::RunLocal(job, files, o);
 }
 
 int Run(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"data", "lake", "engine", "out", "format", "threads",
-                                   "memory-mb", "hadoop-lib", "hadoop-conf", "reducers"});
+  auto flags = Flags::Parse(args,
+                            {"data", "lake", "engine", "out", "format", "threads", "memory-mb",
+                             "hadoop-lib", "hadoop-conf", "reducers"},
+                            {"stats"});
   if (!flags.ok()) return Fail(flags.status().message() + "\n" + kAnalyticsUsage);
   if (flags->positional().size() != 1) return Fail(std::string("name one job\n") + kAnalyticsUsage);
   auto job = analytics::FindJob(flags->positional()[0]);
@@ -117,9 +117,20 @@ int Run(const std::vector<std::string>& args) {
     if (!flags->Has("data")) return Fail(std::string("give --data or --lake\n") + kAnalyticsUsage);
     lake = flags->Get("data") + "/lake";
   }
+  const auto start = std::chrono::steady_clock::now();
   auto result = RunEngine(**job, *flags, lake);
   if (!result.ok()) return Fail(result.status().message());
   ReportStats(result->stats);
+  if (flags->Has("stats")) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto& st = result->stats;
+    std::cerr << "medhub: " << (*job)->name() << ": " << st.input_bytes << " bytes, "
+              << st.input_lines << " lines read in " << seconds << " s ("
+              << (seconds > 0 ? static_cast<double>(st.input_bytes) / 1e6 / seconds : 0)
+              << " MB/s), " << st.spilled_runs << " spilled runs, " << result->lines.size()
+              << " rows\n";
+  }
   const auto columns = (*job)->columns();
   const std::string text = format == "csv" ? analytics::FormatCsv(columns, result->lines)
                                            : analytics::FormatJson(columns, result->lines);
