@@ -29,16 +29,18 @@ Result<LakeUrl> ParseLakeUrl(const std::string& url) {
                                    url);
   }
   const std::string scheme = url.substr(0, scheme_end);
-  if (scheme != "webhdfs" && scheme != "hdfs") {
-    return Status::InvalidArgument("the Hadoop engine reads webhdfs:// or hdfs:// lakes, not " +
-                                   scheme + "://");
+  if (scheme != "webhdfs" && scheme != "hdfs" && scheme != "file") {
+    return Status::InvalidArgument(
+        "the Hadoop engine reads webhdfs://, hdfs:// or file:// lakes, not " + scheme + "://");
   }
   const size_t path_start = url.find('/', scheme_end + 3);
   LakeUrl out;
   out.fs = url.substr(0, path_start);
   out.root = path_start == std::string::npos ? "" : url.substr(path_start);
   while (!out.root.empty() && out.root.back() == '/') out.root.pop_back();
-  if (out.fs.size() <= scheme.size() + 3) return Status::InvalidArgument("no host in " + url);
+  if (out.fs.size() <= scheme.size() + 3 && scheme != "file") {
+    return Status::InvalidArgument("no host in " + url);
+  }
   for (char c : out.root) {
     if (c == ' ' || c == ',' || c == '{' || c == '}' || c == '*') {
       return Status::InvalidArgument("unsupported character in lake path: " + out.root);
@@ -260,7 +262,7 @@ Result<RunResult> RunHadoop(const Job& job, const HadoopOptions& o) {
 
   std::string types;
   for (const std::string& t : job.input_types()) types += (types.empty() ? "" : ",") + t;
-  const std::string work = "/tmp/medhub-analytics/" + std::string(job.name()) + "-" +
+  const std::string work = "/tmp/medhub-analytics-work/" + std::string(job.name()) + "-" +
                            std::to_string(getpid()) + "-" + std::to_string(time(nullptr));
   std::string input = c.lake.fs + c.lake.root + "/{" + types + "}/date=*/bucket=*/*.ndjson";
   RunResult result;

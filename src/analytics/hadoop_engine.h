@@ -22,7 +22,8 @@
 namespace medhub::analytics {
 
 struct HadoopOptions {
-  // Where the lake is: webhdfs://HOST:PORT/PATH (NameNode HTTP) or hdfs://HOST:PORT/PATH.
+  // Where the lake is: webhdfs://HOST:PORT/PATH (NameNode HTTP), hdfs://HOST:PORT/PATH, or
+  // file:///PATH (Hadoop on the local file system, no HDFS: for benchmarks).
   std::string lake_url;
   std::string medhub_binary;  // absolute path of the medhub executable (mapper/reducer)
   std::string hadoop_lib;     // folder of the Hadoop jars (deploy/hadoop/fetch-deps.sh)
