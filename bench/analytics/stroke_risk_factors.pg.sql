@@ -56,5 +56,5 @@ u AS (
 SELECT grp AS "group", risk_factor, count(*) AS patients,
        count(*) FILTER (WHERE has) AS with_factor,
        to_char(count(*) FILTER (WHERE has)::numeric / count(*), 'FM0.0000') AS prevalence
-FROM u GROUP BY grp, risk_factor ORDER BY 1 COLLATE "C", 2 COLLATE "C"
+FROM u GROUP BY grp, risk_factor ORDER BY grp COLLATE "C", risk_factor COLLATE "C"
 ) TO STDOUT WITH (FORMAT csv, HEADER);

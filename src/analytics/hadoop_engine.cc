@@ -18,7 +18,8 @@ namespace medhub::analytics {
 namespace {
 
 struct LakeUrl {
-  std::string fs;    // scheme://authority
+  std::string fs;          // scheme://authority (prefix of every path)
+  std::string default_fs;  // fs.defaultFS: fs, or file:/// for the local file system
   std::string root;  // absolute path, no trailing '/'
 };
 
@@ -37,6 +38,7 @@ Result<LakeUrl> ParseLakeUrl(const std::string& url) {
   LakeUrl out;
   out.fs = url.substr(0, path_start);
   out.root = path_start == std::string::npos ? "" : url.substr(path_start);
+  out.default_fs = scheme == "file" ? "file:///" : out.fs;
   while (!out.root.empty() && out.root.back() == '/') out.root.pop_back();
   if (out.fs.size() <= scheme.size() + 3 && scheme != "file") {
     return Status::InvalidArgument("no host in " + url);
@@ -73,7 +75,7 @@ Result<std::string> Java(const Context& c, std::vector<std::string> argv, const 
   ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, c.log));
   if (r.exit_code != 0) {
     return Status::Internal(what + " failed (exit " + std::to_string(r.exit_code) + "); log " +
-                            c.log + ":\n" + TailOfFile(c.log, 30));
+                            c.log + ":\n" + TailOfFile(c.log, 30) + r.out.substr(0, 2000));
   }
   return r.out;
 }
@@ -87,7 +89,7 @@ Status RunStage(const Context& c, const Job& job, size_t stage, const std::strin
                 const std::string& output) {
   std::vector<std::string> argv = JavaCommand(c, "org.apache.hadoop.streaming.HadoopStreaming");
   const std::vector<std::string> conf = {
-      "fs.defaultFS=" + c.lake.fs,
+      "fs.defaultFS=" + c.lake.default_fs,
       "mapreduce.framework.name=local",
       "mapreduce.job.reduces=" + std::to_string(std::max(1, c.o->reducers)),
       "mapreduce.local.map.tasks.maximum=2",
@@ -168,7 +170,7 @@ Result<std::string> FetchOutput(const Context& c, const std::string& dir) {
   const std::string base = WebHdfsBase(c.lake);
   if (base.empty()) {
     std::vector<std::string> cat = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
-    cat.insert(cat.end(), {"-D", "fs.defaultFS=" + c.lake.fs, "-cat", c.lake.fs + dir + "/part-*"});
+    cat.insert(cat.end(), {"-D", "fs.defaultFS=" + c.lake.default_fs, "-cat", c.lake.fs + dir + "/part-*"});
     return Java(c, cat, "FsShell -cat");
   }
   HttpClient http;
@@ -208,7 +210,7 @@ void RemoveWork(const Context& c, const std::string& work) {
   const std::string base = WebHdfsBase(c.lake);
   if (base.empty()) {
     std::vector<std::string> rm = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
-    rm.insert(rm.end(), {"-D", "fs.defaultFS=" + c.lake.fs, "-rm", "-r", "-f", "-skipTrash",
+    rm.insert(rm.end(), {"-D", "fs.defaultFS=" + c.lake.default_fs, "-rm", "-r", "-f", "-skipTrash",
                          c.lake.fs + work});
     (void)Java(c, rm, "FsShell -rm");
     return;
@@ -256,7 +258,7 @@ Result<RunResult> RunHadoop(const Job& job, const HadoopOptions& o) {
   if (o.medhub_binary.empty() || o.medhub_binary.front() != '/') {
     return Status::InvalidArgument("the medhub binary path must be absolute");
   }
-  ASSIGN_OR_RETURN(c.local, MakeScratch(o.local_dir, c.lake.fs));
+  ASSIGN_OR_RETURN(c.local, MakeScratch(o.local_dir, c.lake.default_fs));
   c.log = c.local + "/hadoop-client.log";
   c.classpath = c.local + (o.conf_dir.empty() ? "" : ":" + o.conf_dir) + ":" + o.hadoop_lib + "/*";
 
