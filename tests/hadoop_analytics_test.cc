@@ -71,7 +71,8 @@ void PutFile(HttpClient* http, const std::string& webhdfs, const std::string& hd
 class HadoopAnalyticsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(fs::temp_directory_path() / ("medhub-hadoop-it-" + std::to_string(getpid())));
+    dir_ = new std::string(fs::temp_directory_path() /
+                           ("medhub-hadoop-it-" + std::to_string(getpid())));
     fs::create_directories(*dir_);
     auto lib = RunProcess({kRepo + "/deploy/hadoop/fetch-deps.sh"}, *dir_ + "/fetch.log");
     ASSERT_TRUE(lib.ok());

@@ -197,8 +197,10 @@ Status AddDeviceReadings(const std::string& patient_id, const std::string& last_
       obs.set("effectiveDateTime", json::Value::String(when));
       obs.set("device", Ref("Device/" + device_id));
       json::Value comps = json::Value::Array();
-      comps.push_back(BpComponent("8480-6", "Systolic blood pressure", base_sys + 8 * rng->Normal()));
-      comps.push_back(BpComponent("8462-4", "Diastolic blood pressure", base_dia + 5 * rng->Normal()));
+      const double sys = base_sys + 8 * rng->Normal();
+      const double dia = base_dia + 5 * rng->Normal();
+      comps.push_back(BpComponent("8480-6", "Systolic blood pressure", sys));
+      comps.push_back(BpComponent("8462-4", "Diastolic blood pressure", dia));
       obs.set("component", std::move(comps));
       RETURN_IF_ERROR(writer->Add(obs));
       ++stats->resources;

@@ -120,7 +120,8 @@ Status RunStage(const Context& c, const Job& job, size_t stage, const std::strin
 // prints its counters more than once, so the last value counts).
 void ReadCounters(const std::string& log, RunStats* stats) {
   std::ifstream in(log);
-  const std::regex counter(R"(^\s+(bad_lines|input_lines|records|ignored_versions|current_resources)=(\d+)\s*$)");
+  const std::regex counter(
+      R"(^\s+(bad_lines|input_lines|records|ignored_versions|current_resources)=(\d+)\s*$)");
   std::smatch m;
   for (std::string line; std::getline(in, line);) {
     if (std::regex_match(line, m, counter)) {
@@ -170,7 +171,8 @@ Result<std::string> FetchOutput(const Context& c, const std::string& dir) {
   const std::string base = WebHdfsBase(c.lake);
   if (base.empty()) {
     std::vector<std::string> cat = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
-    cat.insert(cat.end(), {"-D", "fs.defaultFS=" + c.lake.default_fs, "-cat", c.lake.fs + dir + "/part-*"});
+    cat.insert(cat.end(), {"-D", "fs.defaultFS=" + c.lake.default_fs, "-cat",
+                           c.lake.fs + dir + "/part-*"});
     return Java(c, cat, "FsShell -cat");
   }
   HttpClient http;

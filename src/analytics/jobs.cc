@@ -181,7 +181,9 @@ std::string Rate(int64_t num, int64_t den) {
   return buf;
 }
 
-std::string Sex(std::string_view gender) { return gender.empty() ? "unknown" : std::string(gender); }
+std::string Sex(std::string_view gender) {
+  return gender.empty() ? "unknown" : std::string(gender);
+}
 
 // (a) Blood-pressure control: per hypertensive patient and month, the month's last reading
 // is controlled when systolic < 140 and diastolic < 90.
@@ -297,7 +299,9 @@ std::optional<Extracted> DeviceReading(std::string_view, const json::Value& r) {
 class BuiltinJob : public Job {
  public:
   BuiltinJob(std::string name, std::string description, std::vector<std::string> columns)
-      : name_(std::move(name)), description_(std::move(description)), columns_(std::move(columns)) {}
+      : name_(std::move(name)),
+        description_(std::move(description)),
+        columns_(std::move(columns)) {}
   std::string_view name() const override { return name_; }
   std::string_view description() const override { return description_; }
   std::vector<std::string> columns() const override { return columns_; }

@@ -42,7 +42,8 @@ bool IsDeletionMarker(const json::Value& resource);
 int64_t VersionOf(const json::Value& resource);
 
 // The first coding code of a CodeableConcept member whose code is in `codes`; "" if none.
-std::string_view CodeIn(const json::Value* concept_value, const std::vector<std::string_view>& codes);
+std::string_view CodeIn(const json::Value* concept_value,
+                        const std::vector<std::string_view>& codes);
 // The first coding code of a CodeableConcept member; "" if none.
 std::string_view FirstCode(const json::Value* concept_value);
 // The coding text/display of a CodeableConcept, lower-cased, for name matching.

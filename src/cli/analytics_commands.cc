@@ -176,8 +176,9 @@ int RunMr(const std::vector<std::string>& args) {
   auto stage = flags->GetUint("stage", 1);
   if (!stage.ok()) return Fail(stage.status().message());
   std::ios::sync_with_stdio(false);
-  const Status s = analytics::RunStreaming(**job, static_cast<int>(std::min<uint64_t>(*stage, 1000)),
-                                           role, std::cin, std::cout, std::cerr);
+  const int stage_number = static_cast<int>(std::min<uint64_t>(*stage, 1000));
+  const Status s =
+      analytics::RunStreaming(**job, stage_number, role, std::cin, std::cout, std::cerr);
   if (!s.ok()) return Fail(s.message());
   return 0;
 }
