@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/analytics_commands.h"
 #include "cli/data_store.h"
 #include "cli/demo_accounts.h"
 #include "cli/device_commands.h"
@@ -74,6 +75,12 @@ commands:
   ledger  verify|status|proof|keygen ...
           Check the ledger offline, show its head, or print a version's proof
           (`medhub ledger help` for details).
+  analytics list | run JOB (--data DIR | --lake PATH|URL) [--engine local|hadoop] ...
+          Population jobs over the lake (`medhub analytics help`).
+  mr      map|combine|reduce JOB [--stage N]
+          One stage of a job as a Hadoop Streaming mapper, combiner or reducer.
+  gen     --patients N --seed S --out DIR
+          A synthetic population scaled from the Synthea sample, written as a lake.
   version Print the version.
 )";
 
@@ -299,6 +306,9 @@ int Run(const std::vector<std::string>& all_args) {
   if (args[0] == "patient") return RunPatient(rest);
   if (args[0] == "sync") return RunSync(rest);
   if (args[0] == "devices") return RunDevices(rest);
+  if (args[0] == "analytics") return RunAnalytics(rest);
+  if (args[0] == "mr") return RunMr(rest);
+  if (args[0] == "gen") return RunGen(rest);
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "medhub 0.1.0\n";
     return 0;
