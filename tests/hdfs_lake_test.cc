@@ -52,7 +52,9 @@ class HdfsLakeTest : public ::testing::Test {
     hdfs_dir_ = dir_ / "hdfs";
     Start();
     ASSERT_FALSE(webhdfs_.empty()) << "HDFS did not start";
-    store_ = store::OpenRocksStore({dir_ / "data"}).value();
+    auto store = store::OpenRocksStore({dir_ / "data"});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
   }
   void TearDown() override {
     bool ok = false;

@@ -48,7 +48,7 @@ class LakeE2ETest : public ::testing::Test {
 TEST_F(LakeE2ETest, ImportWritesTheLakeAndLakeSyncToASecondLakeWritesEveryChangeOnce) {
   int code = -1;
   const std::string sample = std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea";
-  const std::string out = Medhub("import --data " + data_ + " " + sample, &code);
+  const std::string out = Medhub("import --data " + data_ + " --lake " + data_ + "/lake " + sample, &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("lake file://"), std::string::npos) << out;
   const std::string status = Medhub("lake status --data " + data_, &code);
@@ -77,7 +77,7 @@ TEST_F(LakeE2ETest, BulkExportRunsAsynchronouslyWithATokenAndServesNdjsonFiles) 
   int code = -1;
   const std::string client =
       Medhub("client add --data " + data_ +
-                 " --client-id exporter --role service --scope 'system/*.read' --org org1",
+                 " --client-id exporter --role service --scope 'system/*.*' --org org1",
              &code);
   ASSERT_EQ(code, 0) << client;
   const size_t at = client.find("client_secret: ");

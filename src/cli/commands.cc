@@ -69,8 +69,9 @@ commands:
           over HTTPS with a self-signed certificate for localhost (DIR/tls/cert.pem,
           generated when missing), or over plain HTTP with --no-tls.
   lake    sync|status ...    (`medhub lake help`)
-          serve and import also keep the lake (FHIR Bulk Data NDJSON) current:
-          --lake DIR|webhdfs://HOST:PORT/PATH (default DATA/lake), --no-lake to disable,
+          serve and import keep the lake (FHIR Bulk Data NDJSON, plaintext) current when
+          given --lake DIR|webhdfs://HOST:PORT/PATH (off by default; `lake sync` default
+          DATA/lake),
           --lake-file-mb N (data files roll at N MiB, default 64).
   ledger  verify|status|proof|keygen ...
           Check the ledger offline, show its head, or print a version's proof
@@ -147,6 +148,24 @@ Result<ServeConfig> ServeConfigFrom(const Flags& f) {
   return c;
 }
 
+// Bulk Data $export hands out whole populations, so only system-level readers (`service`
+// clients, whose scopes are system/*) may start, poll, download or cancel an export:
+// 401 without a valid token, 403 for every other role (docs/security.md).
+template <typename Handle>
+server::HttpResponse ExportGate(const server::HttpRequest& req, const server::AuthApi& auth,
+                                Handle&& handle) {
+  auto who = auth.Authenticate(req);
+  if (!who.ok()) {
+    server::HttpResponse r = server::ErrorResponse(who.status());
+    r.headers.emplace_back("WWW-Authenticate", server::BearerChallenge(who.status()));
+    return r;
+  }
+  if (who->role != security::Role::kService)
+    return server::ErrorResponse(Status::PermissionDenied(
+        "$export is for system-level clients (role service with system/*.read scopes)"));
+  return handle();
+}
+
 // Serves `store` and `ledger` until SIGINT or SIGTERM; `on_ready` runs once the port is
 // bound.
 int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const ServeConfig& config,
@@ -195,8 +214,9 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
     if (req.path.starts_with("/api/mpi/")) return mpi_api.Handle(req);
     if (req.path.starts_with("/api/devices/")) return (*ingest)->HandleDevices(req);
     if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
-    if (server::BulkExportApi::Matches(req.path))
-      return bulk_export.Handle(req, api.load()->options().base_url);
+    if (server::BulkExportApi::Matches(req.path)) return ExportGate(req, **auth, [&] {
+        return bulk_export.Handle(req, api.load()->options().base_url);
+      });
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
     if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
     if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {

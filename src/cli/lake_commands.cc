@@ -99,7 +99,9 @@ int RunStatus(const std::vector<std::string>& args) {
 std::string LakeLocation(const Flags& f) { return f.Get("lake", f.Get("data") + "/lake"); }
 
 Result<std::unique_ptr<LakeNode>> StartLakeNode(store::Store* store, const Flags& f) {
-  if (f.Has("no-lake")) return std::unique_ptr<LakeNode>();
+  // The lake is plaintext NDJSON (Hadoop must read it), while the store is encrypted at
+  // rest: it is kept only when asked for (docs/security.md, "The lake").
+  if (f.Has("no-lake") || !f.Has("lake")) return std::unique_ptr<LakeNode>();
   const std::string location = LakeLocation(f);
   auto node = std::make_unique<LakeNode>();
   ASSIGN_OR_RETURN(node->fs, lake::OpenFileSystem(location));
