@@ -126,8 +126,11 @@ Result<ServeConfig> ServeConfigFrom(const Flags& f) {
 
 // Serves `store` and `ledger` until SIGINT or SIGTERM; `on_ready` runs once the port is
 // bound.
+// `shared_relations`, when given, is the policy's relation cache (so that a sync loop can
+// invalidate it); otherwise the server keeps its own.
 int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const ServeConfig& config,
-                      const std::function<void(const std::string& url)>& on_ready) {
+                      const std::function<void(const std::string& url)>& on_ready,
+                      security::RelationCache* shared_relations = nullptr) {
   server::AuthApiOptions auth_options;
   auth_options.data_dir = config.data;
   auto auth = server::AuthApi::Open(store, std::move(auth_options));
@@ -144,17 +147,20 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   // requests that arrive before then are served by an API with the configured port.
   server::LedgerApi ledger_api(ledger, store);
   sync::Mpi mpi(store, sync::MpiConfig{});
-  server::MpiApi mpi_api(&mpi);
+  server::MpiApi mpi_api(&mpi, [&auth](const server::HttpRequest& req) {
+    return (*auth)->Authenticate(req);
+  });
   auto linked = [&mpi](std::string_view patient) {
     auto ids = mpi.LinkedPatients(patient);
     return ids.ok() ? std::move(ids).value() : std::vector<std::string>{};
   };
   // The served API always enforces the access policy and audits every request.
-  security::RelationCache relations(store);
+  security::RelationCache own_relations(store);
+  security::RelationCache* relations = shared_relations ? shared_relations : &own_relations;
   security::AuditLog audit(store);
   auto fhir_options = [&](const std::string& base) {
     server::FhirApiOptions o{base, &ledger_api, linked};
-    EnforcePolicy(&o, auth->get(), &relations, &audit);
+    EnforcePolicy(&o, auth->get(), relations, &audit);
     return o;
   };
   server::FhirApi early(store, fhir_options(config.scheme() + "://" + config.address + ":" +
@@ -296,10 +302,15 @@ int RunServe(const std::vector<std::string>& args) {
   if (!node.ok()) return Fail(node.status());
   auto sync_every = flags->GetUint("sync-every", 0);
   if (!sync_every.ok()) return StopLedger(&*node, Fail(sync_every.status()));
+  security::RelationCache relations(store->get());  // outlives the sync loop
   std::unique_ptr<SyncLoop> sync_loop;
-  if (*sync_every > 0) sync_loop = StartSyncLoop(store->get(), *sync_every);
-  const int code =
-      ServeUntilStopped(store->get(), node->ledger.get(), *config, [](const std::string&) {});
+  if (*sync_every > 0)
+    sync_loop = StartSyncLoop(store->get(), *sync_every,
+                              [&relations](const std::vector<std::string>& patients) {
+                                for (const std::string& p : patients) relations.Invalidate(p);
+                              });
+  const int code = ServeUntilStopped(store->get(), node->ledger.get(), *config,
+                                     [](const std::string&) {}, &relations);
   sync_loop.reset();
   return StopLedger(&*node, code);
 }

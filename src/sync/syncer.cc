@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "fhir/resource.h"
+#include "security/relations.h"
 #include "sync/transform.h"
 
 namespace medhub::sync {
@@ -152,6 +153,8 @@ struct Syncer::Impl {
   Status Authenticate();
   Result<std::string> FetchPage(const std::string& url);
   Status ApplyPage(std::vector<Entry> entries);
+  void NoteRelationPatients(const std::string& local_json);
+  void NoteRelationPatients(const json::Value& resource, bool localize);
   Result<SyncStats> Run(const SourceConfig& src);
 };
 
@@ -241,11 +244,27 @@ static Result<bool> IsNewer(const Entry& e, const Result<store::StoredResource>&
   return local_version < e.version;
 }
 
+// Records the compartment patients of a relations-bearing resource: the center's copy
+// (`local_json`) or the source's content (`resource`, whose patient ids get the source's
+// prefix as Localize() gives them).
+void Syncer::Impl::NoteRelationPatients(const std::string& local_json) {
+  auto doc = json::Parse(local_json);
+  if (doc.ok()) NoteRelationPatients(*doc, false);
+}
+void Syncer::Impl::NoteRelationPatients(const json::Value& resource, bool localize) {
+  for (const std::string& p : security::FactsOf(resource).patients)
+    stats.relation_patients.push_back(localize ? LocalId(source.name, p) : p);
+}
+
 Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
   std::vector<std::pair<std::string, std::string>> keys;
   std::vector<Entry*> wanted;
   for (Entry& e : entries) {
     ++stats.fetched;
+    if (e.type == "AuditEvent") {  // the source's own audit trail (docs/formats/sync.md)
+      ++stats.skipped_audit;
+      continue;
+    }
     if (boundary.contains(e.Key())) {
       ++stats.skipped_boundary;
       seen.insert(e.type + "/" + e.id);
@@ -266,6 +285,10 @@ Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
     if (!newer) {
       ++stats.skipped_older;
       continue;
+    }
+    if (security::AffectsRelations(e.type)) {
+      if (locals[i].ok() && !locals[i]->deleted) NoteRelationPatients(locals[i]->json);
+      if (!e.deleted) NoteRelationPatients(e.resource, /*localize=*/true);
     }
     store::WriteOp op;
     op.kind = e.deleted ? store::WriteOp::Kind::kDelete : store::WriteOp::Kind::kPut;
