@@ -265,5 +265,68 @@ TEST(SyncConsortiumTest, ServeWithSyncEveryPullsItsSourcesInTheBackground) {
   std::filesystem::remove_all(dir, ec);
 }
 
+// The background sync writes to the store, not through the API: a care relation it brings
+// in must reach the policy's cached relations, or a practitioner stays refused.
+TEST(SyncConsortiumTest, ACareRelationPulledByTheBackgroundSyncOpensThePatientToItsOrganization) {
+  const auto dir = TempDir("sync-relations");
+  const std::string source = (dir / "source").string(), center = (dir / "center").string();
+  const std::vector<std::string> files = SyntheaFiles();
+  ASSERT_GT(Import(source, {files[0]}), 0u);
+  const std::string patient = PatientIdOf(files[0]);
+  const std::string secret = (dir / "source.secret").string();
+  AddServiceClient(source, "center", secret);
+  AddServiceClient(source, "writer", (dir / "writer.secret").string(), "system/*.*");
+  // A practitioner of the source's clinic "sync-clinic" as the center names it.
+  RunResult added = Medhub({"client", "add", "--data", center, "--client-id", "doctor", "--role",
+                            "practitioner", "--scope", "user/*.read", "--org", "east-sync-clinic"});
+  ASSERT_EQ(added.code, 0) << added.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(added.output, m, std::regex(R"(client_secret: (\S+))")));
+  std::ofstream(dir / "doctor.secret") << m[1] << "\n";
+  auto node = std::make_unique<Node>(source);
+  ASSERT_EQ(Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node->base(),
+                    "--client-id", "center", "--client-secret-file", secret})
+                .code,
+            0);
+  testing::ChildProcess serve(
+      {MEDHUB_BINARY, "serve", "--data", center, "--port", "0", "--sync-every", "1"});
+  const auto port = static_cast<uint16_t>(
+      testing::PortFromListeningLine(serve.ReadLineContaining("listening on", 30s)));
+  ASSERT_NE(port, 0);
+  ASSERT_NE(serve.ReadLineContaining("sync east:", 120s), "") << serve.output();
+  AuthedClient doctor(port, TokenAt(port, "doctor", (dir / "doctor.secret").string()));
+  // No relation yet: refused, and the empty relations are now cached.
+  auto before = doctor.Get("/fhir/Patient/east-" + patient);
+  EXPECT_TRUE(before.status == 403 || before.status == 404) << before.body;
+  {
+    AuthedClient w(node->port(), node->Token("writer", (dir / "writer.secret").string()));
+    auto org = w.Send("PUT", "/fhir/Organization/sync-clinic",
+                      R"({"resourceType":"Organization","id":"sync-clinic","name":"Clinic"})",
+                      {{"Content-Type", "application/fhir+json"}});
+    ASSERT_TRUE(org.status == 200 || org.status == 201) << org.body;
+    auto enc =
+        w.Send("POST", "/fhir/Encounter",
+               R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},)"
+               R"("subject":{"reference":"Patient/)" +
+                   patient + R"("},"serviceProvider":{"reference":"Organization/sync-clinic"}})",
+               {{"Content-Type", "application/fhir+json"}});
+    ASSERT_EQ(enc.status, 201) << enc.body;
+  }
+  // The next rounds pull the Encounter; the round that applies it invalidates the patient
+  // after its line, before the next round starts (whose line is awaited too).
+  for (std::string line = serve.ReadLineContaining("sync east:", 120s);
+       !line.empty() && line.find("applied 0,") != std::string::npos;
+       line = serve.ReadLineContaining("sync east:", 120s)) {
+  }
+  ASSERT_NE(serve.ReadLineContaining("sync east:", 120s), "") << serve.output();
+  auto after = doctor.Get("/fhir/Patient/east-" + patient);
+  EXPECT_EQ(after.status, 200) << after.body << serve.output();
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(60s), 0);
+  node.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace medhub::synctest
