@@ -154,7 +154,7 @@ struct Syncer::Impl {
   Result<std::string> FetchPage(const std::string& url);
   Status ApplyPage(std::vector<Entry> entries);
   void NoteRelationPatients(const std::string& local_json);
-  void NoteRelationPatients(const json::Value& resource, bool localize);
+  void NoteRelationPatients(const json::Value& resource);
   Result<SyncStats> Run(const SourceConfig& src);
 };
 
@@ -244,16 +244,15 @@ static Result<bool> IsNewer(const Entry& e, const Result<store::StoredResource>&
   return local_version < e.version;
 }
 
-// Records the compartment patients of a relations-bearing resource: the center's copy
-// (`local_json`) or the source's content (`resource`, whose patient ids get the source's
-// prefix as Localize() gives them).
+// Records the (local) compartment patients of a relations-bearing resource: the center's
+// stored copy, or the source's content once Localize() has rewritten its references.
 void Syncer::Impl::NoteRelationPatients(const std::string& local_json) {
   auto doc = json::Parse(local_json);
-  if (doc.ok()) NoteRelationPatients(*doc, false);
+  if (doc.ok()) NoteRelationPatients(*doc);
 }
-void Syncer::Impl::NoteRelationPatients(const json::Value& resource, bool localize) {
+void Syncer::Impl::NoteRelationPatients(const json::Value& resource) {
   for (const std::string& p : security::FactsOf(resource).patients)
-    stats.relation_patients.push_back(localize ? LocalId(source.name, p) : p);
+    stats.relation_patients.push_back(p);
 }
 
 Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
@@ -286,16 +285,15 @@ Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
       ++stats.skipped_older;
       continue;
     }
-    if (security::AffectsRelations(e.type)) {
-      if (locals[i].ok() && !locals[i]->deleted) NoteRelationPatients(locals[i]->json);
-      if (!e.deleted) NoteRelationPatients(e.resource, /*localize=*/true);
-    }
+    const bool relations = security::AffectsRelations(e.type);
+    if (relations && locals[i].ok() && !locals[i]->deleted) NoteRelationPatients(locals[i]->json);
     store::WriteOp op;
     op.kind = e.deleted ? store::WriteOp::Kind::kDelete : store::WriteOp::Kind::kPut;
     op.type = e.type;
     op.id = keys[i].second;
     if (!e.deleted) {
       Localize(&e.resource, source.name, source.fhir_base, e.version);
+      if (relations) NoteRelationPatients(e.resource);
       op.resource = std::move(e.resource);
     }
     ops.push_back(std::move(op));
