@@ -77,6 +77,8 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
   ASSERT_GT(west_count, 0u);
   AddServiceClient(east, "center", (dir / "east.secret").string());
   AddServiceClient(west, "center", (dir / "west.secret").string());
+  // East's own writer: the new versions of the second sync go in through its API.
+  AddServiceClient(east, "writer", (dir / "writer.secret").string(), "system/*.*");
 
   auto east_node = std::make_unique<Node>(east);
   auto west_node = std::make_unique<Node>(west);
@@ -88,12 +90,12 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
                               (dir / (std::string(name) + ".secret")).string()});
     ASSERT_EQ(added.code, 0) << added.output;
   }
-  // Every version each institution holds (bundles share a few Organizations and
-  // Practitioners, so this is a little below the number of entries imported).
+  // Every version each institution holds but its AuditEvents, which stay there (bundles
+  // share a few Organizations and Practitioners, so this is a little below the number of
+  // entries imported).
   auto versions = [&](Node* n, const char* name) {
     AuthedClient c(n->port(), n->Token("center", (dir / (std::string(name) + ".secret")).string()));
-    auto doc = json::Parse(c.Get("/fhir/_history?_count=0").body);
-    return doc.ok() && doc->find("total") ? *doc->find("total")->as_int() : -1;
+    return SyncableVersions(&c);
   };
   const long east_versions = versions(east_node.get(), "east");
   const long west_versions = versions(west_node.get(), "west");
@@ -104,8 +106,15 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
   EXPECT_EQ(SyncCount(first.output, "east", "applied"), east_versions);
   EXPECT_EQ(SyncCount(first.output, "west", "applied"), west_versions);
   EXPECT_NE(first.output.find("linked 1,"), std::string::npos) << first.output;
+  // The institutions audited the sync's requests; none of those AuditEvents was pulled.
+  EXPECT_GT(SyncCount(first.output, "east", "audit"), 0) << first.output;
+  EXPECT_EQ(SyncCount(first.output, "east", "fetched"),
+            east_versions + SyncCount(first.output, "east", "audit"))
+      << first.output;
 
   AddServiceClient(center, "viewer", (dir / "viewer.secret").string());
+  AddServiceClient(center, "auditor", (dir / "auditor.secret").string(), "user/AuditEvent.read",
+                   "auditor");
   {
     Node center_node(center);
     const std::string token = center_node.Token("viewer", (dir / "viewer.secret").string());
@@ -147,13 +156,24 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
     EXPECT_NE(review.body.find("\"review\":["), std::string::npos);
     auto bad = c.Send("POST", "/api/mpi/link", "not json", {auth[0]});
     EXPECT_EQ(bad.status, 400);
+    // The MPI needs a token (401 with a challenge) of an organization admin or a service.
+    auto anonymous = c.Send("GET", "/api/mpi/review");
+    EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+    EXPECT_EQ(
+        c.Send("POST", "/api/mpi/unlink", R"({"patient":"Patient/west-)" + shared_west_id + "\"}",
+               {{"Content-Type", "application/json"}})
+            .status,
+        401);
+    const std::string auditor = center_node.Token("auditor", (dir / "auditor.secret").string());
+    auto refused = c.Send("GET", "/api/mpi/review", "", {{"Authorization", "Bearer " + auditor}});
+    EXPECT_EQ(refused.status, 403) << refused.body;
   }
 
   std::string deleted_id;
-  // New writes at east: three Observations and an update of the shared Patient. (Sent
-  // without a token: once /fhir requires one, these need a client that may write.)
+  // New writes at east, by a client that may write: three Observations and an update of
+  // the shared Patient.
   {
-    testing::HttpClient e("127.0.0.1", east_node->port());
+    AuthedClient e(east_node->port(), east_node->Token("writer", (dir / "writer.secret").string()));
     for (int i = 0; i < 3; ++i) {
       auto r = e.Send("POST", "/fhir/Observation",
                       R"({"resourceType":"Observation","status":"final","code":{"text":"new )" +
@@ -179,13 +199,23 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
   EXPECT_EQ(SyncCount(second.output, "east", "deleted"), 1);
   EXPECT_EQ(SyncCount(second.output, "west", "applied"), 0);
   // Only the changes crossed the wire, apart from the versions at the checkpoint's own
-  // instant, which are fetched again (_since is inclusive) and skipped.
-  EXPECT_EQ(
-      SyncCount(second.output, "east", "fetched") - SyncCount(second.output, "east", "boundary"),
-      5);
-  EXPECT_EQ(
-      SyncCount(second.output, "west", "fetched") - SyncCount(second.output, "west", "boundary"),
-      0);
+  // instant, which are fetched again (_since is inclusive) and skipped, and the
+  // institutions' AuditEvents of the requests since, which are skipped too.
+  auto changes = [&](const char* name) {
+    return SyncCount(second.output, name, "fetched") - SyncCount(second.output, name, "boundary") -
+           SyncCount(second.output, name, "audit");
+  };
+  EXPECT_EQ(changes("east"), 5) << second.output;
+  EXPECT_EQ(changes("west"), 0) << second.output;
+  // A third run right away finds no change: the AuditEvents of the second run's own
+  // requests are skipped, not applied (no feedback loop).
+  RunResult third = Medhub({"sync", "run", "--data", center});
+  ASSERT_EQ(third.code, 0) << third.output;
+  for (const char* name : {"east", "west"}) {
+    EXPECT_EQ(SyncCount(third.output, name, "applied"), 0) << third.output;
+    EXPECT_EQ(SyncCount(third.output, name, "unchanged"), 0) << third.output;
+    EXPECT_GT(SyncCount(third.output, name, "audit"), 0) << third.output;
+  }
   {
     Node center_node(center);
     AuthedClient c(center_node.port(),
@@ -200,7 +230,8 @@ TEST(SyncConsortiumTest, CenterSyncsTwoInstitutionsLinksTheSharedPersonAndPullsO
   }
   east_node.reset();
   west_node.reset();
-  std::filesystem::remove_all(dir);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(SyncConsortiumTest, ServeWithSyncEveryPullsItsSourcesInTheBackground) {
@@ -212,8 +243,8 @@ TEST(SyncConsortiumTest, ServeWithSyncEveryPullsItsSourcesInTheBackground) {
   const std::string secret = (dir / "source.secret").string();
   AddServiceClient(source, "center", secret);
   AddServiceClient(center, "viewer", (dir / "viewer.secret").string());
-  Node node(source);
-  ASSERT_EQ(Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node.base(),
+  auto node = std::make_unique<Node>(source);
+  ASSERT_EQ(Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node->base(),
                     "--client-id", "center", "--client-secret-file", secret})
                 .code,
             0);
@@ -229,7 +260,72 @@ TEST(SyncConsortiumTest, ServeWithSyncEveryPullsItsSourcesInTheBackground) {
   EXPECT_EQ(c.Get("/fhir/Patient/east-" + patient).status, 200);
   serve.Signal(SIGTERM);
   EXPECT_EQ(serve.Wait(60s), 0);
-  std::filesystem::remove_all(dir);
+  node.reset();  // the source stops (and finishes its compactions) before its dir goes
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// The background sync writes to the store, not through the API: a care relation it brings
+// in must reach the policy's cached relations, or a practitioner stays refused.
+TEST(SyncConsortiumTest, ACareRelationPulledByTheBackgroundSyncOpensThePatientToItsOrganization) {
+  const auto dir = TempDir("sync-relations");
+  const std::string source = (dir / "source").string(), center = (dir / "center").string();
+  const std::vector<std::string> files = SyntheaFiles();
+  ASSERT_GT(Import(source, {files[0]}), 0u);
+  const std::string patient = PatientIdOf(files[0]);
+  const std::string secret = (dir / "source.secret").string();
+  AddServiceClient(source, "center", secret);
+  AddServiceClient(source, "writer", (dir / "writer.secret").string(), "system/*.*");
+  // A practitioner of the source's clinic "sync-clinic" as the center names it.
+  RunResult added = Medhub({"client", "add", "--data", center, "--client-id", "doctor", "--role",
+                            "practitioner", "--scope", "user/*.read", "--org", "east-sync-clinic"});
+  ASSERT_EQ(added.code, 0) << added.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(added.output, m, std::regex(R"(client_secret: (\S+))")));
+  std::ofstream(dir / "doctor.secret") << m[1] << "\n";
+  auto node = std::make_unique<Node>(source);
+  ASSERT_EQ(Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base", node->base(),
+                    "--client-id", "center", "--client-secret-file", secret})
+                .code,
+            0);
+  testing::ChildProcess serve(
+      {MEDHUB_BINARY, "serve", "--data", center, "--port", "0", "--sync-every", "1"});
+  const auto port = static_cast<uint16_t>(
+      testing::PortFromListeningLine(serve.ReadLineContaining("listening on", 30s)));
+  ASSERT_NE(port, 0);
+  ASSERT_NE(serve.ReadLineContaining("sync east:", 120s), "") << serve.output();
+  AuthedClient doctor(port, TokenAt(port, "doctor", (dir / "doctor.secret").string()));
+  // No relation yet: refused, and the empty relations are now cached.
+  auto before = doctor.Get("/fhir/Patient/east-" + patient);
+  EXPECT_TRUE(before.status == 403 || before.status == 404) << before.body;
+  {
+    AuthedClient w(node->port(), node->Token("writer", (dir / "writer.secret").string()));
+    auto org = w.Send("PUT", "/fhir/Organization/sync-clinic",
+                      R"({"resourceType":"Organization","id":"sync-clinic","name":"Clinic"})",
+                      {{"Content-Type", "application/fhir+json"}});
+    ASSERT_TRUE(org.status == 200 || org.status == 201) << org.body;
+    auto enc =
+        w.Send("POST", "/fhir/Encounter",
+               R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},)"
+               R"("subject":{"reference":"Patient/)" +
+                   patient + R"("},"serviceProvider":{"reference":"Organization/sync-clinic"}})",
+               {{"Content-Type", "application/fhir+json"}});
+    ASSERT_EQ(enc.status, 201) << enc.body;
+  }
+  // The next rounds pull the Encounter; the round that applies it invalidates the patient
+  // after its line, before the next round starts (whose line is awaited too).
+  for (std::string line = serve.ReadLineContaining("sync east:", 120s);
+       !line.empty() && line.find("applied 0,") != std::string::npos;
+       line = serve.ReadLineContaining("sync east:", 120s)) {
+  }
+  ASSERT_NE(serve.ReadLineContaining("sync east:", 120s), "") << serve.output();
+  auto after = doctor.Get("/fhir/Patient/east-" + patient);
+  EXPECT_EQ(after.status, 200) << after.body << serve.output();
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(60s), 0);
+  node.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace

@@ -51,11 +51,14 @@ inline size_t Import(const std::string& data, const std::vector<std::string>& fi
   return std::stoul(m[1]);
 }
 
-// Registers a service client on `data` and writes its secret to `secret_file`.
+// Registers a client (by default a read-only service client) on `data` and writes its
+// secret to `secret_file`. The node must not be running (the store is opened).
 inline void AddServiceClient(const std::string& data, const std::string& id,
-                             const std::string& secret_file) {
-  RunResult r = Medhub({"client", "add", "--data", data, "--client-id", id, "--role", "service",
-                        "--scope", "system/*.read", "--org", "consortium"});
+                             const std::string& secret_file,
+                             const std::string& scope = "system/*.read",
+                             const std::string& role = "service") {
+  RunResult r = Medhub({"client", "add", "--data", data, "--client-id", id, "--role", role,
+                        "--scope", scope, "--org", "consortium"});
   ASSERT_EQ(r.code, 0) << r.output;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(client_secret: (\S+))")));
@@ -118,6 +121,35 @@ class AuthedClient {
   testing::HttpClient http_;
   std::string token_;
 };
+
+// The number of versions in the node's system history that a sync pulls: every version
+// but the AuditEvents (a node audits every request, the sync's own included, and audit
+// trails stay with their institution; docs/formats/sync.md). Pages through the whole
+// history; its cursor keeps the AuditEvents of these very requests out. -1 on an error.
+inline long SyncableVersions(AuthedClient* c) {
+  long n = 0;
+  for (std::string target = "/fhir/_history?_count=1000"; !target.empty();) {
+    auto r = c->Get(target);
+    auto doc = json::Parse(r.body);
+    if (r.status != 200 || !doc.ok()) return -1;
+    target.clear();
+    if (const json::Value* links = doc->find("link"))
+      for (const json::Value& l : links->items())
+        if (l.get_string("relation") == "next") {
+          const std::string url(l.get_string("url"));
+          target = url.substr(url.find("/fhir/"));
+        }
+    const json::Value* entries = doc->find("entry");
+    if (entries == nullptr) continue;
+    for (const json::Value& e : entries->items()) {
+      const json::Value* res = e.find("resource");
+      const std::string type(res ? res->get_string("resourceType")
+                                 : e.find("request")->get_string("url"));
+      if (!type.starts_with("AuditEvent")) ++n;
+    }
+  }
+  return n;
+}
 
 // The number in "sync NAME: ... KEY N" of a `sync run` output, or -1.
 inline long SyncCount(const std::string& output, const std::string& source,

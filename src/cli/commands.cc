@@ -168,8 +168,11 @@ server::HttpResponse ExportGate(const server::HttpRequest& req, const server::Au
 
 // Serves `store` and `ledger` until SIGINT or SIGTERM; `on_ready` runs once the port is
 // bound.
+// `shared_relations`, when given, is the policy's relation cache (so that a sync loop can
+// invalidate it); otherwise the server keeps its own.
 int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const ServeConfig& config,
-                      const std::function<void(const std::string& url)>& on_ready) {
+                      const std::function<void(const std::string& url)>& on_ready,
+                      security::RelationCache* shared_relations = nullptr) {
   server::AuthApiOptions auth_options;
   auth_options.data_dir = config.data;
   auto auth = server::AuthApi::Open(store, std::move(auth_options));
@@ -191,17 +194,20 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   server::LedgerApi ledger_api(ledger, store);
   ledger_api.set_evidence(config.evidence);
   sync::Mpi mpi(store, sync::MpiConfig{});
-  server::MpiApi mpi_api(&mpi);
+  server::MpiApi mpi_api(&mpi, [&auth](const server::HttpRequest& req) {
+    return (*auth)->Authenticate(req);
+  });
   auto linked = [&mpi](std::string_view patient) {
     auto ids = mpi.LinkedPatients(patient);
     return ids.ok() ? std::move(ids).value() : std::vector<std::string>{};
   };
   // The served API always enforces the access policy and audits every request.
-  security::RelationCache relations(store);
+  security::RelationCache own_relations(store);
+  security::RelationCache* relations = shared_relations ? shared_relations : &own_relations;
   security::AuditLog audit(store);
   auto fhir_options = [&](const std::string& base) {
     server::FhirApiOptions o{base, &ledger_api, linked};
-    EnforcePolicy(&o, auth->get(), &relations, &audit);
+    EnforcePolicy(&o, auth->get(), relations, &audit);
     return o;
   };
   server::FhirApi early(store, fhir_options(config.scheme() + "://" + config.address + ":" +
@@ -369,10 +375,15 @@ int RunServe(const std::vector<std::string>& args) {
   if (!sync_every.ok()) return StopLedger(&*node, Fail(sync_every.status()));
   auto lake = StartLakeNode(store->get(), *flags);
   if (!lake.ok()) return StopLedger(&*node, Fail(lake.status()));
+  security::RelationCache relations(store->get());  // outlives the sync loop
   std::unique_ptr<SyncLoop> sync_loop;
-  if (*sync_every > 0) sync_loop = StartSyncLoop(store->get(), *sync_every);
-  const int code =
-      ServeUntilStopped(store->get(), node->ledger.get(), *config, [](const std::string&) {});
+  if (*sync_every > 0)
+    sync_loop = StartSyncLoop(store->get(), *sync_every,
+                              [&relations](const std::vector<std::string>& patients) {
+                                for (const std::string& p : patients) relations.Invalidate(p);
+                              });
+  const int code = ServeUntilStopped(store->get(), node->ledger.get(), *config,
+                                     [](const std::string&) {}, &relations);
   sync_loop.reset();
   return StopLedger(&*node, StopLakeNode(lake->get(), code));
 }

@@ -87,7 +87,7 @@ int AddSource(const std::vector<std::string>& args) {
 // Runs `sources` then the MPI over the Patients they wrote. Prints one line per source.
 Status RunSources(store::Store* store, const std::vector<sync::SourceConfig>& sources,
                   const sync::SyncOptions& base, const sync::MpiConfig* mpi_config,
-                  bool log_pages = false) {
+                  bool log_pages = false, std::vector<std::string>* relation_patients = nullptr) {
   std::vector<std::string> patients;
   Status first_error;
   for (const sync::SourceConfig& src : sources) {
@@ -117,13 +117,17 @@ Status RunSources(store::Store* store, const std::vector<sync::SourceConfig>& so
     const double s = secs();
     std::printf(
         "sync %s: fetched %zu, applied %zu, deleted %zu, unchanged %zu, skipped %zu "
-        "(boundary %zu, older %zu), retries %zu, %zu pages in %.0f ms (%.0f resources/s)\n",
+        "(boundary %zu, older %zu, audit %zu), retries %zu, %zu pages in %.0f ms "
+        "(%.0f resources/s)\n",
         src.name.c_str(), stats->fetched, stats->applied, stats->deleted, stats->unchanged,
-        stats->skipped_boundary + stats->skipped_older, stats->skipped_boundary,
-        stats->skipped_older, stats->retries, stats->pages, s * 1000,
-        s > 0 ? stats->fetched / s : 0.0);
+        stats->skipped_boundary + stats->skipped_older + stats->skipped_audit,
+        stats->skipped_boundary, stats->skipped_older, stats->skipped_audit, stats->retries,
+        stats->pages, s * 1000, s > 0 ? stats->fetched / s : 0.0);
     std::fflush(stdout);
     patients.insert(patients.end(), stats->patients.begin(), stats->patients.end());
+    if (relation_patients != nullptr)
+      relation_patients->insert(relation_patients->end(), stats->relation_patients.begin(),
+                                stats->relation_patients.end());
   }
   if (mpi_config != nullptr && !patients.empty()) {
     sync::Mpi mpi(store, *mpi_config);
@@ -218,8 +222,9 @@ int Match(const std::vector<std::string>& args) {
 
 class ThreadSyncLoop : public SyncLoop {
  public:
-  ThreadSyncLoop(store::Store* store, uint64_t seconds)
-      : thread_([this, store, seconds] { Loop(store, seconds); }) {}
+  ThreadSyncLoop(store::Store* store, uint64_t seconds, RelationsChanged on_relations)
+      : on_relations_(std::move(on_relations)),
+        thread_([this, store, seconds] { Loop(store, seconds); }) {}
   ~ThreadSyncLoop() override {
     {
       std::lock_guard lock(mu_);
@@ -237,7 +242,10 @@ class ThreadSyncLoop : public SyncLoop {
       lock.unlock();
       auto sources = sync::ListSources(store);
       if (sources.ok() && !sources->empty()) {
-        Status s = RunSources(store, *sources, sync::SyncOptions{}, &mpi_config);
+        std::vector<std::string> touched;
+        Status s = RunSources(store, *sources, sync::SyncOptions{}, &mpi_config, false, &touched);
+        // Even after a failed source: the sources before it committed their pages.
+        if (on_relations_ && !touched.empty()) on_relations_(touched);
         if (!s.ok()) std::cerr << "medhub: periodic sync: " << s.message() << "\n";
       }
       lock.lock();
@@ -246,13 +254,15 @@ class ThreadSyncLoop : public SyncLoop {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // GUARDED_BY(mu_)
+  RelationsChanged on_relations_;
   std::thread thread_;
 };
 
 }  // namespace
 
-std::unique_ptr<SyncLoop> StartSyncLoop(store::Store* store, uint64_t seconds) {
-  return std::make_unique<ThreadSyncLoop>(store, seconds);
+std::unique_ptr<SyncLoop> StartSyncLoop(store::Store* store, uint64_t seconds,
+                                        RelationsChanged on_relations) {
+  return std::make_unique<ThreadSyncLoop>(store, seconds, std::move(on_relations));
 }
 
 int RunSync(const std::vector<std::string>& args) {

@@ -1,6 +1,7 @@
 #include "server/mpi_api.h"
 
 #include "core/json.h"
+#include "server/auth_api.h"
 #include "server/http_util.h"
 
 namespace medhub::server {
@@ -40,6 +41,22 @@ HttpResponse MpiApi::Person(std::string_view patient) {
 }
 
 HttpResponse MpiApi::Handle(const HttpRequest& req) {
+  if (!authenticate_) return Serve(req);
+  auto who = authenticate_(req);
+  if (!who.ok()) {
+    HttpResponse r = ErrorResponse(who.status());
+    r.headers.emplace_back("WWW-Authenticate", BearerChallenge(who.status()));
+    return r;
+  }
+  const bool allowed = who->role == security::Role::kService ||
+                       (who->role == security::Role::kAdmin && !who->organization.empty());
+  if (!allowed)
+    return ErrorResponse(Status::PermissionDenied(
+        "the master patient index is open to organization admins and service clients only"));
+  return Serve(req);
+}
+
+HttpResponse MpiApi::Serve(const HttpRequest& req) {
   const std::string_view path = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (path == "/api/mpi/review" && get) {

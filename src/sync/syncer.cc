@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "fhir/resource.h"
+#include "security/relations.h"
 #include "sync/transform.h"
 
 namespace medhub::sync {
@@ -152,6 +153,8 @@ struct Syncer::Impl {
   Status Authenticate();
   Result<std::string> FetchPage(const std::string& url);
   Status ApplyPage(std::vector<Entry> entries);
+  void NoteRelationPatients(const std::string& local_json);
+  void NoteRelationPatients(const json::Value& resource);
   Result<SyncStats> Run(const SourceConfig& src);
 };
 
@@ -241,11 +244,26 @@ static Result<bool> IsNewer(const Entry& e, const Result<store::StoredResource>&
   return local_version < e.version;
 }
 
+// Records the (local) compartment patients of a relations-bearing resource: the center's
+// stored copy, or the source's content once Localize() has rewritten its references.
+void Syncer::Impl::NoteRelationPatients(const std::string& local_json) {
+  auto doc = json::Parse(local_json);
+  if (doc.ok()) NoteRelationPatients(*doc);
+}
+void Syncer::Impl::NoteRelationPatients(const json::Value& resource) {
+  for (const std::string& p : security::FactsOf(resource).patients)
+    stats.relation_patients.push_back(p);
+}
+
 Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
   std::vector<std::pair<std::string, std::string>> keys;
   std::vector<Entry*> wanted;
   for (Entry& e : entries) {
     ++stats.fetched;
+    if (e.type == "AuditEvent") {  // the source's own audit trail (docs/formats/sync.md)
+      ++stats.skipped_audit;
+      continue;
+    }
     if (boundary.contains(e.Key())) {
       ++stats.skipped_boundary;
       seen.insert(e.type + "/" + e.id);
@@ -267,12 +285,15 @@ Status Syncer::Impl::ApplyPage(std::vector<Entry> entries) {
       ++stats.skipped_older;
       continue;
     }
+    const bool relations = security::AffectsRelations(e.type);
+    if (relations && locals[i].ok() && !locals[i]->deleted) NoteRelationPatients(locals[i]->json);
     store::WriteOp op;
     op.kind = e.deleted ? store::WriteOp::Kind::kDelete : store::WriteOp::Kind::kPut;
     op.type = e.type;
     op.id = keys[i].second;
     if (!e.deleted) {
       Localize(&e.resource, source.name, source.fhir_base, e.version);
+      if (relations) NoteRelationPatients(e.resource);
       op.resource = std::move(e.resource);
     }
     ops.push_back(std::move(op));

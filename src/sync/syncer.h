@@ -42,8 +42,13 @@ struct SyncStats {
   size_t skipped_boundary = 0;  // already pulled by the previous run (equal timestamp)
   size_t skipped_older = 0;     // older than what the run or the center already has
   size_t unchanged = 0;         // same content as the local copy
+  size_t skipped_audit = 0;     // AuditEvents: audit trails stay with their institution
   size_t retries = 0;
   std::vector<std::string> patients;  // local ids of Patients written by this run
+  // Local ids of the patients whose care relations or consents this run may have changed
+  // (compartment patients of the old and new content of a CareTeam, EpisodeOfCare,
+  // Encounter, PractitionerRole or Consent it wrote): a RelationCache must forget them.
+  std::vector<std::string> relation_patients;
 };
 
 struct SyncOptions {
