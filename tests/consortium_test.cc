@@ -78,11 +78,13 @@ class Member {
     p.Wait(30s);
     return line;
   }
-  // Creates the OAuth client the test writes with (security will require a token on /fhir).
+  // Creates the OAuth client the test writes and counts with: a system-to-system client of
+  // the member's organization (the policy lets it create Patients and read the history and
+  // the audit trail, which a practitioner may not).
   void AddClient() {
     ChildProcess p({MEDHUB_BINARY, "client", "add", "--data", (dir_ / "data").string(),
-                    "--client-id", "writer", "--role", "practitioner", "--org", "org-" + name_,
-                    "--scope", "user/*.*"});
+                    "--client-id", "writer", "--role", "service", "--org", "org-" + name_,
+                    "--scope", "system/*.*"});
     const std::string line = p.ReadLineContaining("client_secret:", 30s);
     secret_ = line.substr(line.find(':') + 1);
     while (!secret_.empty() && (secret_.front() == ' ')) secret_.erase(0, 1);
@@ -122,17 +124,35 @@ class Member {
     for (int i = 0; i < n; ++i) {
       const auto r =
           c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient","gender":"other"})",
-                 {{"Content-Type", "application/fhir+json"}});
+                 {{"Content-Type", "application/fhir+json"}, Bearer()});
       if (r.status == 201) ++ok;
       if (r.status == 0) break;
     }
     return ok;
   }
   // The number of Patients the member's store holds (each one version).
-  uint64_t StoredPatients() {
+  uint64_t StoredPatients() { return Total("/fhir/Patient?_summary=count"); }
+  // The number of ledger entries this member's store accounts for, once the requests made
+  // so far are ordered: one RecordCommitted per stored version (its change feed) plus one
+  // AccessLogged per AuditEvent version. Every /fhir request, these two included, stores
+  // one AuditEvent; a request that reads the audit trail or the system history first sees
+  // every AuditEvent recorded before it. So with A AuditEvents before the first request
+  // and H versions before the second (the first one's AuditEvent among them), the store
+  // ends with H + 1 versions of which A + 2 are AuditEvents: H + A + 3 entries. The caller
+  // sends no further /fhir request to this member before the log is compared.
+  uint64_t LedgerEntriesOfStore() {
+    const uint64_t audit_events = Total("/fhir/AuditEvent/_history?_count=0");
+    const uint64_t versions = Total("/fhir/_history?_count=0");
+    EXPECT_GT(audit_events, 0u) << name_ << ": no AuditEvent for the requests sent";
+    EXPECT_GT(versions, audit_events) << name_;
+    return versions + audit_events + 3;
+  }
+  // Bundle.total of a GET on /fhir (0 if the request failed).
+  uint64_t Total(const std::string& target) {
     HttpClient c("127.0.0.1", port_);
-    const auto r = c.Send("GET", "/fhir/Patient?_summary=count", "", {Bearer()});
+    const auto r = c.Send("GET", target, "", {Bearer()});
     const auto doc = json::Parse(r.body);
+    EXPECT_EQ(r.status, 200) << name_ << " " << target << ": " << r.body;
     if (r.status != 200 || !doc.ok() || !doc->find("total")) return 0;
     return static_cast<uint64_t>(doc->find("total")->as_int().value_or(0));
   }
@@ -210,10 +230,18 @@ class ConsortiumTest : public ::testing::Test {
     }
     return false;
   }
-  // 3 MemberAdded entries at genesis plus one entry per stored version.
+  // The Patients the three stores hold.
+  uint64_t StoredPatients() {
+    uint64_t n = 0;
+    for (auto& m : members_) n += m->StoredPatients();
+    return n;
+  }
+  // The size the log must reach once every write is ordered: 3 MemberAdded entries at
+  // genesis plus the entries each member's store accounts for. Sends the last /fhir
+  // requests: call it after the writes, right before WaitForAgreement.
   uint64_t ExpectedSize() {
     uint64_t size = 3;
-    for (auto& m : members_) size += m->StoredPatients();
+    for (auto& m : members_) size += m->LedgerEntriesOfStore();
     return size;
   }
 
@@ -229,8 +257,11 @@ TEST_F(ConsortiumTest, WritesToAllThreeMembersEndInOneLogThatEveryMemberHolds) {
   for (auto& m : members_) writers.emplace_back([&, p = m.get()] { acked += p->Write(40); });
   for (auto& t : writers) t.join();
   EXPECT_EQ(acked.load(), 120);
-  EXPECT_EQ(ExpectedSize(), 123u);
-  EXPECT_TRUE(WaitForAgreement(123));
+  EXPECT_EQ(StoredPatients(), 120u);
+  // 3 + 120 Patients + 120 writes' and 3 counts' AuditEvents (2 entries each) at least.
+  const uint64_t expected = ExpectedSize();
+  EXPECT_GE(expected, 3u + 120 + 2 * 123);
+  EXPECT_TRUE(WaitForAgreement(expected));
 }
 
 TEST_F(ConsortiumTest, AMemberKilledMidStreamCatchesUpOnRestartAndAllHeadsAgree) {
@@ -253,8 +284,9 @@ TEST_F(ConsortiumTest, AMemberKilledMidStreamCatchesUpOnRestartAndAllHeadsAgree)
   for (auto& t : writers) t.join();
   members_[1]->Start(zk_->address(), members_file_);
   EXPECT_EQ(members_[1]->Write(10), 10);
+  EXPECT_GE(StoredPatients(), acked.load() + 10u);  // every acknowledged write is stored
   const uint64_t expected = ExpectedSize();
-  EXPECT_GE(expected, 3u + acked.load() + 10);
+  EXPECT_GE(expected, 3u + 3 * (acked.load() + 10u));  // a version and an AuditEvent each
   EXPECT_TRUE(WaitForAgreement(expected));
   // The restarted member's ledger and store check out offline.
   members_[1]->Terminate();
@@ -266,16 +298,20 @@ TEST_F(ConsortiumTest, AMemberKilledMidStreamCatchesUpOnRestartAndAllHeadsAgree)
 
 TEST_F(ConsortiumTest, WhileZooKeeperIsDownAppendsWaitAndNoneIsLostWhenItReturns) {
   for (auto& m : members_) EXPECT_EQ(m->Write(5), 5);
-  ASSERT_TRUE(WaitForAgreement(18));
+  const uint64_t before = ExpectedSize();
+  ASSERT_TRUE(WaitForAgreement(before));
   zk_->Stop();
   for (auto& m : members_) EXPECT_EQ(m->Write(10), 10);  // the stores acknowledge
   std::this_thread::sleep_for(3s);
-  for (auto& m : members_) EXPECT_EQ(m->LedgerHead().tree_size, 18u);  // nothing ordered
+  for (auto& m : members_) EXPECT_EQ(m->LedgerHead().tree_size, before);  // nothing ordered
   zk_->Restart();
   ASSERT_NE(zk_->address().find("127.0.0.1:"), std::string::npos);
   for (auto& m : members_) EXPECT_EQ(m->Write(5), 5);
-  EXPECT_EQ(ExpectedSize(), 63u);
-  EXPECT_TRUE(WaitForAgreement(63));
+  EXPECT_EQ(StoredPatients(), 60u);
+  const uint64_t expected = ExpectedSize();
+  // The 45 writes made while ZooKeeper was down or after: a version and an AuditEvent each.
+  EXPECT_GE(expected, before + 3 * 45);
+  EXPECT_TRUE(WaitForAgreement(expected));
 }
 
 // Finds a block proposed by `proposer` at a height >= 1 in ZooKeeper; fills *height.
@@ -296,7 +332,8 @@ ledger::Block FindProposal(ledger::ZkClient* zk, const std::string& proposer) {
 
 TEST_F(ConsortiumTest, AMemberSigningTwoBlocksAtOneHeightIsReportedByTheOthers) {
   for (auto& m : members_) EXPECT_EQ(m->Write(5), 5);
-  ASSERT_TRUE(WaitForAgreement(18));
+  const uint64_t size = ExpectedSize();
+  ASSERT_TRUE(WaitForAgreement(size));
   auto zk = ledger::ZkClient::Connect({zk_->address(), 10000, nullptr});
   ASSERT_TRUE(zk.ok());
   ASSERT_TRUE((*zk)->WaitConnected(30s).ok());
@@ -336,7 +373,7 @@ TEST_F(ConsortiumTest, AMemberSigningTwoBlocksAtOneHeightIsReportedByTheOthers) 
     EXPECT_NE(kept.str().find("\"member\":\"hospital-a\""), std::string::npos);
   }
   // The forged block changed nothing: the members still agree on the same log.
-  EXPECT_TRUE(WaitForAgreement(18));
+  EXPECT_TRUE(WaitForAgreement(size));
 }
 
 // Polls the member's /ledger/evidence until it holds a record of `kind` about `member` at
@@ -361,7 +398,8 @@ bool WaitForEvidence(Member* m, const std::string& kind, const std::string& memb
 
 TEST_F(ConsortiumTest, AMemberPublishingTwoTreeHeadsForOneSizeIsReportedByTheOthers) {
   for (auto& m : members_) EXPECT_EQ(m->Write(5), 5);
-  ASSERT_TRUE(WaitForAgreement(18));
+  const uint64_t size = ExpectedSize();
+  ASSERT_TRUE(WaitForAgreement(size));
   auto zk = ledger::ZkClient::Connect({zk_->address(), 10000, nullptr});
   ASSERT_TRUE(zk.ok());
   ASSERT_TRUE((*zk)->WaitConnected(30s).ok());
@@ -369,7 +407,7 @@ TEST_F(ConsortiumTest, AMemberPublishingTwoTreeHeadsForOneSizeIsReportedByTheOth
   auto key = ledger::ReadMemberKey(members_[0]->key_file());
   ASSERT_TRUE(key.ok());
   ledger::TreeHead head;
-  head.tree_size = 18;
+  head.tree_size = size;
   head.root.fill(0x42);
   head.timestamp_us = 1;
   head.signer = "hospital-a";
@@ -378,9 +416,10 @@ TEST_F(ConsortiumTest, AMemberPublishingTwoTreeHeadsForOneSizeIsReportedByTheOth
   auto bytes = ledger::EncodeSignedTreeHead(*sth);
   ASSERT_TRUE(bytes.ok());
   ASSERT_TRUE((*zk)->Put("/medhub/ledger/heads/hospital-a", *bytes).ok());
-  EXPECT_TRUE(WaitForEvidence(members_[1].get(), "tree_head", "hospital-a", "tree_size", 18));
-  EXPECT_TRUE(WaitForEvidence(members_[2].get(), "tree_head", "hospital-a", "tree_size", 18));
-  EXPECT_TRUE(WaitForAgreement(18));
+  const auto at = static_cast<int64_t>(size);
+  EXPECT_TRUE(WaitForEvidence(members_[1].get(), "tree_head", "hospital-a", "tree_size", at));
+  EXPECT_TRUE(WaitForEvidence(members_[2].get(), "tree_head", "hospital-a", "tree_size", at));
+  EXPECT_TRUE(WaitForAgreement(size));
 }
 
 }  // namespace

@@ -219,6 +219,29 @@ TEST(LedgerStateTest, RecordsMustRiseInSequenceWithinTheBlockRangeAndNeverRepeat
   EXPECT_TRUE(chain.Add(chain.Next({Record(6, "y"), Record(8, "z")}, 9)).ok());
 }
 
+Entry Audit(uint64_t seq, std::string id, std::string member = "a") {
+  Entry e = Record(seq, std::move(id), 1, std::move(member));
+  std::get<RecordCommitted>(e).type = "AuditEvent";
+  return e;
+}
+
+TEST(LedgerStateTest, AnAccessIsLoggedByItsOwnInstitutionRightAfterItsAuditEvent) {
+  Chain chain;
+  ASSERT_TRUE(chain.Add(chain.Genesis()).ok());
+  const Hash event_hash = Sha256("an AuditEvent");
+  auto rejected = [&](const std::vector<Entry>& entries, uint64_t last_seq) {
+    return chain.Add(chain.Next(entries, last_seq)).code() == StatusCode::kDataLoss;
+  };
+  EXPECT_TRUE(rejected({AccessLogged{"a", event_hash}}, 0));                   // alone
+  EXPECT_TRUE(rejected({Record(1, "x"), AccessLogged{"a", event_hash}}, 1));  // not an audit
+  EXPECT_TRUE(rejected({Audit(1, "e"), AccessLogged{"b", event_hash}}, 1));   // another's
+  EXPECT_TRUE(chain.Add(chain.Next({Audit(1, "e"), AccessLogged{"a", event_hash}, Record(2, "x"),
+                                    Audit(3, "f"), AccessLogged{"a", event_hash}},
+                                   3))
+                  .ok());
+  EXPECT_EQ(chain.state().LookupRecord("a", "AuditEvent", "f", 1), 4u);
+}
+
 TEST(LedgerStateTest, ARotatedKeySignsFromTheNextBlockOn) {
   Chain chain;
   ASSERT_TRUE(chain.Add(chain.Genesis()).ok());

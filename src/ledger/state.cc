@@ -158,6 +158,16 @@ Status LedgerState::CheckEntries(CheckedBlock* checked, Members* members) const 
         return Status::DataLoss(where + RecordName(r->type, r->id, r->version) + " is a duplicate");
       }
       checked->record_keys.push_back(key);
+    } else if (const auto* a = std::get_if<AccessLogged>(&entry)) {
+      // The audit of an access on the proposer's own store: it follows the AuditEvent's
+      // record entry (the writer puts them together; neither is ever proposed alone).
+      const RecordFields* event = i == 0 ? nullptr : AsRecord(checked->entries[i - 1]);
+      if (a->institution != h.proposer) {
+        return Status::DataLoss(where + "access logged for another institution than the proposer");
+      }
+      if (event == nullptr || event->type != "AuditEvent" || event->deleted) {
+        return Status::DataLoss(where + "AccessLogged does not follow an AuditEvent's record");
+      }
     } else if (const auto* m = std::get_if<MemberAdded>(&entry)) {
       Result<PublicKey> key = PublicKey::FromRaw(m->public_key);
       if (!key.ok()) return Status::DataLoss(where + "bad public key");
