@@ -48,7 +48,8 @@ class LakeE2ETest : public ::testing::Test {
 TEST_F(LakeE2ETest, ImportWritesTheLakeAndLakeSyncToASecondLakeWritesEveryChangeOnce) {
   int code = -1;
   const std::string sample = std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea";
-  const std::string out = Medhub("import --data " + data_ + " --lake " + data_ + "/lake " + sample, &code);
+  const std::string out =
+      Medhub("import --data " + data_ + " --lake " + data_ + "/lake " + sample, &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("lake file://"), std::string::npos) << out;
   const std::string status = Medhub("lake status --data " + data_, &code);
@@ -152,6 +153,20 @@ TEST_F(LakeE2ETest, BulkExportRunsAsynchronouslyWithATokenAndServesNdjsonFiles) 
   const std::string path2 = loc2.substr(loc2.find("/fhir/"));
   EXPECT_EQ(send("DELETE", path2).status, 202);
   EXPECT_EQ(send("GET", path2).status, 404);
+
+  // Without a token an export is refused; every export request left an AuditEvent
+  // whose query entity names it: exactly two were GET /fhir/$export itself (the one
+  // without Prefer, answered 400, and the one without a token, 401).
+  EXPECT_EQ(c.Send("GET", "/fhir/$export", "", {{"Prefer", "respond-async"}}).status, 401);
+  auto trail = send("GET", "/fhir/AuditEvent?_count=200");
+  ASSERT_EQ(trail.status, 200) << trail.body;
+  size_t exports = 0;
+  for (size_t pos = 0; (pos = trail.body.find("\"description\":\"/fhir/$export\"", pos)) !=
+                       std::string::npos;
+       ++pos)
+    ++exports;
+  EXPECT_EQ(exports, 2u);
+  EXPECT_NE(trail.body.find("\"outcomeDesc\":\"401"), std::string::npos);
 
   p.Signal(SIGTERM);
   EXPECT_EQ(p.Wait(30s), 0);

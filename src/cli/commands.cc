@@ -24,6 +24,7 @@
 #include "cli/serve_policy.h"
 #include "cli/user_commands.h"
 #include "core/ids.h"
+#include "core/time.h"
 #include "server/auth_api.h"
 #include "server/bulk_export_api.h"
 #include "server/fhir_api.h"
@@ -150,20 +151,40 @@ Result<ServeConfig> ServeConfigFrom(const Flags& f) {
 
 // Bulk Data $export hands out whole populations, so only system-level readers (`service`
 // clients, whose scopes are system/*) may start, poll, download or cancel an export:
-// 401 without a valid token, 403 for every other role (docs/security.md).
+// 401 without a valid token, 403 for every other role (docs/security.md). Every request,
+// allowed or refused, leaves an AuditEvent in `audit` (interaction "operation").
 template <typename Handle>
 server::HttpResponse ExportGate(const server::HttpRequest& req, const server::AuthApi& auth,
-                                Handle&& handle) {
+                                security::AuditLog* audit, Handle&& handle) {
   auto who = auth.Authenticate(req);
+  server::HttpResponse resp;
+  security::AuditRecord rec;
   if (!who.ok()) {
-    server::HttpResponse r = server::ErrorResponse(who.status());
-    r.headers.emplace_back("WWW-Authenticate", server::BearerChallenge(who.status()));
-    return r;
+    resp = server::ErrorResponse(who.status());
+    resp.headers.emplace_back("WWW-Authenticate", server::BearerChallenge(who.status()));
+    rec.outcome_detail = who.status().message();
+  } else {
+    rec.who = who->subject;
+    rec.role = std::string(security::RoleName(who->role));
+    rec.organization = who->organization;
+    rec.client_id = who->client_id;
+    if (who->role != security::Role::kService) {
+      rec.outcome_detail =
+          "$export is for system-level clients (role service with system/*.read scopes)";
+      resp = server::ErrorResponse(Status::PermissionDenied(rec.outcome_detail));
+    } else {
+      resp = handle();
+    }
   }
-  if (who->role != security::Role::kService)
-    return server::ErrorResponse(Status::PermissionDenied(
-        "$export is for system-level clients (role service with system/*.read scopes)"));
-  return handle();
+  rec.time = NowMicros();
+  rec.remote_address = req.remote_address;
+  rec.interaction = "operation";
+  rec.method = req.method;
+  rec.target = req.target.substr(0, 1024);
+  rec.http_status = resp.status;
+  if (Status s = audit->Record(rec, /*wait=*/false); !s.ok())
+    std::cerr << "medhub: $export audit: " << s.message() << "\n";
+  return resp;
 }
 
 // Serves `store` and `ledger` until SIGINT or SIGTERM; `on_ready` runs once the port is
@@ -216,11 +237,11 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   std::atomic<server::FhirApi*> api{&early};
   server::BulkExportApi bulk_export(store, {config.data + "/exports"});
   auto handler = [&api, &ledger_api, &auth, &mpi_api, &ingest,
-                  &bulk_export](const server::HttpRequest& req) -> server::HttpResponse {
+                  &bulk_export, &audit](const server::HttpRequest& req) -> server::HttpResponse {
     if (req.path.starts_with("/api/mpi/")) return mpi_api.Handle(req);
     if (req.path.starts_with("/api/devices/")) return (*ingest)->HandleDevices(req);
     if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
-    if (server::BulkExportApi::Matches(req.path)) return ExportGate(req, **auth, [&] {
+    if (server::BulkExportApi::Matches(req.path)) return ExportGate(req, **auth, &audit, [&] {
         return bulk_export.Handle(req, api.load()->options().base_url);
       });
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
