@@ -230,6 +230,15 @@ TEST_F(SecurityAttackTest, HugeAndMalformedAuthorizationHeadersAreRefused) {
   EXPECT_EQ(RefusedAudits(), before + 1);
 }
 
+TEST_F(SecurityAttackTest, RefusedRequestsOutsideFhirAreAuditedToo) {
+  const std::string patient = "Bearer " + server_->Token("patient-a");
+  Attack("", "GET", "/api/mpi/review", 401);
+  Attack(patient, "GET", "/api/mpi/review", 403);
+  Attack("", "GET", "/fhir/$export", 401);
+  Attack(patient, "GET", "/fhir/$export", 403);
+  Attack("", "POST", "/api/devices/d1/readings", 401, R"({"readings":[]})");
+}
+
 TEST_F(SecurityAttackTest, AuditEventsCannotBeChangedOrDeletedThroughTheApi) {
   ASSERT_EQ(server_->Client("patient-a")->Get("/fhir/Patient/pa").status, 200);  // one event
   auto auditor = server_->Client("auditor");

@@ -149,42 +149,54 @@ Result<ServeConfig> ServeConfigFrom(const Flags& f) {
   return c;
 }
 
-// Bulk Data $export hands out whole populations, so only system-level readers (`service`
-// clients, whose scopes are system/*) may start, poll, download or cancel an export:
-// 401 without a valid token, 403 for every other role (docs/security.md). Every request,
-// allowed or refused, leaves an AuditEvent in `audit` (interaction "operation").
+// Runs `handle(principal)` for a request outside FhirApi (the /api routes, $export) and
+// records its AuditEvent in `audit`, allowed or refused: who (when the bearer token is
+// valid), from where, what, and the status. Writes that succeeded wait until their event is
+// durable, like FHIR writes (security/audit.h).
 template <typename Handle>
-server::HttpResponse ExportGate(const server::HttpRequest& req, const server::AuthApi& auth,
-                                security::AuditLog* audit, Handle&& handle) {
-  auto who = auth.Authenticate(req);
-  server::HttpResponse resp;
+server::HttpResponse Audited(const server::HttpRequest& req, const server::AuthApi& auth,
+                             security::AuditLog* audit, std::string_view interaction,
+                             Handle&& handle) {
+  const Result<security::Principal> who = auth.Authenticate(req);
+  server::HttpResponse resp = handle(who);
   security::AuditRecord rec;
-  if (!who.ok()) {
-    resp = server::ErrorResponse(who.status());
-    resp.headers.emplace_back("WWW-Authenticate", server::BearerChallenge(who.status()));
-    rec.outcome_detail = who.status().message();
-  } else {
+  if (who.ok()) {
     rec.who = who->subject;
     rec.role = std::string(security::RoleName(who->role));
     rec.organization = who->organization;
     rec.client_id = who->client_id;
-    if (who->role != security::Role::kService) {
-      rec.outcome_detail =
-          "$export is for system-level clients (role service with system/*.read scopes)";
-      resp = server::ErrorResponse(Status::PermissionDenied(rec.outcome_detail));
-    } else {
-      resp = handle();
-    }
   }
   rec.time = NowMicros();
   rec.remote_address = req.remote_address;
-  rec.interaction = "operation";
+  rec.interaction = std::string(interaction);
   rec.method = req.method;
   rec.target = req.target.substr(0, 1024);
   rec.http_status = resp.status;
-  if (Status s = audit->Record(rec, /*wait=*/false); !s.ok())
-    std::cerr << "medhub: $export audit: " << s.message() << "\n";
+  if (resp.status >= 400) rec.outcome_detail = resp.body.substr(0, 512);
+  const bool wait = req.method != "GET" && req.method != "HEAD" && resp.status < 400;
+  if (Status s = audit->Record(rec, wait); !s.ok()) {
+    std::cerr << "medhub: audit of " << req.method << " " << req.path << ": " << s.message()
+              << "\n";
+    // Durable before acknowledged: a write whose trail could not be kept is not confirmed.
+    if (wait) return server::ErrorResponse(Status::Unavailable("the audit trail is unavailable"));
+  }
   return resp;
+}
+
+// Bulk Data $export hands out whole populations, so only system-level readers (`service`
+// clients, whose scopes are system/*) may start, poll, download or cancel an export:
+// 401 without a valid token, 403 for every other role (docs/security.md).
+template <typename Handle>
+server::HttpResponse ExportGate(const Result<security::Principal>& who, Handle&& handle) {
+  if (!who.ok()) {
+    server::HttpResponse r = server::ErrorResponse(who.status());
+    r.headers.emplace_back("WWW-Authenticate", server::BearerChallenge(who.status()));
+    return r;
+  }
+  if (who->role != security::Role::kService)
+    return server::ErrorResponse(Status::PermissionDenied(
+        "$export is for system-level clients (role service with system/*.read scopes)"));
+  return handle();
 }
 
 // Serves `store` and `ledger` until SIGINT or SIGTERM; `on_ready` runs once the port is
@@ -238,12 +250,21 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   server::BulkExportApi bulk_export(store, {config.data + "/exports"});
   auto handler = [&api, &ledger_api, &auth, &mpi_api, &ingest,
                   &bulk_export, &audit](const server::HttpRequest& req) -> server::HttpResponse {
-    if (req.path.starts_with("/api/mpi/")) return mpi_api.Handle(req);
-    if (req.path.starts_with("/api/devices/")) return (*ingest)->HandleDevices(req);
+    using Who = Result<security::Principal>;
+    if (req.path.starts_with("/api/mpi/"))
+      return Audited(req, **auth, &audit, "mpi", [&](const Who&) { return mpi_api.Handle(req); });
+    if (req.path.starts_with("/api/devices/")) {
+      return Audited(req, **auth, &audit, "device-readings",
+                     [&](const Who&) { return (*ingest)->HandleDevices(req); });
+    }
     if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
-    if (server::BulkExportApi::Matches(req.path)) return ExportGate(req, **auth, &audit, [&] {
-        return bulk_export.Handle(req, api.load()->options().base_url);
+    if (server::BulkExportApi::Matches(req.path)) {
+      return Audited(req, **auth, &audit, "operation", [&](const Who& who) {
+        return ExportGate(who, [&] {
+          return bulk_export.Handle(req, api.load()->options().base_url);
+        });
       });
+    }
     if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
     if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
     if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
