@@ -130,6 +130,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "import failed:\n%s", source.output.c_str());
     return 1;
   }
+  // The center authenticates as a service client of the source (system/*.read).
+  Timed client = Run({bin, "client", "add", "--data", (work / "source").string(),
+                      "--client-id", "center", "--role", "service", "--scope", "system/*.read",
+                      "--org", "center"});
+  const size_t at = client.output.find("client_secret: ");
+  if (client.code != 0 || at == std::string::npos) {
+    std::fprintf(stderr, "client add failed:\n%s", client.output.c_str());
+    return 1;
+  }
+  const fs::path secret_file = work / "center.secret";
+  const size_t end = client.output.find('\n', at);
+  std::ofstream(secret_file) << client.output.substr(at + 15, end - at - 15) << "\n";
   medhub::testing::ChildProcess serve(
       {bin, "serve", "--data", (work / "source").string(), "--port", "0"});
   const int port =
@@ -148,7 +160,8 @@ int main(int argc, char** argv) {
     Timed t = Run(import);
     imported = Number(t.output, R"(: (\d+) ok)");
     import_secs.push_back(t.seconds);
-    Run({bin, "sync", "add-source", "--data", center, "src", "--fhir-base", base});
+    Run({bin, "sync", "add-source", "--data", center, "src", "--fhir-base", base, "--client-id",
+         "center", "--client-secret-file", secret_file.string()});
     sync = Run({bin, "sync", "run", "--data", center, "--no-mpi", "--page-size", page_size});
     if (sync.code != 0) {
       std::fprintf(stderr, "sync failed:\n%s", sync.output.c_str());
