@@ -210,8 +210,14 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   auth_options.data_dir = config.data;
   auto auth = server::AuthApi::Open(store, std::move(auth_options));
   if (!auth.ok()) return Fail(auth.status());
+  // The policy's care relations: changed by FHIR writes, synced sources and HL7 Encounters.
+  security::RelationCache own_relations(store);
+  security::RelationCache* relations = shared_relations ? shared_relations : &own_relations;
   IngestConfig ingest_config = config.ingest;
   ingest_config.address = config.address;
+  ingest_config.on_relations = [relations](const std::vector<std::string>& patients) {
+    for (const std::string& p : patients) relations->Invalidate(p);
+  };
   auto ingest = IngestServices::Start(store, auth->get(), ingest_config);
   if (!ingest.ok()) return Fail(ingest.status());
   const sigset_t stop_signals = BlockStopSignals();
@@ -235,8 +241,6 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
     return ids.ok() ? std::move(ids).value() : std::vector<std::string>{};
   };
   // The served API always enforces the access policy and audits every request.
-  security::RelationCache own_relations(store);
-  security::RelationCache* relations = shared_relations ? shared_relations : &own_relations;
   security::AuditLog audit(store);
   auto fhir_options = [&](const std::string& base) {
     server::FhirApiOptions o{base, &ledger_api, linked};

@@ -12,7 +12,8 @@
 namespace medhub::cli {
 
 struct IngestServices::Impl {
-  explicit Impl(store::Store* store) : ingestor(store), hl7(store) {}
+  Impl(store::Store* store, const IngestConfig& config)
+      : ingestor(store), hl7(store, config.on_relations) {}
   ingest::DeviceIngestor ingestor;
   ingest::Hl7Ingestor hl7;
   std::unique_ptr<server::DeviceApi> devices;
@@ -26,7 +27,7 @@ IngestServices::~IngestServices() = default;
 Result<std::unique_ptr<IngestServices>> IngestServices::Start(store::Store* store,
                                                               server::AuthApi* auth,
                                                               const IngestConfig& config) {
-  auto impl = std::make_unique<Impl>(store);
+  auto impl = std::make_unique<Impl>(store, config);
   impl->devices = std::make_unique<server::DeviceApi>(
       &impl->ingestor, [auth](const server::HttpRequest& r) { return auth->Authenticate(r); },
       NowMicros);

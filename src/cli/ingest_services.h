@@ -2,8 +2,10 @@
 // (--mqtt HOST:PORT) and the HL7 v2 MLLP listener (--mllp-port N).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "server/auth_api.h"
@@ -16,6 +18,9 @@ struct IngestConfig {
   std::string mqtt;    // "HOST:PORT" or "" for none
   int mllp_port = -1;  // -1: none; 0: a free port
   std::string address = "127.0.0.1";
+  // Told the patients whose care relations an HL7 message changed (its Encounters), so
+  // the access policy's relation cache can drop them. Optional; must be thread-safe.
+  std::function<void(const std::vector<std::string>& patients)> on_relations;
 };
 
 class IngestServices {

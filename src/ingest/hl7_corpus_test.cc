@@ -50,13 +50,16 @@ std::map<std::string, Expected> LoadExpected() {
 TEST(Hl7Corpus, EverySharedMessageGetsItsExpectedAckAndRefusedOnesChangeNothing) {
   const fs::path dir = fs::temp_directory_path() / ("medhub-hl7-" + NewId().substr(0, 12));
   auto store = store::OpenRocksStore({dir.string()}).value();
-  Hl7Ingestor ingestor(store.get());
+  std::vector<std::string> told;  // patients reported as having new care relations
+  Hl7Ingestor ingestor(store.get(), [&told](const std::vector<std::string>& patients) {
+    told.insert(told.end(), patients.begin(), patients.end());
+  });
   const auto expected = LoadExpected();
   std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(std::string(MEDHUB_SHARED_DATA) + "/hl7v2"))
     if (e.is_regular_file() && e.path().extension() != ".csv") files.push_back(e.path());
   std::sort(files.begin(), files.end());
-  size_t seen = 0, accepted = 0;
+  size_t seen = 0, accepted = 0, with_encounters = 0;
   for (const fs::path& file : files) {
     const std::vector<std::string> messages = hl7::SplitMessages(ReadFile(file));
     for (size_t i = 0; i < messages.size(); ++i) {
@@ -66,6 +69,7 @@ TEST(Hl7Corpus, EverySharedMessageGetsItsExpectedAckAndRefusedOnesChangeNothing)
       auto it = expected.find(key);
       ASSERT_NE(it, expected.end()) << "not in hl7v2_expected.tsv";
       const uint64_t before = store->LastSequence();
+      told.clear();
       const std::string ack_text = ingestor.Handle(messages[i], 0);
       auto ack = hl7::Parse(ack_text);
       ASSERT_TRUE(ack.ok()) << ack_text;
@@ -77,17 +81,25 @@ TEST(Hl7Corpus, EverySharedMessageGetsItsExpectedAckAndRefusedOnesChangeNothing)
         auto mapped = hl7::MapMessage(*parsed);
         ASSERT_TRUE(mapped.ok());
         EXPECT_EQ(mapped->resources.size(), it->second.resources);
-        for (const json::Value& r : mapped->resources)
+        std::vector<std::string> encounter_patients;
+        for (const json::Value& r : mapped->resources) {
           EXPECT_TRUE(store->Read(r.get_string("resourceType"), r.get_string("id")).ok());
+          if (r.get_string("resourceType") == "Encounter")
+            encounter_patients.emplace_back(r.find("subject")->get_string("reference").substr(8));
+        }
+        EXPECT_EQ(told, encounter_patients) << "the policy must hear of every new Encounter";
+        with_encounters += encounter_patients.empty() ? 0 : 1;
       } else {
         EXPECT_EQ(ack->Get(*ack->Find("ERR"), 3, 0, 1), std::to_string(it->second.code));
         EXPECT_EQ(store->LastSequence(), before) << "a refused message changed the store";
+        EXPECT_TRUE(told.empty());
       }
       ++seen;
     }
   }
   EXPECT_EQ(seen, expected.size());
   EXPECT_GT(accepted, 60u);
+  EXPECT_GT(with_encounters, 0u);
   store.reset();
   fs::remove_all(dir);
 }

@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/store.h"
 
@@ -24,7 +26,12 @@ struct Hl7Stats {
 
 class Hl7Ingestor {
  public:
-  explicit Hl7Ingestor(store::Store* store);  // not owned
+  // Called after a durable commit with the patients whose Encounters the message wrote
+  // (care relations the access policy caches; security/relations.h). Must be thread-safe.
+  using RelationsChanged = std::function<void(const std::vector<std::string>& patients)>;
+
+  // `store` is not owned.
+  explicit Hl7Ingestor(store::Store* store, RelationsChanged on_relations = {});
 
   // Handles one message (without MLLP framing) and returns the ACK (segments end in \r).
   std::string Handle(std::string_view message, int64_t now);
@@ -32,6 +39,7 @@ class Hl7Ingestor {
 
  private:
   store::Store* store_;
+  RelationsChanged on_relations_;
   std::atomic<uint64_t> accepted_{0}, refused_{0}, resources_{0}, next_ack_{1};
 };
 
