@@ -17,7 +17,7 @@
 #include "support/http_client.h"
 #include "support/mosquitto.h"
 #include "support/process.h"
-#include "support/service_token.h"
+#include "support/tokens.h"
 
 namespace medhub {
 namespace {
@@ -63,7 +63,8 @@ TEST(DeviceIngestE2e, EveryAcknowledgedReadingIsStoredExactlyOnceAcrossSigkills)
   ASSERT_EQ(RunToEnd({MEDHUB_BINARY, "devices", "register", "--data", data, "--patient", "pat1",
                       "--count", "4", "--prefix", "dev", "--out", creds}),
             0);
-  const std::string secret = testing::AddServiceClient(MEDHUB_BINARY, data);
+  const std::string secret = testing::AddClient(MEDHUB_BINARY, data, "e2e-reader", "service",
+                                                "system/*.read", {"--org", "e2e"});
   ASSERT_FALSE(secret.empty());
   // Devices 1-2 go over HTTP, 3-4 over MQTT.
   std::vector<std::string> lines;
@@ -128,7 +129,7 @@ TEST(DeviceIngestE2e, EveryAcknowledgedReadingIsStoredExactlyOnceAcrossSigkills)
   EXPECT_EQ(Count(mqtt_done, "acknowledged"), Count(mqtt_done, "sent")) << mqtt_done;
   EXPECT_GT(readings, 2000);
   testing::HttpClient c("127.0.0.1", static_cast<uint16_t>(std::stoi(port)));
-  const std::string token = testing::FetchToken(&c, "e2e-reader", secret);
+  const std::string token = testing::ClientToken(c, "e2e-reader", secret);
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(Total(&c, "/fhir/Observation?patient=pat1&_summary=count", token), readings);
   EXPECT_EQ(Total(&c, "/fhir/Observation/_history?_count=1", token), readings)

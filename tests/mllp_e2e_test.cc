@@ -23,7 +23,7 @@
 #include "ingest/hl7_mapper.h"
 #include "support/http_client.h"
 #include "support/process.h"
-#include "support/service_token.h"
+#include "support/tokens.h"
 
 namespace medhub {
 namespace {
@@ -122,7 +122,8 @@ int SettledHistoryTotal(testing::HttpClient* c) {
 
 TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir) {
   const fs::path dir = fs::temp_directory_path() / ("medhub-mllp-" + NewId());
-  const std::string secret = testing::AddServiceClient(MEDHUB_BINARY, dir.string());
+  const std::string secret = testing::AddClient(MEDHUB_BINARY, dir.string(), "e2e-reader",
+                                                "service", "system/*.read", {"--org", "e2e"});
   ASSERT_FALSE(secret.empty());
   testing::ChildProcess server(
       {MEDHUB_BINARY, "serve", "--data", dir.string(), "--port", "0", "--mllp-port", "0"});
@@ -133,7 +134,7 @@ TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir)
       testing::PortFromListeningLine(server.ReadLineContaining("listening on", 30s)));
   ASSERT_NE(http_port, 0);
   testing::HttpClient http("127.0.0.1", http_port);
-  const std::string token = testing::FetchToken(&http, "e2e-reader", secret);
+  const std::string token = testing::ClientToken(http, "e2e-reader", secret);
   ASSERT_FALSE(token.empty());
   auth_headers = {{"Authorization", "Bearer " + token}};
   MllpConnection mllp(mllp_port);

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/tokens.h"
 
 namespace medhub::synctest {
 
@@ -57,12 +58,10 @@ inline void AddServiceClient(const std::string& data, const std::string& id,
                              const std::string& secret_file,
                              const std::string& scope = "system/*.read",
                              const std::string& role = "service") {
-  RunResult r = Medhub({"client", "add", "--data", data, "--client-id", id, "--role", role,
-                        "--scope", scope, "--org", "consortium"});
-  ASSERT_EQ(r.code, 0) << r.output;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(client_secret: (\S+))")));
-  std::ofstream(secret_file) << m[1] << "\n";
+  const std::string secret =
+      testing::AddClient(MEDHUB_BINARY, data, id, role, scope, {"--org", "consortium"});
+  ASSERT_FALSE(secret.empty()) << "medhub client add " << id << " failed";
+  std::ofstream(secret_file) << secret << "\n";
 }
 
 // A bearer token of client `id` from the medhub at `port` (client-credentials grant).
@@ -71,12 +70,9 @@ inline std::string TokenAt(uint16_t port, const std::string& id, const std::stri
   std::string secret;
   in >> secret;
   testing::HttpClient c("127.0.0.1", port);
-  auto r = c.Send("POST", "/auth/token",
-                  "grant_type=client_credentials&client_id=" + id + "&client_secret=" + secret,
-                  {{"Content-Type", "application/x-www-form-urlencoded"}});
-  auto doc = json::Parse(r.body);
-  EXPECT_EQ(r.status, 200) << r.body;
-  return doc.ok() ? std::string(doc->get_string("access_token")) : "";
+  const std::string token = testing::ClientToken(c, id, secret);
+  EXPECT_FALSE(token.empty()) << "no token for " << id;
+  return token;
 }
 
 // A `medhub serve` on a free loopback port, stopped (SIGTERM) when destroyed.
