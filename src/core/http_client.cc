@@ -120,7 +120,11 @@ std::string UrlEncode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+    // RFC 3986 unreserved, in ASCII whatever the locale.
+    const bool unreserved = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                            (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+                            ch == '~';
+    if (unreserved) {
       out.push_back(static_cast<char>(ch));
     } else {
       out.push_back('%');

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "core/http_client.h"
 #include "core/ids.h"
 #include "core/time.h"
 #include "fhir/operation_outcome.h"
@@ -401,7 +402,7 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
     std::string url =
         self + "?_count=" + std::to_string(q.limit) + "&_offset=" + std::to_string(offset);
     for (const auto& [k, v] : req.query)
-      if (k == "_since") url += "&_since=" + PercentEncode(v);
+      if (k == "_since") url += "&_since=" + UrlEncode(v);
     return url;
   };
   // Type and system history pages continue from a cursor (the last version's change
@@ -411,7 +412,7 @@ HttpResponse FhirApi::History(const HttpRequest& req, std::string_view type, std
     std::string url =
         self + "?_count=" + std::to_string(q.limit) + "&_cursor=" + std::to_string(before);
     for (const auto& [k, v] : req.query)
-      if (k == "_since") url += "&_since=" + PercentEncode(v);
+      if (k == "_since") url += "&_since=" + UrlEncode(v);
     return url;
   };
   b.AddLink("self", q.before_seq ? cursor_link(q.before_seq) : link(q.offset));
@@ -461,7 +462,7 @@ HttpResponse FhirApi::Search(std::string_view type, const Params& params, Reques
     std::string url = options_.base_url + "/" + std::string(type) + "?";
     for (const auto& [k, v] : params) {
       if (k == "_offset" || k == "_count") continue;
-      url += PercentEncode(k) + "=" + PercentEncode(v) + "&";
+      url += UrlEncode(k) + "=" + UrlEncode(v) + "&";
     }
     url += "_count=" + std::to_string(query->count) + "&_offset=" + std::to_string(offset);
     return url;

@@ -21,8 +21,6 @@ HttpResponse JsonResponse(int status, std::string body, std::string_view content
 
 // RFC 7231 IMF-fixdate: "Wed, 25 Nov 2026 10:55:58 GMT".
 std::string HttpDate(int64_t micros);
-// Percent-encodes everything but unreserved characters (RFC 3986).
-std::string PercentEncode(std::string_view s);
 // "W/\"3\"" -> 3; nullopt-like 0 when malformed.
 Result<uint64_t> ParseETag(std::string_view etag);
 // True when a Content-Type names JSON (application/fhir+json or application/json).
