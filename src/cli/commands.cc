@@ -159,20 +159,9 @@ server::HttpResponse Audited(const server::HttpRequest& req, const server::AuthA
                              Handle&& handle) {
   const Result<security::Principal> who = auth.Authenticate(req);
   server::HttpResponse resp = handle(who);
-  security::AuditRecord rec;
-  if (who.ok()) {
-    rec.who = who->subject;
-    rec.role = std::string(security::RoleName(who->role));
-    rec.organization = who->organization;
-    rec.client_id = who->client_id;
-  }
-  rec.time = NowMicros();
-  rec.remote_address = req.remote_address;
-  rec.interaction = std::string(interaction);
-  rec.method = req.method;
-  rec.target = req.target.substr(0, 1024);
-  rec.http_status = resp.status;
-  if (resp.status >= 400) rec.outcome_detail = resp.body.substr(0, 512);
+  const security::AuditRecord rec =
+      security::AuditRecordFor(who.ok() ? &*who : nullptr, NowMicros(), req.remote_address,
+                               interaction, req.method, req.target, resp.status, resp.body);
   const bool wait = req.method != "GET" && req.method != "HEAD" && resp.status < 400;
   if (Status s = audit->Record(rec, wait); !s.ok()) {
     std::cerr << "medhub: audit of " << req.method << " " << req.path << ": " << s.message()

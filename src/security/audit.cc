@@ -91,6 +91,26 @@ Value Entity(std::string reference) {
 
 }  // namespace
 
+AuditRecord AuditRecordFor(const Principal* who, int64_t time, std::string_view remote_address,
+                           std::string_view interaction, std::string_view method,
+                           std::string_view target, int http_status, std::string_view body) {
+  AuditRecord rec;
+  if (who != nullptr) {
+    rec.who = who->subject;
+    rec.role = std::string(RoleName(who->role));
+    rec.organization = who->organization;
+    rec.client_id = who->client_id;
+  }
+  rec.time = time;
+  rec.remote_address = std::string(remote_address);
+  rec.interaction = std::string(interaction);
+  rec.method = std::string(method);
+  rec.target = std::string(target.substr(0, 1024));
+  rec.http_status = http_status;
+  if (http_status >= 400) rec.outcome_detail = std::string(body.substr(0, 512));
+  return rec;
+}
+
 json::Value BuildAuditEvent(const AuditRecord& r, const std::string& id) {
   Value ev = Value::Object();
   ev.set("resourceType", Str("AuditEvent"));

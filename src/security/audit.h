@@ -26,6 +26,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "security/token.h"
 #include "store/store.h"
 
 namespace medhub::security {
@@ -48,6 +49,13 @@ struct AuditRecord {
   std::vector<std::string> patients;   // patients whose data was touched or asked for
   std::vector<std::string> resources;  // "Type/id" read or written (at most 100 kept)
 };
+
+// What every HTTP exchange's record holds: who (`who` may be null: no valid token), from
+// where, what, when and the outcome (`body` is kept, truncated, as the detail of an answer
+// >= 400). Callers add what only they know (patients, resources, break-the-glass).
+AuditRecord AuditRecordFor(const Principal* who, int64_t time, std::string_view remote_address,
+                           std::string_view interaction, std::string_view method,
+                           std::string_view target, int http_status, std::string_view body);
 
 // The AuditEvent (FHIR R4) of `record`, with id `id`.
 json::Value BuildAuditEvent(const AuditRecord& record, const std::string& id);

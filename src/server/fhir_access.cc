@@ -99,23 +99,10 @@ void FhirApi::AfterRequest(const HttpRequest& req, HttpResponse& resp, RequestAc
   const bool break_glass = !a.break_glass_patients().empty();
   if (break_glass) NotifyBreakGlass(a);
   if (options_.audit == nullptr) return;
-  security::AuditRecord rec;
-  rec.time = options_.clock ? options_.clock() : NowMicros();
-  if (const security::Principal* p = a.principal()) {
-    rec.who = p->subject;
-    rec.role = std::string(security::RoleName(p->role));
-    rec.organization = p->organization;
-    rec.client_id = p->client_id;
-  }
-  rec.remote_address = req.remote_address;
-  rec.interaction = InteractionOf(req);
-  rec.method = req.method;
-  rec.target = req.target.substr(0, 1024);
-  rec.http_status = resp.status;
-  if (resp.status >= 400) {
-    rec.outcome_detail = a.denial();
-    if (rec.outcome_detail.empty()) rec.outcome_detail = resp.body.substr(0, 512);
-  }
+  security::AuditRecord rec = security::AuditRecordFor(
+      a.principal(), options_.clock ? options_.clock() : NowMicros(), req.remote_address,
+      InteractionOf(req), req.method, req.target, resp.status, resp.body);
+  if (resp.status >= 400 && !a.denial().empty()) rec.outcome_detail = a.denial();
   rec.break_glass = break_glass;
   rec.break_glass_reason = a.break_glass_reason();
   rec.patients.assign(a.patients().begin(), a.patients().end());

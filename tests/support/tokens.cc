@@ -1,7 +1,8 @@
 #include "support/tokens.h"
 
-#include <cctype>
 #include <cstdio>
+
+#include "core/http_client.h"
 
 namespace medhub::testing {
 namespace {
@@ -16,21 +17,6 @@ std::string Quote(const std::string& s) {
     }
   }
   return out + "'";
-}
-
-std::string PercentEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -57,9 +43,9 @@ std::string AddClient(const std::string& binary, const std::string& data_dir,
 
 std::string ClientToken(HttpClient& client, const std::string& client_id, const std::string& secret,
                         const std::string& scope) {
-  std::string body = "grant_type=client_credentials&client_id=" + PercentEncode(client_id) +
-                     "&client_secret=" + PercentEncode(secret);
-  if (!scope.empty()) body += "&scope=" + PercentEncode(scope);
+  std::string body = "grant_type=client_credentials&client_id=" + UrlEncode(client_id) +
+                     "&client_secret=" + UrlEncode(secret);
+  if (!scope.empty()) body += "&scope=" + UrlEncode(scope);
   const std::string saved = client.bearer();
   client.SetBearer("");
   auto r = client.Send("POST", "/auth/token", body,
