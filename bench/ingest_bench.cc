@@ -50,6 +50,7 @@
 #include "ingest/er7.h"
 #include "ingest/hl7_mapper.h"
 #include "ingest/mqtt_ingest.h"
+#include "ingest/reading_codec.h"
 #include "server/auth_api.h"
 #include "server/device_api.h"
 #include "server/fhir_api.h"
@@ -205,7 +206,9 @@ Rate HttpDevices(const Options& o, const std::string& time) {
 }
 
 // PROTOTYPE of storage option (a), write path only (docs/benchmarks.md, "Device ingest at
-// 200k/s: the options measured"). Per batch one AEAD-sealed record; per reading a dedupe key
+// 200k/s: the options measured"). Per batch one AEAD-sealed record (min: a random batch salt
+// and the readings in reading_codec.h's compact form, plus one change-feed key for the
+// batch); per reading a dedupe key
 // (device, seq) and a time-ordered key (patient, kind, time), all in one durable
 // Store::PutRecords batch, after a dedupe lookup per reading. `full` also keeps what FHIR
 // reads would need without re-rendering: each reading's 32-byte ledger salt and canonical
@@ -227,6 +230,7 @@ class CompactReadings {
     std::vector<std::pair<std::string, std::optional<std::string>>> writes;
     writes.reserve(4 * batch.readings.size() + 1);
     std::string plain;
+    std::vector<ingest::Reading> fresh;  // min: encoded once for the whole batch
     for (const ingest::Reading& r : batch.readings) {
       std::string dedupe = "dr/s/" + b.device_id + '\0';
       PutBigEndian64(&dedupe, r.seq);
@@ -255,14 +259,18 @@ class CompactReadings {
           writes.emplace_back(std::move(change), blob_key);
         }
       } else {
-        plain += std::to_string(r.seq) + '\t' + std::string(ingest::ReadingKindName(r.kind)) +
-                 '\t' + r.time + '\t' + r.unit + '\t';
-        for (const std::string& v : r.values) plain += v + ',';
-        plain += '\n';
+        fresh.push_back(r);
       }
       reply.stored.push_back(r.seq);
     }
     if (writes.empty()) return reply;
+    if (!full_) {
+      ASSIGN_OR_RETURN(std::string record, ingest::EncodeReadings(fresh));
+      plain = RandomBytes(32) + record;  // the batch salt, then the compact readings
+      std::string change = "dr/c/";  // one change-feed record for the whole batch
+      PutBigEndian64(&change, change_seq_.fetch_add(1) + 1);
+      writes.emplace_back(std::move(change), blob_key);
+    }
     writes.emplace_back(blob_key, AeadSeal(key_, plain, blob_key));
     RETURN_IF_ERROR(store_->PutRecords(writes));
     return reply;
