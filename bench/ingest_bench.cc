@@ -240,8 +240,8 @@ class CompactReadings {
         continue;
       }
       ASSIGN_OR_RETURN(DateRange t, ParseFhirDate(r.time, DateKind::kInstant));
-      std::string by_time = "dr/t/" + b.patient_id + '\0' +
-                            std::string(ingest::ReadingKindName(r.kind)) + '\0';
+      std::string by_time =
+          "dr/t/" + b.patient_id + '\0' + std::string(ingest::ReadingKindName(r.kind)) + '\0';
       PutOrderedInt64(&by_time, t.low);
       by_time += b.device_id + '\0';
       PutBigEndian64(&by_time, r.seq);
@@ -267,7 +267,7 @@ class CompactReadings {
     if (!full_) {
       ASSIGN_OR_RETURN(std::string record, ingest::EncodeReadings(fresh));
       plain = RandomBytes(32) + record;  // the batch salt, then the compact readings
-      std::string change = "dr/c/";  // one change-feed record for the whole batch
+      std::string change = "dr/c/";      // one change-feed record for the whole batch
       PutBigEndian64(&change, change_seq_.fetch_add(1) + 1);
       writes.emplace_back(std::move(change), blob_key);
     }

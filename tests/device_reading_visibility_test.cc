@@ -151,7 +151,7 @@ TEST_F(DeviceReadingVisibilityTest, AReadingIsCommittedToTheLedgerAndItsBytesVer
   const auto read = patient->Get("/fhir/Observation/" + Id(2) + "/_history/1");
   ASSERT_EQ(read.status, 200) << read.body;
   testing::ClientResponse r;
-  for (int i = 0; i < 1000; ++i) {  // 503 until the ledger writer has reached the version
+  for (int i = 0; i < 3000; ++i) {  // 503 until the ledger writer has reached the version
     r = patient->Get("/fhir/Observation/" + Id(2) + "/_history/1/$verify");
     if (r.status != 503) break;
     std::this_thread::sleep_for(10ms);

@@ -98,8 +98,7 @@ Result<std::vector<Reading>> DecodeReadings(std::string_view record) {
   if (!c.U8(&version) || version != kReadingCodecVersion)
     return Status::DataLoss("reading record: unknown version");
   // Every reading takes at least 41 bytes, so a corrupt count cannot reserve much.
-  if (!c.U32(&count) || count > c.left() / 41)
-    return Status::DataLoss("reading record: bad count");
+  if (!c.U32(&count) || count > c.left() / 41) return Status::DataLoss("reading record: bad count");
   std::vector<Reading> out(count);
   for (uint32_t i = 0; i < count; ++i)
     if (!DecodeOne(&c, &out[i]))
