@@ -80,6 +80,24 @@ TEST_F(DeviceIngestorTest, ARetriedBatchIsReportedAsDuplicatesAndStoredOnlyOnce)
   EXPECT_EQ(store_->Read("Observation", ObservationIdFor("cuff", 1))->version, 1u);
 }
 
+TEST_F(DeviceIngestorTest, AcknowledgedReadingsSurviveAReopenAndTheirRetryIsADuplicate) {
+  {
+    DeviceIngestor ingestor(store_.get());
+    auto reply = ingestor.Ingest("cuff", Batch({7, 8}), now_);
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    ASSERT_EQ(reply->stored, (std::vector<uint64_t>{7, 8}));
+  }
+  store_.reset();  // the process goes away; only what was synced remains
+  store_ = store::OpenRocksStore({dir_.string()}).value();
+  DeviceIngestor ingestor(store_.get());
+  auto again = ingestor.Ingest("cuff", Batch({7, 8, 9}), now_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->stored, std::vector<uint64_t>{9});
+  EXPECT_EQ(again->duplicates, (std::vector<uint64_t>{7, 8}));
+  EXPECT_EQ(Observations(), 3u);
+  EXPECT_EQ(store_->Read("Observation", ObservationIdFor("cuff", 8))->version, 1u);
+}
+
 TEST_F(DeviceIngestorTest, ConcurrentRetriesOfTheSameBatchStoreEveryReadingExactlyOnce) {
   DeviceIngestor ingestor(store_.get());
   std::vector<std::thread> threads;
