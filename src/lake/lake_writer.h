@@ -13,26 +13,27 @@
 // after the manifest's seq. So a crash (even SIGKILL) between any two steps neither loses
 // nor duplicates a line. Any error (file system down, a version unreadable) discards the
 // uncommitted staging and retries from the last manifest after `retry_delay`; the last
-// error is kept in status() and logged.
+// error is kept in status() and logged. The thread, polling, retries and waiting are
+// store::FeedFollower's (shared with the ledger writer); this class supplies the step.
 //
 // Thread-safety: all methods may be called from any thread; Open() must come first and
 // CatchUp() must not run while the thread does.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "core/status.h"
 #include "lake/filesystem.h"
+#include "store/feed_follower.h"
 #include "store/store.h"
 
 namespace medhub::lake {
@@ -89,9 +90,6 @@ class LakeWriter {
   Status FlushBuffers();
   Status Commit();
   void DiscardStaging();
-  void Run();
-  void SetStatus(const Status& s);
-  void Log(std::string_view message) const;
 
   store::Store* const store_;
   FileSystem* const fs_;
@@ -108,14 +106,11 @@ class LakeWriter {
   std::chrono::steady_clock::time_point first_staged_;
   std::map<std::string, std::unique_ptr<OpenFile>> open_;  // by partition folder
   std::vector<std::unique_ptr<OpenFile>> closed_;          // rolled files of this commit
+  std::set<std::string> made_dirs_;  // partition folders known to exist (no MKDIRS again)
 
   mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::condition_variable progress_;
-  LakeState state_;  // GUARDED_BY(mu_)
-  Status status_;    // GUARDED_BY(mu_)
-  bool stopping_ = false;
-  std::thread thread_;
+  LakeState state_;               // GUARDED_BY(mu_)
+  store::FeedFollower follower_;  // last member: its thread stops before the others go
 };
 
 }  // namespace medhub::lake

@@ -11,6 +11,7 @@
 
 #include "fhir/resource.h"
 #include "lake/local_filesystem.h"
+#include "lake/manifest.h"
 #include "lake/partition.h"
 #include "lake/test_util.h"
 
@@ -121,13 +122,17 @@ TEST_F(LakeWriterTest, EveryVersionIsOneLineAndAllVersionsShareTheirResourcesPar
   EXPECT_EQ(ExpectLakeMatchesStore(&fs_, store_.get()), 22u);
   // o1 (patient p1): 3 versions and the tombstone, all in one folder; Patient p1 in the same
   // bucket.
-  const std::string dir = PartitionDir("Observation", "2024", BucketOf("p1", "", ""));
+  // The date folder is the year o1 was first recorded (its clinical date is 2024).
+  const int64_t recorded = store_->ReadVersion("Observation", "o1", 1).value().last_updated;
+  const std::string year = FormatInstant(recorded).substr(0, 4);
+  const std::string dir = PartitionDir("Observation", year, BucketOf("p1", "", ""));
   std::string all;
   const std::vector<FileInfo> files = fs_.List(dir).value();
   for (const FileInfo& f : files) all += fs_.Read(dir + "/" + f.name).value();
   EXPECT_NE(all.find(R"("id":"o1","meta":{"versionId":"3")"), std::string::npos);
   EXPECT_NE(all.find(R"("code":"deleted")"), std::string::npos);
-  EXPECT_TRUE(fs_.List(PartitionDir("Patient", FormatInstant(NowMicros()).substr(0, 4),
+  const int64_t p1_recorded = store_->ReadVersion("Patient", "p1", 1).value().last_updated;
+  EXPECT_TRUE(fs_.List(PartitionDir("Patient", FormatInstant(p1_recorded).substr(0, 4),
                                     BucketOf("p1", "", "")))
                   .ok());
   const std::vector<Manifest> manifests = ReadManifests(&fs_).value();
@@ -245,6 +250,26 @@ TEST_F(LakeWriterTest, ABackgroundWriterRetriesThroughAnOutageAndReportsIt) {
   ASSERT_TRUE(writer.Stop().ok());
   ExpectLakeMatchesStore(&fs_, store_.get());
   EXPECT_FALSE(notes_.empty());
+}
+
+TEST_F(LakeWriterTest, ALakeInTheOldClinicalYearLayoutIsReadableButNotAppendedTo) {
+  CommitObservations(store_.get(), 3);
+  Manifest m;
+  m.commit = 1;
+  m.seq = 1;
+  m.changes = 1;
+  m.output.push_back(
+      {"Observation", "Observation/date=2024/bucket=01/part-0000000001-0000.ndjson", 1, 10});
+  std::string text = SerializeManifest(m);
+  text.replace(text.find(kManifestFormat), kManifestFormat.size(), kManifestFormatV1);
+  ASSERT_TRUE(fs_.Create("_manifests/manifest-0000000001.json", text, false).ok());
+  ASSERT_EQ(ReadManifests(&fs_).value().at(0).format, kManifestFormatV1);
+  LakeWriter writer(store_.get(), &fs_, SmallOptions());
+  const Status s = writer.Open();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("medhub-lake/1"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("lake sync --to"), std::string::npos) << s.message();
+  EXPECT_EQ(ReadManifests(&fs_).value().size(), 1u);  // untouched
 }
 
 // A writer process killed with SIGKILL while the store and the lake are both being written:
