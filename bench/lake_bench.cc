@@ -13,7 +13,7 @@
 // Every figure is measured in this run; the load average before and after is printed (the
 // machine may be shared). Usage:
 //   lake_bench [--copies N | --generated P [--seed S]] [--threads T] [--io-threads K]
-//              [--lake LOCATION] [--work DIR]
+//              [--buffer-mb M] [--lake LOCATION] [--work DIR]
 #include <stdlib.h>
 
 #include <algorithm>
@@ -33,6 +33,7 @@
 #include "lake/filesystem.h"
 #include "lake/lake_writer.h"
 #include "lake/manifest.h"
+#include "lake/webhdfs_filesystem.h"
 #include "server/fhir_api.h"
 #include "store/store.h"
 
@@ -82,6 +83,7 @@ struct Args {
   int copies = 4, threads = 2, generated = 0;
   uint64_t seed = 1;
   size_t io_threads = lake::LakeWriterOptions{}.io_threads;
+  uint64_t buffer_bytes = lake::LakeWriterOptions{}.buffer_bytes;
   std::string lake, work;
 };
 
@@ -95,6 +97,7 @@ Args ParseArgs(int argc, char** argv) {
     if (k == "--seed") a.seed = std::strtoull(v, nullptr, 10);
     if (k == "--threads") a.threads = std::max(1, std::atoi(v));
     if (k == "--io-threads") a.io_threads = static_cast<size_t>(std::max(1, std::atoi(v)));
+    if (k == "--buffer-mb") a.buffer_bytes = std::strtoull(v, nullptr, 10) << 20;
     if (k == "--lake") a.lake = v;
     if (k == "--work") a.work = v;
   }
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
   }
   lake::LakeWriterOptions wo;
   wo.io_threads = args.io_threads;
+  wo.buffer_bytes = std::max<uint64_t>(args.buffer_bytes, 1);
   lake::LakeWriter writer(store->get(), fs->get(), wo);
   if (Status s = writer.Open(); !s.ok()) return Die(s);
   const std::string load_before = LoadAverage();
@@ -212,11 +216,20 @@ int main(int argc, char** argv) {
   const double sync_s = Seconds(sync_start);
   const Totals all = Count(fs2->get());
   const std::string load_after = LoadAverage();
+  std::string requests;
+  if (auto* web = dynamic_cast<lake::WebHdfsFileSystem*>(fs2->get()); web != nullptr) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "; %llu WebHDFS requests = %.2f per file",
+                  static_cast<unsigned long long>(web->requests()),
+                  all.files ? double(web->requests()) / all.files : 0.0);
+    requests = buf;
+  }
 
   const double arrival = last / import_s, catchup = all.lines / sync_s;
   const double drain = drain_s > 0 ? lag / drain_s : 0.0;
-  std::printf("lake_bench: %s, %d import threads, writer io_threads %zu, lake %s\n", what.c_str(),
-              args.threads, args.io_threads, (*fs)->Describe().c_str());
+  std::printf("lake_bench: %s, %d import threads, writer io_threads %zu buffer %llu MiB, lake %s\n",
+              what.c_str(), args.threads, args.io_threads,
+              static_cast<unsigned long long>(wo.buffer_bytes >> 20), (*fs)->Describe().c_str());
   std::printf("load average:          %s before, %s after (%u cores)\n", load_before.c_str(),
               load_after.c_str(), std::thread::hardware_concurrency());
   std::printf("import (arrival):      %llu changes in %.2f s = %.0f changes/s\n",
@@ -228,9 +241,9 @@ int main(int argc, char** argv) {
               live.bytes / 1e6);
   std::printf(
       "lake sync (catch-up):  %zu lines in %.2f s = %.0f changes/s (%zu files, %.0f lines/file, "
-      "%llu commits)\n",
+      "%llu commits%s)\n",
       all.lines, sync_s, catchup, all.files, all.files ? double(all.lines) / all.files : 0.0,
-      static_cast<unsigned long long>(all.commits));
+      static_cast<unsigned long long>(all.commits), requests.c_str());
   std::printf(
       "keeps up: %s (catch-up / arrival = %.2f; lag drained after the import at %.2f x "
       "arrival)\n",

@@ -235,18 +235,26 @@ Status LakeWriter::StageChange(const store::Change& c) {
   staged_changes_++;
   if (c.version > 1 || c.deleted) superseding_++;
   staged_seq_ = c.seq;
-  if (buffered_bytes_ >= options_.buffer_bytes) return FlushBuffers();
+  if (buffered_bytes_ >= options_.buffer_bytes) {
+    // Writes out only the big buffers (each append carries at least 1/16 of the buffer): on
+    // HDFS an append costs as much as a create, so small files are written once, at commit.
+    // If small buffers alone fill half the memory, Step commits early (StagingFull).
+    return FlushBuffers(std::max<uint64_t>(options_.buffer_bytes / 16, 1));
+  }
   return Status::Ok();
 }
 
-Status LakeWriter::FlushBuffers() {
+Status LakeWriter::FlushBuffers(uint64_t min_bytes) {
   std::vector<OpenFile*> dirty;
-  for (auto& f : closed_) {
-    if (!f->buffer.empty()) dirty.push_back(f.get());
-  }
-  for (auto& [dir, f] : open_) {
-    if (!f->buffer.empty()) dirty.push_back(f.get());
-  }
+  uint64_t bytes = 0;
+  auto consider = [&](OpenFile* f) {
+    if (!f->buffer.empty() && f->buffer.size() >= min_bytes) {
+      dirty.push_back(f);
+      bytes += f->buffer.size();
+    }
+  };
+  for (auto& f : closed_) consider(f.get());
+  for (auto& [dir, f] : open_) consider(f.get());
   const Status flushed = ParallelFor(dirty.size(), options_.io_threads, [&](size_t i) -> Status {
     OpenFile& f = *dirty[i];
     if (f.created) {
@@ -260,12 +268,16 @@ Status LakeWriter::FlushBuffers() {
     return Status::Ok();
   });
   RETURN_IF_ERROR(flushed);
-  buffered_bytes_ = 0;
+  buffered_bytes_ -= bytes;
   return Status::Ok();
 }
 
+bool LakeWriter::StagingFull() const {
+  return buffered_bytes_ >= std::max<uint64_t>(options_.buffer_bytes / 2, 1);
+}
+
 Status LakeWriter::Commit() {
-  RETURN_IF_ERROR(FlushBuffers());
+  RETURN_IF_ERROR(FlushBuffers(1));
   RETURN_IF_ERROR(fs_->Barrier());  // staged files complete before the pending manifest
   const LakeState before = state();
   Manifest m;
@@ -330,7 +342,8 @@ Status LakeWriter::Step(bool force, bool* progressed) {
   // Forced (CatchUp/Stop) commits wait for the end of the feed, so a catch-up of a large
   // feed makes few commits (few, large files) rather than one per batch.
   const auto age = std::chrono::steady_clock::now() - first_staged_;
-  const bool due = staged_bytes_ >= options_.commit_bytes || age >= options_.max_commit_delay ||
+  const bool due = staged_bytes_ >= options_.commit_bytes || StagingFull() ||
+                   age >= options_.max_commit_delay ||
                    (drained && (force || age >= options_.commit_interval));
   if (due) {
     RETURN_IF_ERROR(Commit());

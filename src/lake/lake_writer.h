@@ -1,12 +1,15 @@
 // LakeWriter: follows the store's change feed and writes the lake (docs/formats/lake.md).
 //
 // Every change (a version or a delete marker) becomes one NDJSON line in the partition
-// folder of its resource. Lines are staged under _staging/<commit>/ (buffered in memory up
-// to `buffer_bytes`, then appended), files roll at `max_file_bytes`, and a commit publishes
-// them: pending manifest, renames, manifest, staging removed — each step durable before the
-// next. A commit happens when `commit_bytes` are staged, when the feed is drained and the
-// oldest staged line is `commit_interval` old (`max_commit_delay` old if the feed never
-// drains), and when CatchUp()/Stop() drain the feed.
+// folder of its resource. Lines are staged under _staging/<commit>/, files roll at
+// `max_file_bytes`, and a commit publishes them: pending manifest, renames, manifest,
+// staging removed — each step durable before the next. Staged lines are buffered in memory
+// up to `buffer_bytes`; then the big buffers are written (create, later append), and if the
+// small ones alone still fill half of it the commit happens early: on HDFS every create or
+// append costs round trips and a DataNode close, so a small file is written once. A commit
+// also happens when `commit_bytes` are staged, when the feed is drained and the oldest
+// staged line is `commit_interval` old (`max_commit_delay` old if the feed never drains),
+// and when CatchUp()/Stop() drain the feed.
 //
 // Open() recovers: the latest manifest gives the sequence reached, a complete pending
 // manifest is rolled forward, staging is discarded; the writer then resumes with the change
@@ -41,7 +44,7 @@ namespace medhub::lake {
 struct LakeWriterOptions {
   uint64_t max_file_bytes = 64ull << 20;            // a data file rolls once it reaches this
   uint64_t commit_bytes = 256ull << 20;             // commit once this much is staged
-  uint64_t buffer_bytes = 16ull << 20;              // staged bytes kept in memory before appending
+  uint64_t buffer_bytes = 64ull << 20;  // staged bytes in memory (see above; HDFS: few writes)
   std::chrono::milliseconds commit_interval{5000};  // once drained
   std::chrono::milliseconds max_commit_delay{60000};  // even while the feed keeps coming
   size_t batch = 4096;                                // changes read from the feed at a time
@@ -87,7 +90,10 @@ class LakeWriter {
   // Stages at most one batch; commits when due (or when `force` and something is staged).
   Status Step(bool force, bool* progressed);
   Status StageChange(const store::Change& change);
-  Status FlushBuffers();
+  // Writes out every buffer of at least `min_bytes` (create or append).
+  Status FlushBuffers(uint64_t min_bytes);
+  // Buffers too small to append still fill half of `buffer_bytes`: commit now.
+  bool StagingFull() const;
   Status Commit();
   void DiscardStaging();
 

@@ -123,6 +123,7 @@ Result<HttpClientResponse> WebHdfsFileSystem::Send(HttpClientRequest request, st
       }
     }
     if (client == nullptr) client = std::make_unique<HttpClient>();
+    requests_.fetch_add(1);
     Result<HttpClientResponse> response = client->Send(request);
     {
       std::lock_guard lock(mu_);

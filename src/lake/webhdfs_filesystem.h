@@ -32,6 +32,7 @@
 // run in parallel (the lake writer uses that: WebHDFS is bound by round trips).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <initializer_list>
 #include <map>
@@ -73,6 +74,9 @@ class WebHdfsFileSystem : public FileSystem {
   Status Delete(std::string_view path, bool recursive) override;
   std::string Describe() const override;
 
+  // HTTP requests sent so far (every attempt, NameNode and DataNode alike).
+  uint64_t requests() const { return requests_.load(); }
+
  private:
   Result<std::string> HdfsPath(std::string_view path) const;
   std::string Url(const std::string& hdfs_path, std::string_view op, std::string_view params) const;
@@ -94,6 +98,7 @@ class WebHdfsFileSystem : public FileSystem {
                          std::string_view params);
 
   const WebHdfsOptions options_;
+  std::atomic<uint64_t> requests_{0};
   std::mutex mu_;
   std::vector<std::unique_ptr<HttpClient>> idle_;  // GUARDED_BY(mu_): kept-alive connections
   // GUARDED_BY(mu_): by CREATE params, the DataNode's "http://host:port" and its query.
