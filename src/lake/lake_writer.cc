@@ -188,6 +188,7 @@ void LakeWriter::DiscardStaging() {
   closed_.clear();
   made_dirs_.clear();
   staged_bytes_ = buffered_bytes_ = staged_changes_ = superseding_ = 0;
+  small_buffers_full_ = false;
   needs_recovery_ = true;
 }
 
@@ -239,7 +240,8 @@ Status LakeWriter::StageChange(const store::Change& c) {
     // Writes out only the big buffers (each append carries at least 1/16 of the buffer): on
     // HDFS an append costs as much as a create, so small files are written once, at commit.
     // If small buffers alone fill half the memory, Step commits early (StagingFull).
-    return FlushBuffers(std::max<uint64_t>(options_.buffer_bytes / 16, 1));
+    RETURN_IF_ERROR(FlushBuffers(std::max<uint64_t>(options_.buffer_bytes / 16, 1)));
+    small_buffers_full_ = buffered_bytes_ >= options_.buffer_bytes / 2;
   }
   return Status::Ok();
 }
@@ -270,10 +272,6 @@ Status LakeWriter::FlushBuffers(uint64_t min_bytes) {
   RETURN_IF_ERROR(flushed);
   buffered_bytes_ -= bytes;
   return Status::Ok();
-}
-
-bool LakeWriter::StagingFull() const {
-  return buffered_bytes_ >= std::max<uint64_t>(options_.buffer_bytes / 2, 1);
 }
 
 Status LakeWriter::Commit() {
@@ -319,6 +317,7 @@ Status LakeWriter::Commit() {
   follower_.NotifyProgress();
   closed_.clear();
   staged_bytes_ = buffered_bytes_ = staged_changes_ = superseding_ = 0;
+  small_buffers_full_ = false;
   // Leftover staging only costs space; recovery removes it if this fails.
   (void)fs_->Delete(JoinPath(kStagingDir, CommitDigits(m.commit)), true);
   return Status::Ok();
@@ -342,7 +341,7 @@ Status LakeWriter::Step(bool force, bool* progressed) {
   // Forced (CatchUp/Stop) commits wait for the end of the feed, so a catch-up of a large
   // feed makes few commits (few, large files) rather than one per batch.
   const auto age = std::chrono::steady_clock::now() - first_staged_;
-  const bool due = staged_bytes_ >= options_.commit_bytes || StagingFull() ||
+  const bool due = staged_bytes_ >= options_.commit_bytes || small_buffers_full_ ||
                    age >= options_.max_commit_delay ||
                    (drained && (force || age >= options_.commit_interval));
   if (due) {

@@ -42,10 +42,10 @@
 namespace medhub::lake {
 
 struct LakeWriterOptions {
-  uint64_t max_file_bytes = 64ull << 20;            // a data file rolls once it reaches this
-  uint64_t commit_bytes = 256ull << 20;             // commit once this much is staged
-  uint64_t buffer_bytes = 64ull << 20;  // staged bytes in memory (see above; HDFS: few writes)
-  std::chrono::milliseconds commit_interval{5000};  // once drained
+  uint64_t max_file_bytes = 64ull << 20;  // a data file rolls once it reaches this
+  uint64_t commit_bytes = 256ull << 20;   // commit once this much is staged
+  uint64_t buffer_bytes = 64ull << 20;    // staged bytes in memory (see above; HDFS: few writes)
+  std::chrono::milliseconds commit_interval{5000};    // once drained
   std::chrono::milliseconds max_commit_delay{60000};  // even while the feed keeps coming
   size_t batch = 4096;                                // changes read from the feed at a time
   size_t io_threads = 8;  // files written and renamed in parallel (WebHDFS: round-trip bound)
@@ -92,8 +92,6 @@ class LakeWriter {
   Status StageChange(const store::Change& change);
   // Writes out every buffer of at least `min_bytes` (create or append).
   Status FlushBuffers(uint64_t min_bytes);
-  // Buffers too small to append still fill half of `buffer_bytes`: commit now.
-  bool StagingFull() const;
   Status Commit();
   void DiscardStaging();
 
@@ -107,6 +105,7 @@ class LakeWriter {
   uint64_t staged_seq_ = 0;  // last change staged (>= committed seq)
   uint64_t staged_bytes_ = 0;
   uint64_t buffered_bytes_ = 0;
+  bool small_buffers_full_ = false;  // after writing the big buffers, half the memory is left
   uint64_t staged_changes_ = 0;
   uint64_t superseding_ = 0;
   std::chrono::steady_clock::time_point first_staged_;
