@@ -239,7 +239,7 @@ Status LakeWriter::StageChange(const store::Change& c) {
   if (buffered_bytes_ >= options_.buffer_bytes) {
     // Writes out only the big buffers (each append carries at least 1/16 of the buffer): on
     // HDFS an append costs as much as a create, so small files are written once, at commit.
-    // If small buffers alone fill half the memory, Step commits early (StagingFull).
+    // If the small buffers alone still fill half the memory, Step commits early.
     RETURN_IF_ERROR(FlushBuffers(std::max<uint64_t>(options_.buffer_bytes / 16, 1)));
     small_buffers_full_ = buffered_bytes_ >= options_.buffer_bytes / 2;
   }
