@@ -1,14 +1,21 @@
 // lake_bench: does the lake writer keep up with the fastest import?
 //
 // 1. A fresh store (sync_writes, like `medhub import`) with the lake writer running in the
-//    background, as in `medhub import`/`serve`. N copies of the Synthea sample Bundles are
-//    imported with fresh ids by `--threads` workers (FhirApi::ProcessBundle, one durable
-//    transaction per Bundle): the arrival rate. When the import ends, the lag (changes not yet
-//    published by a manifest) and the time to drain it are measured: the drain rate.
+//    background, as in `medhub import`/`serve`. The import is either N copies of the Synthea
+//    sample Bundles with fresh ids (FhirApi::ProcessBundle, one durable transaction per
+//    Bundle), or with --generated P a population of P patients made by `medhub gen`'s
+//    generator (seed --seed) and imported as `medhub import` imports NDJSON (transactions of
+//    1000 lines); `--threads` workers. Changes per second of import: the arrival rate. When
+//    the import ends, the lag (changes not yet published by a manifest) and the time to
+//    drain it are measured: the drain rate.
 // 2. A second, empty lake on the same store: one catch-up (`medhub lake sync`): the writer's
 //    own rate over the whole feed.
-// Every figure is measured in this run. Usage:
-//   lake_bench [--copies N] [--threads T] [--lake LOCATION] [--work DIR]
+// Every figure is measured in this run; the load average before and after is printed (the
+// machine may be shared). Usage:
+//   lake_bench [--copies N | --generated P [--seed S]] [--threads T] [--io-threads K]
+//              [--buffer-mb M] [--lake LOCATION] [--work DIR]
+#include <stdlib.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,10 +27,13 @@
 #include <thread>
 #include <vector>
 
+#include "analytics/generator.h"
+#include "cli/importer.h"
 #include "fhir/resource.h"
 #include "lake/filesystem.h"
 #include "lake/lake_writer.h"
 #include "lake/manifest.h"
+#include "lake/webhdfs_filesystem.h"
 #include "server/fhir_api.h"
 #include "store/store.h"
 
@@ -61,26 +71,48 @@ Totals Count(lake::FileSystem* fs) {
   return t;
 }
 
-}  // namespace
+std::string LoadAverage() {
+  double l[3] = {0, 0, 0};
+  if (getloadavg(l, 3) < 0) return "?";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", l[0], l[1], l[2]);
+  return buf;
+}
 
-int main(int argc, char** argv) {
-  int copies = 4, threads = 2;
-  std::string lake_location, work;
+struct Args {
+  int copies = 4, threads = 2, generated = 0;
+  uint64_t seed = 1;
+  size_t io_threads = lake::LakeWriterOptions{}.io_threads;
+  uint64_t buffer_bytes = lake::LakeWriterOptions{}.buffer_bytes;
+  std::string lake, work;
+};
+
+Args ParseArgs(int argc, char** argv) {
+  Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--copies") copies = std::max(1, std::atoi(argv[i + 1]));
-    if (a == "--threads") threads = std::max(1, std::atoi(argv[i + 1]));
-    if (a == "--lake") lake_location = argv[i + 1];
-    if (a == "--work") work = argv[i + 1];
+    const std::string k = argv[i];
+    const char* v = argv[i + 1];
+    if (k == "--copies") a.copies = std::max(1, std::atoi(v));
+    if (k == "--generated") a.generated = std::max(0, std::atoi(v));
+    if (k == "--seed") a.seed = std::strtoull(v, nullptr, 10);
+    if (k == "--threads") a.threads = std::max(1, std::atoi(v));
+    if (k == "--io-threads") a.io_threads = static_cast<size_t>(std::max(1, std::atoi(v)));
+    if (k == "--buffer-mb") a.buffer_bytes = std::strtoull(v, nullptr, 10) << 20;
+    if (k == "--lake") a.lake = v;
+    if (k == "--work") a.work = v;
   }
-  if (work.empty()) work = (std::filesystem::temp_directory_path() / "medhub-lake-bench").string();
-  std::filesystem::remove_all(work);
-  std::filesystem::create_directories(work);
-  if (lake_location.empty()) lake_location = work + "/lake";
+  if (a.work.empty())
+    a.work = (std::filesystem::temp_directory_path() / "medhub-lake-bench").string();
+  if (a.lake.empty()) a.lake = a.work + "/lake";
+  return a;
+}
 
+std::string SyntheaDir() { return std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea"; }
+
+// N copies of the Synthea Bundles with fresh ids, as the server's transaction endpoint does.
+Status ImportCopies(server::FhirApi* api, int copies, int threads) {
   std::vector<std::string> bundles;
-  for (const auto& e :
-       std::filesystem::directory_iterator(std::string(MEDHUB_SHARED_DATA) + "/fhir/synthea")) {
+  for (const auto& e : std::filesystem::directory_iterator(SyntheaDir())) {
     if (e.path().extension() != ".json") continue;
     std::ifstream in(e.path(), std::ios::binary);
     std::ostringstream text;
@@ -88,67 +120,149 @@ int main(int argc, char** argv) {
     bundles.push_back(text.str());
   }
   std::sort(bundles.begin(), bundles.end());
-  auto store = store::OpenRocksStore({work + "/data"});
-  if (!store.ok()) return Die(store.status());
-  auto fs = lake::OpenFileSystem(lake_location);
-  if (!fs.ok()) return Die(fs.status());
-  lake::LakeWriter writer(store->get(), fs->get());
-  if (Status s = writer.Open(); !s.ok()) return Die(s);
-  writer.Start();
-
-  server::FhirApi api(store->get(), server::FhirApiOptions{});
   const size_t items = bundles.size() * static_cast<size_t>(copies);
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
-  const auto start = Clock::now();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       for (size_t k; (k = next.fetch_add(1)) < items && !failed;) {
         auto bundle = fhir::ParseResource(bundles[k % bundles.size()]);
-        auto out = bundle.ok() ? api.ProcessBundle(std::move(bundle).value(), false)
+        auto out = bundle.ok() ? api->ProcessBundle(std::move(bundle).value(), false)
                                : Result<server::BundleOutcome>(bundle.status());
         if (!out.ok() || out->failed != 0) failed = true;
       }
     });
   }
   for (auto& w : workers) w.join();
-  if (failed) return Die(Status::Internal("the import failed"));
+  return failed ? Status::Internal("the import failed") : Status::Ok();
+}
+
+// `medhub import` of the NDJSON files `medhub gen` wrote.
+Status ImportFiles(server::FhirApi* api, const std::vector<std::string>& files, int threads) {
+  cli::Importer importer(api);
+  cli::ImportStats stats;
+  RETURN_IF_ERROR(importer.ImportFiles(files, threads, &stats, [](size_t, const auto&) {}));
+  if (stats.resources_failed != 0) {
+    return Status::Internal("the import failed: " +
+                            (stats.errors.empty() ? std::string() : stats.errors.front()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = ParseArgs(argc, argv);
+  std::filesystem::remove_all(args.work);
+  std::filesystem::create_directories(args.work);
+  std::string what;
+  std::vector<std::string> gen_files;
+  if (args.generated > 0) {
+    analytics::GenOptions g;
+    g.bundles_dir = SyntheaDir();
+    g.out_dir = args.work + "/gen";
+    g.patients = static_cast<uint64_t>(args.generated);
+    g.seed = args.seed;
+    auto gen = analytics::GeneratePopulation(g);
+    if (!gen.ok()) return Die(gen.status());
+    auto files = cli::Importer::ListFiles({g.out_dir});
+    if (!files.ok()) return Die(files.status());
+    gen_files = std::move(files).value();
+    what = "a generated population of " + std::to_string(gen->patients) + " patients (seed " +
+           std::to_string(args.seed) + ", " + std::to_string(gen->resources) + " resources)";
+  } else {
+    what = std::to_string(args.copies) + " copies of the Synthea sample Bundles";
+  }
+  auto store = store::OpenRocksStore({args.work + "/data"});
+  if (!store.ok()) return Die(store.status());
+  auto fs = lake::OpenFileSystem(args.lake);
+  if (!fs.ok()) return Die(fs.status());
+  for (const std::string& where : {args.lake, args.lake + "-sync"}) {
+    auto probe = lake::OpenFileSystem(where);
+    if (probe.ok() && Count(probe->get()).commits != 0) {
+      return Die(Status::AlreadyExists("lake " + where + " is not empty: give a fresh --lake"));
+    }
+  }
+  lake::LakeWriterOptions wo;
+  wo.io_threads = args.io_threads;
+  wo.buffer_bytes = std::max<uint64_t>(args.buffer_bytes, 1);
+  lake::LakeWriter writer(store->get(), fs->get(), wo);
+  if (Status s = writer.Open(); !s.ok()) return Die(s);
+  const std::string load_before = LoadAverage();
+  writer.Start();
+
+  server::FhirApi api(store->get(), server::FhirApiOptions{});
+  // The lag (changes in the store not yet in a manifest), sampled every 100 ms.
+  std::atomic<bool> importing{true};
+  uint64_t max_lag = 0;
+  std::thread sampler([&] {
+    while (importing) {
+      max_lag = std::max(max_lag, (*store)->LastSequence() - writer.state().seq);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const auto start = Clock::now();
+  const Status imported = args.generated > 0 ? ImportFiles(&api, gen_files, args.threads)
+                                             : ImportCopies(&api, args.copies, args.threads);
   const double import_s = Seconds(start);
+  importing = false;
+  sampler.join();
+  if (!imported.ok()) return Die(imported);
   const uint64_t last = (*store)->LastSequence();
   const uint64_t lag = last - writer.state().seq;
   const auto drain_start = Clock::now();
-  if (Status s = writer.WaitForSequence(last, std::chrono::minutes(30)); !s.ok()) return Die(s);
+  if (Status s = writer.WaitForSequence(last, std::chrono::minutes(60)); !s.ok()) return Die(s);
   const double drain_s = Seconds(drain_start);
   if (Status s = writer.Stop(); !s.ok()) return Die(s);
   const Totals live = Count(fs->get());
 
   // The writer alone over the whole feed, into an empty lake.
-  auto fs2 = lake::OpenFileSystem(lake_location + "-sync");
+  auto fs2 = lake::OpenFileSystem(args.lake + "-sync");
   if (!fs2.ok()) return Die(fs2.status());
-  lake::LakeWriter sync(store->get(), fs2->get());
+  lake::LakeWriter sync(store->get(), fs2->get(), wo);
   const auto sync_start = Clock::now();
   if (Status s = sync.Open(); !s.ok()) return Die(s);
   if (Status s = sync.CatchUp(); !s.ok()) return Die(s);
   const double sync_s = Seconds(sync_start);
   const Totals all = Count(fs2->get());
+  const std::string load_after = LoadAverage();
+  std::string requests;
+  if (auto* web = dynamic_cast<lake::WebHdfsFileSystem*>(fs2->get()); web != nullptr) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "; %llu WebHDFS requests = %.2f per file",
+                  static_cast<unsigned long long>(web->requests()),
+                  all.files ? double(web->requests()) / all.files : 0.0);
+    requests = buf;
+  }
 
-  std::printf("lake_bench: %d copies of %zu Synthea Bundles, %d import threads, lake %s\n", copies,
-              bundles.size(), threads, (*fs)->Describe().c_str());
+  const double arrival = last / import_s, catchup = all.lines / sync_s;
+  const double drain = drain_s > 0 ? lag / drain_s : 0.0;
+  std::printf("lake_bench: %s, %d import threads, writer io_threads %zu buffer %llu MiB, lake %s\n",
+              what.c_str(), args.threads, args.io_threads,
+              static_cast<unsigned long long>(wo.buffer_bytes >> 20), (*fs)->Describe().c_str());
+  std::printf("load average:          %s before, %s after (%u cores)\n", load_before.c_str(),
+              load_after.c_str(), std::thread::hardware_concurrency());
   std::printf("import (arrival):      %llu changes in %.2f s = %.0f changes/s\n",
-              static_cast<unsigned long long>(last), import_s, last / import_s);
-  std::printf("lag at import end:     %llu changes; drained in %.2f s = %.0f changes/s\n",
-              static_cast<unsigned long long>(lag), drain_s, drain_s > 0 ? lag / drain_s : 0.0);
+              static_cast<unsigned long long>(last), import_s, arrival);
+  std::printf("lag during import:     at most %llu changes (%.1f s of arrivals)\n",
+              static_cast<unsigned long long>(max_lag), max_lag / arrival);
+  std::printf(
+      "lag at import end:     %llu changes; drained in %.2f s = %.0f changes/s (the "
+      "writer commits 5 s after the feed drains: a small lag drains slowly by design)\n",
+      static_cast<unsigned long long>(lag), drain_s, drain);
   std::printf("writer during import:  %llu commits, %zu files, %zu lines, %.1f MB\n",
               static_cast<unsigned long long>(live.commits), live.files, live.lines,
               live.bytes / 1e6);
   std::printf(
-      "lake sync (catch-up):  %zu lines in %.2f s = %.0f changes/s (%zu files, %llu commits)\n",
-      all.lines, sync_s, all.lines / sync_s, all.files,
-      static_cast<unsigned long long>(all.commits));
-  std::printf("keeps up: %s (catch-up rate / arrival rate = %.2f)\n",
-              all.lines / sync_s >= last / import_s ? "yes" : "NO",
-              (all.lines / sync_s) / (last / import_s));
-  std::filesystem::remove_all(work);
+      "lake sync (catch-up):  %zu lines in %.2f s = %.0f changes/s (%zu files, %.0f lines/file, "
+      "%llu commits%s)\n",
+      all.lines, sync_s, catchup, all.files, all.files ? double(all.lines) / all.files : 0.0,
+      static_cast<unsigned long long>(all.commits), requests.c_str());
+  std::printf(
+      "keeps up: %s (catch-up / arrival = %.2f; lag drained after the import at %.2f x "
+      "arrival)\n",
+      catchup >= arrival ? "yes" : "NO", catchup / arrival, drain / arrival);
+  std::filesystem::remove_all(args.work);
   return 0;
 }

@@ -136,6 +136,31 @@ TEST_F(HdfsLakeTest, EveryFileSystemOperationWorksAgainstARealNameNodeAndDataNod
   EXPECT_EQ(fs->Create("../x", "", true).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(HdfsLakeTest, AfterTheFirstCreateFilesGoStraightToTheDataNodeInOneRequest) {
+  auto fs = Fs("/direct");
+  ASSERT_TRUE(fs->Create("a/f0", "first", true).ok());  // NameNode 307, then the DataNode
+  const uint64_t before = fs->requests();
+  ASSERT_TRUE(fs->Create("b/c/f1", "second", true).ok());  // parents made by the DataNode
+  EXPECT_EQ(fs->requests() - before, 1u);
+  EXPECT_EQ(fs->Read("b/c/f1").value(), "second");
+  ASSERT_TRUE(fs->Create("b/c/f1", "replaced", true).ok());
+  EXPECT_EQ(fs->Read("b/c/f1").value(), "replaced");
+  // Without overwrite the flags differ: that CREATE asks the NameNode once, then reuses too.
+  ASSERT_TRUE(fs->Create("n/f2", "x", false).ok());
+  EXPECT_EQ(fs->Create("n/f2", "y", false).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(fs->Read("n/f2").value(), "x");
+}
+
+TEST_F(HdfsLakeTest, ADataNodeThatGoesAwayIsForgottenAndTheNameNodeAskedAgain) {
+  auto fs = Fs("/direct");
+  ASSERT_TRUE(fs->Create("f0", "first", true).ok());
+  StopKeepingData();
+  EXPECT_EQ(fs->Create("f1", "down", true).code(), StatusCode::kUnavailable);
+  Start();  // same ports: the NameNode redirects to the same DataNode again
+  ASSERT_TRUE(fs->Create("f1", "up", true).ok());
+  EXPECT_EQ(fs->Read("f1").value(), "up");
+}
+
 TEST_F(HdfsLakeTest, TheLakeWriterWritesAConsistentLakeIntoHdfs) {
   CommitObservations(120);
   auto fs = Fs("/medhub/lake");

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
-#include <iostream>
 #include <utility>
 
 #include "core/json.h"
@@ -70,16 +69,53 @@ Status ParallelFor(size_t n, size_t threads, const std::function<Status(size_t)>
 
 }  // namespace
 
+namespace {
+store::FeedFollowerOptions FollowerOptions(const LakeWriterOptions& o) {
+  store::FeedFollowerOptions f;
+  f.name = "lake writer";
+  f.idle_poll = o.idle_poll;
+  f.retry_delay = o.retry_delay;
+  f.log = o.log;
+  return f;
+}
+}  // namespace
+
 LakeWriter::LakeWriter(store::Store* store, FileSystem* fs, LakeWriterOptions options)
-    : store_(store), fs_(fs), options_(std::move(options)) {}
+    : store_(store),
+      fs_(fs),
+      options_(std::move(options)),
+      follower_(
+          [this](bool force, bool* progressed) {
+            const Status s = Step(force, progressed);
+            if (!s.ok()) DiscardStaging();  // retried from the last manifest
+            return s;
+          },
+          [this] { return state().seq; }, FollowerOptions(options_)) {}
 
 LakeWriter::~LakeWriter() { (void)Stop(); }
 
 Status LakeWriter::Open() {
   const Status s = Recover();
-  SetStatus(s);
+  follower_.SetStatus(s);
   return s;
 }
+
+void LakeWriter::Start() { follower_.Start(); }
+
+Status LakeWriter::Stop() { return follower_.Stop(); }
+
+Status LakeWriter::CatchUp() { return follower_.CatchUp(); }
+
+Status LakeWriter::WaitForSequence(uint64_t seq, std::chrono::milliseconds timeout) {
+  return follower_.WaitForSequence(seq, timeout, "in the lake");
+}
+
+LakeState LakeWriter::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+Status LakeWriter::status() const { return follower_.status(); }
 
 Status LakeWriter::Recover() {
   DiscardStaging();
@@ -89,6 +125,7 @@ Status LakeWriter::Recover() {
   }
   RETURN_IF_ERROR(list.status().WithPrefix("lake " + fs_->Describe()));
   LakeState latest;
+  std::string latest_format(kManifestFormat);
   std::vector<uint64_t> pending;
   for (const FileInfo& f : *list) {
     if (std::optional<uint64_t> c = CommitOfName(f.name, false)) latest.commit = *c;
@@ -100,6 +137,7 @@ Status LakeWriter::Recover() {
     Result<Manifest> m = ParseManifest(text);
     if (!m.ok()) return m.status().WithPrefix(ManifestName(latest.commit));
     latest.seq = m->seq;
+    latest_format = m->format;
   }
   for (uint64_t c : pending) {
     const std::string pending_path = JoinPath(kManifestDir, PendingName(c));
@@ -124,6 +162,13 @@ Status LakeWriter::Recover() {
     RETURN_IF_ERROR(fs_->Barrier());
     RETURN_IF_ERROR(fs_->Rename(pending_path, JoinPath(kManifestDir, ManifestName(c))));
     latest = LakeState{c, m->seq};
+    latest_format = m->format;
+  }
+  if (latest_format != kManifestFormat) {
+    return Status::FailedPrecondition(
+        "lake " + fs_->Describe() + " has the " + latest_format + " layout (partitioned by " +
+        "clinical year); this medhub appends only to " + std::string(kManifestFormat) +
+        " lakes: write a new one (medhub lake sync --to NEW_LOCATION) and move readers to it");
   }
   RETURN_IF_ERROR(fs_->Delete(kStagingDir, true));
   RETURN_IF_ERROR(fs_->MakeDirs(kManifestDir));
@@ -134,14 +179,16 @@ Status LakeWriter::Recover() {
   }
   staged_seq_ = latest.seq;
   needs_recovery_ = false;
-  progress_.notify_all();
+  follower_.NotifyProgress();
   return Status::Ok();
 }
 
 void LakeWriter::DiscardStaging() {
   open_.clear();
   closed_.clear();
+  made_dirs_.clear();
   staged_bytes_ = buffered_bytes_ = staged_changes_ = superseding_ = 0;
+  small_buffers_full_ = false;
   needs_recovery_ = true;
 }
 
@@ -189,18 +236,27 @@ Status LakeWriter::StageChange(const store::Change& c) {
   staged_changes_++;
   if (c.version > 1 || c.deleted) superseding_++;
   staged_seq_ = c.seq;
-  if (buffered_bytes_ >= options_.buffer_bytes) return FlushBuffers();
+  if (buffered_bytes_ >= options_.buffer_bytes) {
+    // Writes out only the big buffers (each append carries at least 1/16 of the buffer): on
+    // HDFS an append costs as much as a create, so small files are written once, at commit.
+    // If the small buffers alone still fill half the memory, Step commits early.
+    RETURN_IF_ERROR(FlushBuffers(std::max<uint64_t>(options_.buffer_bytes / 16, 1)));
+    small_buffers_full_ = buffered_bytes_ >= options_.buffer_bytes / 2;
+  }
   return Status::Ok();
 }
 
-Status LakeWriter::FlushBuffers() {
+Status LakeWriter::FlushBuffers(uint64_t min_bytes) {
   std::vector<OpenFile*> dirty;
-  for (auto& f : closed_) {
-    if (!f->buffer.empty()) dirty.push_back(f.get());
-  }
-  for (auto& [dir, f] : open_) {
-    if (!f->buffer.empty()) dirty.push_back(f.get());
-  }
+  uint64_t bytes = 0;
+  auto consider = [&](OpenFile* f) {
+    if (!f->buffer.empty() && f->buffer.size() >= min_bytes) {
+      dirty.push_back(f);
+      bytes += f->buffer.size();
+    }
+  };
+  for (auto& f : closed_) consider(f.get());
+  for (auto& [dir, f] : open_) consider(f.get());
   const Status flushed = ParallelFor(dirty.size(), options_.io_threads, [&](size_t i) -> Status {
     OpenFile& f = *dirty[i];
     if (f.created) {
@@ -214,12 +270,12 @@ Status LakeWriter::FlushBuffers() {
     return Status::Ok();
   });
   RETURN_IF_ERROR(flushed);
-  buffered_bytes_ = 0;
+  buffered_bytes_ -= bytes;
   return Status::Ok();
 }
 
 Status LakeWriter::Commit() {
-  RETURN_IF_ERROR(FlushBuffers());
+  RETURN_IF_ERROR(FlushBuffers(1));
   RETURN_IF_ERROR(fs_->Barrier());  // staged files complete before the pending manifest
   const LakeState before = state();
   Manifest m;
@@ -237,13 +293,17 @@ Status LakeWriter::Commit() {
   const std::string pending = JoinPath(kManifestDir, PendingName(m.commit));
   RETURN_IF_ERROR(fs_->Create(pending, SerializeManifest(m), /*overwrite=*/true));
   RETURN_IF_ERROR(fs_->Barrier());  // the pending manifest before any rename
+  // Partition folders: made once per writer (a lake gets few new ones per commit).
   std::vector<std::string> dirs;
   for (const auto& f : closed_) {
     std::string dir = ParentDir(f->url);
-    if (dirs.empty() || dirs.back() != dir) dirs.push_back(std::move(dir));
+    if (!made_dirs_.contains(dir) && (dirs.empty() || dirs.back() != dir)) {
+      dirs.push_back(std::move(dir));
+    }
   }
   RETURN_IF_ERROR(ParallelFor(dirs.size(), options_.io_threads,
                               [&](size_t i) { return fs_->MakeDirs(dirs[i]); }));
+  made_dirs_.insert(dirs.begin(), dirs.end());
   RETURN_IF_ERROR(ParallelFor(closed_.size(), options_.io_threads, [&](size_t i) {
     return fs_->Rename(closed_[i]->staged, closed_[i]->url);
   }));
@@ -254,9 +314,10 @@ Status LakeWriter::Commit() {
     std::lock_guard lock(mu_);
     state_ = LakeState{m.commit, m.seq};
   }
-  progress_.notify_all();
+  follower_.NotifyProgress();
   closed_.clear();
   staged_bytes_ = buffered_bytes_ = staged_changes_ = superseding_ = 0;
+  small_buffers_full_ = false;
   // Leftover staging only costs space; recovery removes it if this fails.
   (void)fs_->Delete(JoinPath(kStagingDir, CommitDigits(m.commit)), true);
   return Status::Ok();
@@ -280,100 +341,14 @@ Status LakeWriter::Step(bool force, bool* progressed) {
   // Forced (CatchUp/Stop) commits wait for the end of the feed, so a catch-up of a large
   // feed makes few commits (few, large files) rather than one per batch.
   const auto age = std::chrono::steady_clock::now() - first_staged_;
-  const bool due = staged_bytes_ >= options_.commit_bytes || age >= options_.max_commit_delay ||
+  const bool due = staged_bytes_ >= options_.commit_bytes || small_buffers_full_ ||
+                   age >= options_.max_commit_delay ||
                    (drained && (force || age >= options_.commit_interval));
   if (due) {
     RETURN_IF_ERROR(Commit());
     *progressed = true;
   }
   return Status::Ok();
-}
-
-Status LakeWriter::CatchUp() {
-  for (;;) {
-    bool progressed = false;
-    Status s = Step(/*force=*/true, &progressed);
-    if (!s.ok()) DiscardStaging();
-    SetStatus(s);
-    if (!s.ok()) return s;
-    if (!progressed) return Status::Ok();
-  }
-}
-
-void LakeWriter::Run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    bool progressed = false;
-    const Status s = Step(/*force=*/false, &progressed);
-    if (!s.ok()) {
-      Log(s.ToString());
-      DiscardStaging();
-    }
-    SetStatus(s);
-    lock.lock();
-    if (s.ok() && progressed) continue;
-    wake_.wait_for(lock, s.ok() ? options_.idle_poll : options_.retry_delay,
-                   [this] { return stopping_; });
-  }
-}
-
-void LakeWriter::Start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Run(); });
-}
-
-Status LakeWriter::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (!thread_.joinable()) return status_;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-  return CatchUp();
-}
-
-Status LakeWriter::WaitForSequence(uint64_t seq, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::unique_lock lock(mu_);
-  while (state_.seq < seq) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
-      const std::string why = status_.ok() ? "" : " (" + status_.ToString() + ")";
-      return Status::Unavailable("change " + std::to_string(seq) + " is not in the lake yet" + why);
-    }
-    progress_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(20)));
-  }
-  return Status::Ok();
-}
-
-LakeState LakeWriter::state() const {
-  std::lock_guard lock(mu_);
-  return state_;
-}
-
-Status LakeWriter::status() const {
-  std::lock_guard lock(mu_);
-  return status_;
-}
-
-void LakeWriter::SetStatus(const Status& s) {
-  {
-    std::lock_guard lock(mu_);
-    status_ = s;
-  }
-  progress_.notify_all();
-}
-
-void LakeWriter::Log(std::string_view message) const {
-  if (options_.log) {
-    options_.log(message);
-  } else {
-    std::cerr << "medhub: lake writer: " << message << "\n";
-  }
 }
 
 }  // namespace medhub::lake

@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "fhir/resource.h"
 #include "lake/local_filesystem.h"
+#include "lake/manifest.h"
 #include "lake/partition.h"
 #include "lake/test_util.h"
 
@@ -121,13 +124,17 @@ TEST_F(LakeWriterTest, EveryVersionIsOneLineAndAllVersionsShareTheirResourcesPar
   EXPECT_EQ(ExpectLakeMatchesStore(&fs_, store_.get()), 22u);
   // o1 (patient p1): 3 versions and the tombstone, all in one folder; Patient p1 in the same
   // bucket.
-  const std::string dir = PartitionDir("Observation", "2024", BucketOf("p1", "", ""));
+  // The date folder is the year o1 was first recorded (its clinical date is 2024).
+  const int64_t recorded = store_->ReadVersion("Observation", "o1", 1).value().last_updated;
+  const std::string year = FormatInstant(recorded).substr(0, 4);
+  const std::string dir = PartitionDir("Observation", year, BucketOf("p1", "", ""));
   std::string all;
   const std::vector<FileInfo> files = fs_.List(dir).value();
   for (const FileInfo& f : files) all += fs_.Read(dir + "/" + f.name).value();
   EXPECT_NE(all.find(R"("id":"o1","meta":{"versionId":"3")"), std::string::npos);
   EXPECT_NE(all.find(R"("code":"deleted")"), std::string::npos);
-  EXPECT_TRUE(fs_.List(PartitionDir("Patient", FormatInstant(NowMicros()).substr(0, 4),
+  const int64_t p1_recorded = store_->ReadVersion("Patient", "p1", 1).value().last_updated;
+  EXPECT_TRUE(fs_.List(PartitionDir("Patient", FormatInstant(p1_recorded).substr(0, 4),
                                     BucketOf("p1", "", "")))
                   .ok());
   const std::vector<Manifest> manifests = ReadManifests(&fs_).value();
@@ -245,6 +252,98 @@ TEST_F(LakeWriterTest, ABackgroundWriterRetriesThroughAnOutageAndReportsIt) {
   ASSERT_TRUE(writer.Stop().ok());
   ExpectLakeMatchesStore(&fs_, store_.get());
   EXPECT_FALSE(notes_.empty());
+}
+
+TEST_F(LakeWriterTest, ALakeInTheOldClinicalYearLayoutIsReadableButNotAppendedTo) {
+  CommitObservations(store_.get(), 3);
+  Manifest m;
+  m.commit = 1;
+  m.seq = 1;
+  m.changes = 1;
+  m.output.push_back(
+      {"Observation", "Observation/date=2024/bucket=01/part-0000000001-0000.ndjson", 1, 10});
+  std::string text = SerializeManifest(m);
+  text.replace(text.find(kManifestFormat), kManifestFormat.size(), kManifestFormatV1);
+  ASSERT_TRUE(fs_.Create("_manifests/manifest-0000000001.json", text, false).ok());
+  ASSERT_EQ(ReadManifests(&fs_).value().at(0).format, kManifestFormatV1);
+  LakeWriter writer(store_.get(), &fs_, SmallOptions());
+  const Status s = writer.Open();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("medhub-lake/1"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("lake sync --to"), std::string::npos) << s.message();
+  EXPECT_EQ(ReadManifests(&fs_).value().size(), 1u);  // untouched
+}
+
+// Counts the writes that reach the file system, per path (the real local file system).
+class CountingFileSystem : public LocalFileSystem {
+ public:
+  using LocalFileSystem::LocalFileSystem;
+  std::map<std::string, int> creates, appends;
+  Status Create(std::string_view p, std::string_view d, bool o) override {
+    creates[std::string(p)]++;
+    return LocalFileSystem::Create(p, d, o);
+  }
+  Status Append(std::string_view p, std::string_view d) override {
+    appends[std::string(p)]++;
+    return LocalFileSystem::Append(p, d);
+  }
+};
+
+// Patient ids whose buckets are all different.
+std::vector<std::string> PatientsInDistinctBuckets(int n) {
+  std::vector<std::string> out;
+  std::set<int> used;
+  for (int i = 0; static_cast<int>(out.size()) < n; ++i) {
+    const std::string p = "p" + std::to_string(i);
+    if (used.insert(BucketOf(p, "", "")).second) out.push_back(p);
+  }
+  return out;
+}
+
+TEST_F(LakeWriterTest, OnlyBigBuffersAreAppendedSmallFilesAreWrittenOnceAtTheirCommit) {
+  // One busy patient and 8 with a line each: past the memory buffer only the busy
+  // patient's file is written early (and appended to); the others are created once.
+  const std::vector<std::string> patients = PatientsInDistinctBuckets(16);
+  for (int i = 0; i < 60; ++i) {
+    const std::string& p = i % 8 == 0 ? patients[1 + i / 8] : patients[0];
+    const std::string id = "o" + std::to_string(i);
+    Put(store_.get(), "Observation", id, ObservationJson(id, p, i));
+  }
+  CountingFileSystem fs(dir_ / "counted", LocalFileSystem::Durability::kAtBarrier);
+  LakeWriterOptions o = SmallOptions();
+  o.buffer_bytes = 16 * 300;  // appends carry >= 300 bytes (a line is ~230); 8 small < 2400
+  o.commit_bytes = 1 << 30;
+  o.max_file_bytes = 1 << 30;
+  LakeWriter writer(store_.get(), &fs, o);
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.CatchUp().ok());
+  EXPECT_EQ(ExpectLakeMatchesStore(&fs, store_.get()), 60u);
+  ASSERT_EQ(ReadManifests(&fs).value().size(), 1u);
+  const std::string busy = "~bucket=" + std::string(BucketOf(patients[0], "", "") < 10 ? "0" : "") +
+                           std::to_string(BucketOf(patients[0], "", "")) + "~";
+  ASSERT_FALSE(fs.appends.empty());
+  for (const auto& [path, n] : fs.appends) EXPECT_NE(path.find(busy), std::string::npos) << path;
+  for (const auto& [path, n] : fs.creates) EXPECT_EQ(n, 1) << path;
+}
+
+TEST_F(LakeWriterTest, WhenSmallBuffersFillHalfTheMemoryTheWriterCommitsEarly) {
+  // 16 partitions growing evenly: none is big enough to append, so memory is bounded by
+  // committing before commit_bytes (which is never reached) and before the feed drains.
+  const std::vector<std::string> patients = PatientsInDistinctBuckets(16);
+  for (int i = 0; i < 96; ++i) {
+    const std::string id = "o" + std::to_string(i);
+    Put(store_.get(), "Observation", id, ObservationJson(id, patients[i % 16], i));
+  }
+  CountingFileSystem fs(dir_ / "counted", LocalFileSystem::Durability::kAtBarrier);
+  LakeWriterOptions o = SmallOptions();
+  o.buffer_bytes = 16 * 450;
+  o.commit_bytes = 1 << 30;
+  o.max_file_bytes = 1 << 30;
+  LakeWriter writer(store_.get(), &fs, o);
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.CatchUp().ok());
+  EXPECT_EQ(ExpectLakeMatchesStore(&fs, store_.get()), 96u);
+  EXPECT_GE(ReadManifests(&fs).value().size(), 2u);
 }
 
 // A writer process killed with SIGKILL while the store and the lake are both being written:

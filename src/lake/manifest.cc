@@ -79,10 +79,12 @@ Result<Manifest> ParseManifest(std::string_view text) {
   Result<json::Value> parsed = json::Parse(text);
   if (!parsed.ok()) return Status::DataLoss("lake manifest: " + parsed.status().message());
   const json::Value& v = *parsed;
-  if (!v.is_object() || v.get_string("format") != kManifestFormat) {
+  const std::string_view format = v.is_object() ? v.get_string("format") : "";
+  if (format != kManifestFormat && format != kManifestFormatV1) {
     return Status::DataLoss("lake manifest: not a " + std::string(kManifestFormat) + " manifest");
   }
   Manifest m;
+  m.format = std::string(format);
   ASSIGN_OR_RETURN(m.commit, UintField(v, "commit"));
   ASSIGN_OR_RETURN(m.previous_seq, UintField(v, "previousSeq"));
   ASSIGN_OR_RETURN(m.seq, UintField(v, "seq"));

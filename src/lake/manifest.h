@@ -18,7 +18,10 @@ namespace medhub::lake {
 
 inline constexpr std::string_view kManifestDir = "_manifests";
 inline constexpr std::string_view kStagingDir = "_staging";
-inline constexpr std::string_view kManifestFormat = "medhub-lake/1";
+// The format this code writes. medhub-lake/2 partitions by the year a resource was first
+// recorded; medhub-lake/1 (read, never appended to) by its clinical year.
+inline constexpr std::string_view kManifestFormat = "medhub-lake/2";
+inline constexpr std::string_view kManifestFormatV1 = "medhub-lake/1";
 
 struct ManifestFile {
   std::string type;  // resourceType
@@ -28,6 +31,7 @@ struct ManifestFile {
 };
 
 struct Manifest {
+  std::string format = std::string(kManifestFormat);  // as read; written: kManifestFormat
   uint64_t commit = 0;
   uint64_t previous_seq = 0;
   uint64_t seq = 0;

@@ -1,6 +1,6 @@
 #include "lake/partition.h"
 
-#include <array>
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -8,33 +8,6 @@
 
 namespace medhub::lake {
 namespace {
-
-// The clinical-date fields, in the order docs/formats/lake.md lists them.
-constexpr std::array<std::string_view, 13> kDateFields = {"effectiveDateTime",
-                                                          "effectivePeriod.start",
-                                                          "effectiveInstant",
-                                                          "issued",
-                                                          "onsetDateTime",
-                                                          "recordedDate",
-                                                          "authoredOn",
-                                                          "performedDateTime",
-                                                          "performedPeriod.start",
-                                                          "occurrenceDateTime",
-                                                          "period.start",
-                                                          "created",
-                                                          "date"};
-
-const json::Value* FindDotted(const json::Value& v, std::string_view dotted) {
-  const json::Value* cur = &v;
-  while (cur != nullptr) {
-    const size_t dot = dotted.find('.');
-    if (!cur->is_object()) return nullptr;
-    cur = cur->find(dotted.substr(0, dot));
-    if (dot == std::string_view::npos) return cur;
-    dotted.remove_prefix(dot + 1);
-  }
-  return nullptr;
-}
 
 bool StartsWithYear(std::string_view s) {
   if (s.size() < 4 || (s.size() > 4 && s[4] != '-')) return false;
@@ -65,11 +38,14 @@ uint64_t Fnv1a64(std::string_view data) {
 }
 
 std::string PartitionYear(const json::Value& resource, int64_t last_updated_micros) {
-  for (std::string_view field : kDateFields) {
-    const json::Value* v = FindDotted(resource, field);
-    if (v != nullptr && v->is_string() && StartsWithYear(v->text())) return v->text().substr(0, 4);
+  if (last_updated_micros != 0) return FormatInstant(last_updated_micros).substr(0, 4);
+  if (const json::Value* meta = resource.find("meta"); meta != nullptr && meta->is_object()) {
+    const std::string_view written = meta->get_string("lastUpdated");
+    if (StartsWithYear(written.substr(0, std::min<size_t>(written.size(), 5)))) {
+      return std::string(written.substr(0, 4));
+    }
   }
-  return FormatInstant(last_updated_micros).substr(0, 4);
+  return "1970";
 }
 
 std::string PatientOf(const json::Value& resource, std::string_view type, std::string_view id) {

@@ -1,6 +1,9 @@
 // Where a resource's lines go in the lake (docs/formats/lake.md, "Layout"): the folder
 // <Type>/date=YYYY/bucket=NN, decided from the resource's FIRST version so that every
 // version of a resource lands in the same folder, and the tombstone line of a delete.
+// `date` is the year the resource was first recorded (version 1's lastUpdated), not its
+// clinical date: a history spanning decades arrives in one year, so a commit writes about
+// one file per type and bucket instead of one per type, bucket and year of history.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -18,8 +21,9 @@ inline constexpr int kBuckets = 16;
 // FNV-1a, 64 bit.
 uint64_t Fnv1a64(std::string_view data);
 
-// "YYYY" of the clinical date of `resource` (the first field of the documented list that
-// holds a date), else of `last_updated_micros` (UTC).
+// "YYYY" (UTC) of `last_updated_micros`, version 1's lastUpdated as the store keeps it;
+// when that is 0 (a resource that never went through a store, e.g. `medhub gen`'s), the
+// first four digits of the resource's meta.lastUpdated; else "1970".
 std::string PartitionYear(const json::Value& resource, int64_t last_updated_micros);
 
 // The patient a resource belongs to: its own id for a Patient, the id in subject/patient

@@ -10,13 +10,15 @@ namespace {
 
 json::Value J(std::string_view text) { return json::Parse(text).value(); }
 
-TEST(PartitionTest, TheYearComesFromTheClinicalDateElseFromLastUpdated) {
-  EXPECT_EQ(PartitionYear(J(R"({"effectiveDateTime":"2024-03-05T10:00:00Z"})"), 0), "2024");
-  EXPECT_EQ(PartitionYear(J(R"({"effectivePeriod":{"start":"2019-12-31"}})"), 0), "2019");
-  EXPECT_EQ(PartitionYear(J(R"({"onsetDateTime":"2001"})"), 0), "2001");
-  EXPECT_EQ(PartitionYear(J(R"({"onsetDateTime":"tomorrow"})"), 0), "1970");
+TEST(PartitionTest, TheYearIsWhenTheResourceWasFirstRecordedNotItsClinicalDate) {
   const int64_t t = ParseFhirDate("2026-11-29T10:00:00Z").value().low;
-  EXPECT_EQ(PartitionYear(J(R"({"birthDate":"1950-01-01"})"), t), "2026");
+  // A 1964 observation recorded in 2026 is in date=2026, with the rest of that import.
+  EXPECT_EQ(PartitionYear(J(R"({"effectiveDateTime":"1964-03-05T10:00:00Z"})"), t), "2026");
+  EXPECT_EQ(PartitionYear(J(R"({"meta":{"lastUpdated":"2019-01-01T00:00:00Z"}})"), t), "2026");
+  // Not through a store (no time given): the resource's own meta.lastUpdated, else 1970.
+  EXPECT_EQ(PartitionYear(J(R"({"meta":{"lastUpdated":"2019-01-01T00:00:00Z"}})"), 0), "2019");
+  EXPECT_EQ(PartitionYear(J(R"({"meta":{"lastUpdated":"soon"}})"), 0), "1970");
+  EXPECT_EQ(PartitionYear(J(R"({"effectiveDateTime":"2024-03-05"})"), 0), "1970");
 }
 
 TEST(PartitionTest, TheBucketFollowsThePatientSoAPatientsResourcesShareIt) {
@@ -74,7 +76,7 @@ TEST(ManifestTest, ATruncatedOrForeignManifestIsDataLoss) {
   EXPECT_EQ(ParseManifest(R"({"format":"other"})").status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(
       ParseManifest(
-          R"({"format":"medhub-lake/1","commit":1,"previousSeq":0,"seq":1,"changes":1,"superseding":0,"output":[{"type":"P","url":"../x","count":1,"bytes":1}]})")
+          R"({"format":"medhub-lake/2","commit":1,"previousSeq":0,"seq":1,"changes":1,"superseding":0,"output":[{"type":"P","url":"../x","count":1,"bytes":1}]})")
           .status()
           .code(),
       StatusCode::kDataLoss);

@@ -123,6 +123,7 @@ Result<HttpClientResponse> WebHdfsFileSystem::Send(HttpClientRequest request, st
       }
     }
     if (client == nullptr) client = std::make_unique<HttpClient>();
+    requests_.fetch_add(1);
     Result<HttpClientResponse> response = client->Send(request);
     {
       std::lock_guard lock(mu_);
@@ -148,6 +149,12 @@ Status WebHdfsFileSystem::TwoStepWrite(std::string_view method, std::string_view
                                        std::string_view params, const std::string& hdfs_path,
                                        std::string_view data, int data_status,
                                        bool data_idempotent) {
+  const bool create = op == "CREATE" && options_.reuse_datanode;
+  if (create) {
+    if (std::optional<Status> direct = DirectCreate(params, hdfs_path, data, data_idempotent)) {
+      return *direct;
+    }
+  }
   HttpClientRequest step1;
   step1.method = std::string(method);
   step1.url = Url(hdfs_path, op, params);
@@ -163,7 +170,42 @@ Status WebHdfsFileSystem::TwoStepWrite(std::string_view method, std::string_view
   step2.url = location;
   step2.headers.emplace_back("Content-Type", "application/octet-stream");
   step2.body = std::string(data);
-  return Send(std::move(step2), op, hdfs_path, data_idempotent, {data_status}).status();
+  RETURN_IF_ERROR(Send(std::move(step2), op, hdfs_path, data_idempotent, {data_status}).status());
+  if (create) RememberDataNode(params, location);
+  return Status::Ok();
+}
+
+void WebHdfsFileSystem::RememberDataNode(std::string_view params, const std::string& location) {
+  // http://HOST:PORT/webhdfs/v1/PATH?QUERY: the query names the NameNode, user and flags,
+  // not the path, so it serves any other file.
+  const size_t api = location.find("/webhdfs/v1/");
+  const size_t query = location.find('?');
+  if (api == std::string::npos || query == std::string::npos || query < api) return;
+  std::lock_guard lock(mu_);
+  datanode_[std::string(params)] = {location.substr(0, api), location.substr(query + 1)};
+}
+
+std::optional<Status> WebHdfsFileSystem::DirectCreate(std::string_view params,
+                                                      const std::string& hdfs_path,
+                                                      std::string_view data, bool data_idempotent) {
+  HttpClientRequest r;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = datanode_.find(params);
+    if (it == datanode_.end()) return std::nullopt;
+    r.url = it->second.first + "/webhdfs/v1" + EncodePath(hdfs_path) + "?" + it->second.second;
+  }
+  r.method = "PUT";
+  r.headers.emplace_back("Content-Type", "application/octet-stream");
+  r.body = std::string(data);
+  const Status s = Send(std::move(r), "CREATE", hdfs_path, /*idempotent=*/false, {201}).status();
+  if (s.code() != StatusCode::kUnavailable) return s;
+  {
+    std::lock_guard lock(mu_);
+    datanode_.erase(std::string(params));  // that DataNode is gone or failing: ask again
+  }
+  if (!data_idempotent) return s;  // a repeat could find our own half-made file
+  return std::nullopt;
 }
 
 Result<bool> WebHdfsFileSystem::BooleanOp(std::string_view method, std::string_view op,

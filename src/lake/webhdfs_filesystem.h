@@ -14,6 +14,14 @@
 // an unreachable NameNode or DataNode is Unavailable. Messages name the operation, the
 // HDFS path and the server's message.
 //
+// Round trips: a CREATE normally costs two (NameNode, then DataNode). With
+// `reuse_datanode` the DataNode address and query of the first CREATE's redirect are kept
+// and later CREATEs (same overwrite flag) go straight to that DataNode with the new path:
+// one round trip (the DataNode asks the NameNode itself, over RPC). If that DataNode cannot
+// be reached the cached location is dropped and the two-step CREATE is used again. On a
+// multi-DataNode cluster this sends every write through one DataNode (the first replica
+// lands there; the others are placed by the NameNode as usual).
+//
 // Retries: requests that are safe to repeat (all but the data-carrying second step of
 // APPEND) are retried on Unavailable with exponential backoff (`retries` times, starting at
 // `backoff`, doubling, capped at 2 s). RENAME/DELETE that "fail" because an earlier lost
@@ -24,10 +32,13 @@
 // run in parallel (the lake writer uses that: WebHDFS is bound by round trips).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +54,7 @@ struct WebHdfsOptions {
   int retries = 4;
   std::chrono::milliseconds backoff{200};
   std::chrono::milliseconds timeout{60000};
+  bool reuse_datanode = true;  // CREATE straight to the last DataNode (see above)
 };
 
 class WebHdfsFileSystem : public FileSystem {
@@ -62,6 +74,9 @@ class WebHdfsFileSystem : public FileSystem {
   Status Delete(std::string_view path, bool recursive) override;
   std::string Describe() const override;
 
+  // HTTP requests sent so far (every attempt, NameNode and DataNode alike).
+  uint64_t requests() const { return requests_.load(); }
+
  private:
   Result<std::string> HdfsPath(std::string_view path) const;
   std::string Url(const std::string& hdfs_path, std::string_view op, std::string_view params) const;
@@ -74,12 +89,20 @@ class WebHdfsFileSystem : public FileSystem {
   Status TwoStepWrite(std::string_view method, std::string_view op, std::string_view params,
                       const std::string& hdfs_path, std::string_view data, int data_status,
                       bool data_idempotent);
+  // CREATE sent straight to the cached DataNode location for `params`, if there is one:
+  // nullopt when there is none or it could not be reached (the caller falls back).
+  std::optional<Status> DirectCreate(std::string_view params, const std::string& hdfs_path,
+                                     std::string_view data, bool data_idempotent);
+  void RememberDataNode(std::string_view params, const std::string& location);
   Result<bool> BooleanOp(std::string_view method, std::string_view op, const std::string& hdfs_path,
                          std::string_view params);
 
   const WebHdfsOptions options_;
+  std::atomic<uint64_t> requests_{0};
   std::mutex mu_;
   std::vector<std::unique_ptr<HttpClient>> idle_;  // GUARDED_BY(mu_): kept-alive connections
+  // GUARDED_BY(mu_): by CREATE params, the DataNode's "http://host:port" and its query.
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> datanode_;
 };
 
 // Maps a WebHDFS error response (status + body) to a Status; `context` prefixes the message.

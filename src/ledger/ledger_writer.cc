@@ -1,7 +1,6 @@
 #include "ledger/ledger_writer.h"
 
 #include <algorithm>
-#include <iostream>
 #include <utility>
 #include <vector>
 
@@ -9,29 +8,37 @@
 
 namespace medhub::ledger {
 
+namespace {
+store::FeedFollowerOptions FollowerOptions(const LedgerWriterOptions& o) {
+  store::FeedFollowerOptions f;
+  f.name = "ledger writer";
+  f.idle_poll = o.idle_poll;
+  f.retry_delay = o.retry_delay;
+  f.log = o.log;
+  return f;
+}
+}  // namespace
+
 LedgerWriter::LedgerWriter(store::Store* store, Ledger* ledger, LedgerWriterOptions options)
-    : store_(store), ledger_(ledger), options_(std::move(options)) {}
+    : store_(store),
+      ledger_(ledger),
+      options_(std::move(options)),
+      follower_([this](bool, bool* progressed) { return Step(progressed); },
+                [this] { return ledger_->last_seq(); }, FollowerOptions(options_)) {}
 
 LedgerWriter::~LedgerWriter() { (void)Stop(); }
 
-void LedgerWriter::Start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Run(); });
+void LedgerWriter::Start() { follower_.Start(); }
+
+Status LedgerWriter::Stop() { return follower_.Stop(); }
+
+Status LedgerWriter::CatchUp() { return follower_.CatchUp(); }
+
+Status LedgerWriter::WaitForSequence(uint64_t seq, std::chrono::milliseconds timeout) {
+  return follower_.WaitForSequence(seq, timeout, "on the ledger");
 }
 
-Status LedgerWriter::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (!thread_.joinable()) return status_;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-  // The thread has exited; drain what was published before Stop() here.
-  return CatchUp();
-}
+Status LedgerWriter::status() const { return follower_.status(); }
 
 Status LedgerWriter::Step(bool* appended) {
   *appended = false;
@@ -61,67 +68,6 @@ Status LedgerWriter::Step(bool* appended) {
                                    : ledger_->Append(std::move(entries), last_seq))
                       .status());
   *appended = true;
-  return Status::Ok();
-}
-
-Status LedgerWriter::CatchUp() {
-  for (;;) {
-    bool appended = false;
-    const Status s = Step(&appended);
-    SetStatus(s);
-    if (!s.ok() || !appended) return s;
-  }
-}
-
-void LedgerWriter::Run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    bool appended = false;
-    const Status s = Step(&appended);
-    if (!s.ok()) Log(s.ToString());
-    SetStatus(s);
-    lock.lock();
-    if (appended) continue;
-    wake_.wait_for(lock, s.ok() ? options_.idle_poll : options_.retry_delay,
-                   [this] { return stopping_; });
-  }
-}
-
-void LedgerWriter::Log(std::string_view message) const {
-  if (options_.log) {
-    options_.log(message);
-  } else {
-    std::cerr << "medhub: ledger writer: " << message << "\n";
-  }
-}
-
-void LedgerWriter::SetStatus(const Status& s) {
-  {
-    std::lock_guard lock(mu_);
-    status_ = s;
-  }
-  progress_.notify_all();
-}
-
-Status LedgerWriter::status() const {
-  std::lock_guard lock(mu_);
-  return status_;
-}
-
-Status LedgerWriter::WaitForSequence(uint64_t seq, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::unique_lock lock(mu_);
-  while (ledger_->last_seq() < seq) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
-      const std::string why = status_.ok() ? "" : " (" + status_.ToString() + ")";
-      return Status::Unavailable("change " + std::to_string(seq) + " is not on the ledger yet" +
-                                 why);
-    }
-    // Appends by CatchUp() on another thread also notify; the slice bounds any miss.
-    progress_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(20)));
-  }
   return Status::Ok();
 }
 

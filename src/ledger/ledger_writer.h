@@ -14,21 +14,22 @@
 // Errors (a version that cannot be read, a failed append) stop progress, not the thread:
 // the writer logs the error, remembers it (status()), and retries after `retry_delay`.
 //
+// The thread, polling, retries and waiting are store::FeedFollower's (shared with the lake
+// writer); this class supplies the step.
+//
 // Thread-safety: all methods may be called from any thread. Start/Stop are not reentrant
 // with each other.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "core/status.h"
 #include "ledger/ledger.h"
+#include "store/feed_follower.h"
 #include "store/store.h"
 
 namespace medhub::ledger {
@@ -72,20 +73,11 @@ class LedgerWriter {
  private:
   // Appends at most one block of pending changes. Sets *appended to whether it did.
   Status Step(bool* appended);
-  void Run();
-  void SetStatus(const Status& s);
-  void Log(std::string_view message) const;
 
   store::Store* const store_;
   Ledger* const ledger_;
   const LedgerWriterOptions options_;
-
-  mutable std::mutex mu_;
-  std::condition_variable wake_;      // Stop() wakes the thread
-  std::condition_variable progress_;  // a block was appended or an error recorded
-  bool stopping_ = false;             // GUARDED_BY(mu_)
-  Status status_;                     // GUARDED_BY(mu_)
-  std::thread thread_;
+  store::FeedFollower follower_;  // last member: its thread stops before the others go
 };
 
 }  // namespace medhub::ledger
