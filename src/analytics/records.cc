@@ -90,13 +90,16 @@ namespace {
 
 // Field n (0-based) of a '|'-separated record; nullopt when the record has fewer fields.
 std::optional<std::string_view> NthField(std::string_view record, size_t n) {
-  size_t start = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const size_t bar = record.find('|', start);
-    if (bar == std::string_view::npos) return std::nullopt;
-    start = bar + 1;
+  // A byte loop: fields are short, and this runs once per map output pair.
+  size_t start = 0, seen = 0;
+  for (size_t i = 0; i < record.size(); ++i) {
+    if (record[i] != '|') continue;
+    if (seen == n) return record.substr(start, i - start);
+    ++seen;
+    start = i + 1;
   }
-  return record.substr(start, record.find('|', start) - start);
+  if (seen == n) return record.substr(start);
+  return std::nullopt;
 }
 
 }  // namespace
