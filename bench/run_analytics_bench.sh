@@ -68,6 +68,11 @@ start_postgres() {
   psql=(psql -X -q -v ON_ERROR_STOP=1 "host=$tmp/socket port=$pg_port user=postgres dbname=postgres")
 }
 
+# Total size of the *.ndjson files under the given folders (no argument list limit).
+ndjson_bytes() {
+  find "$@" -name '*.ndjson' -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'
+}
+
 check_same() {  # engine file
   if ! cmp -s "$tmp/local.csv" "$2"; then
     echo "$1 output differs from the in-process engine:" >&2
@@ -83,9 +88,9 @@ for n in $SIZES; do
   log "gen $n patients"
   "$medhub" gen --patients "$n" --seed 1 --out "$lake" \
     --types Patient,Condition,Observation,MedicationRequest,Device > /dev/null
-  bytes=$(cat "$lake"/{Patient,Condition,Observation}/*/*/*.ndjson | wc -c)
+  bytes=$(ndjson_bytes "$lake"/{Patient,Condition,Observation})
   # What medhub reads: the job's input types (MedicationRequest too).
-  medhub_bytes=$(cat "$lake"/{Patient,Condition,Observation,MedicationRequest}/*/*/*.ndjson | wc -c)
+  medhub_bytes=$(ndjson_bytes "$lake"/{Patient,Condition,Observation,MedicationRequest})
   sync
 
   timed "$medhub" analytics run stroke-risk-factors --lake "$lake" --threads "$THREADS" --stats \
@@ -107,7 +112,7 @@ for n in $SIZES; do
       CREATE UNLOGGED TABLE patient(j jsonb); CREATE UNLOGGED TABLE condition(j jsonb);
       CREATE UNLOGGED TABLE observation(j jsonb);"
     for table_type in patient:Patient condition:Condition observation:Observation; do
-      cat "$lake/${table_type#*:}"/*/*/*.ndjson | "${psql[@]}" -c \
+      find "$lake/${table_type#*:}" -name '*.ndjson' -exec cat {} + | "${psql[@]}" -c \
         "COPY ${table_type%%:*}(j) FROM STDIN WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')"
     done
     "${psql[@]}" -c "ANALYZE patient; ANALYZE condition; ANALYZE observation;"
