@@ -81,7 +81,8 @@ TEST(Facts, EscapedCodesAndReferencesAreDecodedBeforeMatching) {
   // "38341003" with escaped digits, and an escaped subject reference.
   const std::string line =
       R"({"resourceType":"Condition","id":"c\u0031","subject":{"reference":"Patient\/p\u00e9"},)"
-      R"("code":{"coding":[{"code":"3834\u00310\u00303"}]},"onsetDateTime":"2020-01-02T00:00:00Z"})";
+      R"("code":{"coding":[{"code":"3834\u00310\u00303"}]},)"
+      R"("onsetDateTime":"2020-01-02T00:00:00Z"})";
   json::LazyDoc doc;
   ASSERT_TRUE(doc.Load(line).ok());
   const auto e = facts::ClinicalFacts("Condition", doc.root());

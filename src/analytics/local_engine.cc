@@ -247,7 +247,8 @@ class RunCursor {
     while (std::getline(in_, line_)) {
       const size_t tab = line_.find('\t');
       key_ = std::string_view(line_).substr(0, tab);
-      value_ = tab == std::string::npos ? std::string_view() : std::string_view(line_).substr(tab + 1);
+      value_ = tab == std::string::npos ? std::string_view()
+                                        : std::string_view(line_).substr(tab + 1);
       hash_ = KeyHash(key_);
       const size_t p = PartitionOf(hash_, parts_);
       if (p == part_) return true;

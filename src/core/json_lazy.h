@@ -45,7 +45,9 @@ class LazyNode {
   bool is_array() const { return kind_ == Kind::kArray; }
   bool is_object() const { return kind_ == Kind::kObject; }
   // The value's source text, exactly as written.
-  std::string_view raw() const { return std::string_view(begin_, static_cast<size_t>(end_ - begin_)); }
+  std::string_view raw() const {
+    return std::string_view(begin_, static_cast<size_t>(end_ - begin_));
+  }
 
   std::string_view text() const;
   std::optional<LazyNode> find(std::string_view key) const;
