@@ -134,16 +134,20 @@ bool Before(uint64_t ha, std::string_view ka, uint64_t hb, std::string_view kb) 
 }
 
 // A sorted run: in memory, or a spill file of "key\tvalue\n" lines.
+// A spill file also records where each partition's lines begin (offsets[p], with
+// offsets[parts] = the file size), so that each reducer reads only its own part.
 struct Run {
   PairArena memory;
   std::string path;
+  std::vector<uint64_t> offsets;
 };
 
 // One worker's map output.
 class Buffer {
  public:
-  Buffer(const Stage& stage, uint64_t limit, SpillArea* spill, RunStats* stats, std::mutex* mu)
-      : stage_(stage), limit_(limit), spill_(spill), stats_(stats), stats_mu_(mu) {}
+  Buffer(const Stage& stage, uint64_t limit, size_t parts, SpillArea* spill, RunStats* stats,
+         std::mutex* mu)
+      : stage_(stage), limit_(limit), parts_(parts), spill_(spill), stats_(stats), stats_mu_(mu) {}
 
   void Add(std::string_view key, std::string_view value) {
     pairs_.Add(key, value);
@@ -155,7 +159,7 @@ class Buffer {
   void Finish(std::vector<Run>* runs) {
     SortAndCombine();
     runs->push_back(Run{std::move(pairs_), {}});
-    for (std::string& p : spilled_) runs->push_back(Run{{}, std::move(p)});
+    for (Run& r : spilled_) runs->push_back(std::move(r));
   }
 
  private:
@@ -188,13 +192,16 @@ class Buffer {
     ASSIGN_OR_RETURN(std::string path, spill_->NewFile());
     std::ofstream out(path, std::ios::binary);
     uint64_t written = 0;
+    std::vector<uint64_t> offsets;
     for (const PairArena::Entry& e : pairs_.entries()) {
+      while (offsets.size() <= PartitionOf(e.hash, parts_)) offsets.push_back(written);
       out << pairs_.key(e) << '\t' << pairs_.value(e) << '\n';
       written += e.key_size + e.value_size + 2;
     }
+    offsets.resize(parts_ + 1, written);
     out.close();
     if (!out) return Status::Internal("cannot write spill file " + path);
-    spilled_.push_back(path);
+    spilled_.push_back(Run{{}, path, std::move(offsets)});
     pairs_.Release();
     std::lock_guard lock(*stats_mu_);
     stats_->spilled_runs += 1;
@@ -204,18 +211,19 @@ class Buffer {
 
   const Stage& stage_;
   uint64_t limit_;
+  size_t parts_;
   SpillArea* spill_;
   RunStats* stats_;
   std::mutex* stats_mu_;
   PairArena pairs_;
-  std::vector<std::string> spilled_;
+  std::vector<Run> spilled_;
   Status status_;
 };
 
 // Reads the pairs of one partition of a run, in order.
 class RunCursor {
  public:
-  RunCursor(const Run* run, size_t part, size_t parts) : run_(run), part_(part), parts_(parts) {
+  RunCursor(const Run* run, size_t part, size_t parts) : run_(run), parts_(parts) {
     if (run_->path.empty()) {
       const auto& entries = run_->memory.entries();
       auto in_part = [&](const PairArena::Entry& e, size_t p) {
@@ -225,6 +233,9 @@ class RunCursor {
       end_ = std::lower_bound(entries.begin(), entries.end(), part + 1, in_part) - entries.begin();
     } else {
       in_.open(run_->path, std::ios::binary);
+      pos_ = run_->offsets[part];
+      end_ = run_->offsets[part + 1];
+      in_.seekg(static_cast<std::streamoff>(pos_));
     }
   }
   bool ok() const { return run_->path.empty() || static_cast<bool>(in_) || in_.eof(); }
@@ -244,22 +255,19 @@ class RunCursor {
     return true;
   }
   bool NextInFile() {
-    while (std::getline(in_, line_)) {
-      const size_t tab = line_.find('\t');
-      key_ = std::string_view(line_).substr(0, tab);
-      value_ = tab == std::string::npos ? std::string_view()
-                                        : std::string_view(line_).substr(tab + 1);
-      hash_ = KeyHash(key_);
-      const size_t p = PartitionOf(hash_, parts_);
-      if (p == part_) return true;
-      if (p > part_) return false;  // sorted: the partition is over
-    }
-    return false;
+    if (pos_ >= end_ || !std::getline(in_, line_)) return false;
+    pos_ += line_.size() + 1;
+    const size_t tab = line_.find('\t');
+    key_ = std::string_view(line_).substr(0, tab);
+    value_ = tab == std::string::npos ? std::string_view()
+                                      : std::string_view(line_).substr(tab + 1);
+    hash_ = KeyHash(key_);
+    return true;
   }
 
   const Run* run_;
-  size_t part_, parts_;
-  size_t pos_ = 0, end_ = 0;
+  size_t parts_;
+  size_t pos_ = 0, end_ = 0;  // entries, or byte offsets in the spill file
   std::ifstream in_;
   std::string line_;
   uint64_t hash_ = 0;
@@ -358,6 +366,7 @@ struct MapShared {
   const Stage& stage;
   const StageInput& input;
   uint64_t buffer_limit;
+  size_t parts;  // reduce partitions
   SpillArea* spill;
   RunStats* stats;
   std::atomic<size_t> next{0};
@@ -372,7 +381,7 @@ struct MapShared {
 class MapWorker {
  public:
   explicit MapWorker(MapShared* shared)
-      : s_(*shared), buffer_(s_.stage, s_.buffer_limit, s_.spill, s_.stats, &s_.mu) {}
+      : s_(*shared), buffer_(s_.stage, s_.buffer_limit, s_.parts, s_.spill, s_.stats, &s_.mu) {}
 
   void Run() {
     const Emit emit = [this](std::string_view k, std::string_view v) { buffer_.Add(k, v); };
@@ -435,9 +444,8 @@ class MapWorker {
 
 // Reduces the runs, one partition per thread at a time; the output of partition i is
 // (*parts)[i].
-Status ReduceAll(const Stage& stage, const std::vector<Run>& runs, unsigned threads,
+Status ReduceAll(const Stage& stage, const std::vector<Run>& runs, unsigned threads, size_t n,
                  CounterMap* counters, std::vector<std::string>* parts) {
-  const size_t n = std::max<size_t>(1, threads) * 4;
   parts->assign(n, {});
   std::vector<CounterMap> part_counters(n);
   std::vector<Status> statuses(n);
@@ -463,7 +471,7 @@ Result<std::vector<std::string>> RunStage(const Stage& stage, const StageInput& 
                                           const EngineOptions& options, unsigned threads,
                                           SpillArea* spill, RunStats* stats) {
   MapShared shared{stage, input, std::max<uint64_t>(options.memory_limit_bytes / threads, 1024),
-                   spill, stats};
+                   size_t{threads} * 4, spill, stats};
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&shared] { MapWorker(&shared).Run(); });
@@ -471,7 +479,7 @@ Result<std::vector<std::string>> RunStage(const Stage& stage, const StageInput& 
   for (std::thread& t : pool) t.join();
   RETURN_IF_ERROR(shared.failure);
   std::vector<std::string> parts;
-  RETURN_IF_ERROR(ReduceAll(stage, shared.runs, threads, &shared.counters, &parts));
+  RETURN_IF_ERROR(ReduceAll(stage, shared.runs, threads, shared.parts, &shared.counters, &parts));
   for (auto& [k, v] : shared.counters.map()) stats->counters[k] += v;
   return parts;
 }
