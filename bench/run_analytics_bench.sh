@@ -68,9 +68,10 @@ start_postgres() {
   psql=(psql -X -q -v ON_ERROR_STOP=1 "host=$tmp/socket port=$pg_port user=postgres dbname=postgres")
 }
 
-# Total size of the *.ndjson files under the given folders (no argument list limit).
+# Total size of the *.ndjson files under the given folders (no argument list limit; %.0f,
+# as mawk's %d stops at 2^31).
 ndjson_bytes() {
-  find "$@" -name '*.ndjson' -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'
+  find "$@" -name '*.ndjson' -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 check_same() {  # engine file
