@@ -9,10 +9,10 @@
 # Usage: bench/run_analytics_bench.sh            (root: installs packages, runs initdb)
 # Environment:
 #   SIZES          patients per run (default "2000 10000")
-#   HADOOP_SIZES   sizes also run on Hadoop Streaming (default "2000 10000"; LocalJobRunner
-#                  over file:// — the same files, no HDFS upload)
-#   PG_SIZES       sizes also run on PostgreSQL (default: every size; the JSONB copy of a
-#                  large lake needs as much disk again)
+#   HADOOP_SIZES   sizes also run on Hadoop Streaming (default "2000 10000", "" for none;
+#                  LocalJobRunner over file:// — the same files, no HDFS upload)
+#   PG_SIZES       sizes also run on PostgreSQL (default: every size; "" for none; the
+#                  JSONB copy of a large lake needs as much disk again)
 #   THREADS        threads for medhub and DuckDB (default 2)
 #   OUT            TSV of results (default build/analytics_bench.tsv)
 #   PNG            plot of the results (default docs/analytics_bench.png)
@@ -20,8 +20,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 SIZES="${SIZES:-2000 10000}"
-HADOOP_SIZES="${HADOOP_SIZES:-2000 10000}"
-PG_SIZES="${PG_SIZES:-$SIZES}"
+HADOOP_SIZES="${HADOOP_SIZES-2000 10000}"
+PG_SIZES="${PG_SIZES-$SIZES}"
 THREADS="${THREADS:-2}"
 OUT="${OUT:-$root/build/analytics_bench.tsv}"
 medhub="$root/build/ci/src/cli/medhub"
@@ -97,7 +97,8 @@ for n in $SIZES; do
   timed "$medhub" analytics run stroke-risk-factors --lake "$lake" --threads "$THREADS" --stats \
     --out "$tmp/local.csv"
   log "in-process: $wall s wall, $cpu s CPU, load $loadavg; $(tail -1 "$tmp/cmd.err")"
-  log "in-process scan rate: $(python3 -c "print(f'{$medhub_bytes / 1e6 / $wall:.0f} MB/s wall, {$medhub_bytes / 1e6 / $cpu:.0f} MB/s per CPU-second')")"
+  rate="$medhub_bytes / 1e6 / $wall:.0f} MB/s wall, {$medhub_bytes / 1e6 / $cpu:.0f}"
+  log "in-process scan rate: $(python3 -c "print(f'{$rate MB/s per CPU-second')")"
   echo -e "$n\t$bytes\tin-process\t$wall\t0\t$cpu\t$loadavg\t$medhub_bytes" >> "$OUT"
 
   { echo "SET threads=$THREADS;"
