@@ -9,15 +9,19 @@
 # Usage: bench/run_analytics_bench.sh            (root: installs packages, runs initdb)
 # Environment:
 #   SIZES          patients per run (default "2000 10000")
-#   HADOOP_SIZES   sizes also run on Hadoop Streaming (default "2000 10000"; LocalJobRunner
-#                  over file:// — the same files, no HDFS upload)
+#   HADOOP_SIZES   sizes also run on Hadoop Streaming (default "2000 10000", "" for none;
+#                  LocalJobRunner over file:// — the same files, no HDFS upload)
+#   PG_SIZES       sizes also run on PostgreSQL (default: every size; "" for none; the
+#                  JSONB copy of a large lake needs as much disk again)
 #   THREADS        threads for medhub and DuckDB (default 2)
 #   OUT            TSV of results (default build/analytics_bench.tsv)
+#   PNG            plot of the results (default docs/analytics_bench.png)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 SIZES="${SIZES:-2000 10000}"
-HADOOP_SIZES="${HADOOP_SIZES:-2000 10000}"
+HADOOP_SIZES="${HADOOP_SIZES-2000 10000}"
+PG_SIZES="${PG_SIZES-$SIZES}"
 THREADS="${THREADS:-2}"
 OUT="${OUT:-$root/build/analytics_bench.tsv}"
 medhub="$root/build/ci/src/cli/medhub"
@@ -43,13 +47,15 @@ trap cleanup EXIT
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 # Runs a command; sets `wall` and `cpu` (user + system seconds of the command and its
-# children: the machine may be shared, and CPU time is what the engine itself spent).
+# children: the machine may be shared, and CPU time is what the engine itself spent) and
+# `loadavg` (the 1-minute load average when it ended: how busy the machine was).
 TIMEFORMAT='%R %U %S'
 timed() {
   local t
   t=$( { time "$@" 2> "$tmp/cmd.err" ; } 2>&1 ) || { cat "$tmp/cmd.err" >&2; return 1; }
   read -r wall u s <<< "$t"
   cpu=$(python3 -c "print(f'{$u + $s:.3f}')")
+  loadavg=$(cut -d' ' -f1 /proc/loadavg)
 }
 
 start_postgres() {
@@ -62,6 +68,12 @@ start_postgres() {
   psql=(psql -X -q -v ON_ERROR_STOP=1 "host=$tmp/socket port=$pg_port user=postgres dbname=postgres")
 }
 
+# Total size of the *.ndjson files under the given folders (no argument list limit; %.0f,
+# as mawk's %d stops at 2^31).
+ndjson_bytes() {
+  find "$@" -name '*.ndjson' -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
 check_same() {  # engine file
   if ! cmp -s "$tmp/local.csv" "$2"; then
     echo "$1 output differs from the in-process engine:" >&2
@@ -70,44 +82,51 @@ check_same() {  # engine file
   fi
 }
 
-echo -e "patients\tbytes\tengine\tseconds\tload_seconds\tcpu_seconds" > "$OUT"
+echo -e "patients\tbytes\tengine\tseconds\tload_seconds\tcpu_seconds\tloadavg\tmedhub_bytes" > "$OUT"
 start_postgres
 for n in $SIZES; do
   lake="$tmp/lake-$n"
   log "gen $n patients"
   "$medhub" gen --patients "$n" --seed 1 --out "$lake" \
     --types Patient,Condition,Observation,MedicationRequest,Device > /dev/null
-  bytes=$(cat "$lake"/{Patient,Condition,Observation}/*/*/*.ndjson | wc -c)
+  bytes=$(ndjson_bytes "$lake"/{Patient,Condition,Observation})
+  # What medhub reads: the job's input types (MedicationRequest too).
+  medhub_bytes=$(ndjson_bytes "$lake"/{Patient,Condition,Observation,MedicationRequest})
   sync
 
   timed "$medhub" analytics run stroke-risk-factors --lake "$lake" --threads "$THREADS" --stats \
     --out "$tmp/local.csv"
-  log "in-process: $wall s wall, $cpu s CPU; $(tail -1 "$tmp/cmd.err")"
-  echo -e "$n\t$bytes\tin-process\t$wall\t0\t$cpu" >> "$OUT"
+  log "in-process: $wall s wall, $cpu s CPU, load $loadavg; $(tail -1 "$tmp/cmd.err")"
+  rate="$medhub_bytes / 1e6 / $wall:.0f} MB/s wall, {$medhub_bytes / 1e6 / $cpu:.0f}"
+  log "in-process scan rate: $(python3 -c "print(f'{$rate MB/s per CPU-second')")"
+  echo -e "$n\t$bytes\tin-process\t$wall\t0\t$cpu\t$loadavg\t$medhub_bytes" >> "$OUT"
 
   { echo "SET threads=$THREADS;"
     sed "s|\${LAKE}|$lake|g" bench/analytics/stroke_risk_factors.duckdb.sql; } > "$tmp/q.sql"
   timed sh -c "'$duckdb' < '$tmp/q.sql' > '$tmp/duckdb.csv'"
   check_same DuckDB "$tmp/duckdb.csv"
-  log "DuckDB: $wall s wall, $cpu s CPU"
-  echo -e "$n\t$bytes\tduckdb\t$wall\t0\t$cpu" >> "$OUT"
+  log "DuckDB: $wall s wall, $cpu s CPU, load $loadavg"
+  echo -e "$n\t$bytes\tduckdb\t$wall\t0\t$cpu\t$loadavg\t$medhub_bytes" >> "$OUT"
 
-  t0=$(now)
-  "${psql[@]}" -c "DROP TABLE IF EXISTS patient, condition, observation;
-    CREATE UNLOGGED TABLE patient(j jsonb); CREATE UNLOGGED TABLE condition(j jsonb);
-    CREATE UNLOGGED TABLE observation(j jsonb);"
-  for table_type in patient:Patient condition:Condition observation:Observation; do
-    cat "$lake/${table_type#*:}"/*/*/*.ndjson | "${psql[@]}" -c \
-      "COPY ${table_type%%:*}(j) FROM STDIN WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')"
-  done
-  "${psql[@]}" -c "ANALYZE patient; ANALYZE condition; ANALYZE observation;"
-  load=$(elapsed "$t0" "$(now)")
-  t0=$(now)
-  "${psql[@]}" -f bench/analytics/stroke_risk_factors.pg.sql > "$tmp/pg.csv"
-  t=$(elapsed "$t0" "$(now)")
-  check_same PostgreSQL "$tmp/pg.csv"
-  log "PostgreSQL: query $t s (load $load s)"
-  echo -e "$n\t$bytes\tpostgresql\t$t\t$load\t" >> "$OUT"
+  if [[ " $PG_SIZES " == *" $n "* ]]; then
+    t0=$(now)
+    "${psql[@]}" -c "DROP TABLE IF EXISTS patient, condition, observation;
+      CREATE UNLOGGED TABLE patient(j jsonb); CREATE UNLOGGED TABLE condition(j jsonb);
+      CREATE UNLOGGED TABLE observation(j jsonb);"
+    for table_type in patient:Patient condition:Condition observation:Observation; do
+      find "$lake/${table_type#*:}" -name '*.ndjson' -exec cat {} + | "${psql[@]}" -c \
+        "COPY ${table_type%%:*}(j) FROM STDIN WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')"
+    done
+    "${psql[@]}" -c "ANALYZE patient; ANALYZE condition; ANALYZE observation;"
+    load=$(elapsed "$t0" "$(now)")
+    t0=$(now)
+    "${psql[@]}" -f bench/analytics/stroke_risk_factors.pg.sql > "$tmp/pg.csv"
+    t=$(elapsed "$t0" "$(now)")
+    check_same PostgreSQL "$tmp/pg.csv"
+    log "PostgreSQL: query $t s (load $load s)"
+    echo -e "$n\t$bytes\tpostgresql\t$t\t$load\t\t$(cut -d' ' -f1 /proc/loadavg)\t$medhub_bytes" >> "$OUT"
+    "${psql[@]}" -c "DROP TABLE patient, condition, observation;"
+  fi
 
   if [[ " $HADOOP_SIZES " == *" $n "* ]]; then
     # Hadoop on the local file system (file://, no HDFS): the same files, so the figure is
@@ -118,10 +137,11 @@ for n in $SIZES; do
     timed "$medhub" analytics run stroke-risk-factors --engine hadoop --lake "$url" \
       --hadoop-lib "$hadoop_lib" --out "$tmp/hadoop.csv"
     check_same Hadoop "$tmp/hadoop.csv"
-    log "Hadoop Streaming (LocalJobRunner, file://): $wall s wall, $cpu s CPU"
-    echo -e "$n\t$bytes\thadoop-streaming\t$wall\t$load\t$cpu" >> "$OUT"
+    log "Hadoop Streaming (LocalJobRunner, file://): $wall s wall, $cpu s CPU, load $loadavg"
+    echo -e "$n\t$bytes\thadoop-streaming\t$wall\t$load\t$cpu\t$loadavg\t$medhub_bytes" >> "$OUT"
   fi
   rm -rf "$lake"
 done
 log "results: $OUT"
 cat "$OUT"
+"$venv/bin/python" bench/analytics/plot.py "$OUT" "${PNG:-$root/docs/analytics_bench.png}"

@@ -278,7 +278,7 @@ Status CopyPatient(const json::Value& bundle, uint64_t index, const GenOptions& 
       r.set("status", json::Value::String("stopped"));
     }
     if (type == "Patient") patient_id = std::string(r.get_string("id"));
-    if (type == "Condition" && !CodeIn(r.find("code"), {"38341003"}).empty()) hypertensive = true;
+    if (type == "Condition" && !CodeIn(r.find("code"), std::string_view("38341003")).empty()) hypertensive = true;
     if (!Wanted(o, type)) continue;
     RETURN_IF_ERROR(writer->Add(r));
     ++stats->resources;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "analytics/codes.h"
+#include "analytics/facts.h"
 #include "analytics/job.h"
 #include "analytics/records.h"
 #include "analytics/stages.h"
@@ -16,107 +17,6 @@ namespace {
 
 using Records = std::vector<std::vector<std::string_view>>;
 constexpr size_t kF = 5;  // first job field of a record (after type|id|ver|del|group)
-
-// ---------------------------------------------------------------------------------------
-// Extraction of the clinical facts the patient jobs use.
-
-std::string DatePart(std::string_view date_time) { return std::string(date_time.substr(0, 10)); }
-
-std::string_view ClinicalDate(const json::Value& r) {
-  for (std::string_view k : {"effectiveDateTime", "onsetDateTime", "authoredOn", "issued"}) {
-    if (const std::string_view v = r.get_string(k); !v.empty()) return v;
-  }
-  if (const json::Value* p = r.find("effectivePeriod")) return p->get_string("start");
-  return {};
-}
-
-bool ConditionCounts(const json::Value& r) {  // not refuted or entered in error
-  const std::string_view v = FirstCode(r.find("verificationStatus"));
-  return v != "refuted" && v != "entered-in-error";
-}
-
-bool ConditionActive(const json::Value& r) {
-  const std::string_view c = FirstCode(r.find("clinicalStatus"));
-  if (!c.empty()) return c == "active" || c == "recurrence" || c == "relapse";
-  return r.find("abatementDateTime") == nullptr && r.find("abatementPeriod") == nullptr;
-}
-
-std::string ConditionKind(const json::Value* code) {
-  if (!CodeIn(code, {codes::kHypertension}).empty()) return "htn";
-  if (!CodeIn(code, {codes::kAtrialFibrillation}).empty()) return "af";
-  if (!CodeIn(code, {codes::kStroke}).empty()) return "stroke";
-  if (!CodeIn(code, codes::kDiabetes).empty()) return "diabetes";
-  if (!CodeIn(code, codes::kSmokerConditions).empty()) return "smoker";
-  if (!CodeIn(code, codes::kObesityConditions).empty()) return "obesity";
-  return {};
-}
-
-std::string_view ComponentValue(const json::Value& r, std::string_view loinc) {
-  const json::Value* comps = r.find("component");
-  if (comps == nullptr || !comps->is_array()) return {};
-  for (const json::Value& c : comps->items()) {
-    if (CodeIn(c.find("code"), {loinc}).empty()) continue;
-    if (const json::Value* q = c.find("valueQuantity"); q && q->find("value")) {
-      return q->find("value")->text();
-    }
-  }
-  return {};
-}
-
-std::optional<Extracted> ObservationFacts(std::string_view patient, const json::Value& r) {
-  const std::string status(r.get_string("status"));
-  if (status == "entered-in-error" || status == "cancelled") return std::nullopt;
-  const json::Value* code = r.find("code");
-  const std::string date = DatePart(ClinicalDate(r));
-  if (!CodeIn(code, codes::kBpPanels).empty()) {
-    const std::string_view sys = ComponentValue(r, codes::kSystolic);
-    const std::string_view dia = ComponentValue(r, codes::kDiastolic);
-    if (sys.empty() || dia.empty() || date.empty()) return std::nullopt;
-    return Extracted{std::string(patient), {"bp", date, std::string(sys), std::string(dia)}};
-  }
-  if (!CodeIn(code, {codes::kBmi}).empty()) {
-    const json::Value* q = r.find("valueQuantity");
-    if (q == nullptr || q->find("value") == nullptr) return std::nullopt;
-    return Extracted{std::string(patient), {"bmi", date, q->find("value")->text()}};
-  }
-  if (!CodeIn(code, {codes::kTobaccoStatus}).empty()) {
-    return Extracted{std::string(patient),
-                     {"smk", date, std::string(FirstCode(r.find("valueCodeableConcept")))}};
-  }
-  return std::nullopt;
-}
-
-bool IsAnticoagulant(const json::Value& r) {
-  const json::Value* med = r.find("medicationCodeableConcept");
-  if (!CodeIn(med, codes::kAnticoagulants).empty()) return true;
-  const std::string text = ConceptText(med);
-  for (std::string_view name : codes::kAnticoagulantNames) {
-    if (text.find(name) != std::string::npos) return true;
-  }
-  return false;
-}
-
-std::optional<Extracted> ClinicalFacts(std::string_view type, const json::Value& r) {
-  if (type == "Patient") {
-    return Extracted{std::string(r.get_string("id")),
-                     {std::string(r.get_string("gender")), std::string(r.get_string("birthDate"))}};
-  }
-  const std::string_view patient = ReferencedId(r, r.find("subject") ? "subject" : "patient",
-                                                "Patient");
-  if (patient.empty()) return std::nullopt;
-  if (type == "Condition") {
-    const std::string kind = ConditionKind(r.find("code"));
-    if (kind.empty() || !ConditionCounts(r)) return std::nullopt;
-    return Extracted{std::string(patient),
-                     {kind, ConditionActive(r) ? "1" : "0", DatePart(ClinicalDate(r))}};
-  }
-  if (type == "Observation") return ObservationFacts(patient, r);
-  if (type == "MedicationRequest" && IsAnticoagulant(r)) {
-    return Extracted{std::string(patient),
-                     {"ac", std::string(r.get_string("status")), DatePart(ClinicalDate(r))}};
-  }
-  return std::nullopt;
-}
 
 // ---------------------------------------------------------------------------------------
 // Per-patient facts from the latest versions.
@@ -285,15 +185,6 @@ void DeviceDays(std::string_view device, const Records& records, const Emit& emi
   }
 }
 
-std::optional<Extracted> DeviceReading(std::string_view, const json::Value& r) {
-  const std::string_view device = ReferencedId(r, "device", "Device");
-  const std::string_view date = ClinicalDate(r);
-  if (device.empty() || date.size() < 10) return std::nullopt;
-  const std::string status(r.get_string("status"));
-  if (status == "entered-in-error" || status == "cancelled") return std::nullopt;
-  return Extracted{std::string(device), {DatePart(date)}};
-}
-
 // ---------------------------------------------------------------------------------------
 
 class BuiltinJob : public Job {
@@ -327,7 +218,8 @@ const std::vector<std::string> kClinicalTypes = {"Patient", "Condition", "Observ
                                                  "MedicationRequest"};
 
 std::unique_ptr<Stage> ClinicalStage() {
-  return std::make_unique<LatestVersionStage>(kClinicalTypes, ClinicalFacts);
+  return std::make_unique<LatestVersionStage>(kClinicalTypes,
+                                              facts::ClinicalFacts<json::LazyNode>);
 }
 
 std::vector<std::unique_ptr<BuiltinJob>> MakeJobs() {
@@ -364,7 +256,7 @@ std::vector<std::unique_ptr<BuiltinJob>> MakeJobs() {
       {"device_id", "day", "readings"})
       ->Types({"Observation"})
       ->Add(std::make_unique<LatestVersionStage>(std::vector<std::string>{"Observation"},
-                                                 DeviceReading))
+                                                 facts::DeviceReading<json::LazyNode>))
       ->Add(std::make_unique<GroupStage>(DeviceDays));
   return jobs;
 }

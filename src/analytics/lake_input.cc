@@ -1,8 +1,12 @@
 #include "analytics/lake_input.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <system_error>
 
@@ -18,15 +22,29 @@ bool IsHiddenName(std::string_view name) {
 
 namespace {
 
+// Reads a whole file with large read() calls, telling the kernel the access is
+// sequential (read-ahead); the file's size is the first guess, the loop copes with growth.
 Result<std::string> ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open " + path);
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0);
-  std::string data(static_cast<size_t>(std::max<std::streamoff>(size, 0)), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!in) return Status::Internal("cannot read " + path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::NotFound("cannot open " + path);
+  struct stat st {};
+  const size_t expected = ::fstat(fd, &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::string data(expected + 1, '\0');  // one spare byte detects growth without a 2nd read
+  size_t size = 0;
+  for (;;) {
+    if (size == data.size()) data.resize(data.size() * 2);
+    const ssize_t n = ::read(fd, data.data() + size, data.size() - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return Status::Internal("cannot read " + path);
+    }
+    if (n == 0) break;
+    size += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  data.resize(size);
   return data;
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 
 namespace medhub::analytics {
@@ -25,76 +26,24 @@ bool LooksLikeWholeObject(std::string_view line) {
   return line.size() >= 2 && line.front() == '{' && line.back() == '}';
 }
 
-std::string_view ReferencedId(const json::Value& resource, std::string_view element,
-                              std::string_view type) {
-  const json::Value* ref = resource.find(element);
-  if (ref == nullptr) return {};
-  if (ref->is_array()) {  // e.g. Observation.device is single, but be lenient
-    if (ref->items().empty()) return {};
-    ref = &ref->items().front();
-  }
-  const std::string_view text = ref->get_string("reference");
+std::string_view IdInReference(std::string_view text, std::string_view type) {
   if (text.starts_with("urn:uuid:")) return text.substr(9);
-  const std::string prefix = std::string(type) + "/";
-  const size_t at = text.rfind(prefix);
+  // The last "<type>/" in the text, preceded by nothing or '/'.
+  size_t at = std::string_view::npos;
+  if (!type.empty() && text.size() > type.size()) {
+    for (size_t i = text.size() - type.size(); i-- > 0;) {
+      if (text[i + type.size()] == '/' && text.compare(i, type.size(), type) == 0) {
+        at = i;
+        break;
+      }
+    }
+  }
   if (at == std::string_view::npos) return {};
   if (at != 0 && text[at - 1] != '/') return {};
-  std::string_view id = text.substr(at + prefix.size());
+  std::string_view id = text.substr(at + type.size() + 1);
   const size_t hist = id.find('/');  // "Patient/1/_history/2"
   if (hist != std::string_view::npos) id = id.substr(0, hist);
   return id;
-}
-
-bool IsDeletionMarker(const json::Value& resource) {
-  const json::Value* meta = resource.find("meta");
-  if (meta == nullptr) return false;
-  const json::Value* tags = meta->find("tag");
-  if (tags == nullptr || !tags->is_array()) return false;
-  for (const json::Value& t : tags->items()) {
-    if (t.get_string("system") == "urn:medhub:lake" && t.get_string("code") == "deleted") {
-      return true;
-    }
-  }
-  return false;
-}
-
-int64_t VersionOf(const json::Value& resource) {
-  const json::Value* meta = resource.find("meta");
-  if (meta == nullptr) return 0;
-  return ParseInt(meta->get_string("versionId")).value_or(0);
-}
-
-std::string_view CodeIn(const json::Value* concept_value,
-                        const std::vector<std::string_view>& codes) {
-  if (concept_value == nullptr) return {};
-  const json::Value* codings = concept_value->find("coding");
-  if (codings == nullptr || !codings->is_array()) return {};
-  for (const json::Value& c : codings->items()) {
-    const std::string_view code = c.get_string("code");
-    if (std::find(codes.begin(), codes.end(), code) != codes.end()) return code;
-  }
-  return {};
-}
-
-std::string_view FirstCode(const json::Value* concept_value) {
-  if (concept_value == nullptr) return {};
-  const json::Value* codings = concept_value->find("coding");
-  if (codings == nullptr || !codings->is_array() || codings->items().empty()) return {};
-  return codings->items().front().get_string("code");
-}
-
-std::string ConceptText(const json::Value* concept_value) {
-  if (concept_value == nullptr) return {};
-  std::string text(concept_value->get_string("text"));
-  if (const json::Value* codings = concept_value->find("coding"); codings && codings->is_array()) {
-    for (const json::Value& c : codings->items()) {
-      text += ' ';
-      text += c.get_string("display");
-    }
-  }
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 std::string Clean(std::string_view s) {
@@ -103,6 +52,15 @@ std::string Clean(std::string_view s) {
     if (c == '|' || c == '\t' || c == '\n' || c == '\r') c = ' ';
   }
   return out;
+}
+
+void AppendCleaned(std::string_view field, std::string* out) {
+  const size_t at = out->size();
+  out->append(field);
+  for (size_t i = at; i < out->size(); ++i) {
+    char& c = (*out)[i];
+    if (c == '|' || c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
 }
 
 std::vector<std::string_view> SplitRecord(std::string_view record, char sep) {
@@ -128,10 +86,34 @@ std::string JoinRecord(const std::vector<std::string>& fields) {
   return out;
 }
 
+namespace {
+
+// Field n (0-based) of a '|'-separated record; nullopt when the record has fewer fields.
+std::optional<std::string_view> NthField(std::string_view record, size_t n) {
+  // A byte loop: fields are short, and this runs once per map output pair.
+  size_t start = 0, seen = 0;
+  for (size_t i = 0; i < record.size(); ++i) {
+    if (record[i] != '|') continue;
+    if (seen == n) return record.substr(start, i - start);
+    ++seen;
+    start = i + 1;
+  }
+  if (seen == n) return record.substr(start);
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::vector<std::string_view> LatestVersions(const std::vector<std::string_view>& values,
                                              bool drop_deleted) {
+  if (values.size() == 1) {  // the common case: one version of one resource
+    const std::optional<std::string_view> deleted = NthField(values[0], 3);
+    if (!deleted || (drop_deleted && *deleted == "1")) return {};
+    return {values[0]};
+  }
   struct Best {
-    int64_t version = -1;
+    bool set = false;
+    int64_t version = 0;
     std::string_view record;
   };
   std::map<std::pair<std::string_view, std::string_view>, Best> best;
@@ -140,7 +122,9 @@ std::vector<std::string_view> LatestVersions(const std::vector<std::string_view>
     if (f.size() < 4) continue;
     const int64_t version = ParseInt(f[2]).value_or(0);
     Best& b = best[{f[0], f[1]}];
-    if (version > b.version || (version == b.version && v > b.record)) b = {version, v};
+    if (!b.set || version > b.version || (version == b.version && v > b.record)) {
+      b = {true, version, v};
+    }
   }
   std::vector<std::string_view> out;
   out.reserve(best.size());

@@ -12,24 +12,36 @@
 // Thread-safety: immutable; all methods const.
 #pragma once
 
+#include <array>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "analytics/job.h"
-#include "core/json.h"
+#include "core/json_lazy.h"
 
 namespace medhub::analytics {
 
 // What a job takes from one resource version: the group it belongs to and its fields, or
-// nullopt when the version does not matter to the job.
+// nullopt when the version does not matter to the job. Views into the resource's line (or
+// into the json::LazyDoc it was read with), valid while the map handles that line.
 struct Extracted {
-  std::string group;
-  std::vector<std::string> fields;
+  static constexpr size_t kMaxFields = 6;
+  Extracted(std::string_view g, std::initializer_list<std::string_view> f) : group(g) {
+    for (std::string_view x : f) {
+      if (count < kMaxFields) fields[count++] = x;
+    }
+  }
+  std::string_view group;
+  std::array<std::string_view, kMaxFields> fields{};
+  size_t count = 0;
 };
+// Reads a resource in place (a validated lake line, json::LazyNode): only the members the
+// job needs are looked at.
 using Extractor = std::function<std::optional<Extracted>(std::string_view type,
-                                                         const json::Value& resource)>;
+                                                         const json::LazyNode& resource)>;
 
 class LatestVersionStage : public Stage {
  public:
