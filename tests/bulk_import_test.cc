@@ -3,8 +3,9 @@
 // same master key, one commit at a time and as a bulk load in small chunks, each with a
 // LedgerWriter following its change feed. Both stores must then hold the same keys in
 // every column family (the time of the write aside: the server's _lastUpdated index
-// entries and the compartment time of resources without a clinical time), the same change feed, the same versions, history, search results and
-// $everything, and ledgers whose entries follow the feed and commit to the stored bytes.
+// entries and the compartment time of resources without a clinical time), the same change
+// feed, the same versions, history, search results and $everything, and ledgers whose
+// entries follow the feed and commit to the stored bytes.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
