@@ -195,7 +195,59 @@ TEST(BulkImportTest, BulkLoadWritesWhatTheNormalPathWrites) {
   ExpectLedgerFollowsFeed(normal, changes);
   ExpectLedgerFollowsFeed(bulk, bulk_changes);
 
-  // A second bulk import of the same files changes nothing.
+  // An update and a delete, written by each path: new versions, index keys replaced and
+  // removed alike (compared with the other keys below).
+  const std::string patient = *patients.begin();
+  std::string observation;
+  for (const store::Change& c : changes)
+    if (c.type == "Observation") observation = c.id;
+  for (Side* s : {&normal, &bulk}) {
+    json::Value resource = json::Parse(s->store->Read("Patient", patient).value().json).value();
+    json::Value* names = resource.find("name");
+    ASSERT_NE(names, nullptr);
+    names->items()[0].set("family", json::Value::String("Bulkupdated"));
+    const std::string bundle =
+        R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)" +
+        json::Serialize(resource) + R"(,"request":{"method":"PUT","url":"Patient/)" + patient +
+        R"("}},{"request":{"method":"DELETE","url":"Observation/)" + observation + R"("}}]})";
+    if (s == &bulk) {
+      ASSERT_TRUE(s->store->BeginBulkLoad(1).ok());
+    }
+    ASSERT_TRUE(s->api->ProcessBundle(json::Parse(bundle).value(), true).ok());
+    if (s == &bulk) {
+      EXPECT_EQ(s->store->Read("Patient", patient).value().version, 2u);  // staged
+      ASSERT_TRUE(s->store->EndBulkLoad().ok());
+    }
+    EXPECT_EQ(s->store->Read("Patient", patient).value().version, 2u);
+    EXPECT_TRUE(s->store->Read("Observation", observation).value().deleted);
+    const auto by_new = fhir::ParseSearchQuery("Patient", {{"family", "Bulkupdated"}}).value();
+    EXPECT_EQ(s->store->Search(by_new).value(), std::vector<std::string>{patient});
+    const auto obs = fhir::ParseSearchQuery("Observation", {{"_id", observation}}).value();
+    EXPECT_TRUE(s->store->Search(obs).value().empty());
+    ASSERT_TRUE(s->writer->WaitForSequence(s->store->LastSequence(), 60s).ok());
+  }
+
+  // A second bulk import of the same files restores the Patient and the Observation.
+  const uint64_t before_reimport = bulk.store->LastSequence();
+  {
+    cli::Importer importer(bulk.api.get());
+    cli::ImportStats stats;
+    ASSERT_TRUE(bulk.store->BeginBulkLoad(256u << 10).ok());
+    ASSERT_TRUE(importer.ImportFiles(SyntheaFiles(), 2, &stats, {}).ok());
+    ASSERT_TRUE(bulk.store->EndBulkLoad().ok());
+    EXPECT_EQ(bulk.store->LastSequence(), before_reimport + 2);
+    EXPECT_EQ(bulk.store->Read("Patient", patient).value().version, 3u);
+    EXPECT_EQ(bulk.store->Read("Observation", observation).value().version, 3u);
+  }
+  {
+    cli::Importer importer(normal.api.get());
+    cli::ImportStats stats;
+    ASSERT_TRUE(importer.ImportFiles(SyntheaFiles(), 2, &stats, {}).ok());
+  }
+  ASSERT_TRUE(bulk.writer->WaitForSequence(bulk.store->LastSequence(), 60s).ok());
+  ExpectLedgerFollowsFeed(bulk, bulk.store->ChangesSince(0, 1 << 20).value());
+
+  // A third bulk import of the same files changes nothing.
   const uint64_t seq = bulk.store->LastSequence();
   cli::Importer importer(bulk.api.get());
   cli::ImportStats stats;

@@ -3,6 +3,8 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -17,6 +19,8 @@ namespace {
 // by index. Keys share long prefixes ("Observation\0code\0..."), so instead of comparing
 // whole strings n log n times, this sorts 8-byte big-endian words of the keys at `depth`
 // (a contiguous array of integers) and sorts each run of equal words again at depth + 8.
+static_assert(std::endian::native == std::endian::little, "SortKeys swaps bytes");
+
 struct KeyWord {
   uint64_t word;  // key bytes [depth, depth + 8), zero-padded
   uint32_t rest;  // key bytes from depth on, capped at 9 ("more than this word")
@@ -41,8 +45,13 @@ void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, 
     const std::string& k = w[first[i]].key;
     const size_t rest = k.size() - depth;
     uint64_t word = 0;
-    for (size_t b = 0; b < 8; ++b)
-      word = (word << 8) | (b < rest ? static_cast<uint8_t>(k[depth + b]) : 0u);
+    if (rest >= 8) {
+      std::memcpy(&word, k.data() + depth, 8);
+      word = __builtin_bswap64(word);  // big-endian: integer order is byte order
+    } else {
+      for (size_t b = 0; b < 8; ++b)
+        word = (word << 8) | (b < rest ? static_cast<uint8_t>(k[depth + b]) : 0u);
+    }
     words[i] = {word, static_cast<uint32_t>(std::min<size_t>(rest, 9)), first[i]};
   }
   std::sort(words.begin(), words.end());
