@@ -96,13 +96,15 @@ struct Options {
   // The import runs as a bulk load (Store::BeginBulkLoad), as `medhub import` does, unless
   // --no-bulk: then every Bundle is its own fsynced commit, as under `medhub serve`.
   bool no_bulk = false;
+  size_t bulk_chunk_kb = 16384;  // --bulk-chunk-kb, like `medhub import`
 };
 
 constexpr char kUsage[] =
     "usage: store_bench [--copies N] [--sample DIR] [--pg CONNINFO | --no-pg] [--json FILE]\n"
     "                   [--work DIR] [--threads N] [--reads N] [--searches N]\n"
     "                   [--everything-runs N] [--pg-load copy|insert]\n"
-    "                   [--no-encryption | --compare-encryption] [--no-bulk]\n";
+    "                   [--no-encryption | --compare-encryption] [--no-bulk]\n"
+    "                   [--bulk-chunk-kb N]\n";
 
 Result<size_t> ParseCount(std::string_view name, const std::string& text, size_t min) {
   char* end = nullptr;
@@ -126,7 +128,10 @@ Status ApplyOption(const std::string& name, const std::string& value, Options* o
     }
   }
   const std::pair<const char*, size_t*> counts[] = {
-      {"reads", &o->reads}, {"searches", &o->searches}, {"everything-runs", &o->everything_runs}};
+      {"reads", &o->reads},
+      {"searches", &o->searches},
+      {"everything-runs", &o->everything_runs},
+      {"bulk-chunk-kb", &o->bulk_chunk_kb}};
   for (const auto& [n, field] : counts) {
     if (name == n) {
       ASSIGN_OR_RETURN(*field, ParseCount(name, value, 1));
@@ -445,7 +450,7 @@ Result<ImportFigures> MedhubImport(store::Store* store, server::FhirApi* api, co
     return Status::Ok();
   };
   const auto start = Clock::now();
-  if (!o.no_bulk) RETURN_IF_ERROR(store->BeginBulkLoad());
+  if (!o.no_bulk) RETURN_IF_ERROR(store->BeginBulkLoad(o.bulk_chunk_kb << 10));
   RETURN_IF_ERROR(RunParallel(items, o.threads, load));
   if (!o.no_bulk) RETURN_IF_ERROR(store->EndBulkLoad());  // durable from here
   ImportFigures fig;
