@@ -3,7 +3,7 @@
 //
 //   store_bench [--copies N] [--sample DIR] [--pg CONNINFO | --no-pg] [--json FILE]
 //               [--work DIR] [--threads N] [--reads N] [--searches N] [--everything-runs N]
-//               [--no-encryption | --compare-encryption]
+//               [--no-encryption | --compare-encryption] [--no-bulk]
 //
 // medhub's store is encrypted at rest (a random master key per run). --no-encryption
 // measures a plaintext store instead; --compare-encryption runs phase 1 a second time on a
@@ -11,7 +11,9 @@
 //
 // Phases, in this order:
 //  1. medhub: durable import of N copies of the sample Bundles into a fresh RocksDB store
-//     (sync_writes), each Bundle one FhirApi::ProcessBundle transaction with fresh ids;
+//     (sync_writes), each Bundle one FhirApi::ProcessBundle transaction with fresh ids,
+//     inside Store::BeginBulkLoad .. EndBulkLoad like `medhub import` (--no-bulk: each
+//     commit written and fsynced on its own, the path of `medhub serve`);
 //     then peak RSS; then reads (in-process and over HTTP on loopback), searches and
 //     $everything through FhirApi::Handle.
 //  2. PostgreSQL: the same resources loaded with COPY (one transaction per Bundle) after the
@@ -91,13 +93,18 @@ struct Options {
   // the same process and prints the cost as ratios.
   bool no_encryption = false;
   bool compare_encryption = false;
+  // The import runs as a bulk load (Store::BeginBulkLoad), as `medhub import` does, unless
+  // --no-bulk: then every Bundle is its own fsynced commit, as under `medhub serve`.
+  bool no_bulk = false;
+  size_t bulk_chunk_kb = 16384;  // --bulk-chunk-kb, like `medhub import`
 };
 
 constexpr char kUsage[] =
     "usage: store_bench [--copies N] [--sample DIR] [--pg CONNINFO | --no-pg] [--json FILE]\n"
     "                   [--work DIR] [--threads N] [--reads N] [--searches N]\n"
     "                   [--everything-runs N] [--pg-load copy|insert]\n"
-    "                   [--no-encryption | --compare-encryption]\n";
+    "                   [--no-encryption | --compare-encryption] [--no-bulk]\n"
+    "                   [--bulk-chunk-kb N]\n";
 
 Result<size_t> ParseCount(std::string_view name, const std::string& text, size_t min) {
   char* end = nullptr;
@@ -121,7 +128,10 @@ Status ApplyOption(const std::string& name, const std::string& value, Options* o
     }
   }
   const std::pair<const char*, size_t*> counts[] = {
-      {"reads", &o->reads}, {"searches", &o->searches}, {"everything-runs", &o->everything_runs}};
+      {"reads", &o->reads},
+      {"searches", &o->searches},
+      {"everything-runs", &o->everything_runs},
+      {"bulk-chunk-kb", &o->bulk_chunk_kb}};
   for (const auto& [n, field] : counts) {
     if (name == n) {
       ASSIGN_OR_RETURN(*field, ParseCount(name, value, 1));
@@ -144,8 +154,8 @@ Result<Options> ParseOptions(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--no-pg") {
-      o.no_pg = true;
+    if (arg == "--no-pg" || arg == "--no-bulk") {
+      (arg == "--no-pg" ? o.no_pg : o.no_bulk) = true;
       continue;
     }
     if (arg == "--no-encryption" || arg == "--compare-encryption") {
@@ -425,8 +435,8 @@ Result<LoadedIds> ParseTransactionResponses(const std::vector<std::string>& resp
   return ids;
 }
 
-Result<ImportFigures> MedhubImport(server::FhirApi* api, const Sample& sample, const Options& o,
-                                   LoadedIds* ids) {
+Result<ImportFigures> MedhubImport(store::Store* store, server::FhirApi* api, const Sample& sample,
+                                   const Options& o, LoadedIds* ids) {
   const size_t items = sample.files.size() * static_cast<size_t>(o.copies);
   std::vector<std::string> responses(items);
   auto load = [&](size_t k, int) -> Status {
@@ -440,7 +450,9 @@ Result<ImportFigures> MedhubImport(server::FhirApi* api, const Sample& sample, c
     return Status::Ok();
   };
   const auto start = Clock::now();
+  if (!o.no_bulk) RETURN_IF_ERROR(store->BeginBulkLoad(o.bulk_chunk_kb << 10));
   RETURN_IF_ERROR(RunParallel(items, o.threads, load));
+  if (!o.no_bulk) RETURN_IF_ERROR(store->EndBulkLoad());  // durable from here
   ImportFigures fig;
   fig.seconds = Seconds(start);
   fig.resources = sample.resources * static_cast<size_t>(o.copies);
@@ -597,11 +609,12 @@ Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
   ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenRocksStore(so));
   server::FhirApi api(store.get(), server::FhirApiOptions{"http://127.0.0.1/fhir"});
   const double cpu_before = CpuSeconds();
-  ASSIGN_OR_RETURN(fig.import, MedhubImport(&api, sample, o, ids));
+  ASSIGN_OR_RETURN(fig.import, MedhubImport(store.get(), &api, sample, o, ids));
   fig.import_cpu_seconds = CpuSeconds() - cpu_before;
   fig.peak_rss = PeakRssBytes();
   fig.disk_bytes = DirectoryBytes(dir);
   std::cout << "  medhub import (" << (encrypted ? "encrypted" : "no encryption")
+            << (o.no_bulk ? ", per-commit writes" : ", bulk load")
             << "): " << fig.import.resources << " resources in " << fig.import.seconds << " s, "
             << (fig.import.resources ? fig.import_cpu_seconds * 1e6 / fig.import.resources : 0.0)
             << " CPU us/resource" << std::endl;

@@ -115,8 +115,17 @@ Result<DataKeyRef> KeyRing::Get(const std::string& name, bool create) {
   lru_.push_front(key);
   cache_[name] = lru_.begin();
   if (lru_.size() > kCacheSize) {
-    cache_.erase(lru_.back()->name);
-    lru_.pop_back();
+    // Evict the least recently used durable key. A key not yet durable stays cached: its
+    // record is not in the database yet (a commit in flight, or a staged bulk-load chunk),
+    // so forgetting it would make the next Get create a different key under its name.
+    for (auto it = std::prev(lru_.end());; --it) {
+      if ((*it)->durable) {
+        cache_.erase((*it)->name);
+        lru_.erase(it);
+        break;
+      }
+      if (it == lru_.begin()) break;
+    }
   }
   return key;
 }

@@ -11,6 +11,7 @@
 
 #include "core/aead.h"
 #include "core/ids.h"
+#include "store/bulk_load.h"
 
 namespace medhub::store {
 
@@ -139,8 +140,13 @@ Result<StoredResource> RocksStore::DecodeStored(std::string_view type, std::stri
 }
 
 Result<StoredResource> RocksStore::Read(std::string_view type, std::string_view id) {
+  const std::string cur_key = keys::CurrentKey(type, id);
+  if (bulk_active()) {  // a staged commit's state, before its chunk is added
+    std::lock_guard lock(write_mu_);
+    if (const BulkStaged* staged = StagedCurrent(cur_key)) return staged->stored;
+  }
   std::string v;
-  auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), keys::CurrentKey(type, id), &v);
+  auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), cur_key, &v);
   if (s.IsNotFound())
     return Status::NotFound(std::string(type) + "/" + std::string(id) + " is not known");
   RETURN_IF_ERROR(FromRocks(s, "reading the current version"));

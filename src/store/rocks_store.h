@@ -38,6 +38,9 @@ inline std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size
 
 class SortedBatch;
 struct PreparedOp;
+struct BulkChunk;
+struct BulkState;
+struct BulkStaged;
 
 class RocksStore final : public Store {
  public:
@@ -66,6 +69,8 @@ class RocksStore final : public Store {
       std::string_view prefix) override;
   uint64_t LastSequence() const override { return published_seq_.load(); }
   Result<EraseReport> ErasePatient(std::string_view patient_id) override;
+  Status BeginBulkLoad(size_t chunk_bytes) override;
+  Status EndBulkLoad() override;
 
  private:
   struct Pending {  // the state of one resource as this commit leaves it
@@ -100,6 +105,18 @@ class RocksStore final : public Store {
   Status EraseResource(const std::string& key_name, std::string_view patient, std::string_view type,
                        std::string_view id, rocksdb::WriteBatch* batch, EraseReport* report);
 
+  // Bulk loading (rocks_store_bulk.cc, bulk_load.h).
+  // Moves a sealed plan's writes into the open chunk (the commit is then staged) and adds
+  // the chunk when it is full.
+  Status Stage(Planned* plan, std::vector<DataKeyRef> new_keys);
+  // The staged current state of `cur_key`, if a staged commit wrote it. REQUIRES(write_mu_)
+  const BulkStaged* StagedCurrent(const std::string& cur_key) const;
+  // Writes a chunk's SST files, adds them in chunk order and publishes its sequence numbers.
+  Status AddChunk(std::unique_ptr<BulkChunk> chunk);
+  // Adds the open chunk and waits until every chunk staged so far is added.
+  Status AddStaged();
+  bool bulk_active() const { return bulk_active_.load(std::memory_order_acquire); }
+
   // Search (rocks_store_search.cc).
   Result<std::vector<std::string>> AllIds(std::string_view type, const rocksdb::ReadOptions& ro);
   Result<std::vector<std::string>> Drive(const fhir::SearchQuery& q, const fhir::SearchCriterion& c,
@@ -129,6 +146,9 @@ class RocksStore final : public Store {
   std::unordered_set<std::string> in_flight_;  // GUARDED_BY(write_mu_): current keys being written
   std::map<uint64_t, uint64_t> pending_;       // GUARDED_BY(write_mu_): first -> last seq in flight
   std::atomic<uint64_t> published_seq_{0};     // every seq <= this is durable (or a gap)
+  // Bulk loading: set by BeginBulkLoad, reset by EndBulkLoad (no commit running then).
+  std::unique_ptr<BulkState> bulk_;  // contents GUARDED_BY(write_mu_)
+  std::atomic<bool> bulk_active_{false};
 };
 
 }  // namespace medhub::store

@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "fhir/resource.h"
 #include "fhir/search_params.h"
+#include "store/bulk_load.h"
 #include "store/index_hashing.h"
 #include "store/rocks_store.h"
 
@@ -33,6 +34,12 @@ class SortedBatch {
     ops_.push_back({cf->GetID(), cf, std::string(key), std::string(), true});
   }
   bool empty() const { return ops_.empty(); }
+  // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
+  template <typename F>
+  void Drain(F&& f) {
+    for (Op& op : ops_) f(op.cf, std::move(op.key), std::move(op.value), op.del);
+    ops_.clear();
+  }
   rocksdb::WriteBatch Build() const {
     std::vector<uint32_t> order(ops_.size());
     size_t bytes = 0;
@@ -96,6 +103,8 @@ struct RocksStore::Planned {
   std::vector<std::string> keys;  // current keys marked in flight
   uint64_t first_seq = 0, last_seq = 0;
   std::vector<ToSeal> to_seal;
+  // Bulk load: the state each written resource is left in, in write order.
+  std::vector<std::pair<std::string, BulkStaged>> staged;
 };
 
 namespace {
@@ -189,6 +198,12 @@ std::string ServerMeta(uint64_t version, int64_t time) {
 }  // namespace
 
 Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
+  if (bulk_active()) {
+    if (const BulkStaged* staged = StagedCurrent(key)) {
+      p->current = staged->current;
+      return Status::Ok();
+    }
+  }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), key, &v);
   if (s.IsNotFound()) return Status::Ok();
@@ -230,6 +245,19 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     pending_[plan.first_seq] = plan.last_seq;
   }
   std::vector<const DataKey*> new_keys = Seal(&plan);
+  if (bulk_active()) {
+    std::vector<DataKeyRef> refs;  // the chunk keeps them alive until they are durable
+    for (const DataKey* k : new_keys) {
+      for (const PreparedOp& p : prepared) {
+        if (p.key.get() == k) {
+          refs.push_back(p.key);
+          break;
+        }
+      }
+    }
+    RETURN_IF_ERROR(Stage(&plan, std::move(refs)));
+    return std::move(plan.outcomes);
+  }
   rocksdb::WriteBatch batch = plan.batch.Build();
   Status written = FromRocks(db_->Write(SyncWrite(), &batch), "committing");
   Finish(plan);
@@ -253,6 +281,43 @@ std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
   return new_keys;
 }
 
+Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
+  std::unique_ptr<BulkChunk> full;
+  Status failed;
+  {
+    std::lock_guard lock(write_mu_);
+    BulkState& b = *bulk_;
+    for (const std::string& k : plan->keys) in_flight_.erase(k);
+    if (!b.failure.ok()) {  // an earlier chunk failed: this commit is a gap
+      failed = b.failure;
+      pending_.erase(plan->first_seq);
+      published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
+    } else {
+      BulkChunk& c = *b.open;
+      plan->batch.Drain([&c](rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value,
+                             bool del) {
+        c.bytes += key.size() + value.size() + 16;
+        c.writes.push_back({cf, std::move(key), std::move(value), del});
+      });
+      c.first_seqs.push_back(plan->first_seq);
+      for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
+      for (auto& [key, state] : plan->staged) {
+        state.gen = c.gen;
+        b.staged[key] = std::move(state);
+      }
+      if (c.bytes >= b.chunk_bytes) {
+        full = std::move(b.open);
+        b.open = std::make_unique<BulkChunk>();
+        b.open->gen = b.next_gen++;
+      }
+    }
+    write_cv_.notify_all();
+  }
+  if (!failed.ok()) return failed;
+  if (full) return AddChunk(std::move(full));
+  return Status::Ok();
+}
+
 void RocksStore::Finish(const Planned& plan) {
   std::lock_guard lock(write_mu_);
   for (const std::string& k : plan.keys) in_flight_.erase(k);
@@ -263,6 +328,8 @@ void RocksStore::Finish(const Planned& plan) {
 
 Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   Planned plan;
+  if (bulk_ && !bulk_->failure.ok()) return bulk_->failure;
+  const bool bulk = bulk_active();
   const int64_t now = std::max(NowMicros(), last_time_ + 1);
   uint64_t seq = assigned_seq_;
   std::unordered_map<std::string, Pending> pending;
@@ -312,8 +379,14 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         out.unchanged = true;
         out.version = state.current->version;
         out.last_updated = state.current->last_updated;
-        ASSIGN_OR_RETURN(StoredResource cur, ReadRecord(op.type, op.id, out.version));
-        out.json = std::move(cur.json);
+        if (bulk) {
+          // The same content hash means the same bytes around the server's meta: this is
+          // what the current version stores (it may be staged, not yet in the database).
+          out.json = p.head + ServerMeta(out.version, out.last_updated) + p.tail;
+        } else {
+          ASSIGN_OR_RETURN(StoredResource cur, ReadRecord(op.type, op.id, out.version));
+          out.json = std::move(cur.json);
+        }
         plan.outcomes.push_back(std::move(out));
         continue;
       }
@@ -358,6 +431,20 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }
     plan.batch.Put(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
+    if (bulk) {
+      BulkStaged staged;
+      staged.current = *state.current;
+      StoredResource& r = staged.stored;
+      r.type = op.type;
+      r.id = op.id;
+      r.version = out.version;
+      r.last_updated = now;
+      r.seq = out.seq;
+      r.deleted = state.current->deleted;
+      r.json = out.json;
+      r.salt = r.deleted ? std::string(keys::kSaltSize, '\0') : std::string(salt);
+      plan.staged.emplace_back(p.cur_key, std::move(staged));
+    }
     const std::string change =
         keys::EncodeChange(op.type, op.id, out.version, state.current->deleted, now);
     plan.batch.Put(cf(keys::kChanges), keys::SequenceKey(out.seq), change);

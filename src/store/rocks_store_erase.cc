@@ -51,6 +51,7 @@ Result<Store::EraseReport> RocksStore::ErasePatient(std::string_view patient_id)
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
   if (!key_ring_->enabled())
     return Status::FailedPrecondition("a plaintext store cannot be crypto-shredded");
+  if (bulk_active()) RETURN_IF_ERROR(AddStaged());
   const std::string key_name = KeyRing::PatientKeyName(patient_id);
   const std::string record_key = KeyRing::KeyRecordKey(key_name);
   EraseReport report;

@@ -188,6 +188,7 @@ Status RocksStore::FilterRaw(std::string_view type, const fhir::SearchCriterion&
 }
 
 Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) {
+  if (bulk_active()) RETURN_IF_ERROR(AddStaged());  // e.g. If-None-Exist during an import
   const rocksdb::Snapshot* snap = db_->GetSnapshot();
   struct Release {
     rocksdb::DB* db;

@@ -161,6 +161,25 @@ class Store {
   // Changes with seq > after, in sequence order, at most `limit`.
   virtual Result<std::vector<Change>> ChangesSince(uint64_t after, size_t limit) = 0;
   virtual uint64_t LastSequence() const = 0;
+
+  // Bulk loading (`medhub import`, no concurrent server). Between BeginBulkLoad and
+  // EndBulkLoad, Commit() validates, plans, seals and reports exactly as usual, but stages
+  // its writes in memory instead of writing them; the staged commits are written a chunk
+  // (about `chunk_bytes` of keys and values) at a time as sorted, fsynced SST files and
+  // added to the store in one atomic step, so the store holds exactly the keys and values
+  // the normal path would have written. A crash loses whole staged commits, never part of
+  // one. A Commit in bulk mode is durable only once its chunk is added: EndBulkLoad
+  // returning Ok acknowledges every commit staged before it. Reads: commits and Read() see
+  // staged writes; Search and ErasePatient first add the staged commits; ReadVersion,
+  // ReadMany, History, Compartment and the change feed see added chunks only (the change
+  // feed publishes a chunk's sequence numbers once it is added). A failed chunk fails every
+  // later Commit and EndBulkLoad with its error. Callers must not call EndBulkLoad while a
+  // Commit of theirs is running. The default implementation keeps the normal path.
+  virtual Status BeginBulkLoad(size_t chunk_bytes = 16u << 20) {
+    (void)chunk_bytes;
+    return Status::Ok();
+  }
+  virtual Status EndBulkLoad() { return Status::Ok(); }
 };
 
 struct StoreOptions {

@@ -1,0 +1,68 @@
+// Internal to the store module: the state of a bulk load (Store::BeginBulkLoad ..
+// EndBulkLoad; docs/formats/store.md, "Bulk load").
+//
+// A bulk load runs the normal commit path (prepare, plan, seal) but, instead of writing
+// each commit's batch to the WAL and memtables, moves the batch into the open *chunk*.
+// When the chunk holds `chunk_bytes` of keys and values, the committing thread closes it:
+// it sorts the chunk's writes per column family (the last write of a key wins, as in the
+// batches), writes one SST file per column family with rocksdb::SstFileWriter (fsynced by
+// Finish), and adds the files of all column families in one IngestExternalFiles call,
+// which is atomic: after a crash the store holds all of a chunk or none of it. Chunks are
+// added in the order they were closed (a later chunk may overwrite keys of an earlier one),
+// and a chunk's sequence numbers are published only once it is added.
+//
+// Until its chunk is added, the state a commit left (current record, stored bytes) is kept
+// in `staged`, so that later commits plan against it and Read() returns it.
+//
+// Thread safety: everything here is guarded by RocksStore::write_mu_.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <condition_variable>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "store/key_ring.h"
+#include "store/keys.h"
+#include "store/store.h"
+
+namespace medhub::store {
+
+struct BulkWrite {
+  rocksdb::ColumnFamilyHandle* cf = nullptr;
+  std::string key;
+  std::string value;
+  bool del = false;
+};
+
+struct BulkChunk {
+  uint64_t gen = 0;  // chunks are added in gen order
+  std::vector<BulkWrite> writes;
+  size_t bytes = 0;
+  std::vector<uint64_t> first_seqs;  // the pending_ entries of the staged commits
+  std::vector<DataKeyRef> new_keys;  // data keys whose records this chunk writes
+};
+
+// A resource as the staged commits left it.
+struct BulkStaged {
+  keys::CurrentRecord current;
+  StoredResource stored;  // the current version (json empty for a delete marker)
+  uint64_t gen = 0;       // the chunk that writes it
+};
+
+struct BulkState {
+  size_t chunk_bytes = 16u << 20;
+  std::string dir;  // where the SST files are built (inside the data directory)
+  std::unique_ptr<BulkChunk> open;
+  uint64_t next_gen = 1;
+  uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
+  std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state
+  Status failure;
+  std::condition_variable added_cv;  // added_gen advanced
+};
+
+}  // namespace medhub::store

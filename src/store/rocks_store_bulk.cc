@@ -1,0 +1,233 @@
+// Bulk loading: staged commits written as SST files and added atomically a chunk at a
+// time (bulk_load.h has the design; docs/formats/store.md, "Bulk load").
+#include <rocksdb/sst_file_writer.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "store/bulk_load.h"
+#include "store/rocks_store.h"
+
+namespace medhub::store {
+namespace {
+
+// Sorts writes (indices into `w`, all sharing their first `depth` key bytes) by key, then
+// by index. Keys share long prefixes ("Observation\0code\0..."), so instead of comparing
+// whole strings n log n times, this sorts 8-byte big-endian words of the keys at `depth`
+// (a contiguous array of integers) and sorts each run of equal words again at depth + 8.
+static_assert(std::endian::native == std::endian::little, "SortKeys swaps bytes");
+
+struct KeyWord {
+  uint64_t word;  // key bytes [depth, depth + 8), zero-padded
+  uint32_t rest;  // key bytes from depth on, capped at 9 ("more than this word")
+  uint32_t index;
+  auto operator<=>(const KeyWord&) const = default;
+};
+
+void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, size_t depth) {
+  const size_t n = static_cast<size_t>(last - first);
+  if (n < 2) return;
+  if (n <= 16) {
+    std::sort(first, last, [&w, depth](uint32_t a, uint32_t b) {
+      const std::string_view x = std::string_view(w[a].key).substr(depth);
+      const std::string_view y = std::string_view(w[b].key).substr(depth);
+      if (int c = x.compare(y); c != 0) return c < 0;
+      return a < b;
+    });
+    return;
+  }
+  std::vector<KeyWord> words(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& k = w[first[i]].key;
+    const size_t rest = k.size() - depth;
+    uint64_t word = 0;
+    if (rest >= 8) {
+      std::memcpy(&word, k.data() + depth, 8);
+      word = __builtin_bswap64(word);  // big-endian: integer order is byte order
+    } else {
+      for (size_t b = 0; b < 8; ++b)
+        word = (word << 8) | (b < rest ? static_cast<uint8_t>(k[depth + b]) : 0u);
+    }
+    words[i] = {word, static_cast<uint32_t>(std::min<size_t>(rest, 9)), first[i]};
+  }
+  std::sort(words.begin(), words.end());
+  for (size_t i = 0; i < n; ++i) first[i] = words[i].index;
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && words[j].word == words[i].word && words[j].rest == words[i].rest) ++j;
+    if (j - i > 1 && words[i].rest == 9) SortKeys(w, first + i, first + j, depth + 8);
+    i = j;
+  }
+}
+
+// Writes the writes of one column family (indices into chunk.writes, in write order) as a
+// sorted SST file at `path`; of several writes of a key the last one wins.
+Status WriteSst(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const BulkChunk& chunk,
+                std::vector<uint32_t>& order, const std::string& path) {
+  const std::vector<BulkWrite>& w = chunk.writes;
+  SortKeys(w, order.data(), order.data() + order.size(), 0);
+  const rocksdb::Options options = db->GetOptions(cf);
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf);
+  RETURN_IF_ERROR(FromRocks(writer.Open(path), "opening a bulk-load file"));
+  for (size_t i = 0; i < order.size(); ++i) {
+    const BulkWrite& x = w[order[i]];
+    if (i + 1 < order.size() && w[order[i + 1]].key == x.key) continue;  // a later write wins
+    RETURN_IF_ERROR(FromRocks(x.del ? writer.Delete(x.key) : writer.Put(x.key, x.value),
+                              "writing a bulk-load file"));
+  }
+  // Finish fsyncs the file before it is closed.
+  return FromRocks(writer.Finish(), "finishing a bulk-load file");
+}
+
+// One SST file per column family the chunk writes, ready for IngestExternalFiles.
+Status WriteChunkFiles(rocksdb::DB* db, const BulkChunk& chunk, const std::string& dir,
+                       std::vector<rocksdb::IngestExternalFileArg>* args) {
+  std::map<uint32_t, std::pair<rocksdb::ColumnFamilyHandle*, std::vector<uint32_t>>> by_cf;
+  for (uint32_t i = 0; i < chunk.writes.size(); ++i) {
+    auto& [cf, order] = by_cf[chunk.writes[i].cf->GetID()];
+    cf = chunk.writes[i].cf;
+    order.push_back(i);
+  }
+  // The files are written on two threads (the column families split by write count), so
+  // that the last chunk of an import, which nothing else overlaps, takes half the time.
+  std::vector<uint32_t> ids;
+  for (const auto& [id, entry] : by_cf) ids.push_back(id);
+  std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) {
+    return by_cf[a].second.size() > by_cf[b].second.size();
+  });
+  std::vector<std::vector<uint32_t>> halves(2);
+  size_t load[2] = {0, 0};
+  for (uint32_t id : ids) {
+    const int h = load[0] <= load[1] ? 0 : 1;
+    halves[h].push_back(id);
+    load[h] += by_cf[id].second.size();
+  }
+  Status status[2];
+  auto write = [&](int h) {
+    for (uint32_t id : halves[h]) {
+      auto& [cf, order] = by_cf[id];
+      const std::string path =
+          dir + "/" + std::to_string(chunk.gen) + "-" + std::to_string(id) + ".sst";
+      status[h] = WriteSst(db, cf, chunk, order, path);
+      if (!status[h].ok()) return;
+    }
+  };
+  std::thread helper(write, 1);
+  write(0);
+  helper.join();
+  RETURN_IF_ERROR(status[0]);
+  RETURN_IF_ERROR(status[1]);
+  for (const auto& [id, entry] : by_cf) {
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = entry.first;
+    arg.external_files = {dir + "/" + std::to_string(chunk.gen) + "-" + std::to_string(id) +
+                          ".sst"};
+    arg.options.move_files = true;            // hard links: the data is not copied again
+    arg.options.write_global_seqno = false;   // the file is not rewritten after its fsync
+    arg.options.allow_blocking_flush = true;  // a memtable holding these keys is flushed first
+    args->push_back(std::move(arg));
+  }
+  return Status::Ok();
+}
+
+void RemoveFiles(const std::vector<rocksdb::IngestExternalFileArg>& args) {
+  std::error_code ec;
+  for (const auto& a : args)
+    for (const std::string& f : a.external_files) std::filesystem::remove(f, ec);
+}
+
+}  // namespace
+
+const BulkStaged* RocksStore::StagedCurrent(const std::string& cur_key) const {
+  if (!bulk_) return nullptr;
+  auto it = bulk_->staged.find(cur_key);
+  return it == bulk_->staged.end() ? nullptr : &it->second;
+}
+
+Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  std::lock_guard lock(write_mu_);
+  if (bulk_) return Status::FailedPrecondition("a bulk load is already running");
+  if (!in_flight_.empty())
+    return Status::FailedPrecondition("a bulk load cannot start while commits are running");
+  auto b = std::make_unique<BulkState>();
+  b->chunk_bytes = std::max<size_t>(chunk_bytes, 1);
+  b->dir = (std::filesystem::path(options_.path) / "bulk").string();
+  std::error_code ec;
+  std::filesystem::remove_all(b->dir, ec);  // files a crashed bulk load left (never added)
+  std::filesystem::create_directories(b->dir, ec);
+  if (ec) return Status::Unavailable("cannot create " + b->dir + ": " + ec.message());
+  b->open = std::make_unique<BulkChunk>();
+  b->open->gen = b->next_gen++;
+  bulk_ = std::move(b);
+  bulk_active_.store(true, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status RocksStore::EndBulkLoad() {
+  if (!bulk_active()) return Status::Ok();
+  Status s = AddStaged();
+  std::lock_guard lock(write_mu_);
+  if (s.ok()) s = bulk_->failure;
+  std::error_code ec;
+  std::filesystem::remove_all(bulk_->dir, ec);
+  bulk_active_.store(false, std::memory_order_release);
+  bulk_.reset();
+  return s;
+}
+
+Status RocksStore::AddStaged() {
+  std::unique_ptr<BulkChunk> chunk;
+  uint64_t wait_for = 0;
+  {
+    std::lock_guard lock(write_mu_);
+    if (!bulk_) return Status::Ok();
+    if (!bulk_->open->writes.empty()) {
+      chunk = std::move(bulk_->open);
+      bulk_->open = std::make_unique<BulkChunk>();
+      bulk_->open->gen = bulk_->next_gen++;
+    }
+    wait_for = bulk_->open->gen - 1;
+  }
+  Status s = chunk ? AddChunk(std::move(chunk)) : Status::Ok();
+  std::unique_lock lock(write_mu_);
+  bulk_->added_cv.wait(lock, [&] { return bulk_->added_gen >= wait_for; });
+  return s.ok() ? bulk_->failure : s;
+}
+
+Status RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  Status s = WriteChunkFiles(db_.get(), *chunk, bulk_->dir, &args);  // no lock held
+  std::unique_lock lock(write_mu_);
+  BulkState& b = *bulk_;
+  // Chunks are added in the order they were closed: a later one may overwrite keys.
+  b.added_cv.wait(lock, [&] { return b.added_gen + 1 == chunk->gen; });
+  if (s.ok() && !b.failure.ok()) s = b.failure;
+  if (s.ok()) {
+    lock.unlock();  // this chunk's turn: no other chunk is added meanwhile
+    s = FromRocks(db_->IngestExternalFiles(args), "adding a bulk-load chunk");
+    lock.lock();
+  }
+  if (s.ok()) {
+    for (const DataKeyRef& k : chunk->new_keys) k->durable = true;
+    for (auto it = b.staged.begin(); it != b.staged.end();) {
+      it = it->second.gen == chunk->gen ? b.staged.erase(it) : std::next(it);
+    }
+  } else if (b.failure.ok()) {
+    b.failure = s;
+  }
+  // Published as written, or as a gap when the chunk failed (like a failed commit).
+  for (uint64_t first : chunk->first_seqs) pending_.erase(first);
+  published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
+  b.added_gen = chunk->gen;
+  b.added_cv.notify_all();
+  lock.unlock();
+  RemoveFiles(args);  // left only when the chunk was not added (move_files links them)
+  return s;
+}
+
+}  // namespace medhub::store
