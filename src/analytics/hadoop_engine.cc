@@ -20,7 +20,7 @@ namespace {
 struct LakeUrl {
   std::string fs;          // scheme://authority (prefix of every path)
   std::string default_fs;  // fs.defaultFS: fs, or file:/// for the local file system
-  std::string root;  // absolute path, no trailing '/'
+  std::string root;        // absolute path, no trailing '/'
 };
 
 Result<LakeUrl> ParseLakeUrl(const std::string& url) {
@@ -63,15 +63,12 @@ std::vector<std::string> JavaCommand(const Context& c, const std::string& main_c
   std::vector<std::string> argv = {c.o->java};
   for (const std::string& f : HadoopJvmFlags()) argv.push_back(f);
   argv.insert(argv.end(), {"-Xmx768m", "-XX:+UseSerialGC", "-Dhadoop.log.dir=" + c.local,
-                           "-Djava.io.tmpdir=" + c.local + "/tmp", "-cp", c.classpath,
-                           main_class});
+                           "-Djava.io.tmpdir=" + c.local + "/tmp", "-cp", c.classpath, main_class});
   return argv;
 }
 
 Result<std::string> Java(const Context& c, std::vector<std::string> argv, const std::string& what) {
-  {
-    std::ofstream(c.log, std::ios::app) << "\n==== " << what << "\n";
-  }
+  { std::ofstream(c.log, std::ios::app) << "\n==== " << what << "\n"; }
   ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, c.log));
   if (r.exit_code != 0) {
     return Status::Internal(what + " failed (exit " + std::to_string(r.exit_code) + "); log " +
@@ -82,8 +79,8 @@ Result<std::string> Java(const Context& c, std::vector<std::string> argv, const 
 
 // On YARN the binary is the `medhub` link -files puts in each container's working folder.
 std::string StageCommand(const Context& c, const Job& job, const char* role, size_t stage) {
-  return (c.o->yarn ? std::string("medhub") : c.o->medhub_binary) + " mr " + role + " " + std::string(job.name()) + " --stage " +
-         std::to_string(stage);
+  return (c.o->yarn ? std::string("medhub") : c.o->medhub_binary) + " mr " + role + " " +
+         std::string(job.name()) + " --stage " + std::to_string(stage);
 }
 
 Status RunStage(const Context& c, const Job& job, size_t stage, const std::string& input,
@@ -102,10 +99,10 @@ Status RunStage(const Context& c, const Job& job, size_t stage, const std::strin
     // fs.defaultFS (staging folder) and container sizes: the cluster's configuration.
     conf.push_back("mapreduce.framework.name=yarn");
   } else {
-    conf.insert(conf.end(), {"fs.defaultFS=" + c.lake.default_fs, "mapreduce.framework.name=local",
-                             "mapreduce.local.map.tasks.maximum=2",
-                             "mapreduce.local.reduce.tasks.maximum=2",
-                             "hadoop.tmp.dir=" + c.local + "/hadoop"});
+    conf.insert(conf.end(),
+                {"fs.defaultFS=" + c.lake.default_fs, "mapreduce.framework.name=local",
+                 "mapreduce.local.map.tasks.maximum=2", "mapreduce.local.reduce.tasks.maximum=2",
+                 "hadoop.tmp.dir=" + c.local + "/hadoop"});
   }
   for (const std::string& kv : conf) argv.insert(argv.end(), {"-D", kv});
   if (c.o->yarn) argv.insert(argv.end(), {"-files", c.o->medhub_binary + "#medhub"});
@@ -113,9 +110,9 @@ Status RunStage(const Context& c, const Job& job, size_t stage, const std::strin
     argv.insert(argv.end(),
                 {"-inputformat", "org.apache.hadoop.mapred.lib.CombineTextInputFormat"});
   }
-  argv.insert(argv.end(), {"-input", input, "-output", output, "-mapper",
-                           StageCommand(c, job, "map", stage), "-reducer",
-                           StageCommand(c, job, "reduce", stage)});
+  argv.insert(argv.end(),
+              {"-input", input, "-output", output, "-mapper", StageCommand(c, job, "map", stage),
+               "-reducer", StageCommand(c, job, "reduce", stage)});
   if (job.stages()[stage - 1]->has_combiner()) {
     argv.insert(argv.end(), {"-combiner", StageCommand(c, job, "combine", stage)});
   }
@@ -180,8 +177,8 @@ Result<std::string> FetchOutput(const Context& c, const std::string& dir) {
   const std::string base = WebHdfsBase(c.lake);
   if (base.empty()) {
     std::vector<std::string> cat = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
-    cat.insert(cat.end(), {"-D", "fs.defaultFS=" + c.lake.default_fs, "-cat",
-                           c.lake.fs + dir + "/part-*"});
+    cat.insert(cat.end(),
+               {"-D", "fs.defaultFS=" + c.lake.default_fs, "-cat", c.lake.fs + dir + "/part-*"});
     return Java(c, cat, "FsShell -cat");
   }
   HttpClient http;
@@ -229,8 +226,8 @@ void RemoveWork(const Context& c, const std::string& work) {
   HttpClient http;
   HttpClientRequest del;
   del.method = "DELETE";
-  del.url = base + "/webhdfs/v1" + work + "?op=DELETE&recursive=true&user.name=" +
-            UrlEncode(UserName());
+  del.url =
+      base + "/webhdfs/v1" + work + "?op=DELETE&recursive=true&user.name=" + UrlEncode(UserName());
   (void)http.Send(del);
 }
 
@@ -264,7 +261,8 @@ Result<RunResult> RunHadoop(const Job& job, const HadoopOptions& o) {
   if (o.hadoop_lib.empty() || !std::filesystem::is_directory(o.hadoop_lib, ec)) {
     return Status::InvalidArgument(
         "no Hadoop jars: set MEDHUB_HADOOP_LIB or --hadoop-lib to the folder "
-        "deploy/hadoop/fetch-deps.sh fills (got '" + o.hadoop_lib + "')");
+        "deploy/hadoop/fetch-deps.sh fills (got '" +
+        o.hadoop_lib + "')");
   }
   if (o.medhub_binary.empty() || o.medhub_binary.front() != '/') {
     return Status::InvalidArgument("the medhub binary path must be absolute");
@@ -292,8 +290,8 @@ Result<RunResult> RunHadoop(const Job& job, const HadoopOptions& o) {
     if (s == 1) ReadCounters(c.log, &result.stats);  // lake input counters only
     input = output;
   }
-  ASSIGN_OR_RETURN(std::string text, FetchOutput(c, work + "/stage-" +
-                                                       std::to_string(job.stages().size())));
+  ASSIGN_OR_RETURN(std::string text,
+                   FetchOutput(c, work + "/stage-" + std::to_string(job.stages().size())));
   RemoveWork(c, work);  // best effort: the results are already read
 
   std::istringstream lines(text);
