@@ -9,11 +9,12 @@
 //    (mapreduce.framework.name=yarn; deploy/hadoop/start-yarn.sh writes such a folder);
 //    the medhub binary is shipped to the containers with `-files BINARY#medhub` and run
 //    from their working folders; fs.defaultFS (staging) and the container sizes come from
-//    conf_dir's core-site.xml and mapred-site.xml. Stage 1 reads the lake's published files of the
-// job's input types (`<root>/{Type,...}/date=*/bucket=*/*.ndjson`, packed into splits by
-// CombineTextInputFormat, because the lake holds many small files); stage N reads stage
-// N-1's output. The last stage's part files are read back with `FsShell -cat`, sorted, and
-// the work folder is removed. Output lines are the same "key\tvalue" lines as RunLocal's.
+//    conf_dir's core-site.xml and mapred-site.xml.
+// Stage 1 reads the lake's published files of the job's input types
+// (`<root>/{Type,...}/date=*/bucket=*/*.ndjson`, packed into splits by CombineTextInputFormat,
+// because the lake holds many small files); stage N reads stage N-1's output. The last stage's part
+// files are read back (over WebHDFS, or with `FsShell -cat`), sorted, and the work folder is
+// removed. Output lines are the same "key\tvalue" lines as RunLocal's.
 //
 // Thread-safety: RunHadoop may run concurrently with distinct work folders (it makes one).
 #pragma once
