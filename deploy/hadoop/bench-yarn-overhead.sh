@@ -16,7 +16,8 @@ job="${2:-stroke-risk-factors}"
 sizes="${SIZES:-30 2000}"
 runs="${RUNS:-2}"
 work="${WORK:-$(mktemp -d /tmp/medhub-yarn-bench.XXXXXX)}"
-export MEDHUB_MASTER_KEY="${MEDHUB_MASTER_KEY:-6d656468756220746573742d6f6e6c79206d6173746572206b65792021212121}"
+test_key=6d656468756220746573742d6f6e6c79206d6173746572206b65792021212121
+export MEDHUB_MASTER_KEY="${MEDHUB_MASTER_KEY:-$test_key}"
 cluster="$work/cluster"
 trap '"$here/stop-hdfs.sh" "$cluster" > /dev/null 2>&1 || true' EXIT
 
@@ -35,7 +36,7 @@ for n in $sizes; do
   pop="$work/pop-$n"
   [[ -d "$pop" ]] || "$medhub" gen --patients "$n" --seed "${SEED:-1}" --out "$pop" \
     --types Patient,Condition,Observation,MedicationRequest,Device > /dev/null
-  fsshell -put "$pop" "/lake-$n"
+  fsshell -put "$pop" "/lake-$n" > /dev/null
   url="$lake_fs/lake-$n"
   "$medhub" analytics run "$job" --lake "$pop" --out "$work/ref-$n.csv"
   for r in $(seq "$runs"); do
@@ -43,8 +44,8 @@ for n in $sizes; do
       case $engine in
         in-process) args=(--lake "$url") ;;
         local) args=(--lake "$url" --engine hadoop --hadoop-lib "$MEDHUB_HADOOP_LIB") ;;
-        yarn) args=(--lake "$url" --engine hadoop --hadoop-mode yarn --hadoop-lib "$MEDHUB_HADOOP_LIB"
-          --hadoop-conf "$HADOOP_CONF_DIR") ;;
+        yarn) args=(--lake "$url" --engine hadoop --hadoop-mode yarn
+          --hadoop-lib "$MEDHUB_HADOOP_LIB" --hadoop-conf "$HADOOP_CONF_DIR") ;;
       esac
       before="$(load)"
       start=$(date +%s.%N)

@@ -27,7 +27,8 @@ source "$here/env.sh"
 dir="${1:?usage: start-yarn.sh DIR}"
 mkdir -p "$dir"/{conf,logs,tmp,yarn/local,yarn/logs}
 dir="$(cd "$dir" && pwd)"
-if [[ -f "$dir/resourcemanager.pid" ]] && kill -0 "$(cat "$dir/resourcemanager.pid")" 2> /dev/null; then
+rm_pid_file="$dir/resourcemanager.pid"
+if [[ -f "$rm_pid_file" ]] && kill -0 "$(cat "$rm_pid_file")" 2> /dev/null; then
   echo "start-yarn.sh: a ResourceManager already runs for $dir" >&2
   exit 1
 fi
@@ -83,8 +84,9 @@ fi
   prop yarn.nodemanager.aux-services mapreduce_shuffle
   prop yarn.nodemanager.aux-services.mapreduce_shuffle.class org.apache.hadoop.mapred.ShuffleHandler
   prop mapreduce.shuffle.port "$shuffle"
-  prop yarn.nodemanager.env-whitelist \
-    JAVA_HOME,HADOOP_COMMON_HOME,HADOOP_HDFS_HOME,HADOOP_CONF_DIR,CLASSPATH_PREPEND_DISTCACHE,HADOOP_YARN_HOME,HADOOP_HOME,PATH,LANG,TZ,HADOOP_MAPRED_HOME
+  prop yarn.nodemanager.env-whitelist "JAVA_HOME,HADOOP_COMMON_HOME,HADOOP_HDFS_HOME,\
+HADOOP_CONF_DIR,CLASSPATH_PREPEND_DISTCACHE,HADOOP_YARN_HOME,HADOOP_HOME,PATH,LANG,TZ,\
+HADOOP_MAPRED_HOME"
   prop yarn.application.classpath "$dir/conf,$MEDHUB_HADOOP_LIB/*"
   # One node: heartbeats every 250 ms instead of 1 s, so a container is handed out sooner.
   prop yarn.resourcemanager.nodemanagers.heartbeat-interval-ms 250
@@ -148,8 +150,9 @@ while ((SECONDS < deadline)); do
   done
   # Ready when the NodeManager has registered and offers its memory.
   mb=$(curl -s -m 5 "$web/ws/v1/cluster/metrics" 2> /dev/null |
-    python3 -c 'import sys,json; m=json.load(sys.stdin)["clusterMetrics"]; print(m["availableMB"] if m["activeNodes"]>0 else 0)' \
-      2> /dev/null || echo 0)
+    python3 -c 'import sys, json
+m = json.load(sys.stdin)["clusterMetrics"]
+print(m["availableMB"] if m["activeNodes"] > 0 else 0)' 2> /dev/null || echo 0)
   if [[ "$mb" =~ ^[0-9]+$ ]] && ((mb > 0)); then ready=1; break; fi
   sleep 0.5
 done
