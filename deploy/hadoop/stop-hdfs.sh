@@ -7,6 +7,10 @@ keep=0
 if [[ "${1:-}" == "--keep" ]]; then keep=1; shift; fi
 dir="${1:?usage: stop-hdfs.sh [--keep] DIR}"
 [[ -d "$dir" ]] || exit 0
+# A YARN started beside this HDFS (start-yarn.sh DIR) goes first.
+if [[ -f "$dir/resourcemanager.pid" || -f "$dir/nodemanager.pid" ]]; then
+  "$(dirname "$0")/stop-yarn.sh" "$dir"
+fi
 for p in datanode namenode; do
   f="$dir/$p.pid"
   [[ -f "$f" ]] || continue

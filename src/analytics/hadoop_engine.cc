@@ -20,7 +20,7 @@ namespace {
 struct LakeUrl {
   std::string fs;          // scheme://authority (prefix of every path)
   std::string default_fs;  // fs.defaultFS: fs, or file:/// for the local file system
-  std::string root;  // absolute path, no trailing '/'
+  std::string root;        // absolute path, no trailing '/'
 };
 
 Result<LakeUrl> ParseLakeUrl(const std::string& url) {
@@ -63,15 +63,12 @@ std::vector<std::string> JavaCommand(const Context& c, const std::string& main_c
   std::vector<std::string> argv = {c.o->java};
   for (const std::string& f : HadoopJvmFlags()) argv.push_back(f);
   argv.insert(argv.end(), {"-Xmx768m", "-XX:+UseSerialGC", "-Dhadoop.log.dir=" + c.local,
-                           "-Djava.io.tmpdir=" + c.local + "/tmp", "-cp", c.classpath,
-                           main_class});
+                           "-Djava.io.tmpdir=" + c.local + "/tmp", "-cp", c.classpath, main_class});
   return argv;
 }
 
 Result<std::string> Java(const Context& c, std::vector<std::string> argv, const std::string& what) {
-  {
-    std::ofstream(c.log, std::ios::app) << "\n==== " << what << "\n";
-  }
+  { std::ofstream(c.log, std::ios::app) << "\n==== " << what << "\n"; }
   ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, c.log));
   if (r.exit_code != 0) {
     return Status::Internal(what + " failed (exit " + std::to_string(r.exit_code) + "); log " +
@@ -80,36 +77,42 @@ Result<std::string> Java(const Context& c, std::vector<std::string> argv, const 
   return r.out;
 }
 
+// On YARN the binary is the `medhub` link -files puts in each container's working folder.
 std::string StageCommand(const Context& c, const Job& job, const char* role, size_t stage) {
-  return c.o->medhub_binary + " mr " + role + " " + std::string(job.name()) + " --stage " +
-         std::to_string(stage);
+  return (c.o->yarn ? std::string("medhub") : c.o->medhub_binary) + " mr " + role + " " +
+         std::string(job.name()) + " --stage " + std::to_string(stage);
 }
 
 Status RunStage(const Context& c, const Job& job, size_t stage, const std::string& input,
                 const std::string& output) {
   std::vector<std::string> argv = JavaCommand(c, "org.apache.hadoop.streaming.HadoopStreaming");
-  const std::vector<std::string> conf = {
-      "fs.defaultFS=" + c.lake.default_fs,
-      "mapreduce.framework.name=local",
+  std::vector<std::string> conf = {
       "mapreduce.job.reduces=" + std::to_string(std::max(1, c.o->reducers)),
-      "mapreduce.local.map.tasks.maximum=2",
-      "mapreduce.local.reduce.tasks.maximum=2",
       "mapreduce.job.name=medhub-" + std::string(job.name()) + "-stage-" + std::to_string(stage),
-      "hadoop.tmp.dir=" + c.local + "/hadoop",
       "mapreduce.input.fileinputformat.split.maxsize=134217728",
       "stream.non.zero.exit.is.failure=true",
       // CombineTextInputFormat hands (offset, line) pairs: pipe only the line.
       "stream.map.input.ignoreKey=true",
       "dfs.client.use.datanode.hostname=false",
   };
+  if (c.o->yarn) {
+    // fs.defaultFS (staging folder) and container sizes: the cluster's configuration.
+    conf.push_back("mapreduce.framework.name=yarn");
+  } else {
+    conf.insert(conf.end(),
+                {"fs.defaultFS=" + c.lake.default_fs, "mapreduce.framework.name=local",
+                 "mapreduce.local.map.tasks.maximum=2", "mapreduce.local.reduce.tasks.maximum=2",
+                 "hadoop.tmp.dir=" + c.local + "/hadoop"});
+  }
   for (const std::string& kv : conf) argv.insert(argv.end(), {"-D", kv});
+  if (c.o->yarn) argv.insert(argv.end(), {"-files", c.o->medhub_binary + "#medhub"});
   if (stage == 1) {
     argv.insert(argv.end(),
                 {"-inputformat", "org.apache.hadoop.mapred.lib.CombineTextInputFormat"});
   }
-  argv.insert(argv.end(), {"-input", input, "-output", output, "-mapper",
-                           StageCommand(c, job, "map", stage), "-reducer",
-                           StageCommand(c, job, "reduce", stage)});
+  argv.insert(argv.end(),
+              {"-input", input, "-output", output, "-mapper", StageCommand(c, job, "map", stage),
+               "-reducer", StageCommand(c, job, "reduce", stage)});
   if (job.stages()[stage - 1]->has_combiner()) {
     argv.insert(argv.end(), {"-combiner", StageCommand(c, job, "combine", stage)});
   }
@@ -132,6 +135,8 @@ void ReadCounters(const std::string& log, RunStats* stats) {
   stats->input_lines = static_cast<uint64_t>(stats->counters["input_lines"]);
 }
 
+// `fs`: the fs.defaultFS of the client's own core-site.xml; "" writes none (YARN: the
+// cluster's configuration folder, later on the classpath, has it).
 Result<std::string> MakeScratch(const std::string& requested, const std::string& fs) {
   std::string dir = requested;
   if (dir.empty()) {
@@ -148,6 +153,7 @@ Result<std::string> MakeScratch(const std::string& requested, const std::string&
          "log4j.appender.E.layout=org.apache.log4j.PatternLayout\n"
          "log4j.appender.E.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n\n";
   // The client's own core-site.xml (first on the classpath): the lake's file system.
+  if (fs.empty()) return dir;
   std::ofstream(dir + "/core-site.xml")
       << "<?xml version=\"1.0\"?>\n<configuration>\n  <property><name>fs.defaultFS</name><value>"
       << fs << "</value></property>\n</configuration>\n";
@@ -171,8 +177,8 @@ Result<std::string> FetchOutput(const Context& c, const std::string& dir) {
   const std::string base = WebHdfsBase(c.lake);
   if (base.empty()) {
     std::vector<std::string> cat = JavaCommand(c, "org.apache.hadoop.fs.FsShell");
-    cat.insert(cat.end(), {"-D", "fs.defaultFS=" + c.lake.default_fs, "-cat",
-                           c.lake.fs + dir + "/part-*"});
+    cat.insert(cat.end(),
+               {"-D", "fs.defaultFS=" + c.lake.default_fs, "-cat", c.lake.fs + dir + "/part-*"});
     return Java(c, cat, "FsShell -cat");
   }
   HttpClient http;
@@ -220,8 +226,8 @@ void RemoveWork(const Context& c, const std::string& work) {
   HttpClient http;
   HttpClientRequest del;
   del.method = "DELETE";
-  del.url = base + "/webhdfs/v1" + work + "?op=DELETE&recursive=true&user.name=" +
-            UrlEncode(UserName());
+  del.url =
+      base + "/webhdfs/v1" + work + "?op=DELETE&recursive=true&user.name=" + UrlEncode(UserName());
   (void)http.Send(del);
 }
 
@@ -255,12 +261,20 @@ Result<RunResult> RunHadoop(const Job& job, const HadoopOptions& o) {
   if (o.hadoop_lib.empty() || !std::filesystem::is_directory(o.hadoop_lib, ec)) {
     return Status::InvalidArgument(
         "no Hadoop jars: set MEDHUB_HADOOP_LIB or --hadoop-lib to the folder "
-        "deploy/hadoop/fetch-deps.sh fills (got '" + o.hadoop_lib + "')");
+        "deploy/hadoop/fetch-deps.sh fills (got '" +
+        o.hadoop_lib + "')");
   }
   if (o.medhub_binary.empty() || o.medhub_binary.front() != '/') {
     return Status::InvalidArgument("the medhub binary path must be absolute");
   }
-  ASSIGN_OR_RETURN(c.local, MakeScratch(o.local_dir, c.lake.default_fs));
+  if (o.yarn && (o.conf_dir.empty() ||
+                 !std::filesystem::is_regular_file(o.conf_dir + "/yarn-site.xml", ec))) {
+    return Status::InvalidArgument(
+        "--hadoop-mode yarn needs the cluster's configuration folder with its yarn-site.xml "
+        "(--hadoop-conf or HADOOP_CONF_DIR; deploy/hadoop/start-yarn.sh prints it), got '" +
+        o.conf_dir + "'");
+  }
+  ASSIGN_OR_RETURN(c.local, MakeScratch(o.local_dir, o.yarn ? "" : c.lake.default_fs));
   c.log = c.local + "/hadoop-client.log";
   c.classpath = c.local + (o.conf_dir.empty() ? "" : ":" + o.conf_dir) + ":" + o.hadoop_lib + "/*";
 
@@ -276,8 +290,8 @@ Result<RunResult> RunHadoop(const Job& job, const HadoopOptions& o) {
     if (s == 1) ReadCounters(c.log, &result.stats);  // lake input counters only
     input = output;
   }
-  ASSIGN_OR_RETURN(std::string text, FetchOutput(c, work + "/stage-" +
-                                                       std::to_string(job.stages().size())));
+  ASSIGN_OR_RETURN(std::string text,
+                   FetchOutput(c, work + "/stage-" + std::to_string(job.stages().size())));
   RemoveWork(c, work);  // best effort: the results are already read
 
   std::istringstream lines(text);

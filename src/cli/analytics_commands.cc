@@ -29,9 +29,12 @@ constexpr char kAnalyticsUsage[] =
        medhub analytics run JOB (--data DIR | --lake PATH|URL) [--engine local|hadoop]
                             [--out FILE] [--format csv|json] [--threads N] [--memory-mb N]
                             [--hadoop-lib DIR] [--hadoop-conf DIR] [--reducers N] [--stats]
+                            [--hadoop-mode local|yarn]
   The lake is DIR/lake unless --lake names another folder, or for --engine hadoop a
   webhdfs://HOST:PORT/PATH or hdfs://HOST:PORT/PATH URL. The Hadoop engine needs the jars
-  of deploy/hadoop (--hadoop-lib, default $MEDHUB_HADOOP_LIB) and java on PATH.
+  of deploy/hadoop (--hadoop-lib, default $MEDHUB_HADOOP_LIB) and java on PATH. It runs the
+  Streaming jobs on the LocalJobRunner (--hadoop-mode local, default) or submits them to
+  the YARN cluster of --hadoop-conf DIR (default $HADOOP_CONF_DIR; deploy/hadoop/start-yarn.sh).
   --stats prints bytes and lines read, time and MB/s on stderr.
 )";
 
@@ -89,6 +92,11 @@ Result<analytics::RunResult> RunEngine(const analytics::Job& job, const Flags& f
     o.conf_dir = flags.Get("hadoop-conf", env_conf ? env_conf : "");
     ASSIGN_OR_RETURN(uint64_t reducers, flags.GetUint("reducers", 2));
     o.reducers = static_cast<int>(std::min<uint64_t>(reducers, 64));
+    const std::string mode = flags.Get("hadoop-mode", "local");
+    if (mode != "local" && mode != "yarn") {
+      return Status::InvalidArgument("--hadoop-mode must be local or yarn");
+    }
+    o.yarn = mode == "yarn";
     return analytics::RunHadoop(job, o);
   }
   if (engine != "local") return Status::InvalidArgument("--engine must be local or hadoop");
@@ -104,7 +112,7 @@ Result<analytics::RunResult> RunEngine(const analytics::Job& job, const Flags& f
 int Run(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args,
                             {"data", "lake", "engine", "out", "format", "threads", "memory-mb",
-                             "hadoop-lib", "hadoop-conf", "reducers"},
+                             "hadoop-lib", "hadoop-conf", "reducers", "hadoop-mode"},
                             {"stats"});
   if (!flags.ok()) return Fail(flags.status().message() + "\n" + kAnalyticsUsage);
   if (flags->positional().size() != 1) return Fail(std::string("name one job\n") + kAnalyticsUsage);

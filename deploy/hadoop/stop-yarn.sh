@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Stops the YARN that start-yarn.sh started in DIR: the NodeManager, then the
+# ResourceManager, by the process ids recorded there (TERM, then KILL after 10 s), then any
+# container process group the NodeManager left behind (by the pid files it keeps under
+# DIR/yarn/local/nmPrivate). Keeps DIR (stop-hdfs.sh DIR deletes it). Safe to call twice or
+# on a half-started DIR.
+# Usage: deploy/hadoop/stop-yarn.sh DIR
+set -uo pipefail
+dir="${1:?usage: stop-yarn.sh DIR}"
+[[ -d "$dir" ]] || exit 0
+for p in nodemanager resourcemanager; do
+  f="$dir/$p.pid"
+  [[ -f "$f" ]] || continue
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2> /dev/null; then
+    kill -TERM "$pid" 2> /dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2> /dev/null || true
+  fi
+  rm -f "$f"
+done
+# Containers run in their own sessions (setsid): their pid is their process group.
+if [[ -d "$dir/yarn/local/nmPrivate" ]]; then
+  while IFS= read -r f; do
+    pid="$(cat "$f" 2> /dev/null)"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -KILL -- "-$pid" 2> /dev/null
+  done < <(find "$dir/yarn/local/nmPrivate" -name '*.pid' 2> /dev/null)
+fi
+rm -f "$dir/yarn.env"
+exit 0
