@@ -19,54 +19,18 @@
 #include "analytics/subprocess.h"
 #include "core/http_client.h"
 #include "core/json.h"
+#include "support/hadoop.h"
 
 namespace medhub {
 namespace {
 
 namespace fs = std::filesystem;
 using analytics::RunProcess;
+using testing::EnvValue;
+using testing::ReadWholeFile;
+using testing::SortedLines;
 
 const std::string kRepo = MEDHUB_SOURCE_DIR;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> SortedLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
-// Writes one file into HDFS through WebHDFS (two-step CREATE).
-void PutFile(HttpClient* http, const std::string& webhdfs, const std::string& hdfs_path,
-             const std::string& content) {
-  {
-    std::string url = webhdfs + "/webhdfs/v1";
-    for (char c : hdfs_path) url += c == '=' ? std::string("%3D") : std::string(1, c);
-    HttpClientRequest create;
-    create.method = "PUT";
-    create.url = url + "?op=CREATE&overwrite=true&noredirect=true&user.name=medhub";
-    auto step1 = http->Send(create);
-    ASSERT_TRUE(step1.ok()) << step1.status().message();
-    ASSERT_EQ(step1->status, 200) << step1->body;
-    auto location = json::Parse(step1->body);
-    ASSERT_TRUE(location.ok());
-    HttpClientRequest data;
-    data.method = "PUT";
-    data.url = std::string(location->get_string("Location"));
-    data.headers = {{"Content-Type", "application/octet-stream"}, {"Expect", ""}};
-    data.body = content;
-    auto step2 = http->Send(data);
-    ASSERT_TRUE(step2.ok()) << step2.status().message();
-    ASSERT_EQ(step2->status, 201) << step2->body;
-  }
-}
 
 class HadoopAnalyticsTest : public ::testing::Test {
  protected:
@@ -76,18 +40,15 @@ class HadoopAnalyticsTest : public ::testing::Test {
     fs::create_directories(*dir_);
     auto lib = RunProcess({kRepo + "/deploy/hadoop/fetch-deps.sh"}, *dir_ + "/fetch.log");
     ASSERT_TRUE(lib.ok());
-    ASSERT_EQ(lib->exit_code, 0) << ReadFile(*dir_ + "/fetch.log");
+    ASSERT_EQ(lib->exit_code, 0) << ReadWholeFile(*dir_ + "/fetch.log");
     lib_ = new std::string(lib->out.substr(0, lib->out.find('\n')));
     auto started = RunProcess({kRepo + "/deploy/hadoop/start-hdfs.sh", *dir_ + "/hdfs"},
                               *dir_ + "/start.log");
     ASSERT_TRUE(started.ok());
-    ASSERT_EQ(started->exit_code, 0) << ReadFile(*dir_ + "/start.log");
+    ASSERT_EQ(started->exit_code, 0) << ReadWholeFile(*dir_ + "/start.log");
     hdfs_started_ = true;
-    std::istringstream env(started->out);
-    for (std::string l; std::getline(env, l);) {
-      if (l.starts_with("WEBHDFS_URL=")) webhdfs_ = new std::string(l.substr(12));
-    }
-    ASSERT_NE(webhdfs_, nullptr) << started->out;
+    webhdfs_ = new std::string(EnvValue(started->out, "WEBHDFS_URL"));
+    ASSERT_FALSE(webhdfs_->empty()) << started->out;
   }
 
   static void TearDownTestSuite() {
@@ -105,7 +66,7 @@ class HadoopAnalyticsTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string log = *dir_ + "/medhub-" + std::to_string(++calls_) + ".err";
     auto r = RunProcess(argv, log);
-    *err = ReadFile(log);
+    *err = ReadWholeFile(log);
     return r.ok() ? r->exit_code : -1;
   }
 
@@ -131,9 +92,10 @@ TEST_F(HadoopAnalyticsTest, EveryJobOnHadoopStreamingMatchesTheInProcessEngine) 
       << err;
   // A corrupt line (cut short) in a published file: both engines must skip and count it.
   HttpClient http;
-  PutFile(&http, *webhdfs_, "/medhub/lake/Patient/date=2000/bucket=00/part-0000009999-0000.ndjson",
-          std::string(R"({"resourceType":"Patient","id":"cut-short","gend)") + "\n");
-  if (HasFatalFailure()) return;
+  const Status put = testing::PutHdfsFile(
+      &http, *webhdfs_, "/medhub/lake/Patient/date=2000/bucket=00/part-0000009999-0000.ndjson",
+      std::string(R"({"resourceType":"Patient","id":"cut-short","gend)") + "\n");
+  ASSERT_TRUE(put.ok()) << put.message();
   for (const analytics::Job* job : analytics::BuiltinJobs()) {
     const std::string name(job->name());
     const std::string local_out = *dir_ + "/" + name + ".local.csv";
@@ -151,9 +113,9 @@ TEST_F(HadoopAnalyticsTest, EveryJobOnHadoopStreamingMatchesTheInProcessEngine) 
     if (name != "device-readings") {
       EXPECT_NE(err.find("skipped 1 unreadable lake line"), std::string::npos) << err;
     }
-    const auto local_lines = SortedLines(ReadFile(local_out));
+    const auto local_lines = SortedLines(ReadWholeFile(local_out));
     EXPECT_GT(local_lines.size(), 1u) << name << ": no rows";
-    EXPECT_EQ(SortedLines(ReadFile(hadoop_out)), local_lines) << name;
+    EXPECT_EQ(SortedLines(ReadWholeFile(hadoop_out)), local_lines) << name;
   }
 }
 

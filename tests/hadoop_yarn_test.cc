@@ -19,65 +19,22 @@
 #include "analytics/subprocess.h"
 #include "core/http_client.h"
 #include "core/json.h"
+#include "support/hadoop.h"
 
 namespace medhub {
 namespace {
 
 namespace fs = std::filesystem;
 using analytics::RunProcess;
+using testing::EnvValue;
+using testing::ReadWholeFile;
+using testing::SortedLines;
 
 const std::string kRepo = MEDHUB_SOURCE_DIR;
 // Upper bounds (seconds) so that a stuck cluster fails the test instead of hanging CI.
 constexpr char kJobTimeout[] = "300";
 constexpr char kStartTimeout[] = "240";
 constexpr char kJob[] = "af-anticoagulation-gap";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> SortedLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
-// The `NAME=value` line of a start script's output, or "".
-std::string EnvValue(const std::string& out, const std::string& name) {
-  std::istringstream env(out);
-  for (std::string l; std::getline(env, l);) {
-    if (l.starts_with(name + "=")) return l.substr(name.size() + 1);
-  }
-  return {};
-}
-
-// Writes one file into HDFS through WebHDFS (two-step CREATE).
-void PutFile(HttpClient* http, const std::string& webhdfs, const std::string& hdfs_path,
-             const std::string& content) {
-  std::string url = webhdfs + "/webhdfs/v1";
-  for (char c : hdfs_path) url += c == '=' ? std::string("%3D") : std::string(1, c);
-  HttpClientRequest create;
-  create.method = "PUT";
-  create.url = url + "?op=CREATE&overwrite=true&noredirect=true&user.name=medhub";
-  auto step1 = http->Send(create);
-  ASSERT_TRUE(step1.ok()) << step1.status().message();
-  ASSERT_EQ(step1->status, 200) << step1->body;
-  auto location = json::Parse(step1->body);
-  ASSERT_TRUE(location.ok());
-  HttpClientRequest data;
-  data.method = "PUT";
-  data.url = std::string(location->get_string("Location"));
-  data.headers = {{"Content-Type", "application/octet-stream"}, {"Expect", ""}};
-  data.body = content;
-  auto step2 = http->Send(data);
-  ASSERT_TRUE(step2.ok()) << step2.status().message();
-  ASSERT_EQ(step2->status, 201) << step2->body;
-}
 
 class HadoopYarnTest : public ::testing::Test {
  protected:
@@ -87,7 +44,7 @@ class HadoopYarnTest : public ::testing::Test {
     fs::create_directories(*dir_);
     auto lib = RunProcess({kRepo + "/deploy/hadoop/fetch-deps.sh"}, *dir_ + "/fetch.log");
     ASSERT_TRUE(lib.ok());
-    ASSERT_EQ(lib->exit_code, 0) << ReadFile(*dir_ + "/fetch.log");
+    ASSERT_EQ(lib->exit_code, 0) << ReadWholeFile(*dir_ + "/fetch.log");
     lib_ = new std::string(lib->out.substr(0, lib->out.find('\n')));
     cluster_ = new std::string(*dir_ + "/cluster");
     started_ = true;  // from here on TearDownTestSuite stops whatever started
@@ -95,13 +52,13 @@ class HadoopYarnTest : public ::testing::Test {
         {"timeout", "-k", "10", kStartTimeout, kRepo + "/deploy/hadoop/start-hdfs.sh", *cluster_},
         *dir_ + "/start-hdfs.log");
     ASSERT_TRUE(hdfs.ok());
-    ASSERT_EQ(hdfs->exit_code, 0) << ReadFile(*dir_ + "/start-hdfs.log");
+    ASSERT_EQ(hdfs->exit_code, 0) << ReadWholeFile(*dir_ + "/start-hdfs.log");
     webhdfs_ = new std::string(EnvValue(hdfs->out, "WEBHDFS_URL"));
     auto yarn = RunProcess(
         {"timeout", "-k", "10", kStartTimeout, kRepo + "/deploy/hadoop/start-yarn.sh", *cluster_},
         *dir_ + "/start-yarn.log");
     ASSERT_TRUE(yarn.ok());
-    ASSERT_EQ(yarn->exit_code, 0) << ReadFile(*dir_ + "/start-yarn.log");
+    ASSERT_EQ(yarn->exit_code, 0) << ReadWholeFile(*dir_ + "/start-yarn.log");
     conf_ = new std::string(EnvValue(yarn->out, "HADOOP_CONF_DIR"));
     yarn_web_ = new std::string(EnvValue(yarn->out, "YARN_WEB"));
     ASSERT_FALSE(webhdfs_->empty()) << hdfs->out;
@@ -126,7 +83,7 @@ class HadoopYarnTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string log = *dir_ + "/medhub-" + std::to_string(++calls_) + ".err";
     auto r = RunProcess(argv, log);
-    *err = ReadFile(log);
+    *err = ReadWholeFile(log);
     return r.ok() ? r->exit_code : -1;
   }
 
@@ -176,9 +133,10 @@ TEST_F(HadoopYarnTest, AJobSubmittedToYarnMatchesTheInProcessEngineOverTheLakeIn
   ASSERT_EQ(Medhub({"import", "--data", *dir_ + "/data", "--lake", url, population}, &err), 0)
       << err;
   HttpClient http;
-  PutFile(&http, *webhdfs_, "/medhub/lake/Patient/date=2000/bucket=00/part-0000009999-0000.ndjson",
-          std::string(R"({"resourceType":"Patient","id":"cut-short","gend)") + "\n");
-  if (HasFatalFailure()) return;
+  const Status put = testing::PutHdfsFile(
+      &http, *webhdfs_, "/medhub/lake/Patient/date=2000/bucket=00/part-0000009999-0000.ndjson",
+      std::string(R"({"resourceType":"Patient","id":"cut-short","gend)") + "\n");
+  ASSERT_TRUE(put.ok()) << put.message();
 
   const std::string local_out = *dir_ + "/local.csv";
   const std::string yarn_out = *dir_ + "/yarn.csv";
@@ -190,9 +148,9 @@ TEST_F(HadoopYarnTest, AJobSubmittedToYarnMatchesTheInProcessEngineOverTheLakeIn
       0)
       << err;
   EXPECT_NE(err.find("skipped 1 unreadable lake line"), std::string::npos) << err;
-  const auto local_lines = SortedLines(ReadFile(local_out));
+  const auto local_lines = SortedLines(ReadWholeFile(local_out));
   EXPECT_GT(local_lines.size(), 1u) << "no rows";
-  EXPECT_EQ(SortedLines(ReadFile(yarn_out)), local_lines);
+  EXPECT_EQ(SortedLines(ReadWholeFile(yarn_out)), local_lines);
   // Both stages ran as YARN applications, not in the client JVM.
   const std::string prefix = std::string("medhub-") + kJob + "-stage-";
   EXPECT_EQ(YarnApps(prefix), (std::vector<std::string>{prefix + "1 FINISHED SUCCEEDED",
@@ -208,7 +166,7 @@ TEST(HadoopYarnModeTest, YarnModeWithoutTheClusterConfigurationIsAClearError) {
     std::vector<std::string> argv = {"timeout", "-k", "10", kJobTimeout, MEDHUB_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = RunProcess(argv, dir + "/err.log");
-    *err = ReadFile(dir + "/err.log");
+    *err = ReadWholeFile(dir + "/err.log");
     fs::remove(dir + "/err.log");
     return r.ok() ? r->exit_code : -1;
   };

@@ -15,77 +15,13 @@
 namespace medhub::json {
 namespace {
 
+using internal::AppendUtf8;
 using internal::IsDigit;
 using internal::QuoteBackslashControlOrNonAscii;
 using internal::ScanNumber;
+using internal::ReadHex4;
 using internal::SkipUnflaggedWords;
-
-// Length of the well-formed UTF-8 sequence (Unicode Table 3-7) starting at the non-ASCII
-// byte `p[0]`, or 0 if it is ill-formed: a stray continuation byte, an overlong form, an
-// encoded surrogate, a code point above U+10FFFF or a truncated sequence.
-inline size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
-  const unsigned c = p[0];
-  const size_t avail = static_cast<size_t>(end - p);
-  if (c < 0xC2) return 0;  // continuation byte, or C0/C1 (overlong 2-byte forms)
-  if (c < 0xE0) {
-    return (avail >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
-  }
-  if (c < 0xF0) {
-    if (avail < 3) return 0;
-    const unsigned c1 = p[1];
-    const bool ok1 = c == 0xE0   ? (c1 >= 0xA0 && c1 <= 0xBF)  // no overlongs
-                     : c == 0xED ? (c1 >= 0x80 && c1 <= 0x9F)  // no surrogates
-                                 : (c1 & 0xC0) == 0x80;
-    return (ok1 && (p[2] & 0xC0) == 0x80) ? 3 : 0;
-  }
-  if (c < 0xF5) {
-    if (avail < 4) return 0;
-    const unsigned c1 = p[1];
-    const bool ok1 = c == 0xF0   ? (c1 >= 0x90 && c1 <= 0xBF)  // no overlongs
-                     : c == 0xF4 ? (c1 >= 0x80 && c1 <= 0x8F)  // <= U+10FFFF
-                                 : (c1 & 0xC0) == 0x80;
-    return (ok1 && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) ? 4 : 0;
-  }
-  return 0;
-}
-
-inline int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Reads the 4 hex digits at p (bounds checked by the caller).
-inline bool ReadHex4(const char* p, uint32_t* out) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) {
-    const int h = HexValue(p[i]);
-    if (h < 0) return false;
-    v = (v << 4) | static_cast<uint32_t>(h);
-  }
-  *out = v;
-  return true;
-}
-
-inline void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    const char b[2] = {static_cast<char>(0xC0 | (cp >> 6)), static_cast<char>(0x80 | (cp & 0x3F))};
-    out.append(b, 2);
-  } else if (cp < 0x10000) {
-    const char b[3] = {static_cast<char>(0xE0 | (cp >> 12)),
-                       static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
-                       static_cast<char>(0x80 | (cp & 0x3F))};
-    out.append(b, 3);
-  } else {
-    const char b[4] = {
-        static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
-        static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
-    out.append(b, 4);
-  }
-}
+using internal::Utf8SequenceLength;
 
 // ---------------------------------------------------------------------------------
 // Parser: recursive descent over a byte range, no virtual calls, errors carried as a
@@ -380,7 +316,7 @@ class Parser {
       return p + 2;
     }
     uint32_t cp;
-    if (end_ - p < 6 || !ReadHex4(p + 2, &cp)) {
+    if (!ReadHex4(p + 2, end_, &cp)) {
       Fail(p, "invalid \\u escape (expected 4 hex digits)");
       return nullptr;
     }
@@ -388,7 +324,7 @@ class Parser {
     if (cp >= 0xD800 && cp <= 0xDFFF) {
       uint32_t low;
       if (cp <= 0xDBFF && end_ - next >= 6 && next[0] == '\\' && next[1] == 'u' &&
-          ReadHex4(next + 2, &low) && low >= 0xDC00 && low <= 0xDFFF) {
+          ReadHex4(next + 2, end_, &low) && low >= 0xDC00 && low <= 0xDFFF) {
         cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
         next += 6;
       } else {

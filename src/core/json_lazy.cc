@@ -12,8 +12,11 @@
 namespace medhub::json {
 namespace {
 
+using internal::AppendUtf8;
 using internal::IsDigit;
+using internal::ReadHex4;
 using internal::ScanNumber;
+using internal::Utf8SequenceLength;
 
 constexpr size_t kMaxDepth = ParseOptions{}.max_depth;
 
@@ -69,69 +72,6 @@ inline const char* FindQuoteOrBackslash(const char* p, const char* end) {
     if (*p == '"' || *p == '\\') return p;
   }
   return end;
-}
-
-// Length of the well-formed UTF-8 sequence (Unicode Table 3-7) at the non-ASCII byte p[0],
-// or 0 if it is ill-formed (same rules as the parser).
-inline size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
-  const unsigned c = p[0];
-  const size_t avail = static_cast<size_t>(end - p);
-  if (c < 0xC2) return 0;
-  if (c < 0xE0) return (avail >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
-  if (c < 0xF0) {
-    if (avail < 3) return 0;
-    const unsigned c1 = p[1];
-    const bool ok1 = c == 0xE0   ? (c1 >= 0xA0 && c1 <= 0xBF)
-                     : c == 0xED ? (c1 >= 0x80 && c1 <= 0x9F)
-                                 : (c1 & 0xC0) == 0x80;
-    return (ok1 && (p[2] & 0xC0) == 0x80) ? 3 : 0;
-  }
-  if (c < 0xF5) {
-    if (avail < 4) return 0;
-    const unsigned c1 = p[1];
-    const bool ok1 = c == 0xF0   ? (c1 >= 0x90 && c1 <= 0xBF)
-                     : c == 0xF4 ? (c1 >= 0x80 && c1 <= 0x8F)
-                                 : (c1 & 0xC0) == 0x80;
-    return (ok1 && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) ? 4 : 0;
-  }
-  return 0;
-}
-
-inline int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-inline bool ReadHex4(const char* p, const char* end, uint32_t* out) {
-  if (end - p < 4) return false;
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) {
-    const int h = HexValue(p[i]);
-    if (h < 0) return false;
-    v = (v << 4) | static_cast<uint32_t>(h);
-  }
-  *out = v;
-  return true;
-}
-
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // ---------------------------------------------------------------------------------------

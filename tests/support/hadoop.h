@@ -1,0 +1,28 @@
+// Helpers shared by the tests that run real Hadoop (HDFS, Streaming, YARN) from deploy/hadoop:
+// reading their logs and outputs, the `NAME=value` lines the start scripts print, and
+// placing a file in HDFS through WebHDFS. Not thread-safe beyond what HttpClient allows.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/http_client.h"
+#include "core/status.h"
+
+namespace medhub::testing {
+
+// The whole file at `path` ("" if it cannot be read).
+std::string ReadWholeFile(const std::string& path);
+
+// The lines of `text`, sorted (engines' outputs are compared this way).
+std::vector<std::string> SortedLines(const std::string& text);
+
+// The value of the `NAME=value` line in a start script's output, or "".
+std::string EnvValue(const std::string& out, const std::string& name);
+
+// Writes `content` to `hdfs_path` through the WebHDFS REST API at `webhdfs` (two-step
+// CREATE with noredirect, overwriting). Errors: Unavailable or Internal naming the step.
+Status PutHdfsFile(HttpClient* http, const std::string& webhdfs, const std::string& hdfs_path,
+                   const std::string& content);
+
+}  // namespace medhub::testing
