@@ -30,12 +30,16 @@ fi
 fuzz_seconds="${MEDHUB_FUZZ_SECONDS:-60}"
 if (( fuzz_seconds > 0 )); then
   cmake --preset fuzz > /dev/null
-  cmake --build --preset fuzz --target resource_fuzz -j "$(nproc)"
+  cmake --build --preset fuzz --target resource_fuzz json_lazy_fuzz -j "$(nproc)"
   corpus=$(mktemp -d)
   trap 'rm -rf "$corpus"' EXIT
   cp ../shared/data/fhir/examples/*.json ../shared/data/testsuites/json/test_parsing/*.json "$corpus"/
   echo "fuzzing the resource parser for ${fuzz_seconds}s"
   build/fuzz/src/fhir/resource_fuzz -max_total_time="$fuzz_seconds" -max_len=65536 \
+    -print_final_stats=1 "$corpus" 2>&1 | tail -n 15
+  # The analytics scanner must read exactly what the parser reads (same corpus, half time).
+  echo "fuzzing the lazy JSON scanner against the parser for $((fuzz_seconds / 2))s"
+  build/fuzz/src/core/json_lazy_fuzz -max_total_time="$((fuzz_seconds / 2))" -max_len=65536 \
     -print_final_stats=1 "$corpus" 2>&1 | tail -n 15
 fi
 echo "all tests passed"
