@@ -102,6 +102,10 @@ Status RunStage(const Context& c, const Job& job, size_t stage, const std::strin
     conf.insert(conf.end(),
                 {"fs.defaultFS=" + c.lake.default_fs, "mapreduce.framework.name=local",
                  "mapreduce.local.map.tasks.maximum=2", "mapreduce.local.reduce.tasks.maximum=2",
+                 // Both reducers share the one client JVM: each may hold at most 20% of
+                 // its heap in shuffled map output (the default, 70% each, ran out of heap
+                 // at 100k patients), the rest is merged on disk.
+                 "mapreduce.reduce.shuffle.input.buffer.percent=0.2",
                  "hadoop.tmp.dir=" + c.local + "/hadoop"});
   }
   for (const std::string& kv : conf) argv.insert(argv.end(), {"-D", kv});
