@@ -172,21 +172,33 @@ double Drive(const Options& o, const std::function<void(size_t, uint64_t, size_t
   return Seconds(start);
 }
 
+// An HttpServer on 127.0.0.1 (free port, 64 MiB bodies) serving `handler`, and its base URL.
+struct LoopbackServer {
+  std::unique_ptr<server::HttpServer> server;
+  std::string base;
+};
+
+LoopbackServer StartLoopbackServer(server::HttpHandler handler) {
+  server::HttpServerOptions so;
+  so.port = 0;
+  so.max_body_bytes = 64u << 20;
+  auto srv = server::HttpServer::Start(so, std::move(handler), [](int s, std::string_view m) {
+    return server::HttpResponse{s, {}, std::string(m)};
+  });
+  if (!srv.ok()) Die(srv.status().ToString());
+  LoopbackServer out{std::move(srv).value(), ""};
+  out.base = "http://127.0.0.1:" + std::to_string(out.server->port());
+  return out;
+}
+
 Rate HttpDevices(const Options& o, const std::string& time) {
   Fixture f(o.work + "/http-devices", o.devices);
   server::DeviceApi api(
       f.ingestor.get(), [&](const server::HttpRequest& r) { return f.auth->Authenticate(r); },
       NowMicros);
-  server::HttpServerOptions so;
-  so.port = 0;
-  so.max_body_bytes = 64u << 20;
-  auto srv = server::HttpServer::Start(
-      so, [&](const server::HttpRequest& r) { return api.Handle(r); },
-      [](int s, std::string_view m) {
-        return server::HttpResponse{s, {}, std::string(m)};
-      });
-  if (!srv.ok()) Die(srv.status().ToString());
-  const std::string base = "http://127.0.0.1:" + std::to_string((*srv)->port());
+  const LoopbackServer srv =
+      StartLoopbackServer([&](const server::HttpRequest& r) { return api.Handle(r); });
+  const std::string& base = srv.base;
   const double cpu0 = CpuSeconds();
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
     thread_local HttpClient client;
@@ -300,14 +312,8 @@ Rate HttpCompactPrototype(const Options& o, const std::string& time, bool full) 
     if (!reply.ok()) return server::HttpResponse{500, {}, reply.status().ToString()};
     return server::HttpResponse{200, {}, reply->ToJson(device)};
   };
-  server::HttpServerOptions so;
-  so.port = 0;
-  so.max_body_bytes = 64u << 20;
-  auto srv = server::HttpServer::Start(so, handle, [](int s, std::string_view m) {
-    return server::HttpResponse{s, {}, std::string(m)};
-  });
-  if (!srv.ok()) Die(srv.status().ToString());
-  const std::string base = "http://127.0.0.1:" + std::to_string((*srv)->port());
+  const LoopbackServer srv = StartLoopbackServer(handle);
+  const std::string& base = srv.base;
   const double cpu0 = CpuSeconds();
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
     thread_local HttpClient client;
@@ -331,16 +337,9 @@ Rate HttpCompactPrototype(const Options& o, const std::string& time, bool full) 
 Rate HttpFhirBundles(const Options& o, const std::string& time) {
   Fixture f(o.work + "/http-fhir", o.devices);
   server::FhirApi api(f.store.get(), server::FhirApiOptions{});
-  server::HttpServerOptions so;
-  so.port = 0;
-  so.max_body_bytes = 64u << 20;
-  auto srv = server::HttpServer::Start(
-      so, [&](const server::HttpRequest& r) { return api.Handle(r); },
-      [](int s, std::string_view m) {
-        return server::HttpResponse{s, {}, std::string(m)};
-      });
-  if (!srv.ok()) Die(srv.status().ToString());
-  const std::string base = "http://127.0.0.1:" + std::to_string((*srv)->port());
+  const LoopbackServer srv =
+      StartLoopbackServer([&](const server::HttpRequest& r) { return api.Handle(r); });
+  const std::string& base = srv.base;
   const double cpu0 = CpuSeconds();
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
     thread_local HttpClient client;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "core/temp_dir.h"
 #include "core/json.h"
 #include "lake/filesystem.h"
 #include "lake/manifest.h"
@@ -18,23 +19,7 @@
 
 namespace medhub::lake::testing {
 
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("medhub-lake-" + NewId())) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using medhub::testing::TempDir;  // core/temp_dir.h
 
 // Every data file under the resource-type folders (names not starting with '_' or '.').
 inline void WalkDataFiles(FileSystem* fs, const std::string& dir, std::vector<std::string>* out) {

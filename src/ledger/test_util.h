@@ -14,6 +14,7 @@
 #include "core/ed25519.h"
 #include "core/hash.h"
 #include "core/ids.h"
+#include "core/temp_dir.h"
 #include "core/json.h"
 #include "ledger/entry.h"
 #include "ledger/merkle.h"
@@ -83,24 +84,7 @@ inline std::optional<std::string> FromBase64(std::string_view text) {
   return out;
 }
 
-// A fresh directory under the system temp directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("medhub-ledger-" + NewId())) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using medhub::testing::TempDir;  // core/temp_dir.h
 
 inline std::string ReadFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
