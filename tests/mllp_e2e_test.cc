@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -145,6 +146,7 @@ TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir)
     if (e.is_regular_file() && e.path().extension() != ".csv") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   size_t sent = 0, accepted = 0;
+  std::set<std::string> hl7_patients;
   for (const fs::path& file : files) {
     const auto messages = ingest::hl7::SplitMessages(ReadFile(file));
     for (size_t i = 0; i < messages.size(); ++i) {
@@ -167,6 +169,9 @@ TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir)
       ++accepted;
       auto mapped = ingest::hl7::MapMessage(*ingest::hl7::Parse(messages[i]));
       ASSERT_TRUE(mapped.ok());
+      for (const json::Value& r : mapped->resources)
+        if (r.get_string("resourceType") == "Patient")
+          hl7_patients.insert(std::string(r.get_string("id")));
       for (const json::Value& r : mapped->resources) {
         auto got = http.Send("GET",
                              "/fhir/" + std::string(r.get_string("resourceType")) + "/" +
@@ -179,6 +184,14 @@ TEST(MllpE2e, EverySharedHl7MessageIsAnsweredAndAcceptedOnesAreReadableOverFhir)
   EXPECT_EQ(sent, expected.size());
   EXPECT_GT(accepted, 60u);
   EXPECT_GT(HistoryTotal(&http), 60);  // the history count the refusals were checked with
+  // Every message is in the audit trail as an import from the MLLP peer, naming its patient.
+  ASSERT_FALSE(hl7_patients.empty());
+  const std::string patient = *hl7_patients.begin();
+  auto trail = http.Send("GET", "/fhir/AuditEvent?patient=Patient/" + patient, "", auth_headers);
+  ASSERT_EQ(trail.status, 200) << trail.body;
+  EXPECT_NE(trail.body.find("\"110107\""), std::string::npos) << trail.body;
+  EXPECT_NE(trail.body.find("medhub MLLP listener"), std::string::npos);
+  EXPECT_NE(trail.body.find("127.0.0.1"), std::string::npos);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(30s), 0);
   fs::remove_all(dir);

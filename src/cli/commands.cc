@@ -208,6 +208,10 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   ingest_config.on_relations = [relations](const std::vector<std::string>& patients) {
     for (const std::string& p : patients) relations->Invalidate(p);
   };
+  // The served API always enforces the access policy and audits every request (HL7 v2
+  // messages over MLLP included).
+  security::AuditLog audit(store);
+  ingest_config.audit = &audit;
   auto ingest = IngestServices::Start(store, auth->get(), ingest_config);
   if (!ingest.ok()) return Fail(ingest.status());
   const sigset_t stop_signals = BlockStopSignals();
@@ -230,8 +234,6 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
     auto ids = mpi.LinkedPatients(patient);
     return ids.ok() ? std::move(ids).value() : std::vector<std::string>{};
   };
-  // The served API always enforces the access policy and audits every request.
-  security::AuditLog audit(store);
   auto fhir_options = [&](const std::string& base) {
     server::FhirApiOptions o{base, &ledger_api, linked};
     EnforcePolicy(&o, auth->get(), relations, &audit);

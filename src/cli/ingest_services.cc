@@ -11,6 +11,39 @@
 
 namespace medhub::cli {
 
+namespace {
+
+// The HTTP status an HL7 v2 answer stands for in the audit trail: stored, refused as
+// malformed (AR), or not stored because of its content or the store (AE).
+int AuditStatus(const ingest::Hl7Outcome& out) {
+  if (out.code == "AA") return 200;
+  if (out.code == "AR") return 400;
+  return out.error == 207 ? 503 : 422;
+}
+
+// Stores one message and records its AuditEvent: who sent it (MLLP has no login: the
+// peer address), the message type and control id, what it wrote, and the answer.
+std::string HandleHl7(ingest::Hl7Ingestor* hl7, security::AuditLog* audit, std::string_view m,
+                      std::string_view peer) {
+  const int64_t now = NowMicros();
+  if (audit == nullptr) return hl7->Process(m, now).ack;
+  return hl7
+      ->Process(m, now,
+                [&](const ingest::Hl7Outcome& out) {
+                  security::AuditRecord rec = security::AuditRecordFor(
+                      nullptr, now, peer, "hl7v2-message", "MLLP",
+                      out.message_type + " " + out.control_id + " from " + out.sending_facility,
+                      AuditStatus(out), out.code + " " + out.reason);
+                  rec.hl7_message_type = out.message_type;
+                  rec.patients = out.patients;
+                  rec.resources = out.resources;
+                  return audit->Record(rec, /*wait=*/out.code == "AA");
+                })
+      .ack;
+}
+
+}  // namespace
+
 struct IngestServices::Impl {
   Impl(store::Store* store, const IngestConfig& config)
       : ingestor(store), hl7(store, config.on_relations) {}
@@ -51,9 +84,12 @@ Result<std::unique_ptr<IngestServices>> IngestServices::Start(store::Store* stor
     options.address = config.address;
     options.port = static_cast<uint16_t>(config.mllp_port);
     ingest::Hl7Ingestor* hl7 = &impl->hl7;
-    ASSIGN_OR_RETURN(impl->mllp, server::MllpServer::Start(options, [hl7](std::string_view m) {
-                       return hl7->Handle(m, NowMicros());
-                     }));
+    security::AuditLog* audit = config.audit;
+    ASSIGN_OR_RETURN(impl->mllp, server::MllpServer::Start(
+                                     options, [hl7, audit](std::string_view m,
+                                                           std::string_view peer) {
+                                       return HandleHl7(hl7, audit, m, peer);
+                                     }));
   }
   return std::unique_ptr<IngestServices>(new IngestServices(std::move(impl)));
 }

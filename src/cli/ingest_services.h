@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "security/audit.h"
 #include "server/auth_api.h"
 #include "server/http_server.h"
 #include "store/store.h"
@@ -21,6 +22,9 @@ struct IngestConfig {
   // Told the patients whose care relations an HL7 message changed (its Encounters), so
   // the access policy's relation cache can drop them. Optional; must be thread-safe.
   std::function<void(const std::vector<std::string>& patients)> on_relations;
+  // Where every HL7 v2 message is recorded (an AuditEvent per message, accepted or
+  // refused; a stored one is acknowledged only once its event is durable). Optional.
+  security::AuditLog* audit = nullptr;
 };
 
 class IngestServices {

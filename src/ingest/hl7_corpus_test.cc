@@ -70,7 +70,15 @@ TEST(Hl7Corpus, EverySharedMessageGetsItsExpectedAckAndRefusedOnesChangeNothing)
       ASSERT_NE(it, expected.end()) << "not in hl7v2_expected.tsv";
       const uint64_t before = store->LastSequence();
       told.clear();
-      const std::string ack_text = ingestor.Handle(messages[i], 0);
+      std::vector<Hl7Outcome> recorded;
+      const Hl7Outcome out = ingestor.Process(messages[i], 0, [&](const Hl7Outcome& o) {
+        recorded.push_back(o);
+        return Status::Ok();
+      });
+      ASSERT_EQ(recorded.size(), 1u) << "every message, stored or refused, is recorded once";
+      EXPECT_EQ(recorded[0].ack, out.ack);
+      EXPECT_EQ(out.code, it->second.ack);
+      const std::string& ack_text = out.ack;
       auto ack = hl7::Parse(ack_text);
       ASSERT_TRUE(ack.ok()) << ack_text;
       const hl7::Segment& msa = *ack->Find("MSA");
@@ -88,9 +96,15 @@ TEST(Hl7Corpus, EverySharedMessageGetsItsExpectedAckAndRefusedOnesChangeNothing)
             encounter_patients.emplace_back(r.find("subject")->get_string("reference").substr(8));
         }
         EXPECT_EQ(told, encounter_patients) << "the policy must hear of every new Encounter";
+        EXPECT_EQ(out.resources.size(), mapped->resources.size());
+        EXPECT_FALSE(out.patients.empty()) << "the trail names whose records were written";
+        EXPECT_EQ(out.message_type.substr(0, 4), parsed->type() + "^");
         with_encounters += encounter_patients.empty() ? 0 : 1;
       } else {
         EXPECT_EQ(ack->Get(*ack->Find("ERR"), 3, 0, 1), std::to_string(it->second.code));
+        EXPECT_EQ(out.error, it->second.code);
+        EXPECT_FALSE(out.reason.empty());
+        EXPECT_TRUE(out.resources.empty());
         EXPECT_EQ(store->LastSequence(), before) << "a refused message changed the store";
         EXPECT_TRUE(told.empty());
       }
@@ -100,6 +114,32 @@ TEST(Hl7Corpus, EverySharedMessageGetsItsExpectedAckAndRefusedOnesChangeNothing)
   EXPECT_EQ(seen, expected.size());
   EXPECT_GT(accepted, 60u);
   EXPECT_GT(with_encounters, 0u);
+  store.reset();
+  fs::remove_all(dir);
+}
+
+TEST(Hl7Ingestor, AStoredMessageWhoseRecordFailsIsNotAcknowledgedAndItsResendIsHarmless) {
+  const fs::path dir = fs::temp_directory_path() / ("medhub-hl7-" + NewId().substr(0, 12));
+  auto store = store::OpenRocksStore({dir.string()}).value();
+  Hl7Ingestor ingestor(store.get());
+  const std::string message =
+      "MSH|^~\\&|LAB|GENERAL|MEDHUB|MEDHUB|20240101120000||ADT^A01|MSG1|P|2.5\r"
+      "PID|1||4711^^^GENERAL||Doe^Jane||19600101|F\r";
+  const Hl7Outcome refused = ingestor.Process(
+      message, 0, [](const Hl7Outcome&) { return Status::Unavailable("trail down"); });
+  EXPECT_EQ(refused.code, "AE");
+  EXPECT_EQ(refused.error, 207);
+  EXPECT_NE(refused.ack.find("trail down"), std::string::npos) << refused.ack;
+  const uint64_t after_first = store->LastSequence();
+  EXPECT_GT(after_first, 0u) << "the data was stored; only the answer is a NAK";
+  const Hl7Outcome resent = ingestor.Process(message, 1, [](const Hl7Outcome&) {
+    return Status::Ok();
+  });
+  EXPECT_EQ(resent.code, "AA");
+  EXPECT_EQ(resent.patients.size(), 1u);
+  EXPECT_EQ(store->LastSequence(), after_first) << "the resend stores no new version";
+  EXPECT_EQ(ingestor.stats().accepted, 1u);
+  EXPECT_EQ(ingestor.stats().refused, 1u);
   store.reset();
   fs::remove_all(dir);
 }

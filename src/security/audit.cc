@@ -26,8 +26,12 @@ Value Concept(Value coding) {
   return c;
 }
 
+// HL7 v2 messages come over MLLP, not the REST API.
+bool IsMllp(const AuditRecord& r) { return r.method == "MLLP"; }
+
 // DICOM/FHIR audit action: C(reate) R(ead) U(pdate) D(elete) E(xecute).
 std::string ActionCode(const AuditRecord& r) {
+  if (IsMllp(r)) return "C";  // an import: its resources are created or updated
   if (r.interaction == "create") return "C";
   if (r.interaction == "update") return "U";
   if (r.interaction == "delete") return "D";
@@ -115,11 +119,20 @@ json::Value BuildAuditEvent(const AuditRecord& r, const std::string& id) {
   Value ev = Value::Object();
   ev.set("resourceType", Str("AuditEvent"));
   ev.set("id", Str(id));
-  ev.set("type", Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest",
-                        "RESTful Operation"));
   Value subtype = Value::Array();
-  subtype.push_back(Coding("http://hl7.org/fhir/restful-interaction",
-                           r.interaction.empty() ? "unknown" : r.interaction));
+  if (IsMllp(r)) {
+    ev.set("type", Coding("http://dicom.nema.org/resources/ontology/DCM", "110107", "Import"));
+    const size_t caret = r.hl7_message_type.find('^');
+    const std::string event =
+        caret == std::string::npos ? "" : r.hl7_message_type.substr(caret + 1);
+    subtype.push_back(Coding("http://terminology.hl7.org/CodeSystem/v2-0003",
+                             event.empty() ? "unknown" : event));
+  } else {
+    ev.set("type", Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest",
+                          "RESTful Operation"));
+    subtype.push_back(Coding("http://hl7.org/fhir/restful-interaction",
+                             r.interaction.empty() ? "unknown" : r.interaction));
+  }
   ev.set("subtype", std::move(subtype));
   ev.set("action", Str(ActionCode(r)));
   ev.set("recorded", Str(FormatInstant(r.time)));
@@ -137,7 +150,7 @@ json::Value BuildAuditEvent(const AuditRecord& r, const std::string& id) {
   Value source = Value::Object();
   source.set("site", Str("medhub"));
   Value observer = Value::Object();
-  observer.set("display", Str("medhub FHIR API"));
+  observer.set("display", Str(IsMllp(r) ? "medhub MLLP listener" : "medhub FHIR API"));
   source.set("observer", std::move(observer));
   ev.set("source", std::move(source));
   Value entities = Value::Array();

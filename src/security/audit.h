@@ -48,6 +48,8 @@ struct AuditRecord {
   std::string break_glass_reason;
   std::vector<std::string> patients;   // patients whose data was touched or asked for
   std::vector<std::string> resources;  // "Type/id" read or written (at most 100 kept)
+  // An HL7 v2 message over MLLP (method "MLLP"): its MSH-9 as "ADT^A01" ("" if unparsable).
+  std::string hl7_message_type;
 };
 
 // What every HTTP exchange's record holds: who (`who` may be null: no valid token), from

@@ -55,5 +55,22 @@ TEST(BuildAuditEvent, RecordsOutcomeAgentAndPatientEntities) {
   EXPECT_NE(text.find("nurse"), std::string::npos);
 }
 
+TEST(BuildAuditEvent, RecordsAnHl7MessageAsAnImportFromItsPeer) {
+  AuditRecord r = AuditRecordFor(nullptr, 0, "10.1.2.3:2575", "hl7v2-message", "MLLP",
+                                 "ORU^R01 MSG7 from LAB", 200, "");
+  r.hl7_message_type = "ORU^R01";
+  r.patients = {"h1"};
+  r.resources = {"Patient/h1", "Observation/h2"};
+  const std::string text = json::Serialize(BuildAuditEvent(r, "a2"));
+  EXPECT_NE(text.find("\"code\":\"110107\""), std::string::npos) << text;
+  EXPECT_NE(text.find("v2-0003\",\"code\":\"R01\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"action\":\"C\""), std::string::npos);
+  EXPECT_NE(text.find("\"address\":\"10.1.2.3\""), std::string::npos);
+  EXPECT_NE(text.find("medhub MLLP listener"), std::string::npos);
+  EXPECT_NE(text.find("Observation/h2"), std::string::npos);
+  EXPECT_NE(text.find("ORU^R01 MSG7 from LAB"), std::string::npos);
+  EXPECT_EQ(text.find("restful-interaction"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace medhub::security

@@ -89,7 +89,10 @@ class PosixMllpServer final : public MllpServer {
     while (!stopping_) {
       pollfd p{listen_fd_, POLLIN, 0};
       if (poll(&p, 1, 200) <= 0) continue;
-      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      sockaddr_in peer{};
+      socklen_t peer_len = sizeof peer;
+      const int fd =
+          accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
       if (fd < 0) continue;
       std::lock_guard lock(mu_);
       Reap();
@@ -99,8 +102,8 @@ class PosixMllpServer final : public MllpServer {
       }
       Connection& c = connections_.emplace_back();
       c.fd = fd;
-      c.thread = std::thread([this, &c] {
-        Serve(c.fd);
+      c.thread = std::thread([this, &c, address = PeerAddress(peer)] {
+        Serve(c.fd, address);
         c.done = true;
       });
     }
@@ -119,7 +122,13 @@ class PosixMllpServer final : public MllpServer {
     }
   }
 
-  void Serve(int fd) {
+  static std::string PeerAddress(const sockaddr_in& peer) {
+    char ip[INET_ADDRSTRLEN] = "";
+    inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
+    return std::string(ip) + ":" + std::to_string(ntohs(peer.sin_port));
+  }
+
+  void Serve(int fd, const std::string& peer) {
     std::string buffer;
     char chunk[65536];
     while (!stopping_) {
@@ -129,12 +138,12 @@ class PosixMllpServer final : public MllpServer {
       const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
       if (n <= 0) return;
       buffer.append(chunk, static_cast<size_t>(n));
-      if (!HandleFrames(fd, &buffer)) return;
+      if (!HandleFrames(fd, peer, &buffer)) return;
     }
   }
 
   // Handles every complete frame in *buffer; false when the connection must close.
-  bool HandleFrames(int fd, std::string* buffer) {
+  bool HandleFrames(int fd, const std::string& peer, std::string* buffer) {
     while (true) {
       const size_t start = buffer->find(kStart);
       if (start == std::string::npos) {
@@ -149,7 +158,7 @@ class PosixMllpServer final : public MllpServer {
       }
       if (end - start - 1 > options_.max_message_bytes) return false;
       const std::string reply =
-          handler_(std::string_view(*buffer).substr(start + 1, end - start - 1));
+          handler_(std::string_view(*buffer).substr(start + 1, end - start - 1), peer);
       if (!SendAll(fd, MllpFrame(reply))) return false;
       buffer->erase(0, end + 2);
     }

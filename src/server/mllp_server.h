@@ -33,7 +33,8 @@ struct MllpServerOptions {
 
 class MllpServer {
  public:
-  using Handler = std::function<std::string(std::string_view message)>;
+  // `peer` is the sender's "ip:port".
+  using Handler = std::function<std::string(std::string_view message, std::string_view peer)>;
   // Errors: Unavailable when the address cannot be bound, InvalidArgument for a bad address.
   static Result<std::unique_ptr<MllpServer>> Start(const MllpServerOptions& options,
                                                    Handler handler);

@@ -54,7 +54,9 @@ class Client {
 std::unique_ptr<MllpServer> StartEcho(size_t max_bytes = 1 << 20) {
   MllpServerOptions o;
   o.max_message_bytes = max_bytes;
-  return MllpServer::Start(o, [](std::string_view m) { return "ACK:" + std::string(m); }).value();
+  return MllpServer::Start(o, [](std::string_view m, std::string_view peer) {
+           return "ACK:" + std::string(m) + (peer.starts_with("127.0.0.1:") ? "" : " bad peer");
+         }).value();
 }
 
 TEST(MllpServer, AnswersEachFramedMessageInOrderOnTheSameConnection) {
