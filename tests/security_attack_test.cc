@@ -215,13 +215,20 @@ TEST_F(SecurityAttackTest, HugeAndMalformedAuthorizationHeadersAreRefused) {
   Attack("Bearer ..", "GET", "/fhir/Patient/pa", 401);
   Attack("Bearer tok!en", "GET", "/fhir/Patient/pa", 401);
   Attack("bearer  " + server_->Token("patient-a"), "GET", "/fhir/Patient/pa", 401);
-  // Control characters are refused by the HTTP parser itself (400) before any handler, so
-  // that request reaches neither /fhir nor its audit trail.
+  // Control characters are refused by the HTTP parser itself (400), a header over 64 KiB
+  // too (431), before any handler; the server still puts each in the audit trail.
+  int64_t before = RefusedAudits();
   HttpClient raw("127.0.0.1", server_->port());
   EXPECT_EQ(raw.Send("GET", "/fhir/Patient/pa", "", {{"Authorization", "Bearer \x01\x02"}}).status,
             400);
+  EXPECT_EQ(RefusedAudits(), before + 1) << "no AuditEvent for a malformed request";
+  before = RefusedAudits();
+  HttpClient big("127.0.0.1", server_->port());
+  EXPECT_EQ(big.Send("GET", "/fhir/Patient/pa", "", {{"X-Big", std::string(70'000, 'a')}}).status,
+            431);
+  EXPECT_EQ(RefusedAudits(), before + 1) << "no AuditEvent for an oversized header";
   // Two Authorization headers.
-  const int64_t before = RefusedAudits();
+  before = RefusedAudits();
   HttpClient c("127.0.0.1", server_->port());
   const auto two = c.Send("GET", "/fhir/Patient/pa", "",
                           {{"Authorization", "Bearer " + server_->Token("patient-a")},

@@ -222,6 +222,14 @@ int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const S
   options.threads = config.threads;
   options.tls_cert_file = config.tls_cert;
   options.tls_key_file = config.tls_key;
+  // Requests refused before routing (malformed, 413, 431) or that broke a handler (500)
+  // are in the audit trail too, with what is known of them.
+  options.on_refused = [&audit](const server::RefusedRequest& r) {
+    const security::AuditRecord rec = security::AuditRecordFor(
+        nullptr, NowMicros(), r.remote_address, "", r.method, r.target, r.status, r.reason);
+    if (Status s = audit.Record(rec, /*wait=*/false); !s.ok())
+      std::cerr << "medhub: audit of a refused request: " << s.message() << "\n";
+  };
   // The base URL (for Location headers and links) is known only once the port is bound:
   // requests that arrive before then are served by an API with the configured port.
   server::LedgerApi ledger_api(ledger, store);

@@ -285,6 +285,8 @@ class ServerImpl final : public HttpServer {
   void Wait() override;
 
   const HttpServerOptions& options() const { return options_; }
+  // Tells options().on_refused, if set, of a request the server answered itself.
+  void Refused(const RefusedRequest& refused) const;
   bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
   net::thread_pool& pool() { return *pool_; }
   bool tls() const { return tls_ != nullptr; }
@@ -519,10 +521,16 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void SendError(int status, std::string_view message) {
     RequestInfo info;  // HTTP/1.1, close
+    RefusedRequest refused{status, message, remote_, {}, {}};
     if (parser_ && parser_->got_some()) {
       unsigned v = parser_->get().version();
       if (v == 10) info.version = 10;
     }
+    if (parser_ && parser_->got_some()) {  // the request line, once parsed (empty before)
+      refused.method = parser_->get().method_string();
+      refused.target = parser_->get().target();
+    }
+    server_->Refused(refused);
     Send(server_->MakeError(status, message), info);
   }
 
@@ -764,7 +772,19 @@ HttpResponse ServerImpl::Invoke(const HttpRequest& request) {
     Log("handler threw for %s %s (not a std::exception)", request.method.c_str(),
         request.target.c_str());
   }
+  Refused({500, "internal error", request.remote_address, request.method, request.target});
   return MakeError(500, "internal error");
+}
+
+void ServerImpl::Refused(const RefusedRequest& refused) const {
+  if (!options_.on_refused) return;
+  try {
+    options_.on_refused(refused);
+  } catch (const std::exception& e) {
+    Log("on_refused threw: %s", e.what());
+  } catch (...) {
+    Log("on_refused threw");
+  }
 }
 
 HttpResponse ServerImpl::MakeError(int status, std::string_view message) {

@@ -57,6 +57,16 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 // sent instead.
 using ErrorResponder = std::function<HttpResponse(int status, std::string_view message)>;
 
+// A request the server answered itself (the statuses of ErrorResponder): what is known of
+// it when it was refused. method and target are empty when its header was not read whole.
+struct RefusedRequest {
+  int status = 0;
+  std::string_view reason;
+  std::string_view remote_address;
+  std::string_view method;
+  std::string_view target;
+};
+
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port; see HttpServer::port()
@@ -73,6 +83,9 @@ struct HttpServerOptions {
   // When neither is set: plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Told of every request the server answers itself (400, 413, 431, 500), e.g. for the
+  // audit trail. Called on an I/O thread: keep it quick; exceptions are logged and dropped.
+  std::function<void(const RefusedRequest&)> on_refused;
 };
 
 class HttpServer {

@@ -439,6 +439,48 @@ TEST(HttpServerTest, AnAnnouncedBodyOverTheLimitGets413WithoutCallingTheHandler)
   EXPECT_EQ(errors->statuses, (std::vector<int>{413, 413, 413}));
 }
 
+TEST(HttpServerTest, EveryRequestTheServerRefusesItselfIsReportedWithItsPeerAndTarget) {
+  struct Seen {
+    std::mutex mu;
+    std::vector<std::string> lines;
+  };
+  auto seen = std::make_shared<Seen>();
+  HttpServerOptions o = TestOptions();
+  o.max_body_bytes = 100;
+  o.max_header_bytes = 1024;
+  o.on_refused = [seen](const RefusedRequest& r) {
+    std::lock_guard lock(seen->mu);
+    const bool local = r.remote_address.starts_with("127.0.0.1:");
+    seen->lines.push_back(std::to_string(r.status) + " " + std::string(r.method) + " " +
+                          std::string(r.target) + (local ? "" : " (no peer)"));
+  };
+  auto server = MustStart(
+      [](const HttpRequest& req) -> HttpResponse {
+        if (req.path == "/throw") throw std::runtime_error("boom");
+        return Text(200, "ok");
+      },
+      o);
+  ASSERT_NE(server, nullptr);
+  const std::vector<std::string> requests = {
+      "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n",
+      Get("/", "X-Big: " + std::string(4000, 'a') + "\r\n"),
+      "GET\r\n\r\n",
+      Get("/throw"),
+      Get("/fine"),
+  };
+  for (const std::string& request : requests) {
+    Client c(server->port());
+    ASSERT_TRUE(c.Request(request).has_value()) << request;
+  }
+  std::lock_guard lock(seen->mu);
+  ASSERT_EQ(seen->lines.size(), 4u);
+  EXPECT_EQ(seen->lines[0], "413 POST /big");
+  // The request line is known once the parser got it, which depends on how the bytes came.
+  EXPECT_TRUE(seen->lines[1] == "431  " || seen->lines[1] == "431 GET /") << seen->lines[1];
+  EXPECT_EQ(seen->lines[2], "400  ");
+  EXPECT_EQ(seen->lines[3], "500 GET /throw");
+}
+
 TEST(HttpServerTest, AMalformedRequestLineGets400AndTheConnectionIsClosed) {
   std::atomic<int> calls{0};
   auto server = MustStart([&](const HttpRequest&) {
