@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -16,25 +15,17 @@
 #include "cli/device_commands.h"
 #include "cli/flags.h"
 #include "cli/importer.h"
-#include "cli/ingest_services.h"
 #include "cli/lake_commands.h"
 #include "cli/ledger_commands.h"
 #include "cli/patient_commands.h"
 #include "cli/sync_commands.h"
-#include "cli/serve_policy.h"
+#include "cli/serve.h"
 #include "cli/user_commands.h"
 #include "core/ids.h"
 #include "core/time.h"
-#include "server/auth_api.h"
-#include "server/bulk_export_api.h"
 #include "server/fhir_api.h"
-#include "server/http_server.h"
-#include "server/http_util.h"
-#include "server/ledger_api.h"
-#include "server/mpi_api.h"
 #include "server/self_signed.h"
 #include "store/store.h"
-#include "sync/mpi.h"
 
 #ifndef MEDHUB_SHARED_DATA
 #define MEDHUB_SHARED_DATA "../shared/data"
@@ -96,217 +87,6 @@ Every command that opens --data DIR needs the directory's master key (encryption
 int Fail(const Status& s) {
   std::cerr << "medhub: " << s.message() << "\n";
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
-}
-
-std::string LandingPage() {
-  return R"(<!doctype html><html lang="en"><head><meta charset="utf-8"><title>medhub</title></head>
-<body><h1>medhub</h1><p>The personal health data center. The FHIR R4 API is at
-<a href="/fhir/metadata">/fhir</a>.</p><ul>
-<li><a href="/fhir/metadata">/fhir/metadata</a> — what this server supports</li>
-<li><a href="/fhir/Patient?_count=20">/fhir/Patient</a> — patients</li>
-<li><a href="/fhir/_history?_count=20">/fhir/_history</a> — the latest changes</li>
-<li><a href="/ledger/head">/ledger/head</a> — the ledger's signed tree head</li>
-</ul></body></html>)";
-}
-
-// Blocks SIGINT/SIGTERM in every thread so that the main thread can sigwait for them.
-sigset_t BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
-struct ServeConfig {
-  std::string address = "127.0.0.1";
-  uint16_t port = 8080;
-  size_t max_body = 16u << 20;
-  int threads = 0;
-  std::string data;      // the data directory: the token signing key is DATA/security/token.key
-  std::string tls_cert;  // PEM files; both set: HTTPS only
-  std::string tls_key;
-  std::string scheme() const { return tls_cert.empty() ? "http" : "https"; }
-  const ledger::EvidenceLog* evidence = nullptr;  // a consortium member's, for /ledger/evidence
-  IngestConfig ingest;  // --mqtt, --mllp-port (serve only)
-};
-
-Result<ServeConfig> ServeConfigFrom(const Flags& f) {
-  ServeConfig c;
-  c.address = f.Get("address", c.address);
-  ASSIGN_OR_RETURN(uint64_t port, f.GetUint("port", 8080));
-  if (port > 65535) return Status::InvalidArgument("--port must be 0-65535");
-  c.port = static_cast<uint16_t>(port);
-  ASSIGN_OR_RETURN(uint64_t max_body, f.GetUint("max-body", c.max_body));
-  c.max_body = max_body;
-  ASSIGN_OR_RETURN(uint64_t threads, f.GetUint("threads", 0));
-  c.threads = static_cast<int>(threads);
-  c.tls_cert = f.Get("tls-cert");
-  c.tls_key = f.Get("tls-key");
-  if (c.tls_cert.empty() != c.tls_key.empty())
-    return Status::InvalidArgument(
-        "--tls-cert and --tls-key must be given together (TLS needs both)");
-  return c;
-}
-
-// Runs `handle(principal)` for a request outside FhirApi (the /api routes, $export) and
-// records its AuditEvent in `audit`, allowed or refused: who (when the bearer token is
-// valid), from where, what, and the status. Writes that succeeded wait until their event is
-// durable, like FHIR writes (security/audit.h).
-template <typename Handle>
-server::HttpResponse Audited(const server::HttpRequest& req, const server::AuthApi& auth,
-                             security::AuditLog* audit, std::string_view interaction,
-                             Handle&& handle) {
-  const Result<security::Principal> who = auth.Authenticate(req);
-  server::HttpResponse resp = handle(who);
-  const security::AuditRecord rec =
-      security::AuditRecordFor(who.ok() ? &*who : nullptr, NowMicros(), req.remote_address,
-                               interaction, req.method, req.target, resp.status, resp.body);
-  const bool wait = req.method != "GET" && req.method != "HEAD" && resp.status < 400;
-  if (Status s = audit->Record(rec, wait); !s.ok()) {
-    std::cerr << "medhub: audit of " << req.method << " " << req.path << ": " << s.message()
-              << "\n";
-    // Durable before acknowledged: a write whose trail could not be kept is not confirmed.
-    if (wait) return server::ErrorResponse(Status::Unavailable("the audit trail is unavailable"));
-  }
-  return resp;
-}
-
-// Bulk Data $export hands out whole populations, so only system-level readers (`service`
-// clients, whose scopes are system/*) may start, poll, download or cancel an export:
-// 401 without a valid token, 403 for every other role (docs/security.md).
-template <typename Handle>
-server::HttpResponse ExportGate(const Result<security::Principal>& who, Handle&& handle) {
-  if (!who.ok()) {
-    server::HttpResponse r = server::ErrorResponse(who.status());
-    r.headers.emplace_back("WWW-Authenticate", server::BearerChallenge(who.status()));
-    return r;
-  }
-  if (who->role != security::Role::kService)
-    return server::ErrorResponse(Status::PermissionDenied(
-        "$export is for system-level clients (role service with system/*.read scopes)"));
-  return handle();
-}
-
-// Serves `store` and `ledger` until SIGINT or SIGTERM; `on_ready` runs once the port is
-// bound.
-// `shared_relations`, when given, is the policy's relation cache (so that a sync loop can
-// invalidate it); otherwise the server keeps its own.
-int ServeUntilStopped(store::Store* store, const ledger::Ledger* ledger, const ServeConfig& config,
-                      const std::function<void(const std::string& url)>& on_ready,
-                      security::RelationCache* shared_relations = nullptr) {
-  server::AuthApiOptions auth_options;
-  auth_options.data_dir = config.data;
-  auto auth = server::AuthApi::Open(store, std::move(auth_options));
-  if (!auth.ok()) return Fail(auth.status());
-  // The policy's care relations: changed by FHIR writes, synced sources and HL7 Encounters.
-  security::RelationCache own_relations(store);
-  security::RelationCache* relations = shared_relations ? shared_relations : &own_relations;
-  IngestConfig ingest_config = config.ingest;
-  ingest_config.address = config.address;
-  ingest_config.on_relations = [relations](const std::vector<std::string>& patients) {
-    for (const std::string& p : patients) relations->Invalidate(p);
-  };
-  // The served API always enforces the access policy and audits every request (HL7 v2
-  // messages over MLLP included).
-  security::AuditLog audit(store);
-  ingest_config.audit = &audit;
-  auto ingest = IngestServices::Start(store, auth->get(), ingest_config);
-  if (!ingest.ok()) return Fail(ingest.status());
-  const sigset_t stop_signals = BlockStopSignals();
-  server::HttpServerOptions options;
-  options.address = config.address;
-  options.port = config.port;
-  options.max_body_bytes = config.max_body;
-  options.threads = config.threads;
-  options.tls_cert_file = config.tls_cert;
-  options.tls_key_file = config.tls_key;
-  // Requests refused before routing (malformed, 413, 431) or that broke a handler (500)
-  // are in the audit trail too, with what is known of them.
-  options.on_refused = [&audit](const server::RefusedRequest& r) {
-    const security::AuditRecord rec = security::AuditRecordFor(
-        nullptr, NowMicros(), r.remote_address, "", r.method, r.target, r.status, r.reason);
-    if (Status s = audit.Record(rec, /*wait=*/false); !s.ok())
-      std::cerr << "medhub: audit of a refused request: " << s.message() << "\n";
-  };
-  // The base URL (for Location headers and links) is known only once the port is bound:
-  // requests that arrive before then are served by an API with the configured port.
-  server::LedgerApi ledger_api(ledger, store);
-  ledger_api.set_evidence(config.evidence);
-  sync::Mpi mpi(store, sync::MpiConfig{});
-  server::MpiApi mpi_api(&mpi, [&auth](const server::HttpRequest& req) {
-    return (*auth)->Authenticate(req);
-  });
-  auto linked = [&mpi](std::string_view patient) {
-    auto ids = mpi.LinkedPatients(patient);
-    return ids.ok() ? std::move(ids).value() : std::vector<std::string>{};
-  };
-  auto fhir_options = [&](const std::string& base) {
-    server::FhirApiOptions o{base, &ledger_api, linked};
-    EnforcePolicy(&o, auth->get(), relations, &audit);
-    return o;
-  };
-  server::FhirApi early(store, fhir_options(config.scheme() + "://" + config.address + ":" +
-                                            std::to_string(config.port) + "/fhir"));
-  std::unique_ptr<server::FhirApi> bound;
-  std::atomic<server::FhirApi*> api{&early};
-  server::BulkExportApi bulk_export(store, {config.data + "/exports"});
-  auto handler = [&api, &ledger_api, &auth, &mpi_api, &ingest,
-                  &bulk_export, &audit](const server::HttpRequest& req) -> server::HttpResponse {
-    using Who = Result<security::Principal>;
-    if (req.path.starts_with("/api/mpi/"))
-      return Audited(req, **auth, &audit, "mpi", [&](const Who&) { return mpi_api.Handle(req); });
-    if (req.path.starts_with("/api/devices/")) {
-      return Audited(req, **auth, &audit, "device-readings",
-                     [&](const Who&) { return (*ingest)->HandleDevices(req); });
-    }
-    if (req.path == "/auth" || req.path.starts_with("/auth/")) return (*auth)->Handle(req);
-    if (server::BulkExportApi::Matches(req.path)) {
-      return Audited(req, **auth, &audit, "operation", [&](const Who& who) {
-        return ExportGate(who, [&] {
-          return bulk_export.Handle(req, api.load()->options().base_url);
-        });
-      });
-    }
-    if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.load()->Handle(req);
-    if (req.path == "/ledger" || req.path.starts_with("/ledger/")) return ledger_api.Handle(req);
-    if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
-      server::HttpResponse r;
-      r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-      r.headers.emplace_back("Content-Security-Policy", "default-src 'self'");
-      r.body = LandingPage();
-      return r;
-    }
-    if (req.path == "/healthz")
-      return server::JsonResponse(200, R"({"status":"ok"})", "application/json");
-    return server::ErrorResponse(Status::NotFound("no such path: " + req.path));
-  };
-  auto error = [](int status, std::string_view message) {
-    Status s = status == 413 ? Status::ResourceExhausted(std::string(message))
-                             : Status::InvalidArgument(std::string(message));
-    server::HttpResponse r = server::ErrorResponse(s);
-    r.status = status;
-    return r;
-  };
-  auto srv = server::HttpServer::Start(options, handler, error);
-  if (!srv.ok()) return Fail(srv.status());
-  const std::string url =
-      config.scheme() + "://" + config.address + ":" + std::to_string((*srv)->port());
-  bound = std::make_unique<server::FhirApi>(store, fhir_options(url + "/fhir"));
-  api = bound.get();
-  on_ready(url);
-  if ((*ingest)->mllp_port() > 0)
-    std::cout << "mllp listening on " << (*ingest)->mllp_port() << std::endl;
-  std::cout << "listening on " << url << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cerr << "medhub: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-            << " received, finishing requests in flight\n";
-  (*srv)->Shutdown();
-  (*srv)->Wait();
-  return 0;
 }
 
 void PrintProgress(size_t done, size_t total, const ImportStats& stats, double seconds) {
@@ -437,8 +217,9 @@ int RunServe(const std::vector<std::string>& args) {
                               [&relations](const std::vector<std::string>& patients) {
                                 for (const std::string& p : patients) relations.Invalidate(p);
                               });
-  const int code = ServeUntilStopped(store->get(), node->ledger.get(), *config,
-                                     [](const std::string&) {}, &relations);
+  const Status served = ServeUntilStopped(store->get(), node->ledger.get(), *config,
+                                          [](const std::string&) {}, &relations);
+  const int code = served.ok() ? 0 : Fail(served);
   sync_loop.reset();
   return StopLedger(&*node, StopLakeNode(lake->get(), code));
 }
@@ -517,7 +298,7 @@ int RunDemo(const std::vector<std::string>& args) {
   } else {
     return StopLedger(&*node, Fail(made.status()));
   }
-  const int code =
+  const Status served =
       ServeUntilStopped(store->get(), node->ledger.get(), *config, [&](const std::string& url) {
         const std::string p = stats.largest_patient_id;
         const std::string curl =
@@ -560,7 +341,7 @@ int RunDemo(const std::vector<std::string>& args) {
                   << "  " << api << " '" << url << "/fhir/Patient/" << p << "/$everything'\n";
         std::cout << "Stop with Ctrl-C.\n" << std::endl;
       });
-  return StopLedger(&*node, code);
+  return StopLedger(&*node, served.ok() ? 0 : Fail(served));
 }
 
 }  // namespace medhub::cli

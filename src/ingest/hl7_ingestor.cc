@@ -45,7 +45,8 @@ Hl7Outcome Hl7Ingestor::Process(std::string_view text, int64_t now, const Record
   return out;
 }
 
-Hl7Outcome Hl7Ingestor::StoreMessage(std::string_view text, int64_t now, const std::string& ack_id) {
+Hl7Outcome Hl7Ingestor::StoreMessage(std::string_view text, int64_t now,
+                                      const std::string& ack_id) {
   Hl7Outcome out;
   auto message = hl7::Parse(text);
   auto refuse = [&](const Status& why) {
