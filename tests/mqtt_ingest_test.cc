@@ -82,12 +82,13 @@ class MqttIngestTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void StartIngest() {
+  void StartIngest(MqttIngest::Recorder record = {}) {
     MqttClientOptions options;
     options.port = broker_.port();
     auto started = MqttIngest::Start(
         options, ingestor_.get(),
-        [this](std::string_view t) { return auth_->tokens().Verify(t, NowMicros()); }, NowMicros);
+        [this](std::string_view t) { return auth_->tokens().Verify(t, NowMicros()); }, NowMicros,
+        std::move(record));
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     ingest_ = std::move(started).value();
   }
@@ -139,6 +140,38 @@ TEST_F(MqttIngestTest, ReadingsPublishedWhileMedhubIsAwayAreDeliveredToItsPersis
   ASSERT_TRUE(device_->Publish(ReadingsTopic("cuff"), Payload(token_, {7}), 1).ok());
   StartIngest();
   EXPECT_EQ(inbox_.Pop(), R"({"device":"cuff","stored":[7],"duplicates":[],"rejected":[]})");
+}
+
+TEST_F(MqttIngestTest, EveryMessageIsRecordedAndReadingsWhoseRecordFailedAreNotAcknowledged) {
+  struct Recorded {
+    std::mutex mu;
+    std::vector<std::string> lines;
+    bool fail = true;
+  };
+  auto recorded = std::make_shared<Recorded>();
+  StartIngest([recorded](const MqttMessageOutcome& o) {
+    std::lock_guard lock(recorded->mu);
+    recorded->lines.push_back(std::string(o.device) + " " + (o.who ? o.who->subject : "-") +
+                              " " + o.patient + " " + std::to_string(o.stored) + "/" +
+                              std::to_string(o.duplicates) + " " +
+                              std::string(StatusCodeName(o.status.code())));
+    if (recorded->fail && o.stored > 0) {
+      recorded->fail = false;
+      return Status::Unavailable("disk full");
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(device_->Publish(ReadingsTopic("cuff"), Payload(token_, {1, 2}), 1).ok());
+  const std::string refused = inbox_.Pop();
+  EXPECT_NE(refused.find(R"("error":"Unavailable")"), std::string::npos) << refused;
+  ASSERT_TRUE(device_->Publish(ReadingsTopic("cuff"), Payload(token_, {1, 2}), 1).ok());
+  EXPECT_EQ(inbox_.Pop(), R"({"device":"cuff","stored":[],"duplicates":[1,2],"rejected":[]})");
+  ASSERT_TRUE(device_->Publish(ReadingsTopic("cuff"), Payload("forged", {3}), 1).ok());
+  EXPECT_NE(inbox_.Pop().find("Unauthenticated"), std::string::npos);
+  std::lock_guard lock(recorded->mu);
+  EXPECT_EQ(recorded->lines,
+            (std::vector<std::string>{"cuff cuff-client p1 2/0 OK", "cuff cuff-client p1 0/2 OK",
+                                      "cuff -  0/0 Unauthenticated"}));
 }
 
 }  // namespace

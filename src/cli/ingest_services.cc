@@ -7,6 +7,7 @@
 #include "ingest/hl7_ingestor.h"
 #include "ingest/mqtt_ingest.h"
 #include "server/device_api.h"
+#include "server/http_util.h"
 #include "server/mllp_server.h"
 
 namespace medhub::cli {
@@ -40,6 +41,23 @@ std::string HandleHl7(ingest::Hl7Ingestor* hl7, security::AuditLog* audit, std::
                   return audit->Record(rec, /*wait=*/out.code == "AA");
                 })
       .ack;
+}
+
+// Records each MQTT message like an HTTP device batch (interaction device-readings): the
+// device's token subject, the topic, the counts, the patient; stored readings wait for
+// their event to be durable. None without an audit log.
+ingest::MqttIngest::Recorder MqttRecorder(security::AuditLog* audit) {
+  if (audit == nullptr) return {};
+  return [audit](const ingest::MqttMessageOutcome& o) {
+    const std::string target = std::string(o.topic) + " stored " + std::to_string(o.stored) +
+                               " duplicates " + std::to_string(o.duplicates) + " rejected " +
+                               std::to_string(o.rejected);
+    security::AuditRecord rec = security::AuditRecordFor(
+        o.who ? &*o.who : nullptr, NowMicros(), "", "device-readings", "MQTT", target,
+        o.status.ok() ? 200 : server::HttpStatusFor(o.status), o.status.message());
+    if (!o.patient.empty()) rec.patients = {o.patient};
+    return audit->Record(rec, /*wait=*/o.stored > 0);
+  };
 }
 
 }  // namespace
@@ -77,7 +95,7 @@ Result<std::unique_ptr<IngestServices>> IngestServices::Start(store::Store* stor
                                      [auth](std::string_view token) {
                                        return auth->tokens().Verify(token, NowMicros());
                                      },
-                                     NowMicros));
+                                     NowMicros, MqttRecorder(config.audit)));
   }
   if (config.mllp_port >= 0) {
     server::MllpServerOptions options;

@@ -38,8 +38,12 @@ std::string AcksTopic(std::string_view device_id) {
   return std::string(kTopicPrefix) + std::string(device_id) + "/acks";
 }
 
-MqttIngest::MqttIngest(DeviceIngestor* ingestor, Verifier verify, std::function<int64_t()> clock)
-    : ingestor_(ingestor), verify_(std::move(verify)), clock_(std::move(clock)) {}
+MqttIngest::MqttIngest(DeviceIngestor* ingestor, Verifier verify, std::function<int64_t()> clock,
+                       Recorder record)
+    : ingestor_(ingestor),
+      verify_(std::move(verify)),
+      clock_(std::move(clock)),
+      record_(std::move(record)) {}
 
 MqttIngest::~MqttIngest() {
   {
@@ -76,10 +80,12 @@ void MqttIngest::Work() {
 
 Result<std::unique_ptr<MqttIngest>> MqttIngest::Start(MqttClientOptions options,
                                                       DeviceIngestor* ingestor, Verifier verify,
-                                                      std::function<int64_t()> clock) {
+                                                      std::function<int64_t()> clock,
+                                                      Recorder record) {
   if (options.client_id.empty()) options.client_id = "medhub-ingest";
   options.clean_session = false;
-  std::unique_ptr<MqttIngest> self(new MqttIngest(ingestor, std::move(verify), std::move(clock)));
+  std::unique_ptr<MqttIngest> self(
+      new MqttIngest(ingestor, std::move(verify), std::move(clock), std::move(record)));
   MqttIngest* raw = self.get();
   ASSIGN_OR_RETURN(self->client_,
                    MqttClient::Start(options, [raw](std::string_view topic, std::string_view body) {
@@ -91,17 +97,23 @@ Result<std::unique_ptr<MqttIngest>> MqttIngest::Start(MqttClientOptions options,
   return self;
 }
 
-Result<std::string> MqttIngest::Process(std::string_view device, std::string_view payload) {
+Result<std::string> MqttIngest::Process(std::string_view device, std::string_view payload,
+                                        MqttMessageOutcome* outcome) {
   auto parsed = json::Parse(payload);
   if (!parsed.ok()) return Status::InvalidArgument("readings: " + parsed.status().message());
   if (!parsed->is_object()) return Status::InvalidArgument("the payload must be a JSON object");
   const std::string_view token = parsed->get_string("token");
   if (token.empty()) return Status::Unauthenticated("the payload carries no \"token\"");
   ASSIGN_OR_RETURN(security::Principal principal, verify_(token));
+  outcome->who = principal;
   ASSIGN_OR_RETURN(ParsedBatch batch, ParseReadingBatch(*parsed, clock_()));
   ASSIGN_OR_RETURN(DeviceBinding binding, ingestor_->Binding(device));
+  outcome->patient = binding.patient_id;
   RETURN_IF_ERROR(CheckDevicePrincipal(principal, binding));
   ASSIGN_OR_RETURN(IngestReply reply, ingestor_->Ingest(binding, std::move(batch)));
+  outcome->stored = reply.stored.size();
+  outcome->duplicates = reply.duplicates.size();
+  outcome->rejected = reply.rejected.size();
   stored_ += reply.stored.size();
   duplicates_ += reply.duplicates.size();
   rejected_ += reply.rejected.size();
@@ -115,7 +127,16 @@ std::string MqttIngest::HandleMessage(std::string_view topic, std::string_view p
     ++errors_;
     return {};  // not a readings topic: nobody to answer
   }
-  auto ack = Process(device, payload);
+  MqttMessageOutcome outcome{topic, device};
+  auto ack = Process(device, payload, &outcome);
+  outcome.status = ack.status();
+  if (record_) {
+    const Status recorded = record_(outcome);
+    // Durable before acknowledged: stored readings whose trail could not be kept are not
+    // confirmed; the device resends them and hears "duplicates".
+    if (!recorded.ok() && outcome.stored > 0)
+      ack = Status::Unavailable("the audit trail is unavailable: " + recorded.message());
+  }
   std::string out = ack.ok() ? std::move(ack).value() : ErrorAck(device, ack.status());
   if (!ack.ok()) ++errors_;
   if (client_) (void)client_->Publish(AcksTopic(device), out, 1);

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -56,15 +57,30 @@ struct MqttIngestStats {
   uint64_t errors = 0;      // messages refused as a whole
 };
 
+// What one message did, for the audit trail.
+struct MqttMessageOutcome {
+  std::string_view topic;
+  std::string_view device;
+  std::optional<security::Principal> who;  // the payload token's principal, once verified
+  Status status;                           // OK, or why the message was refused whole
+  std::string patient;                     // the device's patient, once known
+  size_t stored = 0, duplicates = 0, rejected = 0;  // readings
+};
+
 class MqttIngest {
  public:
   using Verifier = std::function<Result<security::Principal>(std::string_view token)>;
+  // Called with every message's outcome before its ack is published; if it fails for a
+  // message that stored readings, the ack is an error instead (Unavailable), so the device
+  // resends and the readings are reported as duplicates then. Must be thread-safe.
+  using Recorder = std::function<Status(const MqttMessageOutcome&)>;
 
-  // Connects, subscribes and starts handling messages. Neither pointer is owned.
-  // Errors: those of MqttClient::Start and Subscribe.
+  // Connects, subscribes and starts handling messages. Neither pointer is owned; `record`
+  // is optional. Errors: those of MqttClient::Start and Subscribe.
   static Result<std::unique_ptr<MqttIngest>> Start(MqttClientOptions options,
                                                    DeviceIngestor* ingestor, Verifier verify,
-                                                   std::function<int64_t()> clock);
+                                                   std::function<int64_t()> clock,
+                                                   Recorder record = {});
   ~MqttIngest();  // stops the worker (after its current message), then disconnects
 
   // Handles one message as if it had arrived on `topic`; returns the ack payload (also
@@ -73,14 +89,18 @@ class MqttIngest {
   MqttIngestStats stats() const;
 
  private:
-  MqttIngest(DeviceIngestor* ingestor, Verifier verify, std::function<int64_t()> clock);
-  Result<std::string> Process(std::string_view device, std::string_view payload);
+  MqttIngest(DeviceIngestor* ingestor, Verifier verify, std::function<int64_t()> clock,
+             Recorder record);
+  // Stores the message's readings; fills `outcome` with what it learned on the way.
+  Result<std::string> Process(std::string_view device, std::string_view payload,
+                              MqttMessageOutcome* outcome);
   void Enqueue(std::string_view topic, std::string_view payload);
   void Work();
 
   DeviceIngestor* ingestor_;
   Verifier verify_;
   std::function<int64_t()> clock_;
+  Recorder record_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<std::string, std::string>> queue_;  // GUARDED_BY(mu_)
