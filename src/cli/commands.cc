@@ -300,46 +300,15 @@ int RunDemo(const std::vector<std::string>& args) {
   }
   const Status served =
       ServeUntilStopped(store->get(), node->ledger.get(), *config, [&](const std::string& url) {
-        const std::string p = stats.largest_patient_id;
-        const std::string curl =
-            config->tls_cert.empty() ? "curl" : "curl --cacert " + config->tls_cert;
-        // Every /fhir call but metadata needs a bearer token (docs/security.md).
-        const std::string api = curl + " -H \"Authorization: Bearer $TOKEN\"";
-        std::cout << "\nmedhub is serving " << stats.resources_ok << " resources of " << stats.files
-                  << " patients from " << data << "\n"
-                  << "Open " << url << "/ in a browser, or try:\n"
-                  << "  " << curl << " " << url << "/fhir/metadata\n";
-        if (!accounts.empty()) {
-          std::cout << "\nDemo accounts (passwords also in " << data
-                    << "/security/demo-accounts.tsv):\n";
-          for (const DemoAccount& a : accounts) {
-            std::cout << "  " << a.role << " account " << a.username << " / " << a.password << "  ("
-                      << a.note
-                      << (a.organization.empty() ? "" : ", Organization/" + a.organization)
-                      << (a.patient.empty() ? "" : ", Patient/" + a.patient) << ")\n";
-          }
-          std::cout << "Get a token for an account (/fhir requires one), e.g.:\n";
-          for (const DemoAccount& a : accounts) {
-            std::cout << "  TOKEN=$(" << curl
-                      << " -s -d grant_type=password -d username=" << a.username
-                      << " -d password=" << a.password << " " << url
-                      << "/auth/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')"
-                      << "   # " << a.role << "\n";
-          }
-          std::cout << "A practitioner without a care relation may add the header "
-                       "'X-Break-Glass: <reason>' (allowed, audited, the patient is told).\n";
-        }
-        std::cout << "Then, with $TOKEN set:\n"
-                  << "  " << api << " '" << url << "/fhir/Patient?_count=5&_sort=-_lastUpdated'\n"
-                  << "  " << api << " '" << url << "/fhir/Observation?patient=" << p
-                  << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
-                  << "  " << api << " '" << url << "/fhir/Condition?patient=" << p
-                  << "&_include=Condition:patient'\n"
-                  << "  " << api << " '" << url << "/fhir/AuditEvent?patient=" << p << "'\n"
-                  << "  " << api << " '" << url << "/fhir/Patient/" << p << "/_history/1/$verify'\n"
-                  << "  " << curl << " " << url << "/ledger/head\n"
-                  << "  " << api << " '" << url << "/fhir/Patient/" << p << "/$everything'\n";
-        std::cout << "Stop with Ctrl-C.\n" << std::endl;
+        DemoGuide guide;
+        guide.url = url;
+        guide.curl = config->tls_cert.empty() ? "curl" : "curl --cacert " + config->tls_cert;
+        guide.data_dir = data;
+        guide.resources = stats.resources_ok;
+        guide.patients = stats.files;
+        guide.patient = stats.largest_patient_id;
+        guide.accounts = accounts;
+        PrintDemoGuide(guide, std::cout);
       });
   return StopLedger(&*node, served.ok() ? 0 : Fail(served));
 }

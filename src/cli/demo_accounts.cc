@@ -133,4 +133,48 @@ Result<std::vector<DemoAccount>> EnsureDemoAccounts(store::Store* store,
   return accounts;
 }
 
+namespace {
+
+void PrintAccounts(const DemoGuide& g, std::ostream& out) {
+  out << "\nDemo accounts (passwords also in " << g.data_dir << "/security/demo-accounts.tsv):\n";
+  for (const DemoAccount& a : g.accounts) {
+    out << "  " << a.role << " account " << a.username << " / " << a.password << "  (" << a.note
+        << (a.organization.empty() ? "" : ", Organization/" + a.organization)
+        << (a.patient.empty() ? "" : ", Patient/" + a.patient) << ")\n";
+  }
+  out << "Get a token for an account (/fhir requires one), e.g.:\n";
+  for (const DemoAccount& a : g.accounts) {
+    out << "  TOKEN=$(" << g.curl << " -s -d grant_type=password -d username=" << a.username
+        << " -d password=" << a.password << " " << g.url
+        << "/auth/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')"
+        << "   # " << a.role << "\n";
+  }
+  out << "A practitioner without a care relation may add the header "
+         "'X-Break-Glass: <reason>' (allowed, audited, the patient is told).\n";
+}
+
+}  // namespace
+
+void PrintDemoGuide(const DemoGuide& g, std::ostream& out) {
+  // Every /fhir call but metadata needs a bearer token (docs/security.md).
+  const std::string api = g.curl + " -H \"Authorization: Bearer $TOKEN\"";
+  const std::string& p = g.patient;
+  out << "\nmedhub is serving " << g.resources << " resources of " << g.patients
+      << " patients from " << g.data_dir << "\n"
+      << "Open " << g.url << "/ in a browser, or try:\n"
+      << "  " << g.curl << " " << g.url << "/fhir/metadata\n";
+  if (!g.accounts.empty()) PrintAccounts(g, out);
+  out << "Then, with $TOKEN set:\n"
+      << "  " << api << " '" << g.url << "/fhir/Patient?_count=5&_sort=-_lastUpdated'\n"
+      << "  " << api << " '" << g.url << "/fhir/Observation?patient=" << p
+      << "&code=http://loinc.org|29463-7&_sort=-date&_count=3'\n"
+      << "  " << api << " '" << g.url << "/fhir/Condition?patient=" << p
+      << "&_include=Condition:patient'\n"
+      << "  " << api << " '" << g.url << "/fhir/AuditEvent?patient=" << p << "'\n"
+      << "  " << api << " '" << g.url << "/fhir/Patient/" << p << "/_history/1/$verify'\n"
+      << "  " << g.curl << " " << g.url << "/ledger/head\n"
+      << "  " << api << " '" << g.url << "/fhir/Patient/" << p << "/$everything'\n";
+  out << "Stop with Ctrl-C.\n" << std::endl;
+}
+
 }  // namespace medhub::cli

@@ -1,6 +1,8 @@
 // The accounts `medhub demo` creates so that every role can be tried at once.
 #pragma once
 
+#include <cstddef>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,5 +29,19 @@ struct DemoAccount {
 Result<std::vector<DemoAccount>> EnsureDemoAccounts(store::Store* store,
                                                     const std::string& data_dir,
                                                     const std::string& patient_id);
+
+// What `medhub demo` tells its user once it serves: where, the accounts, how to get a
+// token for each, and requests to try on the sample's largest patient.
+struct DemoGuide {
+  std::string url;   // the served base URL
+  std::string curl;  // "curl", or "curl --cacert CERT" for the self-signed HTTPS
+  std::string data_dir;
+  size_t resources = 0;
+  size_t patients = 0;
+  std::string patient;  // the id the example requests use
+  std::vector<DemoAccount> accounts;
+};
+
+void PrintDemoGuide(const DemoGuide& guide, std::ostream& out);
 
 }  // namespace medhub::cli

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "cli/importer.h"
 #include "core/ids.h"
@@ -46,6 +47,33 @@ TEST(DemoAccountsTest, EveryRoleGetsAnAccountThatLogsInAndARerunKeepsThePassword
 
   store->reset();
   std::filesystem::remove_all(dir);
+}
+
+TEST(DemoGuideTest, ShowsEachAccountWithItsTokenRequestAndRequestsOnThePatient) {
+  DemoGuide g;
+  g.url = "https://127.0.0.1:8443";
+  g.curl = "curl --cacert /d/tls/cert.pem";
+  g.data_dir = "/d";
+  g.resources = 100;
+  g.patients = 3;
+  g.patient = "p-1";
+  g.accounts = {{"dr.caring", "practitioner", "org1", "", "pw1", "a doctor"},
+                {"patient", "patient", "", "p-1", "pw2", "the patient"}};
+  std::ostringstream out;
+  PrintDemoGuide(g, out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("serving 100 resources of 3 patients from /d"), std::string::npos) << text;
+  EXPECT_NE(text.find("practitioner account dr.caring / pw1  (a doctor, Organization/org1)"),
+            std::string::npos);
+  EXPECT_NE(text.find("-d username=patient -d password=pw2 https://127.0.0.1:8443/auth/token"),
+            std::string::npos);
+  EXPECT_NE(text.find("/fhir/Patient/p-1/$everything"), std::string::npos);
+  EXPECT_NE(text.find("curl --cacert /d/tls/cert.pem https://127.0.0.1:8443/fhir/metadata"),
+            std::string::npos);
+  g.accounts.clear();
+  std::ostringstream bare;
+  PrintDemoGuide(g, bare);
+  EXPECT_EQ(bare.str().find("Demo accounts"), std::string::npos);
 }
 
 }  // namespace
