@@ -59,10 +59,11 @@ std::string PatientOf(const json::Value& resource, std::string_view type, std::s
   return "";
 }
 
-int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id) {
+int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id,
+             int buckets) {
   const uint64_t h =
       patient_id.empty() ? Fnv1a64(std::string(type) + "/" + std::string(id)) : Fnv1a64(patient_id);
-  return static_cast<int>(h % kBuckets);
+  return static_cast<int>(h % static_cast<uint64_t>(std::clamp(buckets, 1, kBuckets)));
 }
 
 std::string PartitionDir(std::string_view type, std::string_view year, int bucket) {

@@ -16,6 +16,8 @@
 
 namespace medhub::lake {
 
+// The most bucket folders a lake uses (a lake's count grows 1, 2, 4, 8, 16: see
+// docs/formats/lake.md and Manifest::bucketing).
 inline constexpr int kBuckets = 16;
 
 // FNV-1a, 64 bit.
@@ -30,8 +32,11 @@ std::string PartitionYear(const json::Value& resource, int64_t last_updated_micr
 // when it references Patient/<id>, else "" (no patient).
 std::string PatientOf(const json::Value& resource, std::string_view type, std::string_view id);
 
-// 0..kBuckets-1: hash of the patient id, or of "<type>/<id>" without a patient.
-int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id);
+// 0..buckets-1: hash of the patient id, or of "<type>/<id>" without a patient, modulo
+// `buckets` (a power of two <= kBuckets, so bucket k of a smaller count holds the buckets of
+// kBuckets that are k modulo it).
+int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id,
+             int buckets = kBuckets);
 
 // "Observation/date=2024/bucket=07".
 std::string PartitionDir(std::string_view type, std::string_view year, int bucket);
