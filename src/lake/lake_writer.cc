@@ -225,7 +225,8 @@ Status LakeWriter::StageChange(const store::Change& c) {
   std::string line;
   std::string partition;
   ASSIGN_OR_RETURN(store::StoredResource first, store_->ReadVersion(c.type, c.id, 1));
-  ASSIGN_OR_RETURN(json::Value first_json, json::Parse(first.json));
+  RETURN_IF_ERROR(first_doc_.Load(first.json));  // in place: no tree for two fields
+  const json::LazyNode first_json = first_doc_.root();
   // The bucket count in force when version 1 was published (this commit's if it is here).
   const int buckets =
       first.seq > state().seq ? CommitBuckets() : BucketsAt(bucketing_, first.seq);

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_lazy.h"
 #include "core/status.h"
 #include "lake/filesystem.h"
 #include "lake/manifest.h"
@@ -121,6 +122,7 @@ class LakeWriter {
   std::vector<Bucketing> bucketing_;  // the latest manifest's
   uint64_t last_commit_changes_ = 0;  // the latest manifest's `changes`
   int commit_buckets_ = 0;            // of the commit being staged; 0: not decided yet
+  json::LazyDoc first_doc_;           // version 1 of the change being staged
   std::chrono::steady_clock::time_point first_staged_;
   std::map<std::string, std::unique_ptr<OpenFile>> open_;  // by partition folder
   std::vector<std::unique_ptr<OpenFile>> closed_;          // rolled files of this commit
