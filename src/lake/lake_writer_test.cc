@@ -329,6 +329,53 @@ TEST_F(LakeWriterTest, ASmallLakeStartsWithOneBucketAndGrowsWhileResourcesKeepTh
   EXPECT_EQ(ExpectLakeMatchesStore(&fs_, store_.get()), 58u);
 }
 
+TEST_F(LakeWriterTest, AnOutageInTheCommitThatGrowsTheBucketCountKeepsEveryResourceInItsFolder) {
+  // Cut the growing commit (1 → 4 buckets) after k file system writes, for every k it
+  // needs: a pending manifest rolled forward must bring its bucketing along, and a commit
+  // redone must decide again; later updates must still find their resources' folders.
+  LakeWriterOptions o = SmallOptions();
+  o.changes_per_bucket = 10;
+  o.commit_bytes = 1 << 30;  // the growing commit is one commit
+  for (int k = 0; k < 30; k += 1 + k / 6) {
+    std::filesystem::remove_all(dir_ / "lake");
+    store::StoreOptions so;
+    so.path = dir_ / ("s" + std::to_string(k));
+    so.sync_writes = false;
+    std::unique_ptr<store::Store> store = store::OpenRocksStore(so).value();
+    CommitObservations(store.get(), 5);
+    fs_.ops_left = 1 << 30;
+    {
+      LakeWriter first(store.get(), &fs_, o);
+      ASSERT_TRUE(first.Open().ok());
+      ASSERT_TRUE(first.CatchUp().ok());
+    }
+    const uint64_t grown_from = store->LastSequence() + 1;
+    for (int i = 0; i < 40; ++i) {
+      const std::string id = "n" + std::to_string(i);
+      Put(store.get(), "Observation", id, ObservationJson(id, "q" + std::to_string(i), i));
+    }
+    CommitObservations(store.get(), 5, 7);
+    fs_.ops_left = k;
+    {
+      LakeWriter cut(store.get(), &fs_, o);
+      Status s = cut.Open();
+      if (s.ok()) s = cut.CatchUp();
+      ASSERT_TRUE(ReadManifests(&fs_).ok()) << "k=" << k;
+    }
+    fs_.ops_left = 1 << 30;
+    LakeWriter writer(store.get(), &fs_, o);
+    ASSERT_TRUE(writer.Open().ok()) << "k=" << k;
+    ASSERT_TRUE(writer.CatchUp().ok()) << "k=" << k;
+    CommitObservations(store.get(), 7, 20);
+    Put(store.get(), "Observation", "n3", ObservationJson("n3", "q3", 99));
+    ASSERT_TRUE(writer.CatchUp().ok()) << "k=" << k;
+    EXPECT_EQ(ExpectLakeMatchesStore(&fs_, store.get()), 58u) << "k=" << k;
+    EXPECT_EQ(ReadManifests(&fs_).value().back().bucketing,
+              (std::vector<Bucketing>{{1, 1}, {grown_from, 4}}))
+        << "k=" << k;
+  }
+}
+
 TEST_F(LakeWriterTest, ASixteenBucketLakeOfTheFormerFormatIsAppendedToWithSixteenBuckets) {
   Manifest m;  // an empty first commit, as medhub-lake/2 (no bucketing) wrote it
   m.commit = 1;
