@@ -50,7 +50,8 @@ TEST(Generator, AGeneratedLakeIsRecordedInTheYearTheSampleEndsNot1970) {
   ASSERT_EQ(years.size(), 1u);
   const std::string year = *years.begin();
   EXPECT_NE(year, "date=1970");
-  const std::string text = LocalLakeFiles(GeneratedLake(), {"Patient"}).value().front().read().value();
+  const std::string text =
+      LocalLakeFiles(GeneratedLake(), {"Patient"}).value().front().read().value();
   const std::string line = text.substr(0, text.find('\n'));
   EXPECT_NE(line.find(R"("lastUpdated":")" + year.substr(5)), std::string::npos) << line;
 }

@@ -174,7 +174,8 @@ Status LakeWriter::Recover() {
     return Status::FailedPrecondition(
         "lake " + fs_->Describe() + " has the " + latest_format + " layout (partitioned by " +
         "clinical year); this medhub appends only to " + std::string(kManifestFormatV2) +
-        " and " + std::string(kManifestFormat) + " lakes: write a new one (medhub lake sync --to NEW_LOCATION) and move readers to it");
+        " and " + std::string(kManifestFormat) +
+        " lakes: write a new one (medhub lake sync --to NEW_LOCATION) and move readers to it");
   }
   RETURN_IF_ERROR(fs_->Delete(kStagingDir, true));
   RETURN_IF_ERROR(fs_->MakeDirs(kManifestDir));

@@ -90,7 +90,8 @@ TEST(ManifestTest, ATruncatedOrForeignManifestIsDataLoss) {
           .code(),
       StatusCode::kDataLoss);
   const std::string head =
-      R"({"format":"medhub-lake/3","commit":1,"previousSeq":0,"seq":1,"changes":1,"superseding":0,)";
+      R"({"format":"medhub-lake/3","commit":1,"previousSeq":0,"seq":1,"changes":1,)"
+      R"("superseding":0,)";
   const std::string tail = R"("output":[]})";
   EXPECT_TRUE(ParseManifest(head + R"("bucketing":[{"fromSeq":1,"buckets":2}],)" + tail).ok());
   for (const char* bad : {R"("bucketing":[],)", "",
@@ -103,7 +104,8 @@ TEST(ManifestTest, ATruncatedOrForeignManifestIsDataLoss) {
 TEST(ManifestTest, AnOlderSixteenBucketManifestReadsWithItsBucketing) {
   const Manifest m =
       ParseManifest(
-          R"({"format":"medhub-lake/2","commit":1,"previousSeq":0,"seq":1,"changes":1,"superseding":0,"output":[]})")
+          R"({"format":"medhub-lake/2","commit":1,"previousSeq":0,"seq":1,"changes":1,)"
+          R"("superseding":0,"output":[]})")
           .value();
   EXPECT_EQ(m.bucketing, (std::vector<Bucketing>{{1, 16}}));
   EXPECT_EQ(BucketsAt(m.bucketing, 1000), 16);
