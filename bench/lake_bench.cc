@@ -12,9 +12,17 @@
 //    own rate over the whole feed.
 // Every figure is measured in this run; the load average before and after is printed (the
 // machine may be shared). Usage:
+// 3. The peer: the same data bulk-loaded (`medhub import`: Store::BeginBulkLoad) into a
+//    third, fresh store without a lake — the fastest import, measured in the same run.
+// With --hdfs-dir (the folder given to deploy/hadoop/start-hdfs.sh) the CPU seconds the
+// NameNode and DataNode JVMs spent during the catch-up are printed, and for a webhdfs://
+// lake the requests by kind with their mean latency. Usage:
 //   lake_bench [--copies N | --generated P [--seed S]] [--threads T] [--io-threads K]
-//              [--buffer-mb M] [--lake LOCATION] [--work DIR]
+//              [--buffer-mb M] [--max-buckets B]
+//              [--changes-per-bucket N] [--lake LOCATION] [--work DIR] [--hdfs-dir DIR]
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -84,7 +92,9 @@ struct Args {
   uint64_t seed = 1;
   size_t io_threads = lake::LakeWriterOptions{}.io_threads;
   uint64_t buffer_bytes = lake::LakeWriterOptions{}.buffer_bytes;
-  std::string lake, work;
+  int max_buckets = lake::LakeWriterOptions{}.max_buckets;
+  uint64_t changes_per_bucket = lake::LakeWriterOptions{}.changes_per_bucket;
+  std::string lake, work, hdfs_dir;
 };
 
 Args ParseArgs(int argc, char** argv) {
@@ -100,6 +110,9 @@ Args ParseArgs(int argc, char** argv) {
     if (k == "--buffer-mb") a.buffer_bytes = std::strtoull(v, nullptr, 10) << 20;
     if (k == "--lake") a.lake = v;
     if (k == "--work") a.work = v;
+    if (k == "--hdfs-dir") a.hdfs_dir = v;
+    if (k == "--max-buckets") a.max_buckets = std::max(1, std::atoi(v));
+    if (k == "--changes-per-bucket") a.changes_per_bucket = std::strtoull(v, nullptr, 10);
   }
   if (a.work.empty())
     a.work = (std::filesystem::temp_directory_path() / "medhub-lake-bench").string();
@@ -150,6 +163,31 @@ Status ImportFiles(server::FhirApi* api, const std::vector<std::string>& files, 
   return Status::Ok();
 }
 
+// CPU seconds (user + system) of the process whose pid is in `pid_file`; -1 if unknown.
+double ProcessCpuSeconds(const std::string& pid_file) {
+  std::ifstream pf(pid_file);
+  long pid = 0;
+  if (!(pf >> pid) || pid <= 0) return -1;
+  std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {  // fields 14 and 15: utime, stime
+    if (i == 14) utime = std::strtoull(f.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(f.c_str(), nullptr, 10);
+  }
+  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+double SelfCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,6 +225,8 @@ int main(int argc, char** argv) {
   lake::LakeWriterOptions wo;
   wo.io_threads = args.io_threads;
   wo.buffer_bytes = std::max<uint64_t>(args.buffer_bytes, 1);
+  wo.max_buckets = args.max_buckets;
+  wo.changes_per_bucket = args.changes_per_bucket;
   lake::LakeWriter writer(store->get(), fs->get(), wo);
   if (Status s = writer.Open(); !s.ok()) return Die(s);
   const std::string load_before = LoadAverage();
@@ -221,26 +261,56 @@ int main(int argc, char** argv) {
   auto fs2 = lake::OpenFileSystem(args.lake + "-sync");
   if (!fs2.ok()) return Die(fs2.status());
   lake::LakeWriter sync(store->get(), fs2->get(), wo);
+  const std::string nn_pid = args.hdfs_dir + "/namenode.pid";
+  const std::string dn_pid = args.hdfs_dir + "/datanode.pid";
+  const double nn_cpu0 = ProcessCpuSeconds(nn_pid), dn_cpu0 = ProcessCpuSeconds(dn_pid);
+  const double self_cpu0 = SelfCpuSeconds();
   const auto sync_start = Clock::now();
   if (Status s = sync.Open(); !s.ok()) return Die(s);
   if (Status s = sync.CatchUp(); !s.ok()) return Die(s);
   const double sync_s = Seconds(sync_start);
+  const double self_cpu = SelfCpuSeconds() - self_cpu0;
+  const double nn_cpu = ProcessCpuSeconds(nn_pid) - nn_cpu0;
+  const double dn_cpu = ProcessCpuSeconds(dn_pid) - dn_cpu0;
   const Totals all = Count(fs2->get());
-  const std::string load_after = LoadAverage();
-  std::string requests;
+  std::string requests, by_kind;
   if (auto* web = dynamic_cast<lake::WebHdfsFileSystem*>(fs2->get()); web != nullptr) {
     char buf[96];
     std::snprintf(buf, sizeof buf, "; %llu WebHDFS requests = %.2f per file",
                   static_cast<unsigned long long>(web->requests()),
                   all.files ? double(web->requests()) / all.files : 0.0);
     requests = buf;
+    for (const auto& k : web->request_stats()) {
+      std::snprintf(buf, sizeof buf, "  %s %llu x %.1f ms;", k.kind.c_str(),
+                    static_cast<unsigned long long>(k.count), 1e3 * k.seconds / k.count);
+      by_kind += buf;
+    }
   }
+
+  // The peer: the same import as a bulk load (`medhub import`) into a fresh store.
+  double bulk_rate = 0;
+  {
+    auto bulk = store::OpenRocksStore({args.work + "/bulk"});
+    if (!bulk.ok()) return Die(bulk.status());
+    server::FhirApi bulk_api(bulk->get(), server::FhirApiOptions{});
+    const auto bulk_start = Clock::now();
+    if (Status s = (*bulk)->BeginBulkLoad(); !s.ok()) return Die(s);
+    const Status loaded = args.generated > 0 ? ImportFiles(&bulk_api, gen_files, args.threads)
+                                             : ImportCopies(&bulk_api, args.copies, args.threads);
+    if (Status s = (*bulk)->EndBulkLoad(); !s.ok()) return Die(s);
+    if (!loaded.ok()) return Die(loaded);
+    bulk_rate = (*bulk)->LastSequence() / Seconds(bulk_start);
+  }
+  const std::string load_after = LoadAverage();
 
   const double arrival = last / import_s, catchup = all.lines / sync_s;
   const double drain = drain_s > 0 ? lag / drain_s : 0.0;
-  std::printf("lake_bench: %s, %d import threads, writer io_threads %zu buffer %llu MiB, lake %s\n",
-              what.c_str(), args.threads, args.io_threads,
-              static_cast<unsigned long long>(wo.buffer_bytes >> 20), (*fs)->Describe().c_str());
+  std::printf(
+      "lake_bench: %s, %d import threads, writer io_threads %zu buffer %llu MiB, buckets <= %d "
+      "(one per %llu changes), lake %s\n",
+      what.c_str(), args.threads, args.io_threads,
+      static_cast<unsigned long long>(wo.buffer_bytes >> 20), wo.max_buckets,
+      static_cast<unsigned long long>(wo.changes_per_bucket), (*fs)->Describe().c_str());
   std::printf("load average:          %s before, %s after (%u cores)\n", load_before.c_str(),
               load_after.c_str(), std::thread::hardware_concurrency());
   std::printf("import (arrival):      %llu changes in %.2f s = %.0f changes/s\n",
@@ -259,10 +329,16 @@ int main(int argc, char** argv) {
       "%llu commits%s)\n",
       all.lines, sync_s, catchup, all.files, all.files ? double(all.lines) / all.files : 0.0,
       static_cast<unsigned long long>(all.commits), requests.c_str());
+  if (!by_kind.empty()) std::printf("requests (mean latency):%s\n", by_kind.c_str());
+  std::printf("CPU during catch-up:   lake_bench %.2f s", self_cpu);
+  if (nn_cpu >= 0 && dn_cpu >= 0) std::printf(", NameNode %.2f s, DataNode %.2f s", nn_cpu, dn_cpu);
+  std::printf(" (wall %.2f s)\n", sync_s);
+  std::printf("bulk import (peer):    %.0f changes/s (same data, fresh store, no lake)\n",
+              bulk_rate);
   std::printf(
       "keeps up: %s (catch-up / arrival = %.2f; lag drained after the import at %.2f x "
-      "arrival)\n",
-      catchup >= arrival ? "yes" : "NO", catchup / arrival, drain / arrival);
+      "arrival); catch-up / bulk import = %.2f\n",
+      catchup >= arrival ? "yes" : "NO", catchup / arrival, drain / arrival, catchup / bulk_rate);
   std::filesystem::remove_all(args.work);
   return 0;
 }

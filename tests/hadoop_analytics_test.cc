@@ -77,6 +77,15 @@ class HadoopAnalyticsTest : public ::testing::Test {
   static inline int calls_ = 0;
 };
 
+// The input bytes `--stats` printed ("medhub: JOB: 1234 bytes, ..."), or "" if none.
+std::string StatsBytes(const std::string& err, const std::string& job) {
+  const std::string head = "medhub: " + job + ": ";
+  const size_t at = err.find(head);
+  if (at == std::string::npos) return "";
+  const size_t start = at + head.size();
+  return err.substr(start, err.find(" bytes", start) - start);
+}
+
 TEST_F(HadoopAnalyticsTest, EveryJobOnHadoopStreamingMatchesTheInProcessEngine) {
   ASSERT_NE(webhdfs_, nullptr);
   const std::string population = *dir_ + "/population";
@@ -100,19 +109,25 @@ TEST_F(HadoopAnalyticsTest, EveryJobOnHadoopStreamingMatchesTheInProcessEngine) 
     const std::string name(job->name());
     const std::string local_out = *dir_ + "/" + name + ".local.csv";
     const std::string hadoop_out = *dir_ + "/" + name + ".hadoop.csv";
-    ASSERT_EQ(Medhub({"analytics", "run", name, "--lake", url, "--out", local_out}, &err), 0)
+    ASSERT_EQ(
+        Medhub({"analytics", "run", name, "--lake", url, "--out", local_out, "--stats"}, &err),
+        0)
         << err;
     if (name != "device-readings") {
       EXPECT_NE(err.find("skipped 1 unreadable lake line"), std::string::npos) << err;
     }
+    const std::string local_bytes = StatsBytes(err, name);
     ASSERT_EQ(Medhub({"analytics", "run", name, "--engine", "hadoop", "--lake", url,
-                      "--hadoop-lib", *lib_, "--out", hadoop_out},
+                      "--hadoop-lib", *lib_, "--out", hadoop_out, "--stats"},
                      &err),
               0)
         << err;
     if (name != "device-readings") {
       EXPECT_NE(err.find("skipped 1 unreadable lake line"), std::string::npos) << err;
     }
+    // --stats: both engines read the same bytes (Hadoop's come from the mappers' counter).
+    EXPECT_NE(local_bytes, "0") << name;
+    EXPECT_EQ(StatsBytes(err, name), local_bytes) << name << ": " << err;
     const auto local_lines = SortedLines(ReadWholeFile(local_out));
     EXPECT_GT(local_lines.size(), 1u) << name << ": no rows";
     EXPECT_EQ(SortedLines(ReadWholeFile(hadoop_out)), local_lines) << name;

@@ -55,6 +55,8 @@ TEST_F(LakeE2ETest, ImportWritesTheLakeAndLakeSyncToASecondLakeWritesEveryChange
   const std::string status = Medhub("lake status --data " + data_, &code);
   ASSERT_EQ(code, 0) << status;
   EXPECT_NE(status.find("11911 lines"), std::string::npos) << status;
+  // 12 patients: one bucket folder per type (docs/formats/lake.md, "bucket=").
+  EXPECT_NE(status.find("bucket count 1\n"), std::string::npos) << status;
   const std::string second = dir_.string() + "/second";
   const std::string sync = Medhub("lake sync --data " + data_ + " --to " + second, &code);
   ASSERT_EQ(code, 0) << sync;

@@ -1,6 +1,7 @@
 #include "analytics/generator.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -134,10 +135,32 @@ json::Value Concept(json::Value coding, std::string_view text) {
   return cc;
 }
 
-json::Value Meta() {
+// meta of a generated resource: version 1, recorded at `recorded` (a FHIR instant).
+json::Value Meta(std::string_view recorded) {
   json::Value meta = json::Value::Object();
   meta.set("versionId", json::Value::String("1"));
+  meta.set("lastUpdated", json::Value::String(std::string(recorded)));
   return meta;
+}
+
+// When the generated population counts as recorded: the end of the latest day any date in
+// the sample names (its export; copies are shifted back from there), so a generated lake's
+// `date=` partition (the year of recording, docs/formats/lake.md) is that year for all.
+std::string RecordedInstant(const std::vector<json::Value>& bundles) {
+  std::string latest = "1970-01-01";
+  std::function<void(const json::Value&)> walk = [&](const json::Value& v) {
+    if (v.is_string()) {
+      if (IsDateLike(v.text())) latest = std::max(latest, std::string(v.text().substr(0, 10)));
+    } else if (v.is_array()) {
+      for (const json::Value& item : v.items()) walk(item);
+    } else if (v.is_object()) {
+      for (const auto& [k, member] : v.members()) {
+        if (k != "div") walk(member);
+      }
+    }
+  };
+  for (const json::Value& b : bundles) walk(b);
+  return latest + "T23:59:59Z";
 }
 
 json::Value Ref(std::string ref) {
@@ -160,13 +183,14 @@ json::Value BpComponent(std::string_view code, std::string_view display, double 
 
 // A home blood-pressure monitor and its daily readings ending on `last_day`.
 Status AddDeviceReadings(const std::string& patient_id, const std::string& last_day,
-                         uint64_t seed, uint64_t index, Rng* rng, bool wanted_device,
+                         std::string_view recorded, uint64_t seed, uint64_t index, Rng* rng,
+                         bool wanted_device,
                          bool wanted_observation, LakeFolderWriter* writer, GenStats* stats) {
   const std::string device_id = Uuid(seed ^ 0xdeu, index);
   json::Value device = json::Value::Object();
   device.set("resourceType", json::Value::String("Device"));
   device.set("id", json::Value::String(device_id));
-  device.set("meta", Meta());
+  device.set("meta", Meta(recorded));
   device.set("status", json::Value::String("active"));
   device.set("type", Concept(Coding("http://snomed.info/sct", "258057004",
                                     "Non-invasive blood pressure monitor"),
@@ -185,7 +209,7 @@ Status AddDeviceReadings(const std::string& patient_id, const std::string& last_
       json::Value obs = json::Value::Object();
       obs.set("resourceType", json::Value::String("Observation"));
       obs.set("id", json::Value::String(Uuid(seed ^ 0x0b5u, index * 1000 + d * 2 + k)));
-      obs.set("meta", Meta());
+      obs.set("meta", Meta(recorded));
       obs.set("status", json::Value::String("final"));
       obs.set("code", Concept(Coding("http://loinc.org", "85354-9", "Blood pressure panel"),
                               "Blood pressure panel"));
@@ -239,7 +263,7 @@ bool Wanted(const GenOptions& o, std::string_view type) {
 
 // Writes one copy of `bundle` as patient number `index`.
 Status CopyPatient(const json::Value& bundle, uint64_t index, const GenOptions& o,
-                   LakeFolderWriter* writer, GenStats* stats) {
+                   std::string_view recorded, LakeFolderWriter* writer, GenStats* stats) {
   Rng rng(Hash(std::to_string(o.seed)) ^ (index * 0x2545f4914f6cdd1dull));
   PatientCopy copy;
   copy.rng = &rng;
@@ -271,8 +295,9 @@ Status CopyPatient(const json::Value& bundle, uint64_t index, const GenOptions& 
       copy.shift_days = 0;
     }
     Rewrite(&r, &copy, "");
-    if (!r.find("meta")) r.set("meta", Meta());
+    if (!r.find("meta")) r.set("meta", Meta(recorded));
     r.find("meta")->insert_at(0, "versionId", json::Value::String("1"));
+    r.find("meta")->set("lastUpdated", json::Value::String(std::string(recorded)));
     if (untreated && type == "MedicationRequest" && r.get_string("status") == "active" &&
         !CodeIn(r.find("medicationCodeableConcept"), codes::kAnticoagulants).empty()) {
       r.set("status", json::Value::String("stopped"));
@@ -287,7 +312,8 @@ Status CopyPatient(const json::Value& bundle, uint64_t index, const GenOptions& 
   if (hypertensive && !o.as_is && !patient_id.empty() && copy.max_date.size() == 10 &&
       (Wanted(o, "Device") || Wanted(o, "Observation"))) {
     RETURN_IF_ERROR(
-        AddDeviceReadings(patient_id, copy.max_date, o.seed, index, &rng, Wanted(o, "Device"),
+        AddDeviceReadings(patient_id, copy.max_date, recorded, o.seed, index, &rng,
+                          Wanted(o, "Device"),
                           Wanted(o, "Observation"), writer, stats));
   }
   return Status::Ok();
@@ -303,8 +329,9 @@ Result<GenStats> GeneratePopulation(const GenOptions& o) {
   LakeFolderWriter writer(o.out_dir, /*commit=*/1);
   GenStats stats;
   const uint64_t n = o.as_is ? bundles.size() : o.patients;
+  const std::string recorded = RecordedInstant(bundles);
   for (uint64_t i = 0; i < n; ++i) {
-    RETURN_IF_ERROR(CopyPatient(bundles[i % bundles.size()], i, o, &writer, &stats));
+    RETURN_IF_ERROR(CopyPatient(bundles[i % bundles.size()], i, o, recorded, &writer, &stats));
   }
   RETURN_IF_ERROR(writer.Finish());
   stats.bytes = writer.bytes_written();

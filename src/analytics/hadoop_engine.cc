@@ -128,7 +128,8 @@ Status RunStage(const Context& c, const Job& job, size_t stage, const std::strin
 void ReadCounters(const std::string& log, RunStats* stats) {
   std::ifstream in(log);
   const std::regex counter(
-      R"(^\s+(bad_lines|input_lines|records|ignored_versions|current_resources)=(\d+)\s*$)");
+      R"(^\s+(bad_lines|input_bytes|input_lines|records|ignored_versions|current_resources))"
+      R"(=(\d+)\s*$)");
   std::smatch m;
   for (std::string line; std::getline(in, line);) {
     if (std::regex_match(line, m, counter)) {
@@ -137,6 +138,7 @@ void ReadCounters(const std::string& log, RunStats* stats) {
   }
   stats->bad_lines = static_cast<uint64_t>(stats->counters["bad_lines"]);
   stats->input_lines = static_cast<uint64_t>(stats->counters["input_lines"]);
+  stats->input_bytes = static_cast<uint64_t>(stats->counters["input_bytes"]);
 }
 
 // `fs`: the fs.defaultFS of the client's own core-site.xml; "" writes none (YARN: the

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "analytics/generator.h"
@@ -35,6 +36,24 @@ const std::string& GeneratedLake() {
     return d;
   }();
   return dir->path();
+}
+
+TEST(Generator, AGeneratedLakeIsRecordedInTheYearTheSampleEndsNot1970) {
+  // meta.lastUpdated is the end of the sample's latest date, so every type is in one
+  // date= folder (the year of recording, docs/formats/lake.md), that year.
+  std::set<std::string> years;
+  for (const char* type : {"Patient", "Condition", "Observation", "Device"}) {
+    for (const auto& e : std::filesystem::directory_iterator(GeneratedLake() + "/" + type)) {
+      years.insert(e.path().filename().string());
+    }
+  }
+  ASSERT_EQ(years.size(), 1u);
+  const std::string year = *years.begin();
+  EXPECT_NE(year, "date=1970");
+  const std::string text =
+      LocalLakeFiles(GeneratedLake(), {"Patient"}).value().front().read().value();
+  const std::string line = text.substr(0, text.find('\n'));
+  EXPECT_NE(line.find(R"("lastUpdated":")" + year.substr(5)), std::string::npos) << line;
 }
 
 RunResult RunJob(const std::string& name, const std::string& lake, const EngineOptions& o) {

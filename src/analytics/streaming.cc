@@ -41,6 +41,7 @@ void RunMap(const Stage& stage, std::istream& in, std::ostream& out, std::ostrea
   uint64_t number = 0;
   while (std::getline(in, line)) {
     ++number;
+    counters->Add("input_bytes", static_cast<int64_t>(line.size() + 1));  // with its '\n'
     if (line.empty()) continue;
     counters->Add("input_lines", 1);
     const Status s = stage.Map(line, emit, counters);

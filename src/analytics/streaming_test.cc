@@ -83,6 +83,8 @@ TEST(Streaming, BadLinesAreReportedOnStderrWithCountersAndSkipped) {
   EXPECT_NE(err.find("medhub: stdin:2: "), std::string::npos) << err;
   EXPECT_NE(err.find("reporter:counter:medhub,bad_lines,1\n"), std::string::npos) << err;
   EXPECT_NE(err.find("reporter:counter:medhub,input_lines,2\n"), std::string::npos) << err;
+  // The bytes read, newlines included (the Hadoop engine's --stats input bytes).
+  EXPECT_NE(err.find("reporter:counter:medhub,input_bytes,66\n"), std::string::npos) << err;
 }
 
 TEST(Streaming, AStageTheJobDoesNotHaveIsAnError) {

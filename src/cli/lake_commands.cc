@@ -87,10 +87,13 @@ int RunStatus(const std::vector<std::string>& args) {
     }
   }
   const uint64_t seq = manifests->empty() ? 0 : manifests->back().seq;
-  std::printf("lake %s: %zu commits, change %llu, %llu files, %llu lines, %llu bytes\n",
-              (*fs)->Describe().c_str(), manifests->size(), static_cast<unsigned long long>(seq),
-              static_cast<unsigned long long>(files), static_cast<unsigned long long>(lines),
-              static_cast<unsigned long long>(bytes));
+  // The bucket count new resources get now (docs/formats/lake.md, "bucket=").
+  const int buckets = manifests->empty() ? 0 : manifests->back().bucketing.back().buckets;
+  std::printf(
+      "lake %s: %zu commits, change %llu, %llu files, %llu lines, %llu bytes, bucket count %d\n",
+      (*fs)->Describe().c_str(), manifests->size(), static_cast<unsigned long long>(seq),
+      static_cast<unsigned long long>(files), static_cast<unsigned long long>(lines),
+      static_cast<unsigned long long>(bytes), buckets);
   return 0;
 }
 

@@ -126,6 +126,8 @@ Status LakeWriter::Recover() {
   RETURN_IF_ERROR(list.status().WithPrefix("lake " + fs_->Describe()));
   LakeState latest;
   std::string latest_format(kManifestFormat);
+  std::vector<Bucketing> bucketing;
+  uint64_t last_changes = 0;
   std::vector<uint64_t> pending;
   for (const FileInfo& f : *list) {
     if (std::optional<uint64_t> c = CommitOfName(f.name, false)) latest.commit = *c;
@@ -138,6 +140,8 @@ Status LakeWriter::Recover() {
     if (!m.ok()) return m.status().WithPrefix(ManifestName(latest.commit));
     latest.seq = m->seq;
     latest_format = m->format;
+    bucketing = m->bucketing;
+    last_changes = m->changes;
   }
   for (uint64_t c : pending) {
     const std::string pending_path = JoinPath(kManifestDir, PendingName(c));
@@ -163,11 +167,14 @@ Status LakeWriter::Recover() {
     RETURN_IF_ERROR(fs_->Rename(pending_path, JoinPath(kManifestDir, ManifestName(c))));
     latest = LakeState{c, m->seq};
     latest_format = m->format;
+    bucketing = m->bucketing;
+    last_changes = m->changes;
   }
-  if (latest_format != kManifestFormat) {
+  if (latest_format == kManifestFormatV1) {
     return Status::FailedPrecondition(
         "lake " + fs_->Describe() + " has the " + latest_format + " layout (partitioned by " +
-        "clinical year); this medhub appends only to " + std::string(kManifestFormat) +
+        "clinical year); this medhub appends only to " + std::string(kManifestFormatV2) +
+        " and " + std::string(kManifestFormat) +
         " lakes: write a new one (medhub lake sync --to NEW_LOCATION) and move readers to it");
   }
   RETURN_IF_ERROR(fs_->Delete(kStagingDir, true));
@@ -178,6 +185,8 @@ Status LakeWriter::Recover() {
     state_ = latest;
   }
   staged_seq_ = latest.seq;
+  bucketing_ = std::move(bucketing);
+  last_commit_changes_ = last_changes;
   needs_recovery_ = false;
   follower_.NotifyProgress();
   return Status::Ok();
@@ -189,7 +198,22 @@ void LakeWriter::DiscardStaging() {
   made_dirs_.clear();
   staged_bytes_ = buffered_bytes_ = staged_changes_ = superseding_ = 0;
   small_buffers_full_ = false;
+  commit_buckets_ = 0;
   needs_recovery_ = true;
+}
+
+int LakeWriter::CommitBuckets() {
+  if (commit_buckets_ != 0) return commit_buckets_;
+  int max = 1;
+  while (max * 2 <= std::min(options_.max_buckets, kBuckets)) max *= 2;
+  const uint64_t committed = state().seq;
+  const uint64_t last = store_->LastSequence();
+  const uint64_t expected = std::max(last > committed ? last - committed : 0, last_commit_changes_);
+  const uint64_t per_bucket = std::max<uint64_t>(options_.changes_per_bucket, 1);
+  int want = 1;
+  while (want < max && expected / per_bucket >= static_cast<uint64_t>(want) * 2) want *= 2;
+  commit_buckets_ = std::max(want, bucketing_.empty() ? 1 : bucketing_.back().buckets);
+  return commit_buckets_;
 }
 
 Status LakeWriter::StageChange(const store::Change& c) {
@@ -202,9 +226,13 @@ Status LakeWriter::StageChange(const store::Change& c) {
   std::string line;
   std::string partition;
   ASSIGN_OR_RETURN(store::StoredResource first, store_->ReadVersion(c.type, c.id, 1));
-  ASSIGN_OR_RETURN(json::Value first_json, json::Parse(first.json));
+  RETURN_IF_ERROR(first_doc_.Load(first.json));  // in place: no tree for two fields
+  const json::LazyNode first_json = first_doc_.root();
+  // The bucket count in force when version 1 was published (this commit's if it is here).
+  const int buckets =
+      first.seq > state().seq ? CommitBuckets() : BucketsAt(bucketing_, first.seq);
   partition = PartitionDir(c.type, PartitionYear(first_json, first.last_updated),
-                           BucketOf(PatientOf(first_json, c.type, c.id), c.type, c.id));
+                           BucketOf(PatientOf(first_json, c.type, c.id), c.type, c.id, buckets));
   if (c.deleted) {
     line = TombstoneLine(c.type, c.id, c.version, c.last_updated);
   } else if (c.version == 1) {
@@ -285,6 +313,10 @@ Status LakeWriter::Commit() {
   m.transaction_time = FormatInstant(NowMicros());
   m.changes = staged_changes_;
   m.superseding = superseding_;
+  m.bucketing = bucketing_;
+  if (const int b = CommitBuckets(); m.bucketing.empty() || m.bucketing.back().buckets != b) {
+    m.bucketing.push_back(Bucketing{before.seq + 1, b});
+  }
   for (auto& [dir, f] : open_) closed_.push_back(std::move(f));
   open_.clear();
   std::sort(closed_.begin(), closed_.end(),
@@ -318,6 +350,9 @@ Status LakeWriter::Commit() {
   closed_.clear();
   staged_bytes_ = buffered_bytes_ = staged_changes_ = superseding_ = 0;
   small_buffers_full_ = false;
+  bucketing_ = std::move(m.bucketing);
+  last_commit_changes_ = m.changes;
+  commit_buckets_ = 0;
   // Leftover staging only costs space; recovery removes it if this fails.
   (void)fs_->Delete(JoinPath(kStagingDir, CommitDigits(m.commit)), true);
   return Status::Ok();

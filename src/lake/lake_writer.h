@@ -34,8 +34,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_lazy.h"
 #include "core/status.h"
 #include "lake/filesystem.h"
+#include "lake/manifest.h"
 #include "store/feed_follower.h"
 #include "store/store.h"
 
@@ -49,6 +51,13 @@ struct LakeWriterOptions {
   std::chrono::milliseconds max_commit_delay{60000};  // even while the feed keeps coming
   size_t batch = 4096;                                // changes read from the feed at a time
   size_t io_threads = 8;  // files written and renamed in parallel (WebHDFS: round-trip bound)
+  // Bucket folders per partition (docs/formats/lake.md, "bucket="): a commit gives the
+  // resources it publishes first the largest power of two <= max_buckets with at least
+  // changes_per_bucket expected changes per bucket (expected: the feed's backlog when the
+  // commit starts, or the previous commit's size, whichever is larger), never fewer than the
+  // lake already uses. A new lake starts with 1: few files per commit while it is small.
+  uint64_t changes_per_bucket = 50000;
+  int max_buckets = 16;
   std::chrono::milliseconds idle_poll{20};
   std::chrono::milliseconds retry_delay{1000};
   std::function<void(std::string_view)> log;  // error reports; default stderr
@@ -94,6 +103,8 @@ class LakeWriter {
   Status FlushBuffers(uint64_t min_bytes);
   Status Commit();
   void DiscardStaging();
+  // The bucket count of the commit being staged (decided at its first new resource).
+  int CommitBuckets();
 
   store::Store* const store_;
   FileSystem* const fs_;
@@ -108,6 +119,10 @@ class LakeWriter {
   bool small_buffers_full_ = false;  // after writing the big buffers, half the memory is left
   uint64_t staged_changes_ = 0;
   uint64_t superseding_ = 0;
+  std::vector<Bucketing> bucketing_;  // the latest manifest's
+  uint64_t last_commit_changes_ = 0;  // the latest manifest's `changes`
+  int commit_buckets_ = 0;            // of the commit being staged; 0: not decided yet
+  json::LazyDoc first_doc_;           // version 1 of the change being staged
   std::chrono::steady_clock::time_point first_staged_;
   std::map<std::string, std::unique_ptr<OpenFile>> open_;  // by partition folder
   std::vector<std::unique_ptr<OpenFile>> closed_;          // rolled files of this commit

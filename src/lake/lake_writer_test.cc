@@ -100,6 +100,7 @@ class LakeWriterTest : public ::testing::Test {
     o.commit_interval = 0ms;
     o.idle_poll = 1ms;
     o.retry_delay = 1ms;
+    o.changes_per_bucket = 1;  // these tests spread patients over all 16 buckets
     o.log = [this](std::string_view m) { notes_.emplace_back(m); };
     return o;
   }
@@ -274,6 +275,134 @@ TEST_F(LakeWriterTest, ALakeInTheOldClinicalYearLayoutIsReadableButNotAppendedTo
   EXPECT_EQ(ReadManifests(&fs_).value().size(), 1u);  // untouched
 }
 
+std::vector<std::string> PatientsInDistinctBuckets(int n);  // below
+
+// The bucket folders the lake's data files are in ("bucket=03" ...).
+std::set<std::string> BucketFolders(FileSystem* fs) {
+  std::set<std::string> out;
+  const Result<std::vector<Manifest>> manifests = ReadManifests(fs);
+  EXPECT_TRUE(manifests.ok()) << manifests.status().ToString();
+  if (!manifests.ok()) return out;
+  for (const Manifest& m : *manifests) {
+    for (const ManifestFile& f : m.output) {
+      const size_t b = f.url.find("/bucket=");
+      out.insert(f.url.substr(b + 1, f.url.find('/', b + 1) - b - 1));
+    }
+  }
+  return out;
+}
+
+TEST_F(LakeWriterTest, ASmallLakeStartsWithOneBucketAndGrowsWhileResourcesKeepTheirFolder) {
+  LakeWriterOptions o = SmallOptions();
+  o.changes_per_bucket = 10;
+  CommitObservations(store_.get(), 5);  // o0..o4
+  {
+    LakeWriter writer(store_.get(), &fs_, o);
+    ASSERT_TRUE(writer.Open().ok());
+    ASSERT_TRUE(writer.CatchUp().ok());
+  }
+  EXPECT_EQ(BucketFolders(&fs_), (std::set<std::string>{"bucket=00"}));
+  EXPECT_EQ(ReadManifests(&fs_).value().back().bucketing, (std::vector<Bucketing>{{1, 1}}));
+  // 45 more changes: 40 new resources of 40 patients and updates of o0..o4. A backlog of 45
+  // at 10 changes per bucket: 4 buckets for the new ones; the updates stay in bucket=00.
+  const uint64_t grown_from = store_->LastSequence() + 1;
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = "n" + std::to_string(i);
+    Put(store_.get(), "Observation", id, ObservationJson(id, "q" + std::to_string(i), i));
+  }
+  CommitObservations(store_.get(), 5, 7);
+  {
+    LakeWriter writer(store_.get(), &fs_, o);
+    ASSERT_TRUE(writer.Open().ok());
+    ASSERT_TRUE(writer.CatchUp().ok());
+  }
+  EXPECT_EQ(BucketFolders(&fs_),
+            (std::set<std::string>{"bucket=00", "bucket=01", "bucket=02", "bucket=03"}));
+  EXPECT_EQ(ReadManifests(&fs_).value().back().bucketing,
+            (std::vector<Bucketing>{{1, 1}, {grown_from, 4}}));
+  // After a restart, updates of both generations go to their resources' folders.
+  CommitObservations(store_.get(), 7, 20);
+  Put(store_.get(), "Observation", "n3", ObservationJson("n3", "q3", 99));
+  LakeWriter writer(store_.get(), &fs_, o);
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.CatchUp().ok());
+  EXPECT_EQ(ExpectLakeMatchesStore(&fs_, store_.get()), 58u);
+}
+
+TEST_F(LakeWriterTest, AnOutageInTheCommitThatGrowsTheBucketCountKeepsEveryResourceInItsFolder) {
+  // Cut the growing commit (1 → 4 buckets) after k file system writes, for every k it
+  // needs: a pending manifest rolled forward must bring its bucketing along, and a commit
+  // redone must decide again; later updates must still find their resources' folders.
+  LakeWriterOptions o = SmallOptions();
+  o.changes_per_bucket = 10;
+  o.commit_bytes = 1 << 30;  // the growing commit is one commit
+  for (int k = 0; k < 30; k += 1 + k / 6) {
+    std::filesystem::remove_all(dir_ / "lake");
+    store::StoreOptions so;
+    so.path = dir_ / ("s" + std::to_string(k));
+    so.sync_writes = false;
+    std::unique_ptr<store::Store> store = store::OpenRocksStore(so).value();
+    CommitObservations(store.get(), 5);
+    fs_.ops_left = 1 << 30;
+    {
+      LakeWriter first(store.get(), &fs_, o);
+      ASSERT_TRUE(first.Open().ok());
+      ASSERT_TRUE(first.CatchUp().ok());
+    }
+    const uint64_t grown_from = store->LastSequence() + 1;
+    for (int i = 0; i < 40; ++i) {
+      const std::string id = "n" + std::to_string(i);
+      Put(store.get(), "Observation", id, ObservationJson(id, "q" + std::to_string(i), i));
+    }
+    CommitObservations(store.get(), 5, 7);
+    fs_.ops_left = k;
+    {
+      LakeWriter cut(store.get(), &fs_, o);
+      Status s = cut.Open();
+      if (s.ok()) s = cut.CatchUp();
+      ASSERT_TRUE(ReadManifests(&fs_).ok()) << "k=" << k;
+    }
+    fs_.ops_left = 1 << 30;
+    LakeWriter writer(store.get(), &fs_, o);
+    ASSERT_TRUE(writer.Open().ok()) << "k=" << k;
+    ASSERT_TRUE(writer.CatchUp().ok()) << "k=" << k;
+    CommitObservations(store.get(), 7, 20);
+    Put(store.get(), "Observation", "n3", ObservationJson("n3", "q3", 99));
+    ASSERT_TRUE(writer.CatchUp().ok()) << "k=" << k;
+    EXPECT_EQ(ExpectLakeMatchesStore(&fs_, store.get()), 58u) << "k=" << k;
+    EXPECT_EQ(ReadManifests(&fs_).value().back().bucketing,
+              (std::vector<Bucketing>{{1, 1}, {grown_from, 4}}))
+        << "k=" << k;
+  }
+}
+
+TEST_F(LakeWriterTest, ASixteenBucketLakeOfTheFormerFormatIsAppendedToWithSixteenBuckets) {
+  Manifest m;  // an empty first commit, as medhub-lake/2 (no bucketing) wrote it
+  m.commit = 1;
+  m.bucketing = {{1, 16}};
+  std::string text = SerializeManifest(m);
+  text.replace(text.find(kManifestFormat), kManifestFormat.size(), kManifestFormatV2);
+  text.replace(text.find(R"("bucketing")"), text.find(R"("output")") - text.find(R"("bucketing")"),
+               "");
+  ASSERT_TRUE(fs_.Create("_manifests/manifest-0000000001.json", text, false).ok());
+  ASSERT_EQ(ReadManifests(&fs_).value().at(0).format, kManifestFormatV2);
+  const std::vector<std::string> patients = PatientsInDistinctBuckets(16);
+  for (int i = 0; i < 16; ++i) {
+    const std::string id = "o" + std::to_string(i);
+    Put(store_.get(), "Observation", id, ObservationJson(id, patients[i], i));
+  }
+  LakeWriterOptions o = SmallOptions();
+  o.changes_per_bucket = 1000;  // alone, it would give a new lake 1 bucket
+  LakeWriter writer(store_.get(), &fs_, o);
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.CatchUp().ok());
+  EXPECT_EQ(ExpectLakeMatchesStore(&fs_, store_.get()), 16u);
+  EXPECT_EQ(BucketFolders(&fs_).size(), 16u);
+  const std::vector<Manifest> all = ReadManifests(&fs_).value();
+  EXPECT_EQ(all.back().format, kManifestFormat);
+  EXPECT_EQ(all.back().bucketing, (std::vector<Bucketing>{{1, 16}}));
+}
+
 // Counts the writes that reach the file system, per path (the real local file system).
 class CountingFileSystem : public LocalFileSystem {
  public:
@@ -364,6 +493,7 @@ TEST_F(LakeWriterTest, AWriterKilledWithSigkillResumesWithoutDuplicatesOrGaps) {
       o.batch = 7;
       o.commit_interval = 0ms;
       o.idle_poll = 1ms;
+      o.changes_per_bucket = 4;  // the bucket count grows from 1 as the backlog does
       LakeWriter writer(store.get(), &fs, o);
       if (!writer.Open().ok()) _exit(2);
       writer.Start();

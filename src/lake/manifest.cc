@@ -23,7 +23,40 @@ Result<uint64_t> UintField(const json::Value& v, std::string_view key) {
 
 json::Value UintValue(uint64_t v) { return json::Value::Int(static_cast<int64_t>(v)); }
 
+// `bucketing` of a medhub-lake/3 manifest: non-empty, from_seq increasing, buckets a power
+// of two <= 16 and growing. Older formats had 16 buckets throughout.
+Result<std::vector<Bucketing>> ParseBucketing(const json::Value& v, std::string_view format) {
+  std::vector<Bucketing> out;
+  if (format != kManifestFormat) return std::vector<Bucketing>{Bucketing{1, 16}};
+  const json::Value* list = v.find("bucketing");
+  if (list == nullptr || !list->is_array() || list->items().empty()) {
+    return Status::DataLoss("lake manifest: 'bucketing' is missing or empty");
+  }
+  for (const json::Value& e : list->items()) {
+    Bucketing b;
+    ASSIGN_OR_RETURN(b.from_seq, UintField(e, "fromSeq"));
+    ASSIGN_OR_RETURN(const uint64_t n, UintField(e, "buckets"));
+    const bool power_of_two = n >= 1 && n <= 16 && (n & (n - 1)) == 0;
+    if (!power_of_two || (!out.empty() && (b.from_seq <= out.back().from_seq ||
+                                           static_cast<int>(n) <= out.back().buckets))) {
+      return Status::DataLoss("lake manifest: 'bucketing' is not a growing list of 1, 2, 4, 8, 16");
+    }
+    b.buckets = static_cast<int>(n);
+    out.push_back(b);
+  }
+  return out;
+}
+
 }  // namespace
+
+int BucketsAt(const std::vector<Bucketing>& list, uint64_t seq) {
+  if (list.empty()) return 16;
+  int buckets = list.front().buckets;
+  for (const Bucketing& b : list) {
+    if (b.from_seq <= seq) buckets = b.buckets;
+  }
+  return buckets;
+}
 
 std::string CommitDigits(uint64_t commit) {
   char buf[24];
@@ -62,6 +95,14 @@ std::string SerializeManifest(const Manifest& m) {
   v.set("transactionTime", json::Value::String(m.transaction_time));
   v.set("changes", UintValue(m.changes));
   v.set("superseding", UintValue(m.superseding));
+  json::Value bucketing = json::Value::Array();
+  for (const Bucketing& b : m.bucketing) {
+    json::Value e = json::Value::Object();
+    e.set("fromSeq", UintValue(b.from_seq));
+    e.set("buckets", UintValue(static_cast<uint64_t>(b.buckets)));
+    bucketing.push_back(std::move(e));
+  }
+  v.set("bucketing", std::move(bucketing));
   json::Value output = json::Value::Array();
   for (const ManifestFile& f : m.output) {
     json::Value e = json::Value::Object();
@@ -80,7 +121,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
   if (!parsed.ok()) return Status::DataLoss("lake manifest: " + parsed.status().message());
   const json::Value& v = *parsed;
   const std::string_view format = v.is_object() ? v.get_string("format") : "";
-  if (format != kManifestFormat && format != kManifestFormatV1) {
+  if (format != kManifestFormat && format != kManifestFormatV2 && format != kManifestFormatV1) {
     return Status::DataLoss("lake manifest: not a " + std::string(kManifestFormat) + " manifest");
   }
   Manifest m;
@@ -91,6 +132,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
   ASSIGN_OR_RETURN(m.changes, UintField(v, "changes"));
   ASSIGN_OR_RETURN(m.superseding, UintField(v, "superseding"));
   m.transaction_time = std::string(v.get_string("transactionTime"));
+  ASSIGN_OR_RETURN(m.bucketing, ParseBucketing(v, format));
   const json::Value* output = v.find("output");
   if (output == nullptr || !output->is_array()) {
     return Status::DataLoss("lake manifest: 'output' is missing");

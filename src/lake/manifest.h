@@ -18,9 +18,12 @@ namespace medhub::lake {
 
 inline constexpr std::string_view kManifestDir = "_manifests";
 inline constexpr std::string_view kStagingDir = "_staging";
-// The format this code writes. medhub-lake/2 partitions by the year a resource was first
-// recorded; medhub-lake/1 (read, never appended to) by its clinical year.
-inline constexpr std::string_view kManifestFormat = "medhub-lake/2";
+// The format this code writes. medhub-lake/3 partitions by the year a resource was first
+// recorded and by a bucket count that grows with the lake (the manifest's `bucketing`);
+// medhub-lake/2 is the same with 16 buckets always (read and appended to, as 16 buckets);
+// medhub-lake/1 (read, never appended to) partitioned by clinical year.
+inline constexpr std::string_view kManifestFormat = "medhub-lake/3";
+inline constexpr std::string_view kManifestFormatV2 = "medhub-lake/2";
 inline constexpr std::string_view kManifestFormatV1 = "medhub-lake/1";
 
 struct ManifestFile {
@@ -30,6 +33,17 @@ struct ManifestFile {
   uint64_t bytes = 0;
 };
 
+// From change `from_seq` on, resources first published get `buckets` bucket folders.
+struct Bucketing {
+  uint64_t from_seq = 1;
+  int buckets = 16;
+  bool operator==(const Bucketing&) const = default;
+};
+
+// The bucket count for a resource whose version 1 has change sequence `seq`: the entry with
+// the greatest from_seq <= seq (the first entry for smaller ones). 16 when `list` is empty.
+int BucketsAt(const std::vector<Bucketing>& list, uint64_t seq);
+
 struct Manifest {
   std::string format = std::string(kManifestFormat);  // as read; written: kManifestFormat
   uint64_t commit = 0;
@@ -38,6 +52,10 @@ struct Manifest {
   std::string transaction_time;  // FHIR instant
   uint64_t changes = 0;
   uint64_t superseding = 0;
+  // Every bucket count the lake has used, oldest first (from_seq increasing, buckets
+  // growing); cumulative, so the latest manifest alone has it. medhub-lake/2 manifests have
+  // none: they read as {{1, 16}}.
+  std::vector<Bucketing> bucketing;
   std::vector<ManifestFile> output;
 };
 

@@ -37,9 +37,13 @@ uint64_t Fnv1a64(std::string_view data) {
   return h;
 }
 
-std::string PartitionYear(const json::Value& resource, int64_t last_updated_micros) {
+namespace {
+
+// Node: json::Value (find gives a pointer) or json::LazyNode (find gives an optional).
+template <typename Node>
+std::string YearOf(const Node& resource, int64_t last_updated_micros) {
   if (last_updated_micros != 0) return FormatInstant(last_updated_micros).substr(0, 4);
-  if (const json::Value* meta = resource.find("meta"); meta != nullptr && meta->is_object()) {
+  if (const auto meta = resource.find("meta"); meta && meta->is_object()) {
     const std::string_view written = meta->get_string("lastUpdated");
     if (StartsWithYear(written.substr(0, std::min<size_t>(written.size(), 5)))) {
       return std::string(written.substr(0, 4));
@@ -48,21 +52,42 @@ std::string PartitionYear(const json::Value& resource, int64_t last_updated_micr
   return "1970";
 }
 
-std::string PatientOf(const json::Value& resource, std::string_view type, std::string_view id) {
+template <typename Node>
+std::string PatientIn(const Node& resource, std::string_view type, std::string_view id) {
   if (type == "Patient") return std::string(id);
   for (std::string_view field : {"subject", "patient"}) {
-    const json::Value* ref = resource.find(field);
-    if (ref == nullptr || !ref->is_object()) continue;
+    const auto ref = resource.find(field);
+    if (!ref || !ref->is_object()) continue;
     const std::string_view pid = PatientIdInReference(ref->get_string("reference"));
     if (!pid.empty()) return std::string(pid);
   }
   return "";
 }
 
-int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id) {
+}  // namespace
+
+std::string PartitionYear(const json::Value& resource, int64_t last_updated_micros) {
+  return YearOf(resource, last_updated_micros);
+}
+
+std::string PartitionYear(const json::LazyNode& resource, int64_t last_updated_micros) {
+  return YearOf(resource, last_updated_micros);
+}
+
+std::string PatientOf(const json::Value& resource, std::string_view type, std::string_view id) {
+  return PatientIn(resource, type, id);
+}
+
+std::string PatientOf(const json::LazyNode& resource, std::string_view type,
+                      std::string_view id) {
+  return PatientIn(resource, type, id);
+}
+
+int BucketOf(std::string_view patient_id, std::string_view type, std::string_view id,
+             int buckets) {
   const uint64_t h =
       patient_id.empty() ? Fnv1a64(std::string(type) + "/" + std::string(id)) : Fnv1a64(patient_id);
-  return static_cast<int>(h % kBuckets);
+  return static_cast<int>(h % static_cast<uint64_t>(std::clamp(buckets, 1, kBuckets)));
 }
 
 std::string PartitionDir(std::string_view type, std::string_view year, int bucket) {

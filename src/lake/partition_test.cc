@@ -34,6 +34,11 @@ TEST(PartitionTest, TheBucketFollowsThePatientSoAPatientsResourcesShareIt) {
   EXPECT_GE(b, 0);
   EXPECT_LT(b, kBuckets);
   EXPECT_EQ(PartitionDir("Observation", "2024", 7), "Observation/date=2024/bucket=07");
+  // A smaller bucket count folds the 16 buckets: bucket k of 4 holds 16's buckets k mod 4.
+  for (const char* p : {"p1", "p2", "p3", "p4", "p5"}) {
+    EXPECT_EQ(BucketOf(p, "", "", 4), BucketOf(p, "", "") % 4) << p;
+    EXPECT_EQ(BucketOf(p, "", "", 1), 0) << p;
+  }
 }
 
 TEST(PartitionTest, ATombstoneIsAResourceShapedLineTaggedDeleted) {
@@ -54,6 +59,7 @@ TEST(ManifestTest, AManifestRoundTripsAndItsNamesCarryTheCommitNumber) {
   m.transaction_time = "2026-11-29T19:30:00.000000Z";
   m.changes = 100;
   m.superseding = 2;
+  m.bucketing = {{1, 1}, {150, 4}};
   m.output.push_back(
       {"Observation", "Observation/date=2024/bucket=07/part-0000000012-0000.ndjson", 98, 4000});
   const Manifest back = ParseManifest(SerializeManifest(m)).value();
@@ -61,6 +67,9 @@ TEST(ManifestTest, AManifestRoundTripsAndItsNamesCarryTheCommitNumber) {
   EXPECT_EQ(back.seq, 200u);
   EXPECT_EQ(back.previous_seq, 100u);
   EXPECT_EQ(back.superseding, 2u);
+  EXPECT_EQ(back.bucketing, m.bucketing);
+  EXPECT_EQ(BucketsAt(back.bucketing, 149), 1);
+  EXPECT_EQ(BucketsAt(back.bucketing, 150), 4);
   ASSERT_EQ(back.output.size(), 1u);
   EXPECT_EQ(back.output[0].url, m.output[0].url);
   EXPECT_EQ(back.output[0].count, 98u);
@@ -80,6 +89,26 @@ TEST(ManifestTest, ATruncatedOrForeignManifestIsDataLoss) {
           .status()
           .code(),
       StatusCode::kDataLoss);
+  const std::string head =
+      R"({"format":"medhub-lake/3","commit":1,"previousSeq":0,"seq":1,"changes":1,)"
+      R"("superseding":0,)";
+  const std::string tail = R"("output":[]})";
+  EXPECT_TRUE(ParseManifest(head + R"("bucketing":[{"fromSeq":1,"buckets":2}],)" + tail).ok());
+  for (const char* bad : {R"("bucketing":[],)", "",
+                          R"("bucketing":[{"fromSeq":1,"buckets":4},{"fromSeq":9,"buckets":2}],)",
+                          R"("bucketing":[{"fromSeq":1,"buckets":3}],)"}) {
+    EXPECT_EQ(ParseManifest(head + bad + tail).status().code(), StatusCode::kDataLoss) << bad;
+  }
+}
+
+TEST(ManifestTest, AnOlderSixteenBucketManifestReadsWithItsBucketing) {
+  const Manifest m =
+      ParseManifest(
+          R"({"format":"medhub-lake/2","commit":1,"previousSeq":0,"seq":1,"changes":1,)"
+          R"("superseding":0,"output":[]})")
+          .value();
+  EXPECT_EQ(m.bucketing, (std::vector<Bucketing>{{1, 16}}));
+  EXPECT_EQ(BucketsAt(m.bucketing, 1000), 16);
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ using VersionKey = std::tuple<std::string, std::string, uint64_t>;  // type, id,
 
 // Checks the lake against the store: manifests 1..N with seq == the store's last sequence,
 // the files they name are exactly the data files present, and every change of the feed is
-// exactly one line (type, id, versionId) in the files. Returns the number of lines.
+// exactly one line (type, id, versionId) in the files, and all lines of one resource are in
+// one partition folder. Returns the number of lines.
 inline size_t ExpectLakeMatchesStore(FileSystem* fs, store::Store* store) {
   Result<std::vector<Manifest>> manifests = ReadManifests(fs);
   EXPECT_TRUE(manifests.ok()) << manifests.status().ToString();
@@ -61,6 +62,7 @@ inline size_t ExpectLakeMatchesStore(FileSystem* fs, store::Store* store) {
   std::sort(present.begin(), present.end());
   EXPECT_EQ(named, present);
   std::map<VersionKey, int> seen;
+  std::map<std::pair<std::string, std::string>, std::string> folder_of;  // (type, id)
   size_t lines = 0;
   for (const std::string& path : present) {
     Result<std::string> text = fs->Read(path);
@@ -78,6 +80,10 @@ inline size_t ExpectLakeMatchesStore(FileSystem* fs, store::Store* store) {
         seen[{std::string(v->get_string("resourceType")), std::string(v->get_string("id")),
               std::stoull(version.empty() ? "0" : version)}]++;
         EXPECT_TRUE(path.starts_with(std::string(v->get_string("resourceType")) + "/")) << path;
+        const std::string folder = path.substr(0, path.rfind('/'));
+        const auto [it, first] = folder_of.try_emplace(
+            {std::string(v->get_string("resourceType")), std::string(v->get_string("id"))}, folder);
+        EXPECT_EQ(it->second, folder) << "versions of " << it->first.second << " in two folders";
       }
       ++lines;
       start = end + 1;

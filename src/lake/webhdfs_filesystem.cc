@@ -124,7 +124,10 @@ Result<HttpClientResponse> WebHdfsFileSystem::Send(HttpClientRequest request, st
     }
     if (client == nullptr) client = std::make_unique<HttpClient>();
     requests_.fetch_add(1);
+    const auto sent = std::chrono::steady_clock::now();
     Result<HttpClientResponse> response = client->Send(request);
+    Count(op, request.url.starts_with(options_.base_url + "/"),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
     {
       std::lock_guard lock(mu_);
       idle_.push_back(std::move(client));
@@ -143,6 +146,22 @@ Result<HttpClientResponse> WebHdfsFileSystem::Send(HttpClientRequest request, st
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(2000));
   }
+}
+
+void WebHdfsFileSystem::Count(std::string_view op, bool namenode, double seconds) {
+  std::string kind = (namenode ? "NN " : "DN ") + std::string(op);
+  std::lock_guard lock(mu_);
+  RequestKind& k = stats_[kind];
+  if (k.kind.empty()) k.kind = std::move(kind);
+  k.count++;
+  k.seconds += seconds;
+}
+
+std::vector<WebHdfsFileSystem::RequestKind> WebHdfsFileSystem::request_stats() const {
+  std::lock_guard lock(mu_);
+  std::vector<RequestKind> out;
+  for (const auto& [kind, k] : stats_) out.push_back(k);
+  return out;
 }
 
 Status WebHdfsFileSystem::TwoStepWrite(std::string_view method, std::string_view op,

@@ -77,6 +77,15 @@ class WebHdfsFileSystem : public FileSystem {
   // HTTP requests sent so far (every attempt, NameNode and DataNode alike).
   uint64_t requests() const { return requests_.load(); }
 
+  // Requests and their wall time so far, by kind: "NN CREATE", "DN CREATE", "NN RENAME"...
+  // (NN: sent to the NameNode's address; DN: to a DataNode). For benchmarks and logs.
+  struct RequestKind {
+    std::string kind;
+    uint64_t count = 0;
+    double seconds = 0;  // summed over requests (concurrent ones overlap)
+  };
+  std::vector<RequestKind> request_stats() const;
+
  private:
   Result<std::string> HdfsPath(std::string_view path) const;
   std::string Url(const std::string& hdfs_path, std::string_view op, std::string_view params) const;
@@ -97,9 +106,12 @@ class WebHdfsFileSystem : public FileSystem {
   Result<bool> BooleanOp(std::string_view method, std::string_view op, const std::string& hdfs_path,
                          std::string_view params);
 
+  void Count(std::string_view op, bool namenode, double seconds);
+
   const WebHdfsOptions options_;
   std::atomic<uint64_t> requests_{0};
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::map<std::string, RequestKind, std::less<>> stats_;  // GUARDED_BY(mu_)
   std::vector<std::unique_ptr<HttpClient>> idle_;  // GUARDED_BY(mu_): kept-alive connections
   // GUARDED_BY(mu_): by CREATE params, the DataNode's "http://host:port" and its query.
   std::map<std::string, std::pair<std::string, std::string>, std::less<>> datanode_;
