@@ -4,13 +4,15 @@
 //   netdelay --queue N --delay-ms D [--jitter-ms J] [--reorder] [--seed S] [--max-held M]
 //
 // It binds NFQUEUE number N of the current network namespace (packets reach it through an
-// iptables rule such as `iptables -A OUTPUT -o IF -j NFQUEUE --queue-num N --queue-bypass`)
+// iptables rule such as `iptables -A INPUT -i IF -j NFQUEUE --queue-num N --queue-bypass`)
 // and gives each packet its ACCEPT verdict once its delay has passed: D ms plus a uniform
 // draw in [-J, +J] ms (netem's default jitter distribution), never below 0. Unless
 // --reorder is given, packets of one flow (protocol, addresses and, for TCP and UDP, ports)
 // leave in the order they came: a packet is held at least until the previous packet of its
 // flow has left, as netem does when its jitter must not reorder. So the delay is one-way
 // and per packet; with a rule in each of two namespaces, a round trip grows by 2 x D.
+// Queue on the receiver's INPUT, not the sender's OUTPUT: a packet held on output still
+// counts against its TCP socket's small-queue limit (TSQ), which then throttles the flow.
 //
 // It speaks nfnetlink_queue directly over a netlink socket (linux/netfilter/
 // nfnetlink_queue.h), so it needs no library. At most M packets (default 65536) wait in
@@ -266,8 +268,8 @@ void Delayer::Open() {
   params.Attr(NFQA_CFG_MASK, &flags, sizeof flags);
   params.Attr(NFQA_CFG_FLAGS, &flags, sizeof flags);
   Configure(params);
-  std::fprintf(stderr, "netdelay: queue %u ready (delay %.1f ms, jitter %.1f ms, %s)\n",
-               o_.queue, o_.delay_ms, o_.jitter_ms,
+  std::fprintf(stderr, "netdelay: queue %u ready (delay %.1f ms, jitter %.1f ms, %s)\n", o_.queue,
+               o_.delay_ms, o_.jitter_ms,
                o_.reorder ? "reordering allowed" : "per-flow order kept");
 }
 
@@ -424,7 +426,7 @@ void Delayer::Report() const {
 
 int main(int argc, char** argv) {
   const Options options = ParseArgs(argc, argv);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

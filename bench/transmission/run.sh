@@ -8,8 +8,8 @@
 # packets it sends on the veth (default 0 1 5 10 30 %), so the loss applies in each
 # direction: `tc netem` would be the usual tool, but this kernel has no sch_netem, so the
 # drop is an nftables rule (`numgen random mod 100 < LOSS drop`). With DELAY_MS > 0 each
-# namespace also delays the packets it sends on the veth by DELAY_MS +- JITTER_MS (uniform,
-# per-flow order kept): an iptables NFQUEUE rule (--queue-bypass) hands them to
+# namespace also delays the packets it receives from the veth by DELAY_MS +- JITTER_MS
+# (uniform, per-flow order kept): an iptables NFQUEUE rule (--queue-bypass) hands them to
 # BUILD_DIR/bench/netdelay, which accepts each one once its delay has passed, so a round
 # trip grows by 2 x DELAY_MS (checked before the runs with TCP connects; the script stops
 # with a message if NFQUEUE does not work here). Loss and delay compose. For each loss and for
@@ -138,8 +138,12 @@ run_one() {  # TRANSPORT LOSS
 }
 
 # The delay: one netdelay per namespace on NFQUEUE 0, fed by an iptables rule on the veth
-# egress (--queue-bypass: packets pass undelayed if no delayer is bound, so the checks
-# below and after each run make sure it is there).
+# *ingress* (INPUT -i veth; --queue-bypass: packets pass undelayed if no delayer is bound,
+# so the checks below and after each run make sure it is there). Not on the sender's
+# egress: a packet held there still belongs to its socket, and TCP Small Queues lets a
+# socket keep only ~2 packets below it, which throttled one connection to ~1 Mbit/s at
+# 50 ms (netem orphans delayed packets for this reason). On input the packet is already
+# orphaned (ip_rcv), as it would be on a router between the two hosts.
 nfq_dropped() {  # packets the kernel dropped at the queues (full or unreadable), both sides
   local sum=0 f
   for ns in $srv $dev; do
@@ -160,7 +164,7 @@ start_delayers() {
     pids+=($!) delayer_pids+=($!)
     wait_for "$work/netdelay-$1.log" "ready" ||
       { echo "netdelay could not bind NFQUEUE 0 in $1 (nfnetlink_queue missing?)" >&2; exit 3; }
-    ip netns exec "$1" iptables -A OUTPUT -o "$2" -j NFQUEUE --queue-num 0 --queue-bypass ||
+    ip netns exec "$1" iptables -A INPUT -i "$2" -j NFQUEUE --queue-num 0 --queue-bypass ||
       { echo "iptables NFQUEUE rule refused in $1 (no xt_NFQUEUE in this kernel?)" >&2; exit 3; }
   done
 }
