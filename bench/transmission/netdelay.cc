@@ -9,8 +9,8 @@
 // draw in [-J, +J] ms (netem's default jitter distribution), never below 0. Unless
 // --reorder is given, packets of one flow (protocol, addresses and, for TCP and UDP, ports)
 // leave in the order they came: a packet is held at least until the previous packet of its
-// flow has left, as netem does when its jitter must not reorder. So the delay is one-way
-// and per packet; with a rule in each of two namespaces, a round trip grows by 2 x D.
+// flow has left (netem with a pfifo child keeps the whole interface's order). One-way delay,
+// per packet; with a rule in each of two namespaces, a round trip grows by 2 x D.
 // Queue on the receiver's INPUT, not the sender's OUTPUT: a packet held on output still
 // counts against its TCP socket's small-queue limit (TSQ), which then throttles the flow.
 //

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The transmission experiment: home devices -> medhub over a lossy link (docs/benchmarks.md).
 #
-#   sudo [DELAY_MS=50 JITTER_MS=10] bench/transmission/run.sh BUILD_DIR OUT_DIR [SECONDS] [LOSSES...]
+#   sudo [DELAY_MS=50 JITTER_MS=10] bench/transmission/run.sh BUILD_DIR OUT_DIR [SECONDS]
+#        [LOSSES...]
 #
 # Two network namespaces made here (medhub-tx-srv: medhub + Mosquitto; medhub-tx-dev: the
 # device simulator) joined by a veth pair. Each namespace drops the given share of the
@@ -12,13 +13,14 @@
 # (uniform, per-flow order kept): an iptables NFQUEUE rule (--queue-bypass) hands them to
 # BUILD_DIR/bench/netdelay, which accepts each one once its delay has passed, so a round
 # trip grows by 2 x DELAY_MS (checked before the runs with TCP connects; the script stops
-# with a message if NFQUEUE does not work here). Loss and delay compose. For each loss and for
-# HTTP and MQTT: a fresh data directory, 4 devices making 50 readings/s each for SECONDS
+# with a message if NFQUEUE does not work here). Loss and delay compose. For each loss
+# and for HTTP and MQTT: a fresh data directory, 4 devices making 50 readings/s each for SECONDS
 # (default 20), then the simulator drains its spool. Writes OUT_DIR/transmission.tsv (sent,
 # acknowledged, stored as counted by medhub, duplicates, lost = sent - stored, throughput,
 # latency p50/p99, the delay, packets the NFQUEUE dropped) and, with gnuplot,
-# OUT_DIR/transmission.png; with a delay the names are transmission-delayDMS.{tsv,png}. Everything it starts is
-# stopped and both namespaces are deleted on exit. Traffic stays inside the namespaces.
+# OUT_DIR/transmission.png; with a delay the names are transmission-delayDMS.{tsv,png}.
+# Everything it starts is stopped and both namespaces are deleted on exit. Traffic stays
+# inside the namespaces.
 set -euo pipefail
 build=$(realpath "${1:?usage: run.sh BUILD_DIR OUT_DIR [SECONDS] [LOSSES...]}")
 out=$(realpath -m "${2:?usage: run.sh BUILD_DIR OUT_DIR [SECONDS] [LOSSES...]}")
@@ -162,8 +164,14 @@ start_delayers() {
     ip netns exec "$1" "${rt[@]}" "$netdelay" --queue 0 --delay-ms "$delay" \
       --jitter-ms "$jitter" --seed $RANDOM 2>"$work/netdelay-$1.log" &
     pids+=($!) delayer_pids+=($!)
-    wait_for "$work/netdelay-$1.log" "ready" ||
-      { echo "netdelay could not bind NFQUEUE 0 in $1 (nfnetlink_queue missing?)" >&2; exit 3; }
+    local pid=$! ok=""
+    for _ in $(seq 100); do
+      grep -q ready "$work/netdelay-$1.log" && { ok=1; break; }
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.1
+    done
+    [[ $ok ]] || { cat "$work/netdelay-$1.log" >&2
+      echo "netdelay could not bind NFQUEUE 0 in $1: no delay possible here" >&2; exit 3; }
     ip netns exec "$1" iptables -A INPUT -i "$2" -j NFQUEUE --queue-num 0 --queue-bypass ||
       { echo "iptables NFQUEUE rule refused in $1 (no xt_NFQUEUE in this kernel?)" >&2; exit 3; }
   done
