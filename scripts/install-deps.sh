@@ -16,7 +16,7 @@ packages=(
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15 valgrind)
-  packages+=(nftables gnuplot-nox bc)   # bench/transmission/run.sh
+  packages+=(nftables gnuplot-nox bc iptables)   # bench/transmission/run.sh (iptables: NFQUEUE delay)
 fi
 
 missing=()

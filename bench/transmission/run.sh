@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # The transmission experiment: home devices -> medhub over a lossy link (docs/benchmarks.md).
 #
-#   sudo bench/transmission/run.sh BUILD_DIR OUT_DIR [SECONDS] [LOSSES...]
+#   sudo [DELAY_MS=50 JITTER_MS=10] bench/transmission/run.sh BUILD_DIR OUT_DIR [SECONDS]
+#        [LOSSES...]
 #
 # Two network namespaces made here (medhub-tx-srv: medhub + Mosquitto; medhub-tx-dev: the
 # device simulator) joined by a veth pair. Each namespace drops the given share of the
 # packets it sends on the veth (default 0 1 5 10 30 %), so the loss applies in each
 # direction: `tc netem` would be the usual tool, but this kernel has no sch_netem, so the
-# drop is an nftables rule (`numgen random mod 100 < LOSS drop`) and no delay is added. For each loss and for
-# HTTP and MQTT: a fresh data directory, 4 devices making 50 readings/s each for SECONDS
+# drop is an nftables rule (`numgen random mod 100 < LOSS drop`). With DELAY_MS > 0 each
+# namespace also delays the packets it receives from the veth by DELAY_MS +- JITTER_MS
+# (uniform, per-flow order kept): an iptables NFQUEUE rule (--queue-bypass) hands them to
+# BUILD_DIR/bench/netdelay, which accepts each one once its delay has passed, so a round
+# trip grows by 2 x DELAY_MS (checked before the runs with TCP connects; the script stops
+# with a message if NFQUEUE does not work here). Loss and delay compose. For each loss
+# and for HTTP and MQTT: a fresh data directory, 4 devices making 50 readings/s each for SECONDS
 # (default 20), then the simulator drains its spool. Writes OUT_DIR/transmission.tsv (sent,
 # acknowledged, stored as counted by medhub, duplicates, lost = sent - stored, throughput,
-# latency p50/p99) and, with gnuplot, OUT_DIR/transmission.png. Everything it starts is
-# stopped and both namespaces are deleted on exit. Traffic stays inside the namespaces.
+# latency p50/p99, the delay, packets the NFQUEUE dropped) and, with gnuplot,
+# OUT_DIR/transmission.png; with a delay the names are transmission-delayDMS.{tsv,png}.
+# Everything it starts is stopped and both namespaces are deleted on exit. Traffic stays
+# inside the namespaces.
 set -euo pipefail
 build=$(realpath "${1:?usage: run.sh BUILD_DIR OUT_DIR [SECONDS] [LOSSES...]}")
 out=$(realpath -m "${2:?usage: run.sh BUILD_DIR OUT_DIR [SECONDS] [LOSSES...]}")
@@ -24,7 +32,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 medhub=$build/src/cli/medhub
 [[ -x $medhub ]] || { echo "no medhub binary at $medhub" >&2; exit 2; }
-[[ $(id -u) -eq 0 ]] || { echo "run as root (ip netns, tc)" >&2; exit 2; }
+[[ $(id -u) -eq 0 ]] || { echo "run as root (ip netns, nft, iptables)" >&2; exit 2; }
+# Fresh data directories only: a throwaway master key unless one is given.
+export MEDHUB_MASTER_KEY=${MEDHUB_MASTER_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+delay=${DELAY_MS:-0} jitter=${JITTER_MS:-0}
+netdelay=$build/bench/netdelay
+if [[ $delay != 0 ]]; then
+  [[ -x $netdelay ]] || { echo "no packet delayer at $netdelay (cmake --build ... --target netdelay)" >&2; exit 2; }
+  if ! command -v iptables >/dev/null; then
+    echo "installing iptables (for the NFQUEUE rule)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iptables >&2 ||
+      { echo "iptables is needed for DELAY_MS (apt-get install iptables)" >&2; exit 2; }
+  fi
+fi
 
 srv=medhub-tx-srv dev=medhub-tx-dev
 srv_ip=10.77.0.1 dev_ip=10.77.0.2
@@ -51,8 +71,10 @@ ip -n $srv link set mhtx-srv up
 ip -n $dev link set mhtx-dev up
 
 mkdir -p "$out"
-tsv=$out/transmission.tsv
-printf 'transport\tloss_pct\tsent\tacknowledged\tstored\tduplicates\tretried\tlost\tseconds\treadings_per_s\tp50_ms\tp99_ms\n' >"$tsv"
+name=transmission
+[[ $delay != 0 ]] && name=transmission-delay${delay}ms
+tsv=$out/$name.tsv
+printf 'transport\tloss_pct\tsent\tacknowledged\tstored\tduplicates\tretried\tlost\tseconds\treadings_per_s\tp50_ms\tp99_ms\tdelay_ms\tjitter_ms\tnfq_dropped\n' >"$tsv"
 
 field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
@@ -68,6 +90,9 @@ run_one() {  # TRANSPORT LOSS
   "$medhub" import --data "$d/data" "$d/p.json" >/dev/null 2>&1
   "$medhub" devices register --data "$d/data" --patient pat1 --count 4 --prefix dev \
     --out "$d/creds.tsv" >/dev/null
+  local secret  # a reader for the stored count (serve requires a token)
+  secret=$("$medhub" client add --data "$d/data" --client-id tx-counter --role service \
+           --org tx --scope "system/Observation.read" | sed -n 's/^client_secret: //p')
   local serve=("$medhub" serve --data "$d/data" --address $srv_ip --port 8080)
   local sim=("$medhub" devices simulate --credentials "$d/creds.tsv" --devices 4 --rate 50
              --duration "$secs" --drain 600 --batch 100 --spool "$d/spool")
@@ -85,13 +110,22 @@ run_one() {  # TRANSPORT LOSS
   pids+=($serve_pid)
   wait_for "$d/serve.log" "listening on"
   local start end
+  local dropped_before
+  dropped_before=$(nfq_dropped)
   start=$(date +%s.%N)
   ip netns exec $dev "${sim[@]}" >"$d/sim.log" 2>&1 || true
   end=$(date +%s.%N)
+  delayers_alive
   local done_line stored
   done_line=$(grep '^done:' "$d/sim.log" || echo "done: sim failed")
-  stored=$(ip netns exec $srv curl -s "http://$srv_ip:8080/fhir/Observation?patient=pat1&_summary=count" |
+  local token
+  token=$(ip netns exec $srv curl -s -d "grant_type=client_credentials&client_id=tx-counter" \
+            --data-urlencode "client_secret=$secret" "http://$srv_ip:8080/auth/token" |
+          sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+  stored=$(ip netns exec $srv curl -s -H "Authorization: Bearer $token" \
+             "http://$srv_ip:8080/fhir/Observation?patient=pat1&_summary=count" |
            sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+  [[ -n $stored ]] || { echo "could not count the stored readings ($d/serve.log)" >&2; exit 4; }
   kill $serve_pid; wait $serve_pid 2>/dev/null || true
   if [[ $transport == mqtt ]]; then kill "${pids[-2]}" 2>/dev/null || true; fi
   local sent ack dups retried p50 p99 seconds
@@ -99,10 +133,84 @@ run_one() {  # TRANSPORT LOSS
   dups=$(field duplicates "$done_line"); retried=$(field retried "$done_line")
   p50=$(field p50_ms "$done_line"); p99=$(field p99_ms "$done_line")
   seconds=$(echo "$end - $start" | bc -l)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f\t%s\t%s\n' "$transport" "$loss" "$sent" "$ack" \
-    "$stored" "$dups" "$retried" "$((sent - stored))" "$seconds" "$(echo "$ack / $seconds" | bc -l)" \
-    "$p50" "$p99" | tee -a "$tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f\t%s\t%s\t%s\t%s\t%s\n' "$transport" "$loss" \
+    "$sent" "$ack" "$stored" "$dups" "$retried" "$((sent - stored))" "$seconds" \
+    "$(echo "$ack / $seconds" | bc -l)" "$p50" "$p99" "$delay" "$jitter" \
+    "$(($(nfq_dropped) - dropped_before))" | tee -a "$tsv"
 }
+
+# The delay: one netdelay per namespace on NFQUEUE 0, fed by an iptables rule on the veth
+# *ingress* (INPUT -i veth; --queue-bypass: packets pass undelayed if no delayer is bound,
+# so the checks below and after each run make sure it is there). Not on the sender's
+# egress: a packet held there still belongs to its socket, and TCP Small Queues lets a
+# socket keep only ~2 packets below it, which throttled one connection to ~1 Mbit/s at
+# 50 ms (netem orphans delayed packets for this reason). On input the packet is already
+# orphaned (ip_rcv), as it would be on a router between the two hosts.
+nfq_dropped() {  # packets the kernel dropped at the queues (full or unreadable), both sides
+  local sum=0 f
+  for ns in $srv $dev; do
+    f=$(ip netns exec $ns cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
+        awk '{d += $6 + $7} END {print d + 0}')
+    sum=$((sum + f))
+  done
+  echo $sum
+}
+delayer_pids=()
+start_delayers() {
+  local rt=()
+  command -v chrt >/dev/null && rt=(chrt -f 10)  # verdicts on time on a loaded machine
+  for ns_if in "$srv mhtx-srv" "$dev mhtx-dev"; do
+    set -- $ns_if
+    ip netns exec "$1" "${rt[@]}" "$netdelay" --queue 0 --delay-ms "$delay" \
+      --jitter-ms "$jitter" --seed $RANDOM 2>"$work/netdelay-$1.log" &
+    pids+=($!) delayer_pids+=($!)
+    local pid=$! ok=""
+    for _ in $(seq 100); do
+      grep -q ready "$work/netdelay-$1.log" && { ok=1; break; }
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.1
+    done
+    [[ $ok ]] || { cat "$work/netdelay-$1.log" >&2
+      echo "netdelay could not bind NFQUEUE 0 in $1: no delay possible here" >&2; exit 3; }
+    ip netns exec "$1" iptables -A INPUT -i "$2" -j NFQUEUE --queue-num 0 --queue-bypass ||
+      { echo "iptables NFQUEUE rule refused in $1 (no xt_NFQUEUE in this kernel?)" >&2; exit 3; }
+  done
+}
+delayers_alive() {
+  for p in "${delayer_pids[@]}"; do
+    kill -0 "$p" 2>/dev/null || { echo "netdelay $p died: results would have no delay" >&2; return 1; }
+  done
+}
+stop_delayers() {  # prints each delayer's counts (achieved delay, timer lateness)
+  for p in "${delayer_pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  delayer_pids=()
+  cat "$work"/netdelay-*.log 2>/dev/null || true
+}
+connect_ms() {  # median TCP connect time dev -> srv over 7 tries (one round trip)
+  for _ in 1 2 3 4 5 6 7; do
+    ip netns exec $dev curl -s -o /dev/null --connect-timeout 5 -w '%{time_connect}\n' \
+      "http://$srv_ip:8000/"
+  done | sort -n | sed -n 4p | awk '{printf "%.1f", $1 * 1000}'
+}
+
+if [[ $delay != 0 ]]; then
+  ip netns exec $srv python3 -m http.server 8000 --bind $srv_ip >/dev/null 2>&1 &
+  probe_pid=$!
+  pids+=($probe_pid)
+  for _ in $(seq 50); do
+    ip netns exec $dev curl -s -o /dev/null "http://$srv_ip:8000/" && break; sleep 0.1
+  done
+  rtt_before=$(connect_ms)
+  start_delayers
+  rtt_after=$(connect_ms)
+  kill $probe_pid; wait $probe_pid 2>/dev/null || true
+  echo "TCP connect (one round trip), median of 7: ${rtt_before} ms without delay," \
+    "${rtt_after} ms with ${delay} +- ${jitter} ms each way" | tee "$out/$name-rtt.txt"
+  if (($(echo "$rtt_after - $rtt_before < 1.8 * ($delay - $jitter)" | bc -l))); then
+    echo "the round trip did not grow by about 2 x ${delay} ms: NFQUEUE delay not in effect" >&2
+    exit 3
+  fi
+fi
 
 for ns_if in "$srv mhtx-srv" "$dev mhtx-dev"; do
   set -- $ns_if
@@ -117,13 +225,16 @@ for loss in "${losses[@]}"; do
   done
   for transport in http mqtt; do run_one $transport "$loss"; done
 done
+stop_delayers
 
+title_delay=""
+[[ $delay != 0 ]] && title_delay=", delay ${delay} +- ${jitter} ms each way (NFQUEUE)"
 if command -v gnuplot >/dev/null; then
   gnuplot <<PLOT
 set terminal png size 900,420
-set output "$out/transmission.png"
+set output "$out/$name.png"
 set datafile separator "\t"
-set multiplot layout 1,2 title "medhub device ingest over a lossy link (random drop each way, nftables)"
+set multiplot layout 1,2 title "medhub device ingest over a lossy link (random drop each way, nftables)$title_delay"
 set xlabel "packet loss each way (%)"
 set ylabel "readings/s acknowledged"
 set key top right
