@@ -25,6 +25,7 @@ autosave_interval 1
 max_queued_messages 1000000
 max_inflight_messages 1000
 max_packet_size 16777216
+set_tcp_nodelay true
 log_dest stderr
 log_type error
 log_type warning

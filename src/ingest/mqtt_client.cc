@@ -32,6 +32,9 @@ class MosquittoClient final : public MqttClient {
                           options_.clean_session, this);
     if (!mosq_) return Status::InvalidArgument("mosquitto_new failed (client id / session)");
     mosquitto_max_inflight_messages_set(mosq_, 1000);
+    // Small publishes and acks go out at once: Nagle's algorithm would hold each behind the
+    // previous segment's ACK (a round trip) on a link with delay.
+    mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_reconnect_delay_set(mosq_, 1, 10, true);
     if (!options_.username.empty())
       mosquitto_username_pw_set(mosq_, options_.username.c_str(),
