@@ -35,7 +35,8 @@ const std::string& GeneratedLake() {
     EXPECT_TRUE(stats.ok()) << stats.status().message();
     return d;
   }();
-  return dir->path();
+  static const std::string path = dir->path().string();
+  return path;
 }
 
 TEST(Generator, AGeneratedLakeIsRecordedInTheYearTheSampleEndsNot1970) {
@@ -75,7 +76,7 @@ TEST(LocalEngine, SpillingUnderATinyMemoryLimitGivesTheSameResultAsMemory) {
     EngineOptions tiny;
     tiny.threads = 2;
     tiny.memory_limit_bytes = 16 << 10;
-    tiny.spill_dir = spill.path() + "/spill";
+    tiny.spill_dir = spill / "spill";
     const RunResult spilled = RunJob(std::string(job->name()), GeneratedLake(), tiny);
     EXPECT_GT(spilled.stats.spilled_runs, 0u) << job->name();
     EXPECT_EQ(spilled.lines, in_memory.lines) << job->name();
@@ -101,14 +102,14 @@ TEST(LocalEngine, TheNumberOfThreadsDoesNotChangeTheResult) {
 
 TEST(LocalEngine, CorruptAndTruncatedLinesAreCountedReportedWithFileAndLineAndSkipped) {
   TempDir dir;
-  const std::string file = dir.path() + "/Patient/date=2020-01/bucket=00/part-0000000001-0000.ndjson";
+  const std::string file = dir / "Patient/date=2020-01/bucket=00/part-0000000001-0000.ndjson";
   WriteFile(file,
             Lines({R"({"resourceType":"Patient","id":"a","gender":"female","birthDate":"1950-01-01"})",
                    R"({"resourceType":"Patient","id":"b",)",  // truncated
                    R"(not json at all)",
                    R"({"resourceType":"Patient","id":"c","gender":"male","birthDate":"1960-01-01"})"}) +
                 R"({"resourceType":"Patient","id":"d","gen)");  // cut at the end of the file
-  WriteFile(dir.path() + "/Condition/date=2020-01/bucket=00/part-0000000001-0000.ndjson",
+  WriteFile(dir / "Condition/date=2020-01/bucket=00/part-0000000001-0000.ndjson",
             Lines({R"({"resourceType":"Condition","id":"x","code":{"coding":[{"code":"230690007"}]},"subject":{"reference":"Patient/a"}})"}));
   const RunResult r = RunJob("stroke-risk-factors", dir.path(), {});
   EXPECT_EQ(r.stats.bad_lines, 3u);
