@@ -88,23 +88,10 @@ std::string StatsBytes(const std::string& err, const std::string& job) {
 
 TEST_F(HadoopAnalyticsTest, EveryJobOnHadoopStreamingMatchesTheInProcessEngine) {
   ASSERT_NE(webhdfs_, nullptr);
-  const std::string population = *dir_ + "/population";
+  auto lake = testing::MakeHdfsLakeWithACorruptLine(Medhub, *dir_, *webhdfs_);
+  ASSERT_TRUE(lake.ok()) << lake.status().message();
+  const std::string url = *lake;
   std::string err;
-  ASSERT_EQ(Medhub({"gen", "--patients", "30", "--seed", "9", "--out", population, "--types",
-                    "Patient,Condition,Observation,MedicationRequest,Device"},
-                   &err),
-            0)
-      << err;
-  const std::string url = "webhdfs://" + webhdfs_->substr(std::string("http://").size()) +
-                          "/medhub/lake";
-  ASSERT_EQ(Medhub({"import", "--data", *dir_ + "/data", "--lake", url, population}, &err), 0)
-      << err;
-  // A corrupt line (cut short) in a published file: both engines must skip and count it.
-  HttpClient http;
-  const Status put = testing::PutHdfsFile(
-      &http, *webhdfs_, "/medhub/lake/Patient/date=2000/bucket=00/part-0000009999-0000.ndjson",
-      std::string(R"({"resourceType":"Patient","id":"cut-short","gend)") + "\n");
-  ASSERT_TRUE(put.ok()) << put.message();
   for (const analytics::Job* job : analytics::BuiltinJobs()) {
     const std::string name(job->name());
     const std::string local_out = *dir_ + "/" + name + ".local.csv";

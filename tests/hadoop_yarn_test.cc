@@ -121,22 +121,10 @@ class HadoopYarnTest : public ::testing::Test {
 
 TEST_F(HadoopYarnTest, AJobSubmittedToYarnMatchesTheInProcessEngineOverTheLakeInHdfs) {
   ASSERT_NE(conf_, nullptr);
-  const std::string population = *dir_ + "/population";
+  auto lake = testing::MakeHdfsLakeWithACorruptLine(Medhub, *dir_, *webhdfs_);
+  ASSERT_TRUE(lake.ok()) << lake.status().message();
+  const std::string url = *lake;
   std::string err;
-  ASSERT_EQ(Medhub({"gen", "--patients", "30", "--seed", "9", "--out", population, "--types",
-                    "Patient,Condition,Observation,MedicationRequest,Device"},
-                   &err),
-            0)
-      << err;
-  const std::string url =
-      "webhdfs://" + webhdfs_->substr(std::string("http://").size()) + "/medhub/lake";
-  ASSERT_EQ(Medhub({"import", "--data", *dir_ + "/data", "--lake", url, population}, &err), 0)
-      << err;
-  HttpClient http;
-  const Status put = testing::PutHdfsFile(
-      &http, *webhdfs_, "/medhub/lake/Patient/date=2000/bucket=00/part-0000009999-0000.ndjson",
-      std::string(R"({"resourceType":"Patient","id":"cut-short","gend)") + "\n");
-  ASSERT_TRUE(put.ok()) << put.message();
 
   const std::string local_out = *dir_ + "/local.csv";
   const std::string yarn_out = *dir_ + "/yarn.csv";

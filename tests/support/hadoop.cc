@@ -51,4 +51,23 @@ Status PutHdfsFile(HttpClient* http, const std::string& webhdfs, const std::stri
   return Status::Ok();
 }
 
+Result<std::string> MakeHdfsLakeWithACorruptLine(const MedhubRun& medhub, const std::string& dir,
+                                                 const std::string& webhdfs) {
+  const std::string population = dir + "/population";
+  std::string err;
+  if (medhub({"gen", "--patients", "30", "--seed", "9", "--out", population, "--types",
+              "Patient,Condition,Observation,MedicationRequest,Device"},
+             &err) != 0)
+    return Status::Internal("medhub gen: " + err);
+  const std::string url =
+      "webhdfs://" + webhdfs.substr(std::string("http://").size()) + "/medhub/lake";
+  if (medhub({"import", "--data", dir + "/data", "--lake", url, population}, &err) != 0)
+    return Status::Internal("medhub import: " + err);
+  HttpClient http;
+  RETURN_IF_ERROR(PutHdfsFile(
+      &http, webhdfs, "/medhub/lake/Patient/date=2000/bucket=00/part-0000009999-0000.ndjson",
+      std::string(R"({"resourceType":"Patient","id":"cut-short","gend)") + "\n"));
+  return url;
+}
+
 }  // namespace medhub::testing
