@@ -1,4 +1,5 @@
-#include "ingest/reading_codec.h"
+#include "fhir/reading_codec.h"
+#include "ingest/readings.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,10 @@
 
 namespace medhub::ingest {
 namespace {
+
+using fhir::DecodeReadings;
+using fhir::EncodeReadings;
+using fhir::ReadingSalt;
 
 const int64_t kNow = ParseFhirDate("2026-11-29T12:00:00Z", DateKind::kInstant)->low;
 

@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "fhir/resource.h"
 #include "store/keys.h"
+#include "store/readings_keys.h"
 #include "store/store.h"
 
 namespace medhub::store {
@@ -229,7 +230,8 @@ TEST_F(EncryptionTest, AChangedOrMovedCiphertextIsDataLoss) {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const char* name :
          {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources, keys::kCurrent, keys::kIndex,
-          keys::kCompartment, keys::kChanges, keys::kTypeHistory, keys::kRecords})
+          keys::kCompartment, keys::kChanges, keys::kTypeHistory, keys::kRecords,
+          readings::kReadings})
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
