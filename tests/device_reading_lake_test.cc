@@ -4,10 +4,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "core/ids.h"
@@ -15,6 +13,7 @@
 #include "core/temp_dir.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/tokens.h"
 
 namespace medhub {
 namespace {
@@ -22,33 +21,6 @@ namespace {
 using testing::ChildProcess;
 using testing::HttpClient;
 using namespace std::chrono_literals;
-
-std::string Medhub(const std::string& args, int* code) {
-  std::string out;
-  FILE* p = popen((std::string(MEDHUB_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int status = pclose(p);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-// Adds an OAuth client and returns its secret ("" on failure).
-std::string AddClient(const std::string& data, const std::string& args) {
-  int code = -1;
-  const std::string out = Medhub("client add --data " + data + " " + args, &code);
-  const size_t at = out.find("client_secret: ");
-  if (code != 0 || at == std::string::npos) return "";
-  return out.substr(at + 15, out.find('\n', at) - at - 15);
-}
-
-std::string Token(HttpClient* c, const std::string& id, const std::string& secret) {
-  auto r = c->Send("POST", "/auth/token",
-                   "grant_type=client_credentials&client_id=" + id + "&client_secret=" + secret,
-                   {{"Content-Type", "application/x-www-form-urlencoded"}});
-  auto doc = json::Parse(r.body);
-  return r.status == 200 && doc.ok() ? std::string(doc->get_string("access_token")) : "";
-}
 
 // Lines of the lake's published Observation files that are device readings.
 size_t ReadingLinesInLake(const std::filesystem::path& lake) {
@@ -66,17 +38,18 @@ size_t ReadingLinesInLake(const std::filesystem::path& lake) {
 TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExport) {
   testing::TempDir dir;
   const std::string data = dir / "data";
-  const std::string exporter =
-      AddClient(data, "--client-id exporter --role service --scope 'system/*.*' --org org1");
+  const std::string exporter = testing::AddServiceClient(MEDHUB_BINARY, data);
   const std::string device =
-      AddClient(data, "--client-id dev-1 --role device --device dev-1 --patient pa");
+      testing::AddClient(MEDHUB_BINARY, data, "dev-1", "device",
+                         "patient/Observation.write patient/Device.read",
+                         {"--device", "dev-1", "--patient", "pa"});
   ASSERT_FALSE(exporter.empty());
   ASSERT_FALSE(device.empty());
   ChildProcess p({MEDHUB_BINARY, "serve", "--data", data, "--port", "0", "--lake", data + "/lake"});
   const std::string line = p.ReadLineContaining("listening on http://127.0.0.1:", 20s);
   ASSERT_FALSE(line.empty()) << p.output();
   HttpClient c("127.0.0.1", static_cast<uint16_t>(testing::PortFromListeningLine(line)));
-  const std::string bearer = "Bearer " + Token(&c, "exporter", exporter);
+  const std::string bearer = "Bearer " + testing::ClientToken(c, "e2e-service", exporter);
   const std::vector<std::pair<std::string, std::string>> fhir_json = {
       {"Authorization", bearer}, {"Content-Type", "application/fhir+json"}};
   ASSERT_EQ(c.Send("PUT", "/fhir/Patient/pa", R"({"resourceType":"Patient","id":"pa"})", fhir_json)
@@ -92,7 +65,7 @@ TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExport) {
       R"({"seq":2,"kind":"blood-pressure","values":[128,84],"unit":"mm[Hg]","time":"2026-11-29T10:00:00Z"},)"
       R"({"seq":3,"kind":"spo2","value":97,"unit":"%","time":"2026-11-29T10:01:00Z"}]})";
   auto ack = c.Send("POST", "/api/devices/dev-1/readings", batch,
-                    {{"Authorization", "Bearer " + Token(&c, "dev-1", device)},
+                    {{"Authorization", "Bearer " + testing::ClientToken(c, "dev-1", device)},
                      {"Content-Type", "application/json"}});
   ASSERT_EQ(ack.status, 200) << ack.body;
   EXPECT_NE(ack.body.find(R"("stored":[1,2,3])"), std::string::npos) << ack.body;
