@@ -1,6 +1,7 @@
 // End-to-end: device readings, stored in the store's device time-series key space, reach
-// the lake (one NDJSON line per reading, written by `serve --lake` from the change feed) and
-// FHIR Bulk Data $export (one line per reading), like any other Observation.
+// the lake (one NDJSON line per reading, written by `serve --lake` from the change feed),
+// FHIR Bulk Data $export (one line per reading) and the ledger (`medhub ledger verify`),
+// like any other Observation.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -35,7 +36,7 @@ size_t ReadingLinesInLake(const std::filesystem::path& lake) {
   return lines;
 }
 
-TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExport) {
+TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExportAndVerifyInTheLedger) {
   testing::TempDir dir;
   const std::string data = dir / "data";
   const std::string exporter = testing::AddServiceClient(MEDHUB_BINARY, data);
@@ -97,6 +98,11 @@ TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExport) {
   p.Signal(SIGTERM);  // stopping drains the lake writer
   EXPECT_EQ(p.Wait(30s), 0) << p.output();
   EXPECT_EQ(ReadingLinesInLake(std::filesystem::path(data) / "lake"), 3u);
+  // serve's ledger writer committed each reading: the offline check finds them all intact.
+  ChildProcess verify({MEDHUB_BINARY, "ledger", "verify", "--data", data});
+  const std::string verdict = verify.ReadLineContaining("ledger ", 120s);
+  EXPECT_EQ(verify.Wait(60s), 0) << verify.output();
+  EXPECT_NE(verdict.find("ledger intact"), std::string::npos) << verify.output();
 }
 
 }  // namespace
