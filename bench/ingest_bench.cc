@@ -10,6 +10,10 @@
 //     time-series key space, docs/formats/store.md); N readings in all. Peer: the same
 //     readings as the same Observations in FHIR transaction Bundles of B entries
 //     (POST /fhir), the generic way in.
+//  1b. Ledger follow: after (1) and after its peer, a LedgerWriter commits the store's
+//     change feed to a fresh embedded ledger on one thread (what `serve` does after the
+//     acknowledgements): one RecordCommitted entry per reading. Ratio device readings /
+//     Observations, per CPU-second.
 //  2. MQTT: C publishers, one device each at a time, publish batches of B readings (QoS 1)
 //     to a real Mosquitto broker (started with SCRIPT on a free port) and wait for medhub's
 //     application ack before the next batch (MqttIngest in process, same store type).
@@ -42,6 +46,8 @@
 #include "ingest/er7.h"
 #include "ingest/hl7_mapper.h"
 #include "ingest/mqtt_ingest.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_writer.h"
 #include "server/auth_api.h"
 #include "server/device_api.h"
 #include "server/fhir_api.h"
@@ -147,6 +153,20 @@ size_t CountObservations(store::Store* store) {
   return store->Search(q).value().size();
 }
 
+// Commits everything the store's change feed holds to a fresh embedded ledger, on this
+// thread: what `serve`'s LedgerWriter does after the acknowledgements. `n` readings.
+Rate LedgerFollow(store::Store* store, const std::string& dir, size_t n) {
+  ledger::LedgerOptions lo;
+  lo.dir = dir;
+  auto ledger = ledger::Ledger::Open(lo);
+  if (!ledger.ok()) Die(ledger.status().ToString());
+  ledger::LedgerWriter writer(store, ledger->get());
+  const double cpu0 = CpuSeconds();
+  const auto start = Clock::now();
+  if (Status s = writer.CatchUp(); !s.ok()) Die("ledger: " + s.ToString());
+  return Rate{n / Seconds(start), n / (CpuSeconds() - cpu0)};
+}
+
 // Runs `clients` threads; thread c sends batches for devices c, c+clients, ... through
 // `send(device, first_seq, n)` until `total` readings are sent. Returns seconds.
 double Drive(const Options& o, const std::function<void(size_t, uint64_t, size_t)>& send) {
@@ -182,7 +202,7 @@ LoopbackServer StartLoopbackServer(server::HttpHandler handler) {
   return out;
 }
 
-Rate HttpDevices(const Options& o, const std::string& time) {
+Rate HttpDevices(const Options& o, const std::string& time, Rate* ledger) {
   Fixture f(o.work + "/http-devices", o.devices);
   server::DeviceApi api(
       f.ingestor.get(), [&](const server::HttpRequest& r) { return f.auth->Authenticate(r); },
@@ -205,10 +225,12 @@ Rate HttpDevices(const Options& o, const std::string& time) {
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("HTTP: stored " + std::to_string(stored));
-  return Rate{stored / secs, stored / (CpuSeconds() - cpu0)};
+  const Rate rate{stored / secs, stored / (CpuSeconds() - cpu0)};
+  *ledger = LedgerFollow(f.store.get(), o.work + "/http-devices-ledger", stored);
+  return rate;
 }
 
-Rate HttpFhirBundles(const Options& o, const std::string& time) {
+Rate HttpFhirBundles(const Options& o, const std::string& time, Rate* ledger) {
   Fixture f(o.work + "/http-fhir", o.devices);
   server::FhirApi api(f.store.get(), server::FhirApiOptions{});
   const LoopbackServer srv =
@@ -238,7 +260,9 @@ Rate HttpFhirBundles(const Options& o, const std::string& time) {
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("FHIR: stored " + std::to_string(stored));
-  return Rate{stored / secs, stored / (CpuSeconds() - cpu0)};
+  const Rate rate{stored / secs, stored / (CpuSeconds() - cpu0)};
+  *ledger = LedgerFollow(f.store.get(), o.work + "/http-fhir-ledger", stored);
+  return rate;
 }
 
 Rate Mqtt(const Options& o, const std::string& time) {
@@ -366,14 +390,23 @@ int main(int argc, char** argv) {
               o.readings, o.batch, o.devices, o.clients, std::thread::hardware_concurrency());
   const std::string time = medhub::FormatInstant(medhub::NowMicros() - 60'000'000);
   Hl7(o);
-  const Rate http = HttpDevices(o, time);
+  Rate http_ledger, fhir_ledger;
+  const Rate http = HttpDevices(o, time, &http_ledger);
   std::printf("http device API    %10.0f readings/s  (durable; %.0f per CPU-second)\n",
               http.per_second, http.per_cpu_second);
-  const Rate fhir = HttpFhirBundles(o, time);
+  const Rate fhir = HttpFhirBundles(o, time, &fhir_ledger);
   std::printf(
       "http FHIR bundles  %10.0f readings/s  (peer: same Observations, transaction; %.0f per "
       "CPU-second)  ratio %.2f\n",
       fhir.per_second, fhir.per_cpu_second, http.per_second / fhir.per_second);
+  std::printf(
+      "ledger follow      %10.0f readings/s  (device readings after ingest; %.0f per CPU-second)\n",
+      http_ledger.per_second, http_ledger.per_cpu_second);
+  std::printf(
+      "ledger follow FHIR %10.0f readings/s  (peer: the Bundles' Observations; %.0f per "
+      "CPU-second)  ratio %.2f\n",
+      fhir_ledger.per_second, fhir_ledger.per_cpu_second,
+      http_ledger.per_cpu_second / fhir_ledger.per_cpu_second);
   const Rate mqtt = Mqtt(o, time);
   std::printf(
       "mqtt device ingest %10.0f readings/s  (durable, acked; %.0f per CPU-second)  MQTT/HTTP "

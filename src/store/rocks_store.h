@@ -144,12 +144,23 @@ class RocksStore final : public Store {
     bool legacy = false;
   };
   Status InitReadings();  // the next device ordinal
+  struct ReadingsPlan {  // what the locked phase of CommitReadings decided
+    uint32_t ordinal = 0;
+    bool new_device = false;
+    bool legacy = false;
+    int64_t committed_at = 0;
+    uint64_t first_seq = 0;  // 0 until sequence numbers are assigned
+  };
+  // Encodes, seals and durably writes the batch of the `fresh` readings as planned.
+  Status WriteReadings(const ReadingBatch& batch, const std::vector<fhir::Reading>& fresh,
+                       const ReadingsPlan& plan, const DataKey* key);
   // The device's record: from the cache, else the `o` key; nullopt for a new device.
   Result<std::optional<ReadingDevice>> FindReadingDevice(const std::string& device_id);
   Result<bool> HasLegacyReadings(std::string_view device_id);
-  // The seqs of `batch` already stored (d keys; hash ids for a legacy device).
-  Status FindStoredReadings(const ReadingBatch& batch, const ReadingDevice* dev, bool legacy,
-                            std::vector<bool>* seen);
+  // Splits `batch` into the readings not stored yet and the seqs already stored (d keys;
+  // hash ids too for a legacy device). `dev` is null for a device without readings.
+  Status SplitStored(const ReadingBatch& batch, const ReadingDevice* dev, bool legacy,
+                     std::vector<fhir::Reading>* fresh, std::vector<uint64_t>* duplicates);
   Result<std::string> DeviceName(uint32_t ordinal, const rocksdb::Snapshot* snap);
   // A batch record opened (cached): Gone when its patient's key was erased.
   Result<std::shared_ptr<const OpenedBatch>> OpenBatch(uint32_t ordinal, uint64_t first_seq,

@@ -61,10 +61,12 @@ Result<bool> RocksStore::HasLegacyReadings(std::string_view device_id) {
   return it->Valid() && it->key().starts_with(prefix);
 }
 
-Status RocksStore::FindStoredReadings(const ReadingBatch& batch, const ReadingDevice* dev,
-                                      bool legacy, std::vector<bool>* seen) {
+Status RocksStore::SplitStored(const ReadingBatch& batch, const ReadingDevice* dev, bool legacy,
+                               std::vector<fhir::Reading>* fresh,
+                               std::vector<uint64_t>* duplicates) {
   const size_t n = batch.readings.size();
-  seen->assign(n, false);
+  std::vector<bool> stored(n, false);
+  std::vector<bool>* seen = &stored;
   auto multi_get = [&](rocksdb::ColumnFamilyHandle* family, const std::vector<std::string>& keys,
                        auto&& on_found) -> Status {
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
@@ -85,15 +87,23 @@ Status RocksStore::FindStoredReadings(const ReadingBatch& batch, const ReadingDe
     RETURN_IF_ERROR(multi_get(cf(rd::kReadings), keys,
                               [&](size_t i, std::string_view) { (*seen)[i] = true; }));
   }
-  if (!legacy) return Status::Ok();
-  // Readings stored as full Observations before: their hash ids are the dedupe keys.
-  for (size_t i = 0; i < n; ++i)
-    keys[i] = keys::CurrentKey("Observation",
-                               fhir::ObservationIdFor(batch.device_id, batch.readings[i].seq));
-  return multi_get(cf(keys::kCurrent), keys, [&](size_t i, std::string_view v) {
-    auto cur = keys::DecodeCurrent(v);
-    if (cur && !cur->deleted) (*seen)[i] = true;
-  });
+  if (legacy) {  // readings stored as full Observations before: their hash ids count too
+    for (size_t i = 0; i < n; ++i)
+      keys[i] = keys::CurrentKey("Observation",
+                                 fhir::ObservationIdFor(batch.device_id, batch.readings[i].seq));
+    RETURN_IF_ERROR(multi_get(cf(keys::kCurrent), keys, [&](size_t i, std::string_view v) {
+      auto cur = keys::DecodeCurrent(v);
+      if (cur && !cur->deleted) (*seen)[i] = true;
+    }));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (stored[i]) {
+      duplicates->push_back(batch.readings[i].seq);
+    } else {
+      fresh->push_back(batch.readings[i]);
+    }
+  }
+  return Status::Ok();
 }
 
 namespace {
@@ -116,10 +126,9 @@ Result<ReadingsOutcome> RocksStore::CommitReadings(const ReadingBatch& batch) {
     return Status::InvalidArgument("a reading batch needs a valid device and patient id");
   ReadingsOutcome out;
   if (batch.readings.empty()) return out;
-  const std::string key_name = KeyRing::PatientKeyName(batch.patient_id);
   DataKeyRef key;
   if (key_ring_->enabled()) {
-    auto k = key_ring_->Get(key_name, /*create=*/true);
+    auto k = key_ring_->Get(KeyRing::PatientKeyName(batch.patient_id), /*create=*/true);
     if (k.status().code() == StatusCode::kGone)
       return Status::FailedPrecondition("Patient/" + batch.patient_id +
                                         " was erased: readings for it cannot be stored");
@@ -128,71 +137,73 @@ Result<ReadingsOutcome> RocksStore::CommitReadings(const ReadingBatch& batch) {
   }
   // One batch of a device at a time: its dedupe lookups and its write are then atomic.
   const std::string mark = std::string("\0readings\0", 10) + batch.device_id;
-  uint64_t first = 0;  // the first change sequence, once assigned
+  ReadingsPlan plan;
   {
     std::unique_lock lock(write_mu_);
     write_cv_.wait(lock, [&] { return !in_flight_.contains(mark); });
     in_flight_.insert(mark);
   }
-  struct Release {  // ends the device's turn and publishes the sequence numbers
+  struct Release {  // ends the device's turn and publishes the plan's sequence numbers
     RocksStore* s;
     const std::string& mark;
-    const uint64_t& first;
+    const ReadingsPlan& plan;
     ~Release() {
       std::lock_guard lock(s->write_mu_);
       s->in_flight_.erase(mark);
-      if (first != 0) {
-        s->pending_.erase(first);
+      if (plan.first_seq != 0) {
+        s->pending_.erase(plan.first_seq);
         s->published_seq_ = s->pending_.empty() ? s->assigned_seq_ : s->pending_.begin()->first - 1;
       }
       s->write_cv_.notify_all();
     }
-  } release{this, mark, first};
+  } release{this, mark, plan};
 
   ASSIGN_OR_RETURN(std::optional<ReadingDevice> dev, FindReadingDevice(batch.device_id));
-  bool legacy = dev && dev->legacy;
+  plan.new_device = !dev;
+  plan.legacy = dev && dev->legacy;
   if (!dev) {
-    ASSIGN_OR_RETURN(legacy, HasLegacyReadings(batch.device_id));
+    ASSIGN_OR_RETURN(plan.legacy, HasLegacyReadings(batch.device_id));
   }
-  std::vector<bool> seen;
-  RETURN_IF_ERROR(FindStoredReadings(batch, dev ? &*dev : nullptr, legacy, &seen));
   std::vector<fhir::Reading> fresh;
-  for (size_t i = 0; i < batch.readings.size(); ++i) {
-    if (seen[i]) {
-      out.duplicates.push_back(batch.readings[i].seq);
-    } else {
-      fresh.push_back(batch.readings[i]);
-    }
-  }
+  RETURN_IF_ERROR(
+      SplitStored(batch, dev ? &*dev : nullptr, plan.legacy, &fresh, &out.duplicates));
   if (fresh.empty()) return out;
-  ASSIGN_OR_RETURN(std::string record, fhir::EncodeReadings(fresh));
-  std::vector<int64_t> times(fresh.size());
-  for (size_t i = 0; i < fresh.size(); ++i) {
-    ASSIGN_OR_RETURN(DateRange t, ParseFhirDate(fresh[i].time, DateKind::kInstant));
-    times[i] = t.low;
-  }
-  std::string plain = RandomBytes(keys::kSaltSize);
-  plain += record;
-  Wipe(&record);
-
-  uint32_t ordinal = 0;
-  int64_t now = 0;
   {
     std::lock_guard lock(write_mu_);
     if (key && key->erased)
       return Status::FailedPrecondition("Patient/" + batch.patient_id +
                                         " was erased: readings for it cannot be stored");
-    ordinal = dev ? dev->ordinal : next_ordinal_++;
-    now = std::max(NowMicros(), last_time_ + 1);
-    first = assigned_seq_ + 1;
+    plan.ordinal = dev ? dev->ordinal : next_ordinal_++;
+    plan.committed_at = std::max(NowMicros(), last_time_ + 1);
+    plan.first_seq = assigned_seq_ + 1;
     assigned_seq_ += fresh.size();
-    last_time_ = now;
-    pending_[first] = assigned_seq_;
+    last_time_ = plan.committed_at;
+    pending_[plan.first_seq] = assigned_seq_;
   }
+  RETURN_IF_ERROR(WriteReadings(batch, fresh, plan, key.get()));
+  if (key) key->durable = true;
+  if (plan.new_device) {
+    std::lock_guard lock(devices_mu_);
+    devices_[batch.device_id] = ReadingDevice{plan.ordinal, plan.legacy};
+    device_names_[plan.ordinal] = batch.device_id;
+  }
+  has_readings_ = true;
+  for (const fhir::Reading& r : fresh) out.stored.push_back(r.seq);
+  return out;
+}
+
+Status RocksStore::WriteReadings(const ReadingBatch& batch, const std::vector<fhir::Reading>& fresh,
+                                 const ReadingsPlan& plan, const DataKey* key) {
+  ASSIGN_OR_RETURN(std::string record, fhir::EncodeReadings(fresh));
+  std::string plain = RandomBytes(keys::kSaltSize);  // the batch salt
+  plain += record;
+  Wipe(&record);
   rocksdb::WriteBatch wb;
   rocksdb::ColumnFamilyHandle* family = cf(rd::kReadings);
-  const std::string batch_key = rd::BatchKey(ordinal, fresh.front().seq);
-  std::string value = rd::EncodeBatchHeader(!key, now, first, key_name, batch.patient_id);
+  const std::string batch_key = rd::BatchKey(plan.ordinal, fresh.front().seq);
+  std::string value = rd::EncodeBatchHeader(key == nullptr, plan.committed_at, plan.first_seq,
+                                            KeyRing::PatientKeyName(batch.patient_id),
+                                            batch.patient_id);
   if (key) {
     AeadSealTo(key->bytes, plain, batch_key, &value);
   } else {
@@ -203,31 +214,24 @@ Result<ReadingsOutcome> RocksStore::CommitReadings(const ReadingBatch& batch) {
   std::vector<uint64_t> seqs;
   std::vector<std::string> time_keys;
   for (size_t i = 0; i < fresh.size(); ++i) {
+    ASSIGN_OR_RETURN(DateRange t, ParseFhirDate(fresh[i].time, DateKind::kInstant));
     seqs.push_back(fresh[i].seq);
-    wb.Put(family, rd::DedupeKey(ordinal, fresh[i].seq),
+    wb.Put(family, rd::DedupeKey(plan.ordinal, fresh[i].seq),
            rd::EncodeDedupe(fresh.front().seq, static_cast<uint32_t>(i)));
-    AddTimeKeys(batch.patient_id, fresh[i], times[i], ordinal, &time_keys);
+    AddTimeKeys(batch.patient_id, fresh[i], t.low, plan.ordinal, &time_keys);
   }
-  if (!dev) {
-    wb.Put(family, rd::DeviceKey(batch.device_id), rd::EncodeDeviceRecord({ordinal, legacy}));
-    wb.Put(family, rd::OrdinalKey(ordinal), batch.device_id);
+  if (plan.new_device) {
+    wb.Put(family, rd::DeviceKey(batch.device_id),
+           rd::EncodeDeviceRecord({plan.ordinal, plan.legacy}));
+    wb.Put(family, rd::OrdinalKey(plan.ordinal), batch.device_id);
   }
-  std::sort(time_keys.begin(), time_keys.end());
+  std::sort(time_keys.begin(), time_keys.end());  // memtable inserts in key order
   for (const std::string& k : time_keys) wb.Put(family, k, rocksdb::Slice());
-  const std::string change = rd::EncodeBatchChange(ordinal, now, seqs);
-  wb.Put(cf(keys::kChanges), keys::SequenceKey(first), change);
-  wb.Put(cf(keys::kTypeHistory), keys::TypeHistoryKey("Observation", first), change);
+  const std::string change = rd::EncodeBatchChange(plan.ordinal, plan.committed_at, seqs);
+  wb.Put(cf(keys::kChanges), keys::SequenceKey(plan.first_seq), change);
+  wb.Put(cf(keys::kTypeHistory), keys::TypeHistoryKey("Observation", plan.first_seq), change);
   if (key && !key->durable) wb.Put(KeyRing::KeyRecordKey(key->name), key->record);
-  RETURN_IF_ERROR(FromRocks(db_->Write(SyncWrite(), &wb), "committing readings"));
-  if (key) key->durable = true;
-  if (!dev) {
-    std::lock_guard lock(devices_mu_);
-    devices_[batch.device_id] = ReadingDevice{ordinal, legacy};
-    device_names_[ordinal] = batch.device_id;
-  }
-  has_readings_ = true;
-  out.stored = std::move(seqs);
-  return out;
+  return FromRocks(db_->Write(SyncWrite(), &wb), "committing readings");
 }
 
 Result<std::string> RocksStore::DeviceName(uint32_t ordinal, const rocksdb::Snapshot* snap) {
