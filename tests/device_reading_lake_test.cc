@@ -40,10 +40,9 @@ TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExportAndVerifyInTheL
   testing::TempDir dir;
   const std::string data = dir / "data";
   const std::string exporter = testing::AddServiceClient(MEDHUB_BINARY, data);
-  const std::string device =
-      testing::AddClient(MEDHUB_BINARY, data, "dev-1", "device",
-                         "patient/Observation.write patient/Device.read",
-                         {"--device", "dev-1", "--patient", "pa"});
+  const std::string device = testing::AddClient(MEDHUB_BINARY, data, "dev-1", "device",
+                                                "patient/Observation.write patient/Device.read",
+                                                {"--device", "dev-1", "--patient", "pa"});
   ASSERT_FALSE(exporter.empty());
   ASSERT_FALSE(device.empty());
   ChildProcess p({MEDHUB_BINARY, "serve", "--data", data, "--port", "0", "--lake", data + "/lake"});
@@ -71,8 +70,8 @@ TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExportAndVerifyInTheL
   ASSERT_EQ(ack.status, 200) << ack.body;
   EXPECT_NE(ack.body.find(R"("stored":[1,2,3])"), std::string::npos) << ack.body;
 
-  auto kick = c.Send("GET", "/fhir/$export?_type=Observation",
-                     "", {{"Authorization", bearer}, {"Prefer", "respond-async"}});
+  auto kick = c.Send("GET", "/fhir/$export?_type=Observation", "",
+                     {{"Authorization", bearer}, {"Prefer", "respond-async"}});
   ASSERT_EQ(kick.status, 202) << kick.body;
   const std::string location = kick.header("content-location");
   const std::string status_path = location.substr(location.find("/fhir/"));

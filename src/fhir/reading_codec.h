@@ -1,7 +1,7 @@
 // The compact binary form of a batch of validated readings: the payload of a batch record
-// of the planned device time-series key space (docs/formats/ingest.md, "Storage of
-// readings: the device time-series key space"), from which each reading's Observation is
-// rendered on read instead of being stored as JSON.
+// of the store's device time-series key space (docs/formats/store.md, "Device readings"),
+// from which each reading's Observation is rendered on read (device_reading.h) instead of
+// being stored as JSON.
 //
 // Contract:
 // - DecodeReadings(EncodeReadings(b)) gives back every field of every reading exactly

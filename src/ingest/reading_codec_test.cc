@@ -1,11 +1,11 @@
 #include "fhir/reading_codec.h"
-#include "ingest/readings.h"
 
 #include <gtest/gtest.h>
 
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/time.h"
+#include "ingest/readings.h"
 
 namespace medhub::ingest {
 namespace {

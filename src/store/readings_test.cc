@@ -182,8 +182,8 @@ TEST_F(ReadingsTest, ThePatientsCompartmentListsItsReadingsInTimeOrder) {
   ASSERT_TRUE(c.ok());
   std::vector<std::string> ids;
   for (const auto& e : *c) ids.push_back(e.id);
-  EXPECT_EQ(ids, (std::vector<std::string>{readings::ReadingId(0, 2), "lab",
-                                           readings::ReadingId(0, 1)}));
+  EXPECT_EQ(
+      ids, (std::vector<std::string>{readings::ReadingId(0, 2), "lab", readings::ReadingId(0, 1)}));
   EXPECT_TRUE(store_->Compartment("p2")->empty());
 }
 

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iterator>
 #include <filesystem>
+#include <iterator>
 
 #include "core/aead.h"
 #include "core/ids.h"
@@ -35,9 +35,9 @@ RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db,
                        const StoreOptions& options)
     : db_(std::move(db)), handles_(std::move(handles)), options_(options) {
   for (auto* h : handles_) by_name_[h->GetName()] = h;
-  for (const char* name : {keys::kResources, keys::kCurrent, keys::kIndex, keys::kCompartment,
-                           keys::kChanges, keys::kTypeHistory, keys::kRecords,
-                           readings::kReadings}) {
+  for (const char* name :
+       {keys::kResources, keys::kCurrent, keys::kIndex, keys::kCompartment, keys::kChanges,
+        keys::kTypeHistory, keys::kRecords, readings::kReadings}) {
     if (auto it = by_name_.find(name); it != by_name_.end())
       by_address_.emplace_back(name, it->second);
   }
@@ -65,7 +65,8 @@ Status RocksStore::Init(std::string master_key) {
   if (migrate && options_.read_only)
     return Status::FailedPrecondition(
         "the data directory has store format 2: open it once for writing (e.g. `medhub serve`) "
-        "to migrate it to format " + std::to_string(keys::kFormatVersion));
+        "to migrate it to format " +
+        std::to_string(keys::kFormatVersion));
   if (s.ok() && !migrate && GetBigEndian64(v) != keys::kFormatVersion)
     return Status::FailedPrecondition("the data directory has store format " +
                                       std::to_string(GetBigEndian64(v)) + ", this medhub reads " +
@@ -460,10 +461,9 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   cf_options.compression = rocksdb::kLZ4Compression;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources, keys::kCurrent, keys::kIndex,
-        keys::kCompartment, keys::kChanges, keys::kTypeHistory, keys::kRecords,
-        readings::kReadings}) {
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources,
+                           keys::kCurrent, keys::kIndex, keys::kCompartment, keys::kChanges,
+                           keys::kTypeHistory, keys::kRecords, readings::kReadings}) {
     descriptors.emplace_back(name, cf_options);
   }
   // Ciphertext does not compress: spare the compactions the attempt.
@@ -483,10 +483,10 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
     std::vector<std::string> families;
     if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &families).ok() &&
         std::find(families.begin(), families.end(), readings::kReadings) == families.end())
-      return Status::FailedPrecondition(
-          "the data directory at " + options.path + " has store format 2: open it once for " +
-          "writing (e.g. `medhub serve`) to migrate it to format " +
-          std::to_string(keys::kFormatVersion));
+      return Status::FailedPrecondition("the data directory at " + options.path +
+                                        " has store format 2: open it once for " +
+                                        "writing (e.g. `medhub serve`) to migrate it to format " +
+                                        std::to_string(keys::kFormatVersion));
   }
   auto s = options.read_only
                ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw)

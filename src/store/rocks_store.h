@@ -144,7 +144,7 @@ class RocksStore final : public Store {
     bool legacy = false;
   };
   Status InitReadings();  // the next device ordinal
-  struct ReadingsPlan {  // what the locked phase of CommitReadings decided
+  struct ReadingsPlan {   // what the locked phase of CommitReadings decided
     uint32_t ordinal = 0;
     bool new_device = false;
     bool legacy = false;

@@ -72,8 +72,7 @@ Status RocksStore::SplitStored(const ReadingBatch& batch, const ReadingDevice* d
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     std::vector<rocksdb::PinnableSlice> values(n);
     std::vector<rocksdb::Status> statuses(n);
-    db_->MultiGet(rocksdb::ReadOptions(), family, n, slices.data(), values.data(),
-                  statuses.data());
+    db_->MultiGet(rocksdb::ReadOptions(), family, n, slices.data(), values.data(), statuses.data());
     for (size_t i = 0; i < n; ++i) {
       if (statuses[i].IsNotFound()) continue;
       RETURN_IF_ERROR(FromRocks(statuses[i], "reading dedupe keys"));
@@ -84,8 +83,8 @@ Status RocksStore::SplitStored(const ReadingBatch& batch, const ReadingDevice* d
   std::vector<std::string> keys(n);
   if (dev != nullptr) {
     for (size_t i = 0; i < n; ++i) keys[i] = rd::DedupeKey(dev->ordinal, batch.readings[i].seq);
-    RETURN_IF_ERROR(multi_get(cf(rd::kReadings), keys,
-                              [&](size_t i, std::string_view) { (*seen)[i] = true; }));
+    RETURN_IF_ERROR(
+        multi_get(cf(rd::kReadings), keys, [&](size_t i, std::string_view) { (*seen)[i] = true; }));
   }
   if (legacy) {  // readings stored as full Observations before: their hash ids count too
     for (size_t i = 0; i < n; ++i)
@@ -111,7 +110,8 @@ namespace {
 // The time keys of one reading: under its code and under each component's code.
 void AddTimeKeys(std::string_view patient, const fhir::Reading& r, int64_t time, uint32_t ordinal,
                  std::vector<std::string>* out) {
-  out->push_back(rd::TimeKey(patient, rd::kCodeTag, fhir::ReadingCode(r.kind), time, ordinal, r.seq));
+  out->push_back(
+      rd::TimeKey(patient, rd::kCodeTag, fhir::ReadingCode(r.kind), time, ordinal, r.seq));
   for (std::string_view code : fhir::ReadingComponentCodes(r.kind))
     out->push_back(rd::TimeKey(patient, rd::kComponentTag, code, time, ordinal, r.seq));
 }
@@ -165,8 +165,7 @@ Result<ReadingsOutcome> RocksStore::CommitReadings(const ReadingBatch& batch) {
     ASSIGN_OR_RETURN(plan.legacy, HasLegacyReadings(batch.device_id));
   }
   std::vector<fhir::Reading> fresh;
-  RETURN_IF_ERROR(
-      SplitStored(batch, dev ? &*dev : nullptr, plan.legacy, &fresh, &out.duplicates));
+  RETURN_IF_ERROR(SplitStored(batch, dev ? &*dev : nullptr, plan.legacy, &fresh, &out.duplicates));
   if (fresh.empty()) return out;
   {
     std::lock_guard lock(write_mu_);
@@ -201,9 +200,9 @@ Status RocksStore::WriteReadings(const ReadingBatch& batch, const std::vector<fh
   rocksdb::WriteBatch wb;
   rocksdb::ColumnFamilyHandle* family = cf(rd::kReadings);
   const std::string batch_key = rd::BatchKey(plan.ordinal, fresh.front().seq);
-  std::string value = rd::EncodeBatchHeader(key == nullptr, plan.committed_at, plan.first_seq,
-                                            KeyRing::PatientKeyName(batch.patient_id),
-                                            batch.patient_id);
+  std::string value =
+      rd::EncodeBatchHeader(key == nullptr, plan.committed_at, plan.first_seq,
+                            KeyRing::PatientKeyName(batch.patient_id), batch.patient_id);
   if (key) {
     AeadSealTo(key->bytes, plain, batch_key, &value);
   } else {
@@ -399,8 +398,9 @@ Result<std::vector<CompartmentEntry>> RocksStore::ReadingCompartment(
     if (ids[i] != kept[j]) continue;
     out.push_back({times[i], "Observation", std::move(kept[j++])});
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const CompartmentEntry& a, const CompartmentEntry& b) { return a.time < b.time; });
+  std::stable_sort(
+      out.begin(), out.end(),
+      [](const CompartmentEntry& a, const CompartmentEntry& b) { return a.time < b.time; });
   return out;
 }
 

@@ -22,7 +22,8 @@ bool IsPatientCriterion(const fhir::SearchCriterion& c) {
 // The criterion that picks time keys by code, and the tag it picks under.
 std::pair<const fhir::SearchCriterion*, char> CodeDriver(const fhir::SearchQuery& q) {
   for (const auto& c : q.criteria)
-    if (c.param != nullptr && c.modifier.empty() && c.param->name == "code") return {&c, rd::kCodeTag};
+    if (c.param != nullptr && c.modifier.empty() && c.param->name == "code")
+      return {&c, rd::kCodeTag};
   for (const auto& c : q.criteria)
     if (c.param != nullptr && c.modifier.empty() && c.param->name == "component-code")
       return {&c, rd::kComponentTag};

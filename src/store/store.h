@@ -111,8 +111,8 @@ struct CompartmentEntry {
 // (docs/formats/store.md, "Device readings").
 struct ReadingBatch {
   std::string device_id;
-  std::string patient_id;                // the patient the device is bound to
-  std::vector<fhir::Reading> readings;   // validated (times parse), unique seq
+  std::string patient_id;               // the patient the device is bound to
+  std::vector<fhir::Reading> readings;  // validated (times parse), unique seq
 };
 
 struct ReadingsOutcome {
