@@ -1,7 +1,7 @@
 // End-to-end: device readings, stored in the store's device time-series key space, reach
 // the lake (one NDJSON line per reading, written by `serve --lake` from the change feed),
 // FHIR Bulk Data $export (one line per reading) and the ledger (`medhub ledger verify`),
-// like any other Observation.
+// like any other Observation, and are erased with their patient.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -36,7 +36,7 @@ size_t ReadingLinesInLake(const std::filesystem::path& lake) {
   return lines;
 }
 
-TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExportAndVerifyInTheLedger) {
+TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExportVerifyInTheLedgerAndAreErased) {
   testing::TempDir dir;
   const std::string data = dir / "data";
   const std::string exporter = testing::AddServiceClient(MEDHUB_BINARY, data);
@@ -102,6 +102,19 @@ TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExportAndVerifyInTheL
   const std::string verdict = verify.ReadLineContaining("ledger ", 120s);
   EXPECT_EQ(verify.Wait(60s), 0) << verify.output();
   EXPECT_NE(verdict.find("ledger intact"), std::string::npos) << verify.output();
+
+  // Erasing the patient shreds its readings with it: the ledger still verifies and counts
+  // them (and the Patient) among the erased versions.
+  ChildProcess erase({MEDHUB_BINARY, "patient", "erase", "--data", data, "pa"});
+  EXPECT_NE(erase.ReadLineContaining("erased Patient/pa", 60s), "") << erase.output();
+  EXPECT_EQ(erase.Wait(60s), 0) << erase.output();
+  ChildProcess again({MEDHUB_BINARY, "ledger", "verify", "--data", data});
+  const std::string after = again.ReadLineContaining("ledger ", 120s);
+  EXPECT_EQ(again.Wait(60s), 0) << again.output();
+  const size_t at = after.find(" were erased");
+  ASSERT_NE(at, std::string::npos) << after;
+  const size_t start = after.rfind(' ', at - 1) + 1;
+  EXPECT_GE(std::stoi(after.substr(start, at - start)), 4) << after;
 }
 
 }  // namespace
