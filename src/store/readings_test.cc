@@ -162,6 +162,19 @@ TEST_F(ReadingsTest, SearchByPatientCodeDateAndComponentCodeMergesWithStoredObse
             (std::vector<std::string>{"lab", hr1, hr3}));
   EXPECT_EQ(Search({{"patient", "p1"}, {"code", "8867-4"}, {"date", "ge2026-11-29"}}),
             (std::vector<std::string>{"lab", hr1}));
+  EXPECT_EQ(Search({{"patient", "p1"}, {"code", "8867-4"}, {"date", "lt2026-11-29"}}),
+            std::vector<std::string>{hr3});
+  EXPECT_EQ(Search({{"patient", "p1"}, {"date", "2026-11-29"}}),
+            (std::vector<std::string>{"lab", hr1, bp}));
+  EXPECT_EQ(Search({{"patient", "p1"}, {"date", "2026-11-29T10:00:00Z"}}),
+            std::vector<std::string>{hr1});
+  EXPECT_EQ(Search({{"patient", "p1"},
+                    {"code", "8867-4"},
+                    {"date", "ge2026-11-20T09:00:00Z"},
+                    {"date", "le2026-11-29T09:00:00Z"}}),
+            std::vector<std::string>{hr3});
+  EXPECT_EQ(Search({{"patient", "p1"}, {"code", "8867-4"}, {"date", "gt2026-11-29T10:00:00Z"}}),
+            std::vector<std::string>{"lab"});
   EXPECT_EQ(Search({{"subject", "Patient/p1"}, {"component-code", "8480-6"}}),
             std::vector<std::string>{bp});
   EXPECT_EQ(Search({{"patient", "p1"}, {"category", "vital-signs"}}),

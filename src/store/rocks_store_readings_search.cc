@@ -2,8 +2,10 @@
 // time keys (readings_keys.h); every other criterion is decided on the rendered Observation,
 // exactly as the search index would decide it for a stored one.
 #include <algorithm>
+#include <climits>
 #include <map>
 
+#include "core/ids.h"
 #include "core/json.h"
 #include "fhir/search_params.h"
 #include "store/readings_keys.h"
@@ -28,6 +30,53 @@ std::pair<const fhir::SearchCriterion*, char> CodeDriver(const fhir::SearchQuery
     if (c.param != nullptr && c.modifier.empty() && c.param->name == "component-code")
       return {&c, rd::kComponentTag};
   return {nullptr, rd::kCodeTag};
+}
+
+// Bounds [lo, hi) that every reading matching the query's `date` criteria has its time in:
+// a superset (a reading's time is an instant of at most one second's precision); the
+// criteria themselves are still checked on the rendered Observation.
+std::pair<int64_t, int64_t> TimeBounds(const fhir::SearchQuery& q) {
+  constexpr int64_t kSecond = 1'000'000;
+  int64_t lo = INT64_MIN, hi = INT64_MAX;
+  for (const auto& c : q.criteria) {
+    if (c.param == nullptr || c.param->name != "date" || !c.modifier.empty() ||
+        c.any_of.size() != 1)
+      continue;
+    const fhir::SearchValue& v = c.any_of[0];
+    const int64_t low = v.range.low, high = v.range.high;
+    auto above = [&](int64_t t) { lo = std::max(lo, t); };
+    auto below = [&](int64_t t) { hi = std::min(hi, t); };
+    auto minus_second = [&](int64_t t) { return t > INT64_MIN + kSecond ? t - kSecond : t; };
+    switch (v.prefix) {
+      case fhir::Prefix::kEq:
+        above(low);
+        below(high);
+        break;
+      case fhir::Prefix::kGt:
+        above(minus_second(high));
+        break;
+      case fhir::Prefix::kGe:
+        above(minus_second(low));
+        break;
+      case fhir::Prefix::kSa:
+        above(high);
+        break;
+      case fhir::Prefix::kLt:
+      case fhir::Prefix::kEb:
+        below(low);
+        break;
+      case fhir::Prefix::kLe:
+        below(high);
+        break;
+      case fhir::Prefix::kAp:
+        above(minus_second(low));
+        below(high);
+        break;
+      case fhir::Prefix::kNe:
+        break;
+    }
+  }
+  return {lo, hi};
 }
 
 // Whether the values of one resource satisfy criterion `c` (the search index's rules:
@@ -112,6 +161,8 @@ Status RocksStore::SearchReadings(const fhir::SearchQuery& q, const rocksdb::Sna
   }
   // Time keys of those patients under the codes asked for (else under every code).
   const auto [by_code, tag] = CodeDriver(q);
+  const auto [lo, hi] = TimeBounds(q);
+  if (lo >= hi) return Status::Ok();
   std::map<std::string, int64_t> found;  // id -> time, in id order
   for (const std::string& patient : patients) {
     std::vector<std::string> prefixes;
@@ -123,9 +174,15 @@ Status RocksStore::SearchReadings(const fhir::SearchQuery& q, const rocksdb::Sna
       prefixes.push_back(rd::TimeTagPrefix(patient, rd::kCodeTag));
     }
     for (const std::string& prefix : prefixes) {
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      // Under one code the keys are in time order: seek to the first time in bounds.
+      const bool one_code = prefix.back() == '\0';
+      std::string start = prefix;
+      if (one_code && lo != INT64_MIN) PutOrderedInt64(&start, lo);
+      for (it->Seek(start); it->Valid() && it->key().starts_with(prefix); it->Next()) {
         auto k = rd::DecodeTimeKey(View(it->key()));
         if (!k) return Status::DataLoss("malformed reading time key");
+        if (k->time >= hi && one_code) break;
+        if (k->time < lo || k->time >= hi) continue;
         found.emplace(rd::ReadingId(k->ordinal, k->seq), k->time);
       }
       RETURN_IF_ERROR(FromRocks(it->status(), "scanning readings"));
