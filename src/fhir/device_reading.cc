@@ -154,6 +154,95 @@ void AddBody(const Reading& r, std::string_view device_id, std::string_view pati
   obs->set("device", Reference("Device", device_id));
 }
 
+// The same Observation written straight into JSON text, member for member as AddBody and
+// json::Serialize write it (device_reading_test checks every kind byte for byte): reads,
+// searches and the change-feed followers render every stored reading, so this path avoids
+// building a document tree.
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(out) {}
+  Writer& Raw(std::string_view text) {
+    out_->append(text);
+    return *this;
+  }
+  Writer& Str(std::string_view text) {
+    json::AppendQuoted(text, out_);
+    return *this;
+  }
+  Writer& Concept(std::string_view system, std::string_view code, std::string_view display) {
+    return Raw("{\"coding\":[{\"system\":")
+        .Str(system)
+        .Raw(",\"code\":")
+        .Str(code)
+        .Raw(",\"display\":")
+        .Str(display)
+        .Raw("}],\"text\":")
+        .Str(display)
+        .Raw("}");
+  }
+  Writer& Quantity(std::string_view value, std::string_view unit) {
+    return Raw("{\"value\":")
+        .Raw(value)
+        .Raw(",\"unit\":")
+        .Str(unit)
+        .Raw(",\"system\":")
+        .Str(kUcum)
+        .Raw(",\"code\":")
+        .Str(unit)
+        .Raw("}");
+  }
+  Writer& Rhythm(std::string_view rhythm) {
+    if (rhythm == "sinus") return Concept(kSnomed, "426783006", "Sinus rhythm");
+    if (rhythm == "atrial-fibrillation") return Concept(kSnomed, "49436004", "Atrial fibrillation");
+    return Raw("{\"text\":\"Other rhythm\"}");
+  }
+
+ private:
+  std::string* out_;
+};
+
+void WriteCodeAndValue(const Reading& r, Writer& w) {
+  auto single = [&](std::string_view code, std::string_view display) {
+    w.Raw(",\"code\":").Concept(kLoinc, code, display);
+    w.Raw(",\"valueQuantity\":").Quantity(r.values[0], r.unit);
+  };
+  switch (r.kind) {
+    case ReadingKind::kBloodPressure:
+      w.Raw(",\"code\":")
+          .Concept(kLoinc, "85354-9", "Blood pressure panel with all children optional");
+      w.Raw(",\"component\":[{\"code\":").Concept(kLoinc, "8480-6", "Systolic blood pressure");
+      w.Raw(",\"valueQuantity\":").Quantity(r.values[0], r.unit).Raw("},{\"code\":");
+      w.Concept(kLoinc, "8462-4", "Diastolic blood pressure").Raw(",\"valueQuantity\":");
+      w.Quantity(r.values[1], r.unit).Raw("}]");
+      return;
+    case ReadingKind::kHeartRate:
+      return single("8867-4", "Heart rate");
+    case ReadingKind::kGlucose:
+      return single("2339-0", "Glucose [Mass/volume] in Blood");
+    case ReadingKind::kBodyTemperature:
+      return single("8310-5", "Body temperature");
+    case ReadingKind::kSpo2:
+      return single("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry");
+    case ReadingKind::kEcg: {
+      w.Raw(",\"code\":").Concept(kLoinc, "11524-6", "EKG study");
+      w.Raw(",\"component\":[{\"code\":").Concept(kMdc, "131329", "MDC_ECG_ELEC_POTL_I");
+      w.Raw(",\"valueSampledData\":{\"origin\":{\"value\":0,\"unit\":\"mV\",\"system\":");
+      w.Str(kUcum).Raw(",\"code\":\"mV\"},\"period\":").Raw(r.period_ms);
+      std::string data;
+      for (const std::string& v : r.values) {
+        if (!data.empty()) data += ' ';
+        data += v;
+      }
+      w.Raw(",\"dimensions\":1,\"data\":").Str(data).Raw("}},{\"code\":");
+      w.Concept(kLoinc, "8867-4", "Heart rate").Raw(",\"valueQuantity\":");
+      w.Quantity(r.heart_rate, "/min").Raw("},{\"code\":");
+      w.Concept(kLoinc, "8884-9", "Heart rate rhythm").Raw(",\"valueCodeableConcept\":");
+      w.Rhythm(r.rhythm).Raw("}]");
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view ReadingKindName(ReadingKind kind) { return kKindNames[static_cast<size_t>(kind)]; }
@@ -191,9 +280,9 @@ json::Value ObservationFor(const Reading& r, std::string_view device_id,
   return obs;
 }
 
-std::string RenderReadingObservation(const Reading& r, std::string_view device_id,
-                                     std::string_view patient_id, std::string_view id,
-                                     int64_t last_updated) {
+json::Value ReadingObservationValue(const Reading& r, std::string_view device_id,
+                                    std::string_view patient_id, std::string_view id,
+                                    int64_t last_updated) {
   json::Value obs = json::Value::Object();
   obs.set("resourceType", json::Value::String("Observation"));
   obs.set("id", json::Value::String(std::string(id)));
@@ -202,7 +291,28 @@ std::string RenderReadingObservation(const Reading& r, std::string_view device_i
   meta.set("lastUpdated", json::Value::String(FormatInstant(last_updated)));
   obs.set("meta", std::move(meta));
   AddBody(r, device_id, patient_id, &obs);
-  return json::Serialize(obs);
+  return obs;
+}
+
+std::string RenderReadingObservation(const Reading& r, std::string_view device_id,
+                                     std::string_view patient_id, std::string_view id,
+                                     int64_t last_updated) {
+  std::string out;
+  out.reserve(640 + 12 * r.values.size());
+  Writer w(&out);
+  w.Raw("{\"resourceType\":\"Observation\",\"id\":").Str(id);
+  w.Raw(",\"meta\":{\"versionId\":\"1\",\"lastUpdated\":").Str(FormatInstant(last_updated));
+  w.Raw("},\"identifier\":[{\"system\":").Str(kReadingIdSystem).Raw(",\"value\":");
+  w.Str(std::string(device_id) + "/" + std::to_string(r.seq)).Raw("}],\"status\":\"final\"");
+  w.Raw(",\"category\":[");
+  w.Concept("http://terminology.hl7.org/CodeSystem/observation-category", "vital-signs",
+            "Vital Signs");
+  w.Raw("]");
+  WriteCodeAndValue(r, w);
+  w.Raw(",\"subject\":{\"reference\":").Str("Patient/" + std::string(patient_id));
+  w.Raw("},\"effectiveDateTime\":").Str(r.time);
+  w.Raw(",\"device\":{\"reference\":").Str("Device/" + std::string(device_id)).Raw("}}");
+  return out;
 }
 
 }  // namespace medhub::fhir

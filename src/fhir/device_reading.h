@@ -56,9 +56,14 @@ json::Value ObservationFor(const Reading& reading, std::string_view device_id,
 json::Value ObservationFor(const Reading& reading, std::string_view device_id,
                            std::string_view patient_id);
 
-// The canonical bytes (docs/formats/store.md) of ObservationFor(reading, device, patient,
-// id) stored as version 1 at `last_updated` (micros): meta {versionId "1", lastUpdated}
-// follows resourceType and id, exactly as the store writes a committed Observation.
+// ObservationFor(reading, device, patient, id) as version 1 at `last_updated` (micros):
+// meta {versionId "1", lastUpdated} follows resourceType and id, exactly as the store
+// writes a committed Observation.
+json::Value ReadingObservationValue(const Reading& reading, std::string_view device_id,
+                                    std::string_view patient_id, std::string_view id,
+                                    int64_t last_updated);
+// Its canonical bytes (docs/formats/store.md): json::Serialize(ReadingObservationValue(...)),
+// written directly as text (the store renders every stored reading with it).
 std::string RenderReadingObservation(const Reading& reading, std::string_view device_id,
                                      std::string_view patient_id, std::string_view id,
                                      int64_t last_updated);
