@@ -6,14 +6,14 @@
 //
 //  1. HTTP device API: C client threads POST batches of B readings (medhub::HttpClient,
 //     keep-alive, loopback) to POST /api/devices/{id}/readings of an in-process HttpServer
-//     + DeviceApi over a durable (fsync) RocksDB store; N readings in all. Peer: the same
+//     + DeviceApi over a durable (fsync) RocksDB store (readings in the store's device
+//     time-series key space, docs/formats/store.md); N readings in all. Peer: the same
 //     readings as the same Observations in FHIR transaction Bundles of B entries
 //     (POST /fhir), the generic way in.
-//  1b. PROTOTYPES of storage option (a) (not a product path; nothing they write is
-//     readable through FHIR): the same HTTP requests, authenticated, parsed and bound to
-//     the device as in (1), stored as compact per-batch records with per-reading dedupe and
-//     time keys through Store::PutRecords — "min" (compact values only) and "full" (plus
-//     each reading's salt, canonical JSON and two change-feed keys). Ratio against (1).
+//  1b. Ledger follow: after (1) and after its peer, a LedgerWriter commits the store's
+//     change feed to a fresh embedded ledger on one thread (what `serve` does after the
+//     acknowledgements): one RecordCommitted entry per reading. Ratio device readings /
+//     Observations, per CPU-second.
 //  2. MQTT: C publishers, one device each at a time, publish batches of B readings (QoS 1)
 //     to a real Mosquitto broker (started with SCRIPT on a free port) and wait for medhub's
 //     application ack before the next batch (MqttIngest in process, same store type).
@@ -24,8 +24,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -40,8 +38,6 @@
 #include <thread>
 #include <vector>
 
-#include "core/aead.h"
-#include "core/hash.h"
 #include "core/http_client.h"
 #include "core/ids.h"
 #include "core/json.h"
@@ -50,7 +46,8 @@
 #include "ingest/er7.h"
 #include "ingest/hl7_mapper.h"
 #include "ingest/mqtt_ingest.h"
-#include "ingest/reading_codec.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_writer.h"
 #include "server/auth_api.h"
 #include "server/device_api.h"
 #include "server/fhir_api.h"
@@ -156,6 +153,20 @@ size_t CountObservations(store::Store* store) {
   return store->Search(q).value().size();
 }
 
+// Commits everything the store's change feed holds to a fresh embedded ledger, on this
+// thread: what `serve`'s LedgerWriter does after the acknowledgements. `n` readings.
+Rate LedgerFollow(store::Store* store, const std::string& dir, size_t n) {
+  ledger::LedgerOptions lo;
+  lo.dir = dir;
+  auto ledger = ledger::Ledger::Open(lo);
+  if (!ledger.ok()) Die(ledger.status().ToString());
+  ledger::LedgerWriter writer(store, ledger->get());
+  const double cpu0 = CpuSeconds();
+  const auto start = Clock::now();
+  if (Status s = writer.CatchUp(); !s.ok()) Die("ledger: " + s.ToString());
+  return Rate{n / Seconds(start), n / (CpuSeconds() - cpu0)};
+}
+
 // Runs `clients` threads; thread c sends batches for devices c, c+clients, ... through
 // `send(device, first_seq, n)` until `total` readings are sent. Returns seconds.
 double Drive(const Options& o, const std::function<void(size_t, uint64_t, size_t)>& send) {
@@ -191,7 +202,7 @@ LoopbackServer StartLoopbackServer(server::HttpHandler handler) {
   return out;
 }
 
-Rate HttpDevices(const Options& o, const std::string& time) {
+Rate HttpDevices(const Options& o, const std::string& time, Rate* ledger) {
   Fixture f(o.work + "/http-devices", o.devices);
   server::DeviceApi api(
       f.ingestor.get(), [&](const server::HttpRequest& r) { return f.auth->Authenticate(r); },
@@ -214,127 +225,12 @@ Rate HttpDevices(const Options& o, const std::string& time) {
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("HTTP: stored " + std::to_string(stored));
-  return Rate{stored / secs, stored / (CpuSeconds() - cpu0)};
+  const Rate rate{stored / secs, stored / (CpuSeconds() - cpu0)};
+  *ledger = LedgerFollow(f.store.get(), o.work + "/http-devices-ledger", stored);
+  return rate;
 }
 
-// PROTOTYPE of storage option (a), write path only (docs/benchmarks.md, "Device ingest at
-// 200k/s: the options measured"). Per batch one AEAD-sealed record (min: a random batch salt
-// and the readings in reading_codec.h's compact form, plus one change-feed key for the
-// batch); per reading a dedupe key
-// (device, seq) and a time-ordered key (patient, kind, time), all in one durable
-// Store::PutRecords batch, after a dedupe lookup per reading. `full` also keeps what FHIR
-// reads would need without re-rendering: each reading's 32-byte ledger salt and canonical
-// Observation JSON in the sealed record, and two sequential change-feed keys per reading
-// (standing for `changes` and `type_history`). Nothing here is readable through FHIR: it
-// measures what those layouts cost to write.
-class CompactReadings {
- public:
-  CompactReadings(store::Store* store, bool full)
-      : store_(store), full_(full), key_(RandomBytes(32)) {}
-
-  Result<ingest::IngestReply> Ingest(const ingest::DeviceBinding& b, ingest::ParsedBatch batch) {
-    ingest::IngestReply reply;
-    reply.rejected = std::move(batch.rejected);
-    reply.duplicates = std::move(batch.repeated);
-    std::lock_guard lock(stripes_[std::hash<std::string>{}(b.device_id) % stripes_.size()]);
-    std::string blob_key = "dr/b/" + b.patient_id + '\0' + b.device_id + '\0';
-    if (!batch.readings.empty()) PutBigEndian64(&blob_key, batch.readings.front().seq);
-    std::vector<std::pair<std::string, std::optional<std::string>>> writes;
-    writes.reserve(4 * batch.readings.size() + 1);
-    std::string plain;
-    std::vector<ingest::Reading> fresh;  // min: encoded once for the whole batch
-    for (const ingest::Reading& r : batch.readings) {
-      std::string dedupe = "dr/s/" + b.device_id + '\0';
-      PutBigEndian64(&dedupe, r.seq);
-      ASSIGN_OR_RETURN(std::optional<std::string> seen, store_->GetRecord(dedupe));
-      if (seen) {
-        reply.duplicates.push_back(r.seq);
-        continue;
-      }
-      ASSIGN_OR_RETURN(DateRange t, ParseFhirDate(r.time, DateKind::kInstant));
-      std::string by_time =
-          "dr/t/" + b.patient_id + '\0' + std::string(ingest::ReadingKindName(r.kind)) + '\0';
-      PutOrderedInt64(&by_time, t.low);
-      by_time += b.device_id + '\0';
-      PutBigEndian64(&by_time, r.seq);
-      writes.emplace_back(std::move(dedupe), blob_key);
-      writes.emplace_back(std::move(by_time), std::string());
-      if (full_) {
-        plain += RandomBytes(32);
-        plain += json::Serialize(ingest::ObservationFor(r, b.device_id, b.patient_id));
-        plain += '\n';
-        const uint64_t seq = change_seq_.fetch_add(1) + 1;
-        for (std::string_view feed :
-             {std::string_view("dr/c/"), std::string_view("dr/h/Observation\0", 17)}) {
-          std::string change(feed);
-          PutBigEndian64(&change, seq);
-          writes.emplace_back(std::move(change), blob_key);
-        }
-      } else {
-        fresh.push_back(r);
-      }
-      reply.stored.push_back(r.seq);
-    }
-    if (writes.empty()) return reply;
-    if (!full_) {
-      ASSIGN_OR_RETURN(std::string record, ingest::EncodeReadings(fresh));
-      plain = RandomBytes(32) + record;  // the batch salt, then the compact readings
-      std::string change = "dr/c/";      // one change-feed record for the whole batch
-      PutBigEndian64(&change, change_seq_.fetch_add(1) + 1);
-      writes.emplace_back(std::move(change), blob_key);
-    }
-    writes.emplace_back(blob_key, AeadSeal(key_, plain, blob_key));
-    RETURN_IF_ERROR(store_->PutRecords(writes));
-    return reply;
-  }
-
- private:
-  store::Store* store_;
-  bool full_;
-  std::string key_;  // stands for the patient's data key
-  std::atomic<uint64_t> change_seq_{0};
-  std::array<std::mutex, 64> stripes_;
-};
-
-Rate HttpCompactPrototype(const Options& o, const std::string& time, bool full) {
-  Fixture f(o.work + "/http-compact", o.devices);
-  CompactReadings compact(f.store.get(), full);
-  auto handle = [&](const server::HttpRequest& req) -> server::HttpResponse {
-    auto principal = f.auth->Authenticate(req);
-    if (!principal.ok()) return server::HttpResponse{401, {}, principal.status().ToString()};
-    const std::string device = req.path.substr(13, req.path.size() - 13 - 9);
-    auto batch = ingest::ParseReadingBatch(req.body, NowMicros());
-    auto binding = f.ingestor->Binding(device);
-    if (!batch.ok() || !binding.ok()) return server::HttpResponse{400, {}, "bad batch or device"};
-    if (!ingest::CheckDevicePrincipal(*principal, *binding).ok())
-      return server::HttpResponse{403, {}, "forbidden"};
-    auto reply = compact.Ingest(*binding, std::move(batch).value());
-    if (!reply.ok()) return server::HttpResponse{500, {}, reply.status().ToString()};
-    return server::HttpResponse{200, {}, reply->ToJson(device)};
-  };
-  const LoopbackServer srv = StartLoopbackServer(handle);
-  const std::string& base = srv.base;
-  const double cpu0 = CpuSeconds();
-  const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
-    thread_local HttpClient client;
-    HttpClientRequest req;
-    req.method = "POST";
-    req.url = base + "/api/devices/dev-" + std::to_string(d) + "/readings";
-    req.headers = {{"Content-Type", "application/json"},
-                   {"Authorization", "Bearer " + f.tokens[d]}};
-    req.body = Batch(seq, n, time, "");
-    auto r = client.Send(req);
-    if (!r.ok() || r->status != 200 || r->body.find("\"stored\":[]") != std::string::npos)
-      Die("prototype POST failed: " + (r.ok() ? r->body.substr(0, 300) : r.status().ToString()));
-  });
-  const double cpu = CpuSeconds() - cpu0;
-  const size_t stored = f.store->ScanRecords("dr/s/").value().size();
-  if (stored != o.readings / o.devices * o.devices)
-    Die("prototype: stored " + std::to_string(stored));
-  return Rate{stored / secs, stored / cpu};
-}
-
-Rate HttpFhirBundles(const Options& o, const std::string& time) {
+Rate HttpFhirBundles(const Options& o, const std::string& time, Rate* ledger) {
   Fixture f(o.work + "/http-fhir", o.devices);
   server::FhirApi api(f.store.get(), server::FhirApiOptions{});
   const LoopbackServer srv =
@@ -364,7 +260,9 @@ Rate HttpFhirBundles(const Options& o, const std::string& time) {
   });
   const size_t stored = CountObservations(f.store.get());
   if (stored != o.readings / o.devices * o.devices) Die("FHIR: stored " + std::to_string(stored));
-  return Rate{stored / secs, stored / (CpuSeconds() - cpu0)};
+  const Rate rate{stored / secs, stored / (CpuSeconds() - cpu0)};
+  *ledger = LedgerFollow(f.store.get(), o.work + "/http-fhir-ledger", stored);
+  return rate;
 }
 
 Rate Mqtt(const Options& o, const std::string& time) {
@@ -492,22 +390,23 @@ int main(int argc, char** argv) {
               o.readings, o.batch, o.devices, o.clients, std::thread::hardware_concurrency());
   const std::string time = medhub::FormatInstant(medhub::NowMicros() - 60'000'000);
   Hl7(o);
-  const Rate http = HttpDevices(o, time);
+  Rate http_ledger, fhir_ledger;
+  const Rate http = HttpDevices(o, time, &http_ledger);
   std::printf("http device API    %10.0f readings/s  (durable; %.0f per CPU-second)\n",
               http.per_second, http.per_cpu_second);
-  const Rate fhir = HttpFhirBundles(o, time);
+  const Rate fhir = HttpFhirBundles(o, time, &fhir_ledger);
   std::printf(
       "http FHIR bundles  %10.0f readings/s  (peer: same Observations, transaction; %.0f per "
       "CPU-second)  ratio %.2f\n",
       fhir.per_second, fhir.per_cpu_second, http.per_second / fhir.per_second);
-  for (bool full : {false, true}) {
-    const Rate compact = HttpCompactPrototype(o, time, full);
-    std::printf(
-        "http PROTO (a) %-4s %10.0f readings/s  (write path only, not FHIR-visible; %.0f per "
-        "CPU-second)  ratio to device API %.2f\n",
-        full ? "full" : "min", compact.per_second, compact.per_cpu_second,
-        compact.per_second / http.per_second);
-  }
+  std::printf(
+      "ledger follow      %10.0f readings/s  (device readings after ingest; %.0f per CPU-second)\n",
+      http_ledger.per_second, http_ledger.per_cpu_second);
+  std::printf(
+      "ledger follow FHIR %10.0f readings/s  (peer: the Bundles' Observations; %.0f per "
+      "CPU-second)  ratio %.2f\n",
+      fhir_ledger.per_second, fhir_ledger.per_cpu_second,
+      http_ledger.per_cpu_second / fhir_ledger.per_cpu_second);
   const Rate mqtt = Mqtt(o, time);
   std::printf(
       "mqtt device ingest %10.0f readings/s  (durable, acked; %.0f per CPU-second)  MQTT/HTTP "

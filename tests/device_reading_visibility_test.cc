@@ -66,7 +66,17 @@ class DeviceReadingVisibilityTest : public ::testing::Test {
     ASSERT_EQ(started_, "");
     ASSERT_EQ(ack_.substr(0, 4), "200 ") << ack_;
   }
-  static std::string Id(uint64_t seq) { return ingest::ObservationIdFor("dev-1", seq); }
+  // The id of reading (dev-1, seq), found as a client would: by its identifier.
+  static std::string Id(uint64_t seq) {
+    auto patient = server_->Client("patient-a");
+    const auto r = patient->Get("/fhir/Observation?identifier=urn:medhub:device-reading|dev-1/" +
+                                std::to_string(seq));
+    auto bundle = json::Parse(r.body);
+    if (r.status != 200 || !bundle.ok()) return "search-failed-" + std::to_string(r.status);
+    const json::Value* entries = bundle->find("entry");
+    if (!entries || entries->items().size() != 1) return "not-exactly-one-match";
+    return std::string(entries->items()[0].find("resource")->get_string("id"));
+  }
 
   static testing::SecureServer* server_;
   static std::string started_, ack_, recent_;

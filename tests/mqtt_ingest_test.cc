@@ -20,6 +20,13 @@
 namespace medhub::ingest {
 namespace {
 
+// Reading (device, seq) as the store returns it, found by its identifier.
+Result<store::StoredResource> ReadReading(store::Store* store, std::string_view device,
+                                          uint64_t seq) {
+  ASSIGN_OR_RETURN(std::string id, ingest::FindReadingObservationId(store, device, seq));
+  return store->Read("Observation", id);
+}
+
 // Collects the messages a client receives.
 struct Inbox {
   std::mutex mu;
@@ -119,7 +126,7 @@ TEST_F(MqttIngestTest, PublishedReadingsAreStoredAndAcknowledgedAndARetryIsADupl
   StartIngest();
   ASSERT_TRUE(device_->Publish(ReadingsTopic("cuff"), Payload(token_, {1, 2}), 1).ok());
   EXPECT_EQ(inbox_.Pop(), R"({"device":"cuff","stored":[1,2],"duplicates":[],"rejected":[]})");
-  EXPECT_TRUE(store_->Read("Observation", ObservationIdFor("cuff", 2)).ok());
+  EXPECT_TRUE(ReadReading(store_.get(), "cuff", 2).ok());
   ASSERT_TRUE(device_->Publish(ReadingsTopic("cuff"), Payload(token_, {2, 3}), 1).ok());
   EXPECT_EQ(inbox_.Pop(), R"({"device":"cuff","stored":[3],"duplicates":[2],"rejected":[]})");
 }
@@ -129,7 +136,7 @@ TEST_F(MqttIngestTest, AMessageWithoutAValidTokenStoresNothingAndTheAckSaysWhy) 
   ASSERT_TRUE(device_->Publish(ReadingsTopic("cuff"), Payload("forged", {1}), 1).ok());
   const std::string ack = inbox_.Pop();
   EXPECT_NE(ack.find(R"("error":"Unauthenticated")"), std::string::npos) << ack;
-  EXPECT_FALSE(store_->Read("Observation", ObservationIdFor("cuff", 1)).ok());
+  EXPECT_FALSE(ReadReading(store_.get(), "cuff", 1).ok());
   ASSERT_TRUE(device_->Publish(ReadingsTopic("cuff"), "not json", 1).ok());
   EXPECT_NE(inbox_.Pop().find(R"("error":"InvalidArgument")"), std::string::npos);
 }

@@ -40,6 +40,7 @@ const std::vector<SearchParamDef>& Table() {
       {"Observation", "component-code", PT::kToken, {"component.code"}},
       {"Observation", "component-value-quantity", PT::kQuantity, {"component.valueQuantity"}},
       {"Observation", "device", PT::kReference, {"device"}},
+      {"Observation", "identifier", PT::kToken, {"identifier"}},
 
       {"Condition", "patient", PT::kReference, {"subject"}, "Patient", "subject"},
       {"Condition", "subject", PT::kReference, {"subject"}},

@@ -1,6 +1,5 @@
 #include "ingest/device_ingestor.h"
 
-#include <functional>
 #include <utility>
 
 #include "core/ids.h"
@@ -20,10 +19,6 @@ Status CheckDevicePrincipal(const security::Principal& principal,
 }
 
 DeviceIngestor::DeviceIngestor(store::Store* store) : store_(store) {}
-
-std::mutex& DeviceIngestor::LockFor(std::string_view device_id) {
-  return stripes_[std::hash<std::string_view>{}(device_id) % stripes_.size()];
-}
 
 Result<DeviceBinding> DeviceIngestor::Binding(std::string_view device_id) {
   if (!IsValidFhirId(device_id))
@@ -51,36 +46,27 @@ Result<IngestReply> DeviceIngestor::Ingest(const DeviceBinding& binding, ParsedB
   IngestReply reply;
   reply.rejected = std::move(batch.rejected);
   reply.duplicates = std::move(batch.repeated);
-  std::vector<std::pair<std::string, std::string>> ids;
-  ids.reserve(batch.readings.size());
-  for (const Reading& r : batch.readings)
-    ids.emplace_back("Observation", ObservationIdFor(binding.device_id, r.seq));
-  std::lock_guard lock(LockFor(binding.device_id));
-  std::vector<Result<store::StoredResource>> existing = store_->ReadMany(ids);
-  std::vector<store::WriteOp> ops;
-  std::vector<uint64_t> seqs;
-  for (size_t i = 0; i < batch.readings.size(); ++i) {
-    const Reading& r = batch.readings[i];
-    if (existing[i].ok() && !existing[i]->deleted) {
-      reply.duplicates.push_back(r.seq);
-      continue;
-    }
-    if (!existing[i].ok() && existing[i].status().code() != StatusCode::kNotFound)
-      return existing[i].status();
-    store::WriteOp op;
-    op.type = "Observation";
-    op.id = std::move(ids[i].second);
-    op.resource = ObservationFor(r, binding.device_id, binding.patient_id);
-    op.create_only = true;
-    ops.push_back(std::move(op));
-    seqs.push_back(r.seq);
-  }
-  if (!ops.empty()) {
-    ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes, store_->Commit(std::move(ops)));
-    (void)outcomes;
-  }
-  reply.stored = std::move(seqs);
+  store::ReadingBatch write{binding.device_id, binding.patient_id, std::move(batch.readings)};
+  ASSIGN_OR_RETURN(store::ReadingsOutcome outcome, store_->CommitReadings(write));
+  reply.stored = std::move(outcome.stored);
+  reply.duplicates.insert(reply.duplicates.end(), outcome.duplicates.begin(),
+                          outcome.duplicates.end());
   return reply;
+}
+
+Result<std::string> FindReadingObservationId(store::Store* store, std::string_view device_id,
+                                             uint64_t seq) {
+  const std::string value = std::string(device_id) + "/" + std::to_string(seq);
+  ASSIGN_OR_RETURN(fhir::SearchQuery q,
+                   fhir::ParseSearchQuery("Observation",
+                                          {{"identifier", "urn:medhub:device-reading|" + value}}));
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, store->Search(q));
+  if (!ids.empty()) return ids.front();
+  // Stored as a full Observation before the identifier was a search parameter.
+  const std::string legacy = ObservationIdFor(device_id, seq);
+  auto r = store->Read("Observation", legacy);
+  if (r.ok() && !r->deleted) return legacy;
+  return Status::NotFound("no Observation of reading " + value);
 }
 
 namespace {

@@ -1,28 +1,24 @@
-// Stores batches of device readings as FHIR Observations, exactly once per (device, seq).
+// Stores batches of device readings exactly once per (device, seq), in the store's device
+// time-series key space (Store::CommitReadings; docs/formats/ingest.md, "Storage of readings").
 //
-// Idempotence: the Observation of reading (device, seq) has the deterministic id
-// ObservationIdFor(device, seq) (readings.h). Ingest() reads those ids first; a reading
-// whose Observation exists is a duplicate and is not written again (even if its values
-// differ: the first stored reading wins). The new Observations are written in one
-// Store::Commit with create_only, so the dedupe key and the Observation are the same
-// record and are made durable in the same atomic commit: after a crash either both exist
-// or neither does (docs/formats/ingest.md, "Dedupe").
+// Idempotence: the store keeps a dedupe key per (device, seq), written in the same atomic
+// durable write as the reading itself, so after a crash either both exist or neither does.
+// A reading already stored is a duplicate and is not written again (even if its values
+// differ: the first stored reading wins); readings stored before the time-series key space
+// (full Observations with hash ids, fhir::ObservationIdFor) count as stored too.
 //
-// Acknowledgement: Ingest() returns only after the commit is durable; its reply is what
-// the device may forget. When the commit fails, Ingest() returns the error and nothing of
-// the batch is stored: the device retries the whole batch.
+// Acknowledgement: Ingest() returns only after the write is durable; its reply is what the
+// device may forget. When the write fails, Ingest() returns the error and nothing of the
+// batch is stored: the device retries the whole batch.
 //
 // Devices: a Device resource whose "patient" references Patient/<id>. Unknown devices are
 // NotFound, deleted ones Gone, a Device without a patient FailedPrecondition ("unbound").
 //
-// Thread-safe: concurrent Ingest() calls for the same device are serialized by a striped
-// lock so that read-then-write cannot store one reading twice; other devices go in
-// parallel (and their commits are grouped by the store).
+// Thread-safe: the store serializes the batches of one device (lookup then write); other
+// devices go in parallel and their writes are grouped into one WAL sync by the store.
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +48,12 @@ struct IngestReply {
 // PermissionDenied with the reason.
 Status CheckDevicePrincipal(const security::Principal& principal, const DeviceBinding& binding);
 
+// The Observation id of reading (device, seq), found by its identifier
+// urn:medhub:device-reading|<device>/<seq> (new readings have store-assigned "rd..." ids,
+// older ones fhir::ObservationIdFor). NotFound when no such reading is stored.
+Result<std::string> FindReadingObservationId(store::Store* store, std::string_view device_id,
+                                             uint64_t seq);
+
 class DeviceIngestor {
  public:
   // `store` is not owned and must outlive the ingestor. `clock` gives micros since epoch.
@@ -68,10 +70,7 @@ class DeviceIngestor {
   Result<IngestReply> Ingest(const DeviceBinding& binding, ParsedBatch batch);
 
  private:
-  std::mutex& LockFor(std::string_view device_id);
-
   store::Store* store_;
-  std::array<std::mutex, 64> stripes_;
 };
 
 }  // namespace medhub::ingest

@@ -12,6 +12,13 @@
 namespace medhub::ingest {
 namespace {
 
+// Reading (device, seq) as the store returns it, found by its identifier.
+Result<store::StoredResource> ReadReading(store::Store* store, std::string_view device,
+                                          uint64_t seq) {
+  ASSIGN_OR_RETURN(std::string id, ingest::FindReadingObservationId(store, device, seq));
+  return store->Read("Observation", id);
+}
+
 class DeviceIngestorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -61,8 +68,8 @@ TEST_F(DeviceIngestorTest, StoresEachReadingAsAnObservationOfTheBoundPatient) {
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   EXPECT_EQ(reply->stored, (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_TRUE(reply->duplicates.empty());
-  auto stored = store_->Read("Observation", ObservationIdFor("cuff", 2));
-  ASSERT_TRUE(stored.ok());
+  auto stored = ReadReading(store_.get(), "cuff", 2);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
   json::Value obs = json::Parse(stored->json).value();
   EXPECT_EQ(obs.find("subject")->get_string("reference"), "Patient/p1");
   EXPECT_EQ(obs.find("valueQuantity")->find("value")->text(), "62");
@@ -77,7 +84,7 @@ TEST_F(DeviceIngestorTest, ARetriedBatchIsReportedAsDuplicatesAndStoredOnlyOnce)
   EXPECT_EQ(again->stored, std::vector<uint64_t>{3});
   EXPECT_EQ(again->duplicates, (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(Observations(), 3u);
-  EXPECT_EQ(store_->Read("Observation", ObservationIdFor("cuff", 1))->version, 1u);
+  EXPECT_EQ(ReadReading(store_.get(), "cuff", 1)->version, 1u);
 }
 
 TEST_F(DeviceIngestorTest, AcknowledgedReadingsSurviveAReopenAndTheirRetryIsADuplicate) {
@@ -95,7 +102,7 @@ TEST_F(DeviceIngestorTest, AcknowledgedReadingsSurviveAReopenAndTheirRetryIsADup
   EXPECT_EQ(again->stored, std::vector<uint64_t>{9});
   EXPECT_EQ(again->duplicates, (std::vector<uint64_t>{7, 8}));
   EXPECT_EQ(Observations(), 3u);
-  EXPECT_EQ(store_->Read("Observation", ObservationIdFor("cuff", 8))->version, 1u);
+  EXPECT_EQ(ReadReading(store_.get(), "cuff", 8)->version, 1u);
 }
 
 TEST_F(DeviceIngestorTest, ConcurrentRetriesOfTheSameBatchStoreEveryReadingExactlyOnce) {

@@ -1,13 +1,18 @@
-#include "ingest/reading_codec.h"
+#include "fhir/reading_codec.h"
 
 #include <gtest/gtest.h>
 
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/time.h"
+#include "ingest/readings.h"
 
 namespace medhub::ingest {
 namespace {
+
+using fhir::DecodeReadings;
+using fhir::EncodeReadings;
+using fhir::ReadingSalt;
 
 const int64_t kNow = ParseFhirDate("2026-11-29T12:00:00Z", DateKind::kInstant)->low;
 

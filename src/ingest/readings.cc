@@ -10,15 +10,6 @@
 namespace medhub::ingest {
 namespace {
 
-constexpr std::array<std::string_view, 6> kKindNames = {"blood-pressure",   "heart-rate", "glucose",
-                                                        "body-temperature", "spo2",       "ecg"};
-
-constexpr char kLoinc[] = "http://loinc.org";
-constexpr char kUcum[] = "http://unitsofmeasure.org";
-constexpr char kSnomed[] = "http://snomed.info/sct";
-constexpr char kMdc[] = "urn:iso:std:iso:11073:10101";
-constexpr char kReadingIdSystem[] = "urn:medhub:device-reading";
-
 // The plausible range of one value in one unit: outside it the reading is impossible.
 struct UnitRange {
   ReadingKind kind;
@@ -130,127 +121,7 @@ Status CheckTime(std::string_view time, int64_t now) {
   return Status::Ok();
 }
 
-json::Value Coding(std::string_view system, std::string_view code, std::string_view display) {
-  json::Value c = json::Value::Object();
-  c.set("system", json::Value::String(std::string(system)));
-  c.set("code", json::Value::String(std::string(code)));
-  c.set("display", json::Value::String(std::string(display)));
-  return c;
-}
-
-json::Value Concept(std::string_view system, std::string_view code, std::string_view display) {
-  json::Value cc = json::Value::Object();
-  json::Value codings = json::Value::Array();
-  codings.push_back(Coding(system, code, display));
-  cc.set("coding", std::move(codings));
-  cc.set("text", json::Value::String(std::string(display)));
-  return cc;
-}
-
-json::Value Quantity(const std::string& value, std::string_view unit) {
-  json::Value q = json::Value::Object();
-  q.set("value", json::Value::Number(value));
-  q.set("unit", json::Value::String(std::string(unit)));
-  q.set("system", json::Value::String(kUcum));
-  q.set("code", json::Value::String(std::string(unit)));
-  return q;
-}
-
-json::Value Component(json::Value code, std::string_view value_key, json::Value value) {
-  json::Value c = json::Value::Object();
-  c.set("code", std::move(code));
-  c.set(value_key, std::move(value));
-  return c;
-}
-
-json::Value Reference(std::string_view type, std::string_view id) {
-  json::Value r = json::Value::Object();
-  r.set("reference", json::Value::String(std::string(type) + "/" + std::string(id)));
-  return r;
-}
-
-json::Value RhythmConcept(std::string_view rhythm) {
-  if (rhythm == "sinus") return Concept(kSnomed, "426783006", "Sinus rhythm");
-  if (rhythm == "atrial-fibrillation") return Concept(kSnomed, "49436004", "Atrial fibrillation");
-  json::Value other = json::Value::Object();  // no code is claimed for "other"
-  other.set("text", json::Value::String("Other rhythm"));
-  return other;
-}
-
-json::Value SampledData(const Reading& r) {
-  json::Value s = json::Value::Object();
-  json::Value origin = json::Value::Object();
-  origin.set("value", json::Value::Int(0));
-  origin.set("unit", json::Value::String("mV"));
-  origin.set("system", json::Value::String(kUcum));
-  origin.set("code", json::Value::String("mV"));
-  s.set("origin", std::move(origin));
-  s.set("period", json::Value::Number(r.period_ms));
-  s.set("dimensions", json::Value::Int(1));
-  std::string data;
-  for (const std::string& v : r.values) {
-    if (!data.empty()) data += ' ';
-    data += v;
-  }
-  s.set("data", json::Value::String(std::move(data)));
-  return s;
-}
-
-// Sets code and value[x]/component of the Observation for the reading's kind.
-void SetCodeAndValue(const Reading& r, json::Value* obs) {
-  switch (r.kind) {
-    case ReadingKind::kBloodPressure: {
-      obs->set("code",
-               Concept(kLoinc, "85354-9", "Blood pressure panel with all children optional"));
-      json::Value comps = json::Value::Array();
-      comps.push_back(Component(Concept(kLoinc, "8480-6", "Systolic blood pressure"),
-                                "valueQuantity", Quantity(r.values[0], r.unit)));
-      comps.push_back(Component(Concept(kLoinc, "8462-4", "Diastolic blood pressure"),
-                                "valueQuantity", Quantity(r.values[1], r.unit)));
-      obs->set("component", std::move(comps));
-      return;
-    }
-    case ReadingKind::kHeartRate:
-      obs->set("code", Concept(kLoinc, "8867-4", "Heart rate"));
-      obs->set("valueQuantity", Quantity(r.values[0], r.unit));
-      return;
-    case ReadingKind::kGlucose:
-      obs->set("code", Concept(kLoinc, "2339-0", "Glucose [Mass/volume] in Blood"));
-      obs->set("valueQuantity", Quantity(r.values[0], r.unit));
-      return;
-    case ReadingKind::kBodyTemperature:
-      obs->set("code", Concept(kLoinc, "8310-5", "Body temperature"));
-      obs->set("valueQuantity", Quantity(r.values[0], r.unit));
-      return;
-    case ReadingKind::kSpo2:
-      obs->set("code",
-               Concept(kLoinc, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"));
-      obs->set("valueQuantity", Quantity(r.values[0], r.unit));
-      return;
-    case ReadingKind::kEcg: {
-      obs->set("code", Concept(kLoinc, "11524-6", "EKG study"));
-      json::Value comps = json::Value::Array();
-      comps.push_back(Component(Concept(kMdc, "131329", "MDC_ECG_ELEC_POTL_I"), "valueSampledData",
-                                SampledData(r)));
-      comps.push_back(Component(Concept(kLoinc, "8867-4", "Heart rate"), "valueQuantity",
-                                Quantity(r.heart_rate, "/min")));
-      comps.push_back(Component(Concept(kLoinc, "8884-9", "Heart rate rhythm"),
-                                "valueCodeableConcept", RhythmConcept(r.rhythm)));
-      obs->set("component", std::move(comps));
-      return;
-    }
-  }
-}
-
 }  // namespace
-
-std::string_view ReadingKindName(ReadingKind kind) { return kKindNames[static_cast<size_t>(kind)]; }
-
-std::optional<ReadingKind> ReadingKindFromName(std::string_view name) {
-  for (size_t i = 0; i < kKindNames.size(); ++i)
-    if (kKindNames[i] == name) return static_cast<ReadingKind>(i);
-  return std::nullopt;
-}
 
 Result<Reading> ParseReading(const json::Value& in, int64_t now) {
   if (!in.is_object()) return Bad("a reading must be a JSON object");
@@ -312,35 +183,6 @@ Result<ParsedBatch> ParseReadingBatch(std::string_view body, int64_t now) {
   auto parsed = json::Parse(body);
   if (!parsed.ok()) return Bad("readings: " + parsed.status().message());
   return ParseReadingBatch(*parsed, now);
-}
-
-std::string ObservationIdFor(std::string_view device_id, uint64_t seq) {
-  const std::string s = std::to_string(seq);
-  return "r" + ToHex(Sha256Of({device_id, std::string_view("\0", 1), s})).substr(0, 40);
-}
-
-json::Value ObservationFor(const Reading& r, std::string_view device_id,
-                           std::string_view patient_id) {
-  json::Value obs = json::Value::Object();
-  obs.set("resourceType", json::Value::String("Observation"));
-  obs.set("id", json::Value::String(ObservationIdFor(device_id, r.seq)));
-  json::Value identifier = json::Value::Object();
-  identifier.set("system", json::Value::String(kReadingIdSystem));
-  identifier.set("value",
-                 json::Value::String(std::string(device_id) + "/" + std::to_string(r.seq)));
-  json::Value identifiers = json::Value::Array();
-  identifiers.push_back(std::move(identifier));
-  obs.set("identifier", std::move(identifiers));
-  obs.set("status", json::Value::String("final"));
-  json::Value category = json::Value::Array();
-  category.push_back(Concept("http://terminology.hl7.org/CodeSystem/observation-category",
-                             "vital-signs", "Vital Signs"));
-  obs.set("category", std::move(category));
-  SetCodeAndValue(r, &obs);
-  obs.set("subject", Reference("Patient", patient_id));
-  obs.set("effectiveDateTime", json::Value::String(r.time));
-  obs.set("device", Reference("Device", device_id));
-  return obs;
 }
 
 }  // namespace medhub::ingest

@@ -11,8 +11,7 @@
 // other readings of the batch go on. A sequence number repeated inside one batch is kept
 // once (the first); the later ones are reported as duplicates by the ingestor.
 //
-// ObservationFor() is a pure function: the same reading, device and patient always give
-// the same Observation, with the deterministic id ObservationIdFor(device, seq).
+// A valid reading is a fhir::Reading; fhir/device_reading.h maps it to its Observation.
 // Thread-safe: pure functions.
 #pragma once
 
@@ -24,32 +23,20 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "fhir/device_reading.h"
 
 namespace medhub::ingest {
 
-enum class ReadingKind { kBloodPressure, kHeartRate, kGlucose, kBodyTemperature, kSpo2, kEcg };
-
-// "blood-pressure", "heart-rate", "glucose", "body-temperature", "spo2", "ecg".
-std::string_view ReadingKindName(ReadingKind kind);
-std::optional<ReadingKind> ReadingKindFromName(std::string_view name);
+using fhir::ObservationFor;
+using fhir::ObservationIdFor;
+using fhir::Reading;
+using fhir::ReadingKind;
+using fhir::ReadingKindFromName;
+using fhir::ReadingKindName;
 
 inline constexpr size_t kMaxReadingsPerBatch = 10000;
 inline constexpr size_t kMaxEcgSamples = 20000;
 inline constexpr int64_t kMaxFutureMicros = 5 * 60 * 1000000LL;  // clock skew allowed
-
-struct Reading {
-  uint64_t seq = 0;
-  ReadingKind kind = ReadingKind::kHeartRate;
-  // The values as written (JSON number text, so decimals keep their precision): one for
-  // most kinds, [systolic, diastolic] for blood pressure, the samples for ECG.
-  std::vector<std::string> values;
-  std::string unit;  // UCUM code
-  std::string time;  // FHIR instant as sent
-  // ECG only.
-  std::string period_ms;
-  std::string heart_rate;
-  std::string rhythm;  // "sinus" | "atrial-fibrillation" | "other"
-};
 
 struct RejectedReading {
   size_t index = 0;             // position in the batch
@@ -72,15 +59,5 @@ Result<ParsedBatch> ParseReadingBatch(const json::Value& batch, int64_t now);
 
 // Validates one reading object. Errors: InvalidArgument with the reason.
 Result<Reading> ParseReading(const json::Value& reading, int64_t now);
-
-// "r" + 40 hex digits of SHA-256(device 0x00 seq as decimal): the Observation id of a
-// reading, so that the same (device, seq) always lands on the same resource.
-std::string ObservationIdFor(std::string_view device_id, uint64_t seq);
-
-// The Observation of a validated reading (category vital-signs, LOINC code, subject
-// Patient/<patient_id>, device Device/<device_id>, identifier urn:medhub:device-reading
-// "<device>/<seq>").
-json::Value ObservationFor(const Reading& reading, std::string_view device_id,
-                           std::string_view patient_id);
 
 }  // namespace medhub::ingest

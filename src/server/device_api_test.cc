@@ -80,7 +80,7 @@ TEST_F(DeviceApiTest, ADeviceStoresItsReadingsAndARetryIsReportedAsADuplicate) {
   EXPECT_EQ(r.body, R"({"device":"cuff","stored":[5],"duplicates":[],"rejected":[]})");
   r = api_->Handle(Post("/api/devices/cuff/readings", Batch(5, 130), token));
   EXPECT_EQ(r.body, R"({"device":"cuff","stored":[],"duplicates":[5],"rejected":[]})");
-  EXPECT_TRUE(store_.get()->Read("Observation", ingest::ObservationIdFor("cuff", 5)).ok());
+  EXPECT_TRUE(ingest::FindReadingObservationId(store_.get(), "cuff", 5).ok());
 }
 
 TEST_F(DeviceApiTest, AnImpossibleReadingIsRejectedWithItsReasonIn200) {
@@ -96,7 +96,7 @@ TEST_F(DeviceApiTest, ADeviceMayNotPostForAnotherDevice) {
   HttpResponse r =
       api_->Handle(Post("/api/devices/cuff/readings", Batch(1, 120), TokenFor("oxi", "p2")));
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_FALSE(store_.get()->Read("Observation", ingest::ObservationIdFor("cuff", 1)).ok());
+  EXPECT_FALSE(ingest::FindReadingObservationId(store_.get(), "cuff", 1).ok());
 }
 
 TEST_F(DeviceApiTest, MissingTokensUnknownAndUnboundDevicesAndBadBodiesGetClearErrors) {

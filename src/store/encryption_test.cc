@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "fhir/resource.h"
 #include "store/keys.h"
+#include "store/readings_keys.h"
 #include "store/store.h"
 
 namespace medhub::store {
@@ -227,9 +228,9 @@ TEST_F(EncryptionTest, AChangedOrMovedCiphertextIsDataLoss) {
   store_.reset();
   {  // change one ciphertext byte, and copy Patient/p2's record under Patient/p1's identity
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name :
-         {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources, keys::kCurrent, keys::kIndex,
-          keys::kCompartment, keys::kChanges, keys::kTypeHistory, keys::kRecords})
+    for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources,
+                             keys::kCurrent, keys::kIndex, keys::kCompartment, keys::kChanges,
+                             keys::kTypeHistory, keys::kRecords, readings::kReadings})
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;

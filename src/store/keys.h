@@ -22,7 +22,9 @@ inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0vers
 inline constexpr char kRecords[] = "records";           // key -> value (Store::PutRecords)
 // Keys in the default column family.
 inline constexpr char kMetaFormat[] = "meta/format_version";
-inline constexpr uint64_t kFormatVersion = 2;  // 2: encryption at rest
+inline constexpr uint64_t kFormatVersion = 3;  // 2: encryption at rest; 3: device readings
+// A directory of this format is migrated on open (the `readings` column family is created).
+inline constexpr uint64_t kFormatVersionMigratable = 2;
 
 std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version);
 std::string ResourcePrefix(std::string_view type, std::string_view id);  // all versions

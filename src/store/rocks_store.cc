@@ -6,12 +6,16 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 
 #include "core/aead.h"
 #include "core/ids.h"
 #include "store/bulk_load.h"
+#include "store/reading_cache.h"
+#include "store/readings_keys.h"
 
 namespace medhub::store {
 
@@ -31,8 +35,9 @@ RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db,
                        const StoreOptions& options)
     : db_(std::move(db)), handles_(std::move(handles)), options_(options) {
   for (auto* h : handles_) by_name_[h->GetName()] = h;
-  for (const char* name : {keys::kResources, keys::kCurrent, keys::kIndex, keys::kCompartment,
-                           keys::kChanges, keys::kTypeHistory, keys::kRecords}) {
+  for (const char* name :
+       {keys::kResources, keys::kCurrent, keys::kIndex, keys::kCompartment, keys::kChanges,
+        keys::kTypeHistory, keys::kRecords, readings::kReadings}) {
     if (auto it = by_name_.find(name); it != by_name_.end())
       by_address_.emplace_back(name, it->second);
   }
@@ -55,7 +60,14 @@ Status RocksStore::Init(std::string master_key) {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), keys::kMetaFormat, &v);
   if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the format version");
-  if (s.ok() && GetBigEndian64(v) != keys::kFormatVersion)
+  // Format 2 lacks only the `readings` column family, which opening has just created.
+  const bool migrate = s.ok() && GetBigEndian64(v) == keys::kFormatVersionMigratable;
+  if (migrate && options_.read_only)
+    return Status::FailedPrecondition(
+        "the data directory has store format 2: open it once for writing (e.g. `medhub serve`) "
+        "to migrate it to format " +
+        std::to_string(keys::kFormatVersion));
+  if (s.ok() && !migrate && GetBigEndian64(v) != keys::kFormatVersion)
     return Status::FailedPrecondition("the data directory has store format " +
                                       std::to_string(GetBigEndian64(v)) + ", this medhub reads " +
                                       std::to_string(keys::kFormatVersion));
@@ -66,7 +78,7 @@ Status RocksStore::Init(std::string master_key) {
   }
   if (s.IsNotFound() && options_.read_only) {
     return Status::FailedPrecondition("the store has no format version yet");
-  } else if (s.IsNotFound()) {
+  } else if (s.IsNotFound() || migrate) {
     std::string f;
     PutBigEndian64(&f, keys::kFormatVersion);
     RETURN_IF_ERROR(FromRocks(db_->Put(SyncWrite(), keys::kMetaFormat, f), "writing format"));
@@ -79,12 +91,18 @@ Status RocksStore::Init(std::string master_key) {
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the change feed"));
   if (it->Valid()) {
-    auto change = keys::DecodeChange(View(it->value()));
-    if (!change || it->key().size() != 8)
-      return Status::DataLoss("the last change record is malformed");
+    if (it->key().size() != 8) return Status::DataLoss("the last change record is malformed");
     assigned_seq_ = GetBigEndian64(View(it->key()));
-    last_time_ = change->last_updated;
+    if (auto batch = readings::DecodeBatchChange(View(it->value()))) {
+      assigned_seq_ += batch->count - 1;  // a batch of readings holds count sequence numbers
+      last_time_ = batch->last_updated;
+    } else if (auto change = keys::DecodeChange(View(it->value()))) {
+      last_time_ = change->last_updated;
+    } else {
+      return Status::DataLoss("the last change record is malformed");
+    }
   }
+  RETURN_IF_ERROR(InitReadings());
   published_seq_ = assigned_seq_;
   return Status::Ok();
 }
@@ -95,6 +113,9 @@ Result<StoredResource> RocksStore::ReadRecord(std::string_view type, std::string
   ro.snapshot = snap;
   rocksdb::PinnableSlice v;
   auto s = db_->Get(ro, cf(keys::kResources), keys::ResourceKey(type, id, version), &v);
+  if (s.IsNotFound()) {
+    if (auto reading = ReadingFallback(type, id, version, snap)) return std::move(*reading);
+  }
   if (s.IsNotFound())
     return Status::NotFound(std::string(type) + "/" + std::string(id) + " has no version " +
                             std::to_string(version));
@@ -147,8 +168,10 @@ Result<StoredResource> RocksStore::Read(std::string_view type, std::string_view 
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), cur_key, &v);
-  if (s.IsNotFound())
+  if (s.IsNotFound()) {
+    if (auto reading = ReadingFallback(type, id, 1, nullptr)) return std::move(*reading);
     return Status::NotFound(std::string(type) + "/" + std::string(id) + " is not known");
+  }
   RETURN_IF_ERROR(FromRocks(s, "reading the current version"));
   auto cur = keys::DecodeCurrent(v);
   if (!cur) return Status::DataLoss("malformed current-version record");
@@ -182,7 +205,8 @@ std::vector<Result<StoredResource>> RocksStore::ReadMany(
   for (size_t i = 0; i < n; ++i) {
     const std::string ref = type_ids[i].first + "/" + type_ids[i].second;
     if (statuses[i].IsNotFound()) {
-      out[i] = Status::NotFound(ref + " is not known");
+      auto reading = ReadingFallback(type_ids[i].first, type_ids[i].second, 1, snap);
+      out[i] = reading ? std::move(*reading) : Status::NotFound(ref + " is not known");
       continue;
     }
     if (!statuses[i].ok()) {
@@ -261,6 +285,15 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
       if (rec->seq > published) continue;
       take(q.type, q.id, GetBigEndian64(View(it->key()).substr(prefix.size())));
     }
+    // A reading is version 1 of its Observation (later versions, if any, are above).
+    if (auto reading = ReadingFallback(q.type, q.id, 1, snap);
+        reading && status.ok() && !(it->Valid() && it->key().starts_with(prefix))) {
+      if (!reading->ok() && reading->status().code() != StatusCode::kGone) {
+        status = reading->status();
+      } else if (reading->ok() && want((*reading)->last_updated) && (*reading)->seq <= published) {
+        take(q.type, q.id, 1);
+      }
+    }
   } else {
     const bool by_type = !q.type.empty();
     const std::string prefix = by_type ? q.type + std::string(1, '\0') : "";
@@ -275,6 +308,22 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
       it->SeekToLast();
     }
     for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+      if (auto batch = readings::DecodeBatchChange(View(it->value()))) {
+        if (!want(batch->last_updated)) break;
+        const std::string_view key = View(it->key());
+        const uint64_t first = GetBigEndian64(key.substr(key.size() - 8));
+        bool full = false;
+        for (uint32_t i = batch->count; i-- > 0 && !full;) {  // newest first
+          if (first + i > published || (q.before_seq && first + i >= q.before_seq)) continue;
+          if (q.before_seq && hits.size() >= q.limit) {
+            page.more = full = true;
+            break;
+          }
+          take("Observation", readings::ReadingId(batch->ordinal, batch->seq(i)), 1);
+        }
+        if (full) break;
+        continue;
+      }
       auto c = keys::DecodeChange(View(it->value()));
       if (!c) {
         status = Status::DataLoss("malformed change record");
@@ -316,6 +365,8 @@ Result<HistoryPage> RocksStore::History(const HistoryQuery& q) {
 
 Result<std::vector<CompartmentEntry>> RocksStore::Compartment(std::string_view patient_id) {
   std::vector<CompartmentEntry> out;
+  ASSIGN_OR_RETURN(std::vector<CompartmentEntry> readings,
+                   ReadingCompartment(patient_id, rocksdb::ReadOptions()));
   const std::string prefix = keys::CompartmentPrefix(patient_id);
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cf(keys::kCompartment)));
@@ -332,7 +383,14 @@ Result<std::vector<CompartmentEntry>> RocksStore::Compartment(std::string_view p
     out.push_back(std::move(e));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "scanning a compartment"));
-  return out;
+  if (readings.empty()) return out;
+  std::vector<CompartmentEntry> merged;
+  merged.reserve(out.size() + readings.size());
+  std::merge(std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()),
+             std::make_move_iterator(readings.begin()), std::make_move_iterator(readings.end()),
+             std::back_inserter(merged),
+             [](const CompartmentEntry& a, const CompartmentEntry& b) { return a.time < b.time; });
+  return merged;
 }
 
 Result<std::vector<Change>> RocksStore::ChangesSince(uint64_t after, size_t limit) {
@@ -340,9 +398,21 @@ Result<std::vector<Change>> RocksStore::ChangesSince(uint64_t after, size_t limi
   const uint64_t published = published_seq_.load();
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cf(keys::kChanges)));
-  for (it->Seek(keys::SequenceKey(after + 1)); it->Valid() && out.size() < limit; it->Next()) {
+  // A batch of readings holds a range of sequence numbers: `after + 1` may lie inside one.
+  it->SeekForPrev(keys::SequenceKey(after + 1));
+  if (!it->Valid() || !readings::IsBatchChange(View(it->value())))
+    it->Seek(keys::SequenceKey(after + 1));
+  for (; it->Valid() && out.size() < limit; it->Next()) {
     const uint64_t seq = GetBigEndian64(View(it->key()));
     if (seq > published) break;  // an earlier commit may still be in flight
+    if (auto batch = readings::DecodeBatchChange(View(it->value()))) {
+      for (uint32_t i = 0; i < batch->count && out.size() < limit; ++i) {
+        if (seq + i <= after) continue;
+        out.push_back({seq + i, "Observation", readings::ReadingId(batch->ordinal, batch->seq(i)),
+                       1, batch->last_updated, false});
+      }
+      continue;
+    }
     auto c = keys::DecodeChange(View(it->value()));
     if (!c) return Status::DataLoss("malformed change record");
     out.push_back(
@@ -391,9 +461,9 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   cf_options.compression = rocksdb::kLZ4Compression;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources, keys::kCurrent, keys::kIndex,
-        keys::kCompartment, keys::kChanges, keys::kTypeHistory, keys::kRecords}) {
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources,
+                           keys::kCurrent, keys::kIndex, keys::kCompartment, keys::kChanges,
+                           keys::kTypeHistory, keys::kRecords, readings::kReadings}) {
     descriptors.emplace_back(name, cf_options);
   }
   // Ciphertext does not compress: spare the compactions the attempt.
@@ -409,6 +479,15 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   if (options.read_only &&
       !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT"))
     return Status::NotFound("no medhub store at " + options.path);
+  if (options.read_only) {  // a format-2 directory has no `readings` family to open yet
+    std::vector<std::string> families;
+    if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &families).ok() &&
+        std::find(families.begin(), families.end(), readings::kReadings) == families.end())
+      return Status::FailedPrecondition("the data directory at " + options.path +
+                                        " has store format 2: open it once for " +
+                                        "writing (e.g. `medhub serve`) to migrate it to format " +
+                                        std::to_string(keys::kFormatVersion));
+  }
   auto s = options.read_only
                ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw)
                : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);

@@ -35,8 +35,13 @@ namespace medhub::store {
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what);
 inline std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+// Whether index value `k` satisfies value `v` of criterion `c` (rocks_store_search.cc).
+bool MatchesValue(const fhir::SearchCriterion& c, const fhir::SearchValue& v,
+                  const keys::DecodedIndexKey& k);
 
 class SortedBatch;
+class ReadingCache;
+struct OpenedBatch;
 struct PreparedOp;
 struct BulkChunk;
 struct BulkState;
@@ -71,6 +76,7 @@ class RocksStore final : public Store {
   Result<EraseReport> ErasePatient(std::string_view patient_id) override;
   Status BeginBulkLoad(size_t chunk_bytes) override;
   Status EndBulkLoad() override;
+  Result<ReadingsOutcome> CommitReadings(const ReadingBatch& batch) override;
 
  private:
   struct Pending {  // the state of one resource as this commit leaves it
@@ -132,6 +138,62 @@ class RocksStore final : public Store {
   Status FilterRaw(std::string_view type, const fhir::SearchCriterion& c,
                    const rocksdb::Snapshot* snap, std::vector<std::string>* ids);
 
+  // Device readings (rocks_store_readings*.cc, readings_keys.h).
+  struct ReadingDevice {
+    uint32_t ordinal = 0;
+    bool legacy = false;
+  };
+  Status InitReadings();  // the next device ordinal
+  struct ReadingsPlan {   // what the locked phase of CommitReadings decided
+    uint32_t ordinal = 0;
+    bool new_device = false;
+    bool legacy = false;
+    int64_t committed_at = 0;
+    uint64_t first_seq = 0;  // 0 until sequence numbers are assigned
+  };
+  // Encodes, seals and durably writes the batch of the `fresh` readings as planned.
+  Status WriteReadings(const ReadingBatch& batch, const std::vector<fhir::Reading>& fresh,
+                       const ReadingsPlan& plan, const DataKey* key);
+  // The device's record: from the cache, else the `o` key; nullopt for a new device.
+  Result<std::optional<ReadingDevice>> FindReadingDevice(const std::string& device_id);
+  Result<bool> HasLegacyReadings(std::string_view device_id);
+  // Splits `batch` into the readings not stored yet and the seqs already stored (d keys;
+  // hash ids too for a legacy device). `dev` is null for a device without readings.
+  Status SplitStored(const ReadingBatch& batch, const ReadingDevice* dev, bool legacy,
+                     std::vector<fhir::Reading>* fresh, std::vector<uint64_t>* duplicates);
+  Result<std::string> DeviceName(uint32_t ordinal, const rocksdb::Snapshot* snap);
+  // A batch record opened (cached): Gone when its patient's key was erased.
+  Result<std::shared_ptr<const OpenedBatch>> OpenBatch(uint32_t ordinal, uint64_t first_seq,
+                                                       const rocksdb::Snapshot* snap);
+  // Reading `id` as version 1 of an Observation. NotFound when there is no such reading.
+  Result<StoredResource> ReadReading(std::string_view id, const rocksdb::Snapshot* snap);
+  // For the main read paths: the reading when (type, id, version) names one, else nullopt.
+  std::optional<Result<StoredResource>> ReadingFallback(std::string_view type, std::string_view id,
+                                                        uint64_t version,
+                                                        const rocksdb::Snapshot* snap);
+  // Copy on write: the current record a reading stands for, when cur_key names one.
+  Status LoadReadingCurrent(const std::string& cur_key, Pending* p);
+  // The ids of readings whose id has a record in the main key space (updated or deleted
+  // through Commit): the time keys no longer speak for them.
+  Status DropOverridden(const rocksdb::ReadOptions& ro, std::vector<std::string>* ids);
+  // The readings of a patient's compartment, oldest first.
+  Result<std::vector<CompartmentEntry>> ReadingCompartment(std::string_view patient_id,
+                                                           const rocksdb::ReadOptions& ro);
+  // Observation search over the time keys; `sort_keys` gets each id's sort key when q.sort.
+  Status SearchReadings(const fhir::SearchQuery& q, const rocksdb::Snapshot* snap,
+                        std::vector<std::string>* ids,
+                        std::unordered_map<std::string, int64_t>* sort_keys);
+  // Keeps the candidates that satisfy the criteria other than `decided` and `by_code`
+  // (which picked them), in the order given.
+  Status FilterReadings(const fhir::SearchQuery& q, const rocksdb::Snapshot* snap,
+                        const fhir::SearchCriterion* decided, const fhir::SearchCriterion* by_code,
+                        std::vector<std::string> candidates, std::vector<std::string>* ids,
+                        std::unordered_map<std::string, int64_t>* sort_keys);
+  // Erase: deletes the patient's time keys into `batch`.
+  Status EraseReadings(std::string_view patient_id, rocksdb::WriteBatch* batch,
+                       EraseReport* report);
+  bool has_readings() const { return has_readings_.load(std::memory_order_acquire); }
+
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
@@ -149,6 +211,13 @@ class RocksStore final : public Store {
   // Bulk loading: set by BeginBulkLoad, reset by EndBulkLoad (no commit running then).
   std::unique_ptr<BulkState> bulk_;  // contents GUARDED_BY(write_mu_)
   std::atomic<bool> bulk_active_{false};
+  // Device readings.
+  uint32_t next_ordinal_ = 0;  // GUARDED_BY(write_mu_)
+  std::atomic<bool> has_readings_{false};
+  std::mutex devices_mu_;
+  std::unordered_map<std::string, ReadingDevice> devices_;  // GUARDED_BY(devices_mu_)
+  std::unordered_map<uint32_t, std::string> device_names_;  // GUARDED_BY(devices_mu_)
+  std::unique_ptr<ReadingCache> reading_cache_;
 };
 
 }  // namespace medhub::store

@@ -206,7 +206,7 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), key, &v);
-  if (s.IsNotFound()) return Status::Ok();
+  if (s.IsNotFound()) return LoadReadingCurrent(key, p);  // a reading, copied on write
   RETURN_IF_ERROR(FromRocks(s, "reading the current version"));
   auto rec = keys::DecodeCurrent(v);
   if (!rec) return Status::DataLoss("malformed current-version record");

@@ -69,6 +69,7 @@ Result<Store::EraseReport> RocksStore::ErasePatient(std::string_view patient_id)
     for (const CompartmentEntry& e : entries)
       RETURN_IF_ERROR(EraseResource(key_name, patient_id, e.type, e.id, &batch, &report));
     RETURN_IF_ERROR(EraseResource(key_name, patient_id, "Patient", patient_id, &batch, &report));
+    RETURN_IF_ERROR(EraseReadings(patient_id, &batch, &report));
     batch.Put(record_key, KeyRing::TombstoneRecord(NowMicros()));
     RETURN_IF_ERROR(FromRocks(db_->Write(SyncWrite(), &batch), "erasing"));
     (*key)->erased = true;

@@ -1,6 +1,7 @@
 // Search over the store's index: one selective criterion drives a prefix scan, the others
 // filter its candidates through each resource's own list of index keys.
 #include <algorithm>
+#include <iterator>
 
 #include "core/aead.h"
 #include "core/json.h"
@@ -9,7 +10,6 @@
 #include "store/rocks_store.h"
 
 namespace medhub::store {
-namespace {
 
 bool MatchesValue(const fhir::SearchCriterion& c, const fhir::SearchValue& v,
                   const keys::DecodedIndexKey& k) {
@@ -31,6 +31,8 @@ bool MatchesValue(const fhir::SearchCriterion& c, const fhir::SearchValue& v,
   }
   return false;
 }
+
+namespace {
 
 bool IsNegative(const fhir::SearchCriterion& c) {
   return c.modifier == "missing" || c.modifier == "not";
@@ -255,6 +257,18 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
     }
     ids = std::move(kept);
   }
+  // Device readings (rocks_store_readings_search.cc), merged in id order.
+  std::unordered_map<std::string, int64_t> reading_sort_keys;
+  if (has_readings() && q.type == "Observation") {
+    std::vector<std::string> found;
+    RETURN_IF_ERROR(SearchReadings(q, snap, &found, &reading_sort_keys));
+    std::vector<std::string> merged;
+    merged.reserve(ids.size() + found.size());
+    std::merge(std::make_move_iterator(ids.begin()), std::make_move_iterator(ids.end()),
+               std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()),
+               std::back_inserter(merged));
+    ids = std::move(merged);
+  }
   if (q.sort != nullptr && ids.size() > 1) {
     RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &index_keys));
     std::vector<std::pair<int64_t, std::string>> keyed;
@@ -262,6 +276,7 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
       // Ascending sorts by the earliest start, descending by the latest end; resources
       // without a value go last either way.
       int64_t key = q.sort_descending ? INT64_MIN : INT64_MAX;
+      if (auto r = reading_sort_keys.find(id); r != reading_sort_keys.end()) key = r->second;
       keys::ForEachKeyRef(index_keys[id], [&](char tag, std::string_view k) {
         if (tag != 'i' || keys::IndexKeyParam(k) != q.sort->name) return;
         auto d = keys::DecodeIndexKey(k, *q.sort);

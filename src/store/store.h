@@ -32,6 +32,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "fhir/device_reading.h"
 #include "fhir/search_query.h"
 
 namespace medhub::store {
@@ -106,6 +107,19 @@ struct CompartmentEntry {
   std::string id;
 };
 
+// A batch of one device's validated readings for the device time-series key space
+// (docs/formats/store.md, "Device readings").
+struct ReadingBatch {
+  std::string device_id;
+  std::string patient_id;               // the patient the device is bound to
+  std::vector<fhir::Reading> readings;  // validated (times parse), unique seq
+};
+
+struct ReadingsOutcome {
+  std::vector<uint64_t> stored;      // written by this call, durable, in batch order
+  std::vector<uint64_t> duplicates;  // (device, seq) stored before: not written again
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -157,6 +171,20 @@ class Store {
     size_t index_keys = 0;  // search-index and compartment entries removed
   };
   virtual Result<EraseReport> ErasePatient(std::string_view patient_id) = 0;
+
+  // Device readings. Stores each reading of `batch` whose (device, seq) is not stored yet,
+  // exactly once, in one atomic durable write (grouped with concurrent commits), sealed with
+  // the patient's data key. Each stored reading is then the Observation
+  // fhir::RenderReadingObservation with the id "rd" + hex(device ordinal) + hex(seq),
+  // version 1: Read, ReadVersion, ReadMany, Search, Compartment, History, ChangesSince and
+  // ErasePatient treat it like a committed Observation (one change-feed sequence number per
+  // reading). An update or delete of it through Commit writes version 2 in the ordinary way.
+  // Concurrent calls for one device are serialized. Errors: FailedPrecondition (erased
+  // patient, read-only store, bulk load), Unavailable/Internal (I/O; nothing was stored).
+  virtual Result<ReadingsOutcome> CommitReadings(const ReadingBatch& batch) {
+    (void)batch;
+    return Status::FailedPrecondition("this store does not keep device readings");
+  }
 
   // Changes with seq > after, in sequence order, at most `limit`.
   virtual Result<std::vector<Change>> ChangesSince(uint64_t after, size_t limit) = 0;

@@ -1,10 +1,10 @@
-#include "ingest/reading_codec.h"
+#include "fhir/reading_codec.h"
 
 #include "core/aead.h"
 #include "core/ids.h"
 #include "core/time.h"
 
-namespace medhub::ingest {
+namespace medhub::fhir {
 namespace {
 
 constexpr uint8_t kLastKind = static_cast<uint8_t>(ReadingKind::kEcg);
@@ -114,4 +114,4 @@ std::string ReadingSalt(std::string_view batch_salt, uint64_t seq) {
   return HmacSha256(batch_salt, data);
 }
 
-}  // namespace medhub::ingest
+}  // namespace medhub::fhir

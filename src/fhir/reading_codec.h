@@ -1,7 +1,7 @@
 // The compact binary form of a batch of validated readings: the payload of a batch record
-// of the planned device time-series key space (docs/formats/ingest.md, "Storage of
-// readings: the device time-series key space"), from which each reading's Observation is
-// rendered on read instead of being stored as JSON.
+// of the store's device time-series key space (docs/formats/store.md, "Device readings"),
+// from which each reading's Observation is rendered on read (device_reading.h) instead of
+// being stored as JSON.
 //
 // Contract:
 // - DecodeReadings(EncodeReadings(b)) gives back every field of every reading exactly
@@ -26,9 +26,9 @@
 #include <vector>
 
 #include "core/status.h"
-#include "ingest/readings.h"
+#include "fhir/device_reading.h"
 
-namespace medhub::ingest {
+namespace medhub::fhir {
 
 inline constexpr uint8_t kReadingCodecVersion = 1;
 
@@ -43,4 +43,4 @@ Result<std::vector<Reading>> DecodeReadings(std::string_view record);
 // (32 bytes): HMAC-SHA-256(batch_salt, "medhub/reading-salt/v1" 0x00 seq:u64).
 std::string ReadingSalt(std::string_view batch_salt, uint64_t seq);
 
-}  // namespace medhub::ingest
+}  // namespace medhub::fhir
