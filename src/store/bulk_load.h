@@ -3,8 +3,11 @@
 //
 // A bulk load runs the normal commit path (prepare, plan, seal) but, instead of writing
 // each commit's batch to the WAL and memtables, moves the batch into the open *chunk*.
-// When the chunk holds `chunk_bytes` of keys and values, the committing thread closes it:
-// it sorts the chunk's writes per column family (the last write of a key wins, as in the
+// When the chunk holds `chunk_bytes` of keys and values, the committing thread closes it
+// and hands it to the load's writer thread (at most `max_closed` closed chunks wait for
+// it; a committing thread that would exceed that waits), so that parsing and planning go
+// on while a chunk is written and fsynced. The writer sorts the chunk's writes per column
+// family (the last write of a key wins, as in the
 // batches), writes one SST file per column family with rocksdb::SstFileWriter (fsynced by
 // Finish), and adds the files of all column families in one IngestExternalFiles call,
 // which is atomic: after a crash the store holds all of a chunk or none of it. Chunks are
@@ -14,14 +17,17 @@
 // Until its chunk is added, the state a commit left (current record, stored bytes) is kept
 // in `staged`, so that later commits plan against it and Read() returns it.
 //
-// Thread safety: everything here is guarded by RocksStore::write_mu_.
+// Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` (the
+// thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor).
 #pragma once
 
 #include <rocksdb/db.h>
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -58,6 +64,11 @@ struct BulkState {
   size_t chunk_bytes = 16u << 20;
   std::string dir;  // where the SST files are built (inside the data directory)
   std::unique_ptr<BulkChunk> open;
+  std::deque<std::unique_ptr<BulkChunk>> closed;  // waiting for the writer, in gen order
+  size_t max_closed = 1;
+  bool stop = false;                  // the writer exits (closed chunks are dropped)
+  std::condition_variable closed_cv;  // a chunk was closed or taken by the writer, or stop
+  std::thread writer;                 // RocksStore::BulkWriter
   uint64_t next_gen = 1;
   uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
   std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state

@@ -111,8 +111,15 @@ class RocksStore final : public Store {
   Status Stage(Planned* plan, std::vector<DataKeyRef> new_keys);
   // The staged current state of `cur_key`, if a staged commit wrote it. REQUIRES(write_mu_)
   const BulkStaged* StagedCurrent(const std::string& cur_key) const;
-  // Writes a chunk's SST files, adds them in chunk order and publishes its sequence numbers.
-  Status AddChunk(std::unique_ptr<BulkChunk> chunk);
+  // Writes a chunk's SST files, adds them in chunk order and publishes its sequence numbers;
+  // a failure is kept in bulk_->failure. Called by the writer thread only.
+  void AddChunk(std::unique_ptr<BulkChunk> chunk);
+  // The bulk load's writer thread: adds the closed chunks in order until told to stop.
+  void BulkWriter();
+  // Hands the open chunk to the writer and opens a new one. REQUIRES(write_mu_)
+  void CloseOpenChunk();
+  // Stops and joins the writer thread (no-op without a bulk load).
+  void StopBulkWriter();
   // Adds the open chunk and waits until every chunk staged so far is added.
   Status AddStaged();
   bool bulk_active() const { return bulk_active_.load(std::memory_order_acquire); }

@@ -164,6 +164,7 @@ Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
   b->open = std::make_unique<BulkChunk>();
   b->open->gen = b->next_gen++;
   bulk_ = std::move(b);
+  bulk_->writer = std::thread([this] { BulkWriter(); });
   bulk_active_.store(true, std::memory_order_release);
   return Status::Ok();
 }
@@ -171,6 +172,7 @@ Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
 Status RocksStore::EndBulkLoad() {
   if (!bulk_active()) return Status::Ok();
   Status s = AddStaged();
+  StopBulkWriter();
   std::lock_guard lock(write_mu_);
   if (s.ok()) s = bulk_->failure;
   std::error_code ec;
@@ -180,35 +182,59 @@ Status RocksStore::EndBulkLoad() {
   return s;
 }
 
-Status RocksStore::AddStaged() {
-  std::unique_ptr<BulkChunk> chunk;
-  uint64_t wait_for = 0;
+void RocksStore::StopBulkWriter() {
+  std::thread writer;
   {
     std::lock_guard lock(write_mu_);
-    if (!bulk_) return Status::Ok();
-    if (!bulk_->open->writes.empty()) {
-      chunk = std::move(bulk_->open);
-      bulk_->open = std::make_unique<BulkChunk>();
-      bulk_->open->gen = bulk_->next_gen++;
-    }
-    wait_for = bulk_->open->gen - 1;
+    if (!bulk_ || !bulk_->writer.joinable()) return;
+    bulk_->stop = true;
+    bulk_->closed_cv.notify_all();
+    writer = std::move(bulk_->writer);
   }
-  Status s = chunk ? AddChunk(std::move(chunk)) : Status::Ok();
-  std::unique_lock lock(write_mu_);
-  bulk_->added_cv.wait(lock, [&] { return bulk_->added_gen >= wait_for; });
-  return s.ok() ? bulk_->failure : s;
+  writer.join();
 }
 
-Status RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
+void RocksStore::CloseOpenChunk() {
+  BulkState& b = *bulk_;
+  b.closed.push_back(std::move(b.open));
+  b.open = std::make_unique<BulkChunk>();
+  b.open->gen = b.next_gen++;
+  b.closed_cv.notify_all();
+}
+
+void RocksStore::BulkWriter() {
+  std::unique_lock lock(write_mu_);
+  BulkState& b = *bulk_;
+  while (true) {
+    b.closed_cv.wait(lock, [&b] { return !b.closed.empty() || b.stop; });
+    if (b.stop) return;
+    std::unique_ptr<BulkChunk> chunk = std::move(b.closed.front());
+    b.closed.pop_front();
+    b.closed_cv.notify_all();  // room for a committing thread that waits to close a chunk
+    lock.unlock();
+    AddChunk(std::move(chunk));
+    lock.lock();
+  }
+}
+
+Status RocksStore::AddStaged() {
+  std::unique_lock lock(write_mu_);
+  if (!bulk_) return Status::Ok();
+  BulkState& b = *bulk_;
+  if (!b.open->writes.empty()) CloseOpenChunk();
+  const uint64_t wait_for = b.open->gen - 1;
+  b.added_cv.wait(lock, [&] { return b.added_gen >= wait_for; });
+  return b.failure;
+}
+
+void RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
   std::vector<rocksdb::IngestExternalFileArg> args;
   Status s = WriteChunkFiles(db_.get(), *chunk, bulk_->dir, &args);  // no lock held
   std::unique_lock lock(write_mu_);
   BulkState& b = *bulk_;
-  // Chunks are added in the order they were closed: a later one may overwrite keys.
-  b.added_cv.wait(lock, [&] { return b.added_gen + 1 == chunk->gen; });
   if (s.ok() && !b.failure.ok()) s = b.failure;
   if (s.ok()) {
-    lock.unlock();  // this chunk's turn: no other chunk is added meanwhile
+    lock.unlock();  // only this thread adds chunks, in the order they were closed
     s = FromRocks(db_->IngestExternalFiles(args), "adding a bulk-load chunk");
     lock.lock();
   }
@@ -227,7 +253,6 @@ Status RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
   b.added_cv.notify_all();
   lock.unlock();
   RemoveFiles(args);  // left only when the chunk was not added (move_files links them)
-  return s;
 }
 
 }  // namespace medhub::store

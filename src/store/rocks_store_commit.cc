@@ -282,10 +282,9 @@ std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
 }
 
 Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
-  std::unique_ptr<BulkChunk> full;
   Status failed;
   {
-    std::lock_guard lock(write_mu_);
+    std::unique_lock lock(write_mu_);
     BulkState& b = *bulk_;
     for (const std::string& k : plan->keys) in_flight_.erase(k);
     if (!b.failure.ok()) {  // an earlier chunk failed: this commit is a gap
@@ -294,11 +293,11 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
     } else {
       BulkChunk& c = *b.open;
-      plan->batch.Drain([&c](rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value,
-                             bool del) {
-        c.bytes += key.size() + value.size() + 16;
-        c.writes.push_back({cf, std::move(key), std::move(value), del});
-      });
+      plan->batch.Drain(
+          [&c](rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value, bool del) {
+            c.bytes += key.size() + value.size() + 16;
+            c.writes.push_back({cf, std::move(key), std::move(value), del});
+          });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
       for (auto& [key, state] : plan->staged) {
@@ -306,16 +305,16 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
         b.staged[key] = std::move(state);
       }
       if (c.bytes >= b.chunk_bytes) {
-        full = std::move(b.open);
-        b.open = std::make_unique<BulkChunk>();
-        b.open->gen = b.next_gen++;
+        write_cv_.notify_all();  // commits waiting for this one's keys go on meanwhile
+        // Back-pressure: at most max_closed chunks wait for the writer (bounds the memory).
+        const uint64_t gen = c.gen;
+        b.closed_cv.wait(lock, [&b] { return b.closed.size() < b.max_closed || b.stop; });
+        if (!b.stop && b.open->gen == gen) CloseOpenChunk();  // not closed by another commit
       }
     }
     write_cv_.notify_all();
   }
-  if (!failed.ok()) return failed;
-  if (full) return AddChunk(std::move(full));
-  return Status::Ok();
+  return failed;
 }
 
 void RocksStore::Finish(const Planned& plan) {
