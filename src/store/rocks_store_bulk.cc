@@ -19,6 +19,8 @@ namespace {
 // by index. Keys share long prefixes ("Observation\0code\0..."), so instead of comparing
 // whole strings n log n times, this sorts 8-byte big-endian words of the keys at `depth`
 // (a contiguous array of integers) and sorts each run of equal words again at depth + 8.
+// It also sets same[i] (parallel to `first`) when the key at position i equals the next
+// one, found from the words (or from the bytes after `depth`), never by whole-key compares.
 static_assert(std::endian::native == std::endian::little, "SortKeys swaps bytes");
 
 struct KeyWord {
@@ -28,18 +30,34 @@ struct KeyWord {
   auto operator<=>(const KeyWord&) const = default;
 };
 
-void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, size_t depth) {
+void SortSmall(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, uint8_t* same,
+               size_t depth) {
+  auto tail = [&w, depth](uint32_t i) { return std::string_view(w[i].key).substr(depth); };
+  std::sort(first, last, [&](uint32_t a, uint32_t b) {
+    if (int c = tail(a).compare(tail(b)); c != 0) return c < 0;
+    return a < b;
+  });
+  for (uint32_t* p = first; p + 1 < last; ++p) same[p - first] = tail(p[0]) == tail(p[1]);
+}
+
+void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, uint8_t* same,
+              size_t depth) {
   const size_t n = static_cast<size_t>(last - first);
   if (n < 2) return;
-  if (n <= 16) {
-    std::sort(first, last, [&w, depth](uint32_t a, uint32_t b) {
-      const std::string_view x = std::string_view(w[a].key).substr(depth);
-      const std::string_view y = std::string_view(w[b].key).substr(depth);
-      if (int c = x.compare(y); c != 0) return c < 0;
-      return a < b;
-    });
-    return;
+  if (n <= 16) return SortSmall(w, first, last, same, depth);
+  // Skip the bytes all the keys share: sorting by words that are all equal would reorder
+  // nothing (a run is in write order) and cost n log n.
+  const std::string_view head(w[first[0]].key);
+  size_t common = head.size();
+  for (size_t i = 1; i < n && common > depth; ++i) {
+    const std::string_view k(w[first[i]].key);
+    const size_t limit = std::min(common, k.size());
+    size_t d = depth;
+    while (d + 8 <= limit && std::memcmp(head.data() + d, k.data() + d, 8) == 0) d += 8;
+    while (d < limit && head[d] == k[d]) ++d;
+    common = d;
   }
+  depth = common;
   std::vector<KeyWord> words(n);
   for (size_t i = 0; i < n; ++i) {
     const std::string& k = w[first[i]].key;
@@ -59,7 +77,11 @@ void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, 
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
     while (j < n && words[j].word == words[i].word && words[j].rest == words[i].rest) ++j;
-    if (j - i > 1 && words[i].rest == 9) SortKeys(w, first + i, first + j, depth + 8);
+    if (words[i].rest == 9) {  // the keys go on: sort the run by the next word
+      if (j - i > 1) SortKeys(w, first + i, first + j, same + i, depth + 8);
+    } else {  // the keys end in this word: the run is one key, written j - i times
+      for (size_t k = i; k + 1 < j; ++k) same[k] = 1;
+    }
     i = j;
   }
 }
@@ -69,13 +91,17 @@ void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, 
 Status WriteSst(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const BulkChunk& chunk,
                 std::vector<uint32_t>& order, const std::string& path) {
   const std::vector<BulkWrite>& w = chunk.writes;
-  SortKeys(w, order.data(), order.data() + order.size(), 0);
+  std::vector<uint8_t> same(order.size(), 0);
+  SortKeys(w, order.data(), order.data() + order.size(), same.data(), 0);
   const rocksdb::Options options = db->GetOptions(cf);
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf);
+  // The file stays in the page cache (invalidate_page_cache = false): the commits planned
+  // next and the first reads after the load read it.
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf,
+                                /*invalidate_page_cache=*/false);
   RETURN_IF_ERROR(FromRocks(writer.Open(path), "opening a bulk-load file"));
   for (size_t i = 0; i < order.size(); ++i) {
+    if (same[i]) continue;  // a later write of the same key wins
     const BulkWrite& x = w[order[i]];
-    if (i + 1 < order.size() && w[order[i + 1]].key == x.key) continue;  // a later write wins
     RETURN_IF_ERROR(FromRocks(x.del ? writer.Delete(x.key) : writer.Put(x.key, x.value),
                               "writing a bulk-load file"));
   }
