@@ -189,6 +189,13 @@ Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
   if (ec) return Status::Unavailable("cannot create " + b->dir + ": " + ec.message());
   b->open = std::make_unique<BulkChunk>();
   b->open->gen = b->next_gen++;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), cf(keys::kCurrent)));
+    it->SeekToFirst();
+    b->fresh = !it->Valid() && it->status().ok();  // no resource in the store yet
+    if (b->fresh) b->written.reserve(1u << 16);
+  }
   bulk_ = std::move(b);
   bulk_->writer = std::thread([this] { BulkWriter(); });
   bulk_active_.store(true, std::memory_order_release);

@@ -203,6 +203,8 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
       p->current = staged->current;
       return Status::Ok();
     }
+    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string>()(key)))
+      return Status::Ok();  // never written: not in the database
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), key, &v);
@@ -302,7 +304,12 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
       for (auto& [key, state] : plan->staged) {
         state.gen = c.gen;
+        if (b.fresh) b.written.insert(std::hash<std::string>()(key));
         b.staged[key] = std::move(state);
+      }
+      if (b.written.size() > BulkState::kMaxWritten) {
+        b.fresh = false;
+        b.written = {};
       }
       if (c.bytes >= b.chunk_bytes) {
         write_cv_.notify_all();  // commits waiting for this one's keys go on meanwhile
