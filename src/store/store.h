@@ -95,8 +95,8 @@ struct HistoryQuery {
 
 struct HistoryPage {
   std::vector<StoredResource> versions;  // newest first
-  size_t total = 0;                      // versions matching, across all pages (0 with a cursor)
-  bool more = false;                     // older matching versions remain after this page
+  size_t total = 0;   // versions matching, across all pages (0 with a cursor)
+  bool more = false;  // older matching versions remain after this page
 };
 
 // A resource of a patient's compartment, in clinical-time order.
