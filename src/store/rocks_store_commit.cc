@@ -355,12 +355,12 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
     Pending& state = it->second;
     if (inserted) RETURN_IF_ERROR(LoadCurrent(p.cur_key, &state));
     const bool live = state.current && !state.current->deleted;
-    const std::string ref = op.type + "/" + op.id;
+    auto ref = [&op] { return op.type + "/" + op.id; };  // for errors only
     if (op.if_match && (!live || state.current->version != *op.if_match))
-      return Status::FailedPrecondition(ref + " is at version " +
+      return Status::FailedPrecondition(ref() + " is at version " +
                                         (live ? std::to_string(state.current->version) : "none") +
                                         ", not " + std::to_string(*op.if_match));
-    if (op.create_only && live) return Status::AlreadyExists(ref + " already exists");
+    if (op.create_only && live) return Status::AlreadyExists(ref() + " already exists");
 
     WriteOutcome out;
     out.created = !live;
@@ -404,14 +404,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       updated.range = {now, now + 1};
       p.index_keys.push_back(keys::IndexKey(op.type, updated, op.id));
       std::string refs;
-      for (const std::string& k : p.index_keys) {
-        plan.batch.Put(cf(keys::kIndex), k, "");
-        keys::AppendKeyRef(&refs, 'i', k);
-      }
-      for (const std::string& k : p.compartment_keys) {
-        plan.batch.Put(cf(keys::kCompartment), k, "");
-        keys::AppendKeyRef(&refs, 'c', k);
-      }
+      for (const std::string& k : p.index_keys) keys::AppendKeyRef(&refs, 'i', k);
+      for (const std::string& k : p.compartment_keys) keys::AppendKeyRef(&refs, 'c', k);
       // Delete the previous version's keys unless this version writes them again.
       const std::string previous_refs =
           state.current ? std::move(state.current->key_refs) : std::string();
@@ -420,6 +414,11 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         if (std::find(mine.begin(), mine.end(), k) == mine.end())
           plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
       });
+      // The keys move into the batch (a later write of this resource in the same commit
+      // prepared its own).
+      for (std::string& k : p.index_keys) plan.batch.Put(cf(keys::kIndex), std::move(k), "");
+      for (std::string& k : p.compartment_keys)
+        plan.batch.Put(cf(keys::kCompartment), std::move(k), "");
       out.json = p.head + ServerMeta(out.version, now) + p.tail;
       std::string plain;
       plain.reserve(salt.size() + out.json.size());
