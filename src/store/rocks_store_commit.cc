@@ -97,8 +97,21 @@ struct ToSeal {
   std::string plain;  // salt || json
 };
 
+// A put's stored bytes, rendered after the lock is released (RocksStore::Render).
+struct ToRender {
+  static constexpr size_t kNone = SIZE_MAX;
+  size_t op = 0;                 // in the prepared ops
+  size_t outcome = 0;            // in Planned::outcomes
+  size_t write = 0;              // the resource record in the batch; its value holds the header
+  const DataKey* key = nullptr;  // null in a plaintext store
+  size_t staged = kNone;         // in Planned::staged (bulk load)
+  size_t salt_at = 0;            // in Planned::salts (an offset: Planned is moved)
+};
+
 struct RocksStore::Planned {
   SortedBatch batch;
+  std::string salts;  // one per op (keys::kSaltSize each)
+  std::vector<ToRender> to_render;
   std::vector<WriteOutcome> outcomes;
   std::vector<std::string> keys;  // current keys marked in flight
   uint64_t first_seq = 0, last_seq = 0;
@@ -246,6 +259,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     }
     pending_[plan.first_seq] = plan.last_seq;
   }
+  Render(prepared, &plan);
   std::vector<const DataKey*> new_keys = Seal(&plan);
   if (bulk_active()) {
     std::vector<DataKeyRef> refs;  // the chunk keeps them alive until they are durable
@@ -266,6 +280,23 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   RETURN_IF_ERROR(written);
   for (const DataKey* k : new_keys) k->durable = true;
   return std::move(plan.outcomes);
+}
+
+void RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
+  for (const ToRender& t : plan->to_render) {
+    const PreparedOp& p = ops[t.op];
+    WriteOutcome& out = plan->outcomes[t.outcome];
+    out.json = p.head + ServerMeta(out.version, out.last_updated) + p.tail;
+    std::string plain;
+    plain.reserve(keys::kSaltSize + out.json.size());
+    plain.append(plan->salts, t.salt_at, keys::kSaltSize).append(out.json);
+    if (t.staged != ToRender::kNone) plan->staged[t.staged].second.stored.json = out.json;
+    if (t.key) {
+      plan->to_seal.push_back({t.write, t.key, std::move(plain)});
+    } else {
+      plan->batch.value(t.write)->append(plain);
+    }
+  }
 }
 
 std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
@@ -342,7 +373,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   const fhir::SearchParamDef* last_updated = fhir::FindSearchParam("", "_lastUpdated");
   plan.outcomes.reserve(ops.size());
   // One draw from the random generator for the whole commit: a salt per possible version.
-  const std::string salts = RandomBytes(keys::kSaltSize * ops.size());
+  plan.salts = RandomBytes(keys::kSaltSize * ops.size());
+  const std::string& salts = plan.salts;
   size_t op_index = 0;
 
   for (PreparedOp& p : ops) {
@@ -419,19 +451,14 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       for (std::string& k : p.index_keys) plan.batch.Put(cf(keys::kIndex), std::move(k), "");
       for (std::string& k : p.compartment_keys)
         plan.batch.Put(cf(keys::kCompartment), std::move(k), "");
-      out.json = p.head + ServerMeta(out.version, now) + p.tail;
-      std::string plain;
-      plain.reserve(salt.size() + out.json.size());
-      plain.append(salt).append(out.json);
-      if (p.key) {  // sealed once the lock is released (Seal)
-        const size_t w =
-            plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                           keys::EncodeResourceHeader(0, now, out.seq, p.key_name));
-        plan.to_seal.push_back({w, p.key.get(), std::move(plain)});
-      } else {
-        plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                       keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, "") + plain);
-      }
+      // The stored bytes are rendered (and sealed) once the lock is released (Render, Seal).
+      const size_t w = plan.batch.Put(
+          cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+          p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
+                : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, ""));
+      plan.to_render.push_back({static_cast<size_t>(&p - ops.data()), plan.outcomes.size(), w,
+                                p.key.get(), bulk ? plan.staged.size() : ToRender::kNone,
+                                static_cast<size_t>(salt.data() - salts.data())});
       state.current =
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }
@@ -446,7 +473,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       r.last_updated = now;
       r.seq = out.seq;
       r.deleted = state.current->deleted;
-      r.json = out.json;
+      r.json = out.json;  // a put's is rendered later
       r.salt = r.deleted ? std::string(keys::kSaltSize, '\0') : std::string(salt);
       plan.staged.emplace_back(p.cur_key, std::move(staged));
     }
