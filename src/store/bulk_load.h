@@ -7,12 +7,12 @@
 // and hands it to the load's writer thread (at most `max_closed` closed chunks wait for
 // it; a committing thread that would exceed that waits), so that parsing and planning go
 // on while a chunk is written and fsynced. The writer sorts the chunk's writes per column
-// family (the last write of a key wins, as in the
-// batches), writes one SST file per column family with rocksdb::SstFileWriter (fsynced by
-// Finish), and adds the files of all column families in one IngestExternalFiles call,
-// which is atomic: after a crash the store holds all of a chunk or none of it. Chunks are
-// added in the order they were closed (a later chunk may overwrite keys of an earlier one),
-// and a chunk's sequence numbers are published only once it is added.
+// family (the last write of a key wins, as in the batches), writes one SST file per column
+// family with rocksdb::SstFileWriter (fsynced by Finish, left in the page cache), and adds
+// the files of all column families in one IngestExternalFiles call, which is atomic:
+// after a crash the store holds all of a chunk or none of it. Chunks are added in the
+// order they were closed (a later chunk may overwrite keys of an earlier one), and a
+// chunk's sequence numbers are published only once it is added.
 //
 // Until its chunk is added, the state a commit left (current record, stored bytes) is kept
 // in `staged`, so that later commits plan against it and Read() returns it.
