@@ -3,26 +3,33 @@
 //
 // A bulk load runs the normal commit path (prepare, plan, seal) but, instead of writing
 // each commit's batch to the WAL and memtables, moves the batch into the open *chunk*.
-// When the chunk holds `chunk_bytes` of keys and values, the committing thread closes it:
-// it sorts the chunk's writes per column family (the last write of a key wins, as in the
-// batches), writes one SST file per column family with rocksdb::SstFileWriter (fsynced by
-// Finish), and adds the files of all column families in one IngestExternalFiles call,
-// which is atomic: after a crash the store holds all of a chunk or none of it. Chunks are
-// added in the order they were closed (a later chunk may overwrite keys of an earlier one),
-// and a chunk's sequence numbers are published only once it is added.
+// When the chunk holds `chunk_bytes` of keys and values, the committing thread closes it
+// and hands it to the load's writer thread (at most `max_closed` closed chunks wait for
+// it; a committing thread that would exceed that waits), so that parsing and planning go
+// on while a chunk is written and fsynced. The writer sorts the chunk's writes per column
+// family (the last write of a key wins, as in the batches), writes one SST file per column
+// family with rocksdb::SstFileWriter (fsynced by Finish, left in the page cache), and adds
+// the files of all column families in one IngestExternalFiles call, which is atomic:
+// after a crash the store holds all of a chunk or none of it. Chunks are added in the
+// order they were closed (a later chunk may overwrite keys of an earlier one), and a
+// chunk's sequence numbers are published only once it is added.
 //
 // Until its chunk is added, the state a commit left (current record, stored bytes) is kept
 // in `staged`, so that later commits plan against it and Read() returns it.
 //
-// Thread safety: everything here is guarded by RocksStore::write_mu_.
+// Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` (the
+// thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor).
 #pragma once
 
 #include <rocksdb/db.h>
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/status.h"
@@ -58,9 +65,20 @@ struct BulkState {
   size_t chunk_bytes = 16u << 20;
   std::string dir;  // where the SST files are built (inside the data directory)
   std::unique_ptr<BulkChunk> open;
+  std::deque<std::unique_ptr<BulkChunk>> closed;  // waiting for the writer, in gen order
+  size_t max_closed = 1;
+  bool stop = false;                  // the writer exits (closed chunks are dropped)
+  std::condition_variable closed_cv;  // a chunk was closed or taken by the writer, or stop
+  std::thread writer;                 // RocksStore::BulkWriter
   uint64_t next_gen = 1;
   uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
   std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state
+  // Loading into a store without resources: a current key is in the database only if this
+  // load staged it, so a key whose hash is not in `written` needs no lookup. Up to
+  // kMaxWritten keys (then `fresh` is cleared and every miss is looked up again).
+  static constexpr size_t kMaxWritten = 1u << 20;
+  bool fresh = false;
+  std::unordered_set<uint64_t> written;  // hashes of the current keys staged so far
   Status failure;
   std::condition_variable added_cv;  // added_gen advanced
 };

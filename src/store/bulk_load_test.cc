@@ -54,7 +54,7 @@ TEST(BulkLoadTest, StagedCommitsAreReadableAndPublishedOnlyOnceTheirChunkIsAdded
   EXPECT_TRUE(same.unchanged);
   EXPECT_EQ(same.json, patient.json);
   EXPECT_EQ(store->Read("Observation", "o1").value().version, 2u);  // staged
-  EXPECT_EQ(store->LastSequence(), 1u);                              // not yet published
+  EXPECT_EQ(store->LastSequence(), 1u);                             // not yet published
   EXPECT_EQ(store->ChangesSince(0, 10).value().size(), 1u);
   EXPECT_EQ(store->ReadVersion("Observation", "o1", 1).status().code(), StatusCode::kNotFound);
 
@@ -76,8 +76,7 @@ TEST(BulkLoadTest, StagedCommitsAreReadableAndPublishedOnlyOnceTheirChunkIsAdded
   h.type = "Observation";
   h.id = "o1";
   EXPECT_EQ(store->History(h).value().total, 3u);
-  EXPECT_NE(store->ReadVersion("Observation", "o1", 2).value().json.find("130"),
-            std::string::npos);
+  EXPECT_NE(store->ReadVersion("Observation", "o1", 2).value().json.find("130"), std::string::npos);
 
   store.reset();  // reopened: the sequence continues after the added chunk
   store = OpenRocksStore({dir.string()}).value();
@@ -85,6 +84,32 @@ TEST(BulkLoadTest, StagedCommitsAreReadableAndPublishedOnlyOnceTheirChunkIsAdded
   EXPECT_TRUE(store->Read("Observation", "o1").value().deleted);
   EXPECT_EQ(Commit1(store.get(), Put(Obs(140))).seq, 5u);
   EXPECT_EQ(store->Read("Observation", "o1").value().version, 4u);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BulkLoadTest, ALoadIntoAnEmptyStoreFindsTheResourcesItsEarlierChunksAdded) {
+  const auto dir = std::filesystem::temp_directory_path() / ("medhub-bulk-test-" + NewId());
+  auto store = OpenRocksStore({dir.string()}).value();
+  ASSERT_TRUE(store->BeginBulkLoad(1).ok());  // every commit closes its chunk
+  const WriteOutcome patient = Commit1(store.get(), Put(kPatient));
+  EXPECT_EQ(Commit1(store.get(), Put(Obs(120))).version, 1u);
+  // Search adds every staged chunk: what follows plans against the database, not the
+  // staged state.
+  auto q = fhir::ParseSearchQuery("Observation", {{"code", "8480-6"}}).value();
+  EXPECT_EQ(store->Search(q).value(), std::vector<std::string>{"o1"});
+  EXPECT_EQ(Commit1(store.get(), Put(Obs(130))).version, 2u);
+  EXPECT_TRUE(Commit1(store.get(), Put(kPatient)).unchanged);
+  ASSERT_TRUE(store->EndBulkLoad().ok());
+  EXPECT_EQ(store->Read("Observation", "o1").value().version, 2u);
+  EXPECT_EQ(store->Read("Patient", "p1").value().version, patient.version);
+  EXPECT_EQ(store->LastSequence(), 3u);
+
+  // A second load into the now non-empty store finds them too.
+  ASSERT_TRUE(store->BeginBulkLoad(1).ok());
+  EXPECT_EQ(Commit1(store.get(), Put(Obs(140))).version, 3u);
+  ASSERT_TRUE(store->EndBulkLoad().ok());
+  EXPECT_EQ(store->Read("Observation", "o1").value().version, 3u);
   store.reset();
   std::filesystem::remove_all(dir);
 }

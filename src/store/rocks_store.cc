@@ -44,6 +44,7 @@ RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db,
 }
 
 RocksStore::~RocksStore() {
+  StopBulkWriter();  // a bulk load never ended: its staged commits were never acknowledged
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
 }

@@ -97,6 +97,9 @@ class RocksStore final : public Store {
   Result<Planned> Plan(std::vector<PreparedOp>& ops);  // REQUIRES(write_mu_)
   Status LoadCurrent(const std::string& key, Pending* p);
   void Finish(const Planned& plan);  // publishes the plan's sequence numbers
+  // Renders the plan's stored resources (outcome json, staged json, the plaintext to seal)
+  // from the prepared ops (no lock held).
+  void Render(const std::vector<PreparedOp>& ops, Planned* plan);
   // Seals the plan's resource records (no lock held) and adds the records of data keys not
   // yet durable; returns those keys.
   std::vector<const DataKey*> Seal(Planned* plan);
@@ -117,8 +120,15 @@ class RocksStore final : public Store {
   Status Stage(Planned* plan, std::vector<DataKeyRef> new_keys);
   // The staged current state of `cur_key`, if a staged commit wrote it. REQUIRES(write_mu_)
   const BulkStaged* StagedCurrent(const std::string& cur_key) const;
-  // Writes a chunk's SST files, adds them in chunk order and publishes its sequence numbers.
-  Status AddChunk(std::unique_ptr<BulkChunk> chunk);
+  // Writes a chunk's SST files, adds them in chunk order and publishes its sequence numbers;
+  // a failure is kept in bulk_->failure. Called by the writer thread only.
+  void AddChunk(std::unique_ptr<BulkChunk> chunk);
+  // The bulk load's writer thread: adds the closed chunks in order until told to stop.
+  void BulkWriter();
+  // Hands the open chunk to the writer and opens a new one. REQUIRES(write_mu_)
+  void CloseOpenChunk();
+  // Stops and joins the writer thread (no-op without a bulk load).
+  void StopBulkWriter();
   // Adds the open chunk and waits until every chunk staged so far is added.
   Status AddStaged();
   bool bulk_active() const { return bulk_active_.load(std::memory_order_acquire); }

@@ -19,6 +19,8 @@ namespace {
 // by index. Keys share long prefixes ("Observation\0code\0..."), so instead of comparing
 // whole strings n log n times, this sorts 8-byte big-endian words of the keys at `depth`
 // (a contiguous array of integers) and sorts each run of equal words again at depth + 8.
+// It also sets same[i] (parallel to `first`) when the key at position i equals the next
+// one, found from the words (or from the bytes after `depth`), never by whole-key compares.
 static_assert(std::endian::native == std::endian::little, "SortKeys swaps bytes");
 
 struct KeyWord {
@@ -28,18 +30,34 @@ struct KeyWord {
   auto operator<=>(const KeyWord&) const = default;
 };
 
-void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, size_t depth) {
+void SortSmall(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, uint8_t* same,
+               size_t depth) {
+  auto tail = [&w, depth](uint32_t i) { return std::string_view(w[i].key).substr(depth); };
+  std::sort(first, last, [&](uint32_t a, uint32_t b) {
+    if (int c = tail(a).compare(tail(b)); c != 0) return c < 0;
+    return a < b;
+  });
+  for (uint32_t* p = first; p + 1 < last; ++p) same[p - first] = tail(p[0]) == tail(p[1]);
+}
+
+void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, uint8_t* same,
+              size_t depth) {
   const size_t n = static_cast<size_t>(last - first);
   if (n < 2) return;
-  if (n <= 16) {
-    std::sort(first, last, [&w, depth](uint32_t a, uint32_t b) {
-      const std::string_view x = std::string_view(w[a].key).substr(depth);
-      const std::string_view y = std::string_view(w[b].key).substr(depth);
-      if (int c = x.compare(y); c != 0) return c < 0;
-      return a < b;
-    });
-    return;
+  if (n <= 16) return SortSmall(w, first, last, same, depth);
+  // Skip the bytes all the keys share: sorting by words that are all equal would reorder
+  // nothing (a run is in write order) and cost n log n.
+  const std::string_view head(w[first[0]].key);
+  size_t common = head.size();
+  for (size_t i = 1; i < n && common > depth; ++i) {
+    const std::string_view k(w[first[i]].key);
+    const size_t limit = std::min(common, k.size());
+    size_t d = depth;
+    while (d + 8 <= limit && std::memcmp(head.data() + d, k.data() + d, 8) == 0) d += 8;
+    while (d < limit && head[d] == k[d]) ++d;
+    common = d;
   }
+  depth = common;
   std::vector<KeyWord> words(n);
   for (size_t i = 0; i < n; ++i) {
     const std::string& k = w[first[i]].key;
@@ -59,7 +77,11 @@ void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, 
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
     while (j < n && words[j].word == words[i].word && words[j].rest == words[i].rest) ++j;
-    if (j - i > 1 && words[i].rest == 9) SortKeys(w, first + i, first + j, depth + 8);
+    if (words[i].rest == 9) {  // the keys go on: sort the run by the next word
+      if (j - i > 1) SortKeys(w, first + i, first + j, same + i, depth + 8);
+    } else {  // the keys end in this word: the run is one key, written j - i times
+      for (size_t k = i; k + 1 < j; ++k) same[k] = 1;
+    }
     i = j;
   }
 }
@@ -69,13 +91,17 @@ void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, 
 Status WriteSst(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const BulkChunk& chunk,
                 std::vector<uint32_t>& order, const std::string& path) {
   const std::vector<BulkWrite>& w = chunk.writes;
-  SortKeys(w, order.data(), order.data() + order.size(), 0);
+  std::vector<uint8_t> same(order.size(), 0);
+  SortKeys(w, order.data(), order.data() + order.size(), same.data(), 0);
   const rocksdb::Options options = db->GetOptions(cf);
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf);
+  // The file stays in the page cache (invalidate_page_cache = false): the commits planned
+  // next and the first reads after the load read it.
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf,
+                                /*invalidate_page_cache=*/false);
   RETURN_IF_ERROR(FromRocks(writer.Open(path), "opening a bulk-load file"));
   for (size_t i = 0; i < order.size(); ++i) {
+    if (same[i]) continue;  // a later write of the same key wins
     const BulkWrite& x = w[order[i]];
-    if (i + 1 < order.size() && w[order[i + 1]].key == x.key) continue;  // a later write wins
     RETURN_IF_ERROR(FromRocks(x.del ? writer.Delete(x.key) : writer.Put(x.key, x.value),
                               "writing a bulk-load file"));
   }
@@ -163,7 +189,15 @@ Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
   if (ec) return Status::Unavailable("cannot create " + b->dir + ": " + ec.message());
   b->open = std::make_unique<BulkChunk>();
   b->open->gen = b->next_gen++;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), cf(keys::kCurrent)));
+    it->SeekToFirst();
+    b->fresh = !it->Valid() && it->status().ok();  // no resource in the store yet
+    if (b->fresh) b->written.reserve(1u << 16);
+  }
   bulk_ = std::move(b);
+  bulk_->writer = std::thread([this] { BulkWriter(); });
   bulk_active_.store(true, std::memory_order_release);
   return Status::Ok();
 }
@@ -171,6 +205,7 @@ Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
 Status RocksStore::EndBulkLoad() {
   if (!bulk_active()) return Status::Ok();
   Status s = AddStaged();
+  StopBulkWriter();
   std::lock_guard lock(write_mu_);
   if (s.ok()) s = bulk_->failure;
   std::error_code ec;
@@ -180,35 +215,59 @@ Status RocksStore::EndBulkLoad() {
   return s;
 }
 
-Status RocksStore::AddStaged() {
-  std::unique_ptr<BulkChunk> chunk;
-  uint64_t wait_for = 0;
+void RocksStore::StopBulkWriter() {
+  std::thread writer;
   {
     std::lock_guard lock(write_mu_);
-    if (!bulk_) return Status::Ok();
-    if (!bulk_->open->writes.empty()) {
-      chunk = std::move(bulk_->open);
-      bulk_->open = std::make_unique<BulkChunk>();
-      bulk_->open->gen = bulk_->next_gen++;
-    }
-    wait_for = bulk_->open->gen - 1;
+    if (!bulk_ || !bulk_->writer.joinable()) return;
+    bulk_->stop = true;
+    bulk_->closed_cv.notify_all();
+    writer = std::move(bulk_->writer);
   }
-  Status s = chunk ? AddChunk(std::move(chunk)) : Status::Ok();
-  std::unique_lock lock(write_mu_);
-  bulk_->added_cv.wait(lock, [&] { return bulk_->added_gen >= wait_for; });
-  return s.ok() ? bulk_->failure : s;
+  writer.join();
 }
 
-Status RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
+void RocksStore::CloseOpenChunk() {
+  BulkState& b = *bulk_;
+  b.closed.push_back(std::move(b.open));
+  b.open = std::make_unique<BulkChunk>();
+  b.open->gen = b.next_gen++;
+  b.closed_cv.notify_all();
+}
+
+void RocksStore::BulkWriter() {
+  std::unique_lock lock(write_mu_);
+  BulkState& b = *bulk_;
+  while (true) {
+    b.closed_cv.wait(lock, [&b] { return !b.closed.empty() || b.stop; });
+    if (b.stop) return;
+    std::unique_ptr<BulkChunk> chunk = std::move(b.closed.front());
+    b.closed.pop_front();
+    b.closed_cv.notify_all();  // room for a committing thread that waits to close a chunk
+    lock.unlock();
+    AddChunk(std::move(chunk));
+    lock.lock();
+  }
+}
+
+Status RocksStore::AddStaged() {
+  std::unique_lock lock(write_mu_);
+  if (!bulk_) return Status::Ok();
+  BulkState& b = *bulk_;
+  if (!b.open->writes.empty()) CloseOpenChunk();
+  const uint64_t wait_for = b.open->gen - 1;
+  b.added_cv.wait(lock, [&] { return b.added_gen >= wait_for; });
+  return b.failure;
+}
+
+void RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
   std::vector<rocksdb::IngestExternalFileArg> args;
   Status s = WriteChunkFiles(db_.get(), *chunk, bulk_->dir, &args);  // no lock held
   std::unique_lock lock(write_mu_);
   BulkState& b = *bulk_;
-  // Chunks are added in the order they were closed: a later one may overwrite keys.
-  b.added_cv.wait(lock, [&] { return b.added_gen + 1 == chunk->gen; });
   if (s.ok() && !b.failure.ok()) s = b.failure;
   if (s.ok()) {
-    lock.unlock();  // this chunk's turn: no other chunk is added meanwhile
+    lock.unlock();  // only this thread adds chunks, in the order they were closed
     s = FromRocks(db_->IngestExternalFiles(args), "adding a bulk-load chunk");
     lock.lock();
   }
@@ -227,7 +286,6 @@ Status RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
   b.added_cv.notify_all();
   lock.unlock();
   RemoveFiles(args);  // left only when the chunk was not added (move_files links them)
-  return s;
 }
 
 }  // namespace medhub::store

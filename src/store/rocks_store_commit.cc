@@ -97,8 +97,21 @@ struct ToSeal {
   std::string plain;  // salt || json
 };
 
+// A put's stored bytes, rendered after the lock is released (RocksStore::Render).
+struct ToRender {
+  static constexpr size_t kNone = SIZE_MAX;
+  size_t op = 0;                 // in the prepared ops
+  size_t outcome = 0;            // in Planned::outcomes
+  size_t write = 0;              // the resource record in the batch; its value holds the header
+  const DataKey* key = nullptr;  // null in a plaintext store
+  size_t staged = kNone;         // in Planned::staged (bulk load)
+  size_t salt_at = 0;            // in Planned::salts (an offset: Planned is moved)
+};
+
 struct RocksStore::Planned {
   SortedBatch batch;
+  std::string salts;  // one per op (keys::kSaltSize each)
+  std::vector<ToRender> to_render;
   std::vector<WriteOutcome> outcomes;
   std::vector<std::string> keys;  // current keys marked in flight
   uint64_t first_seq = 0, last_seq = 0;
@@ -203,6 +216,8 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
       p->current = staged->current;
       return Status::Ok();
     }
+    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string>()(key)))
+      return Status::Ok();  // never written: not in the database
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), key, &v);
@@ -244,6 +259,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     }
     pending_[plan.first_seq] = plan.last_seq;
   }
+  Render(prepared, &plan);
   std::vector<const DataKey*> new_keys = Seal(&plan);
   if (bulk_active()) {
     std::vector<DataKeyRef> refs;  // the chunk keeps them alive until they are durable
@@ -266,6 +282,23 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   return std::move(plan.outcomes);
 }
 
+void RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
+  for (const ToRender& t : plan->to_render) {
+    const PreparedOp& p = ops[t.op];
+    WriteOutcome& out = plan->outcomes[t.outcome];
+    out.json = p.head + ServerMeta(out.version, out.last_updated) + p.tail;
+    std::string plain;
+    plain.reserve(keys::kSaltSize + out.json.size());
+    plain.append(plan->salts, t.salt_at, keys::kSaltSize).append(out.json);
+    if (t.staged != ToRender::kNone) plan->staged[t.staged].second.stored.json = out.json;
+    if (t.key) {
+      plan->to_seal.push_back({t.write, t.key, std::move(plain)});
+    } else {
+      plan->batch.value(t.write)->append(plain);
+    }
+  }
+}
+
 std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
   std::vector<const DataKey*> new_keys;
   for (ToSeal& t : plan->to_seal) {
@@ -282,10 +315,9 @@ std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
 }
 
 Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
-  std::unique_ptr<BulkChunk> full;
   Status failed;
   {
-    std::lock_guard lock(write_mu_);
+    std::unique_lock lock(write_mu_);
     BulkState& b = *bulk_;
     for (const std::string& k : plan->keys) in_flight_.erase(k);
     if (!b.failure.ok()) {  // an earlier chunk failed: this commit is a gap
@@ -294,28 +326,33 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
     } else {
       BulkChunk& c = *b.open;
-      plan->batch.Drain([&c](rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value,
-                             bool del) {
-        c.bytes += key.size() + value.size() + 16;
-        c.writes.push_back({cf, std::move(key), std::move(value), del});
-      });
+      plan->batch.Drain(
+          [&c](rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value, bool del) {
+            c.bytes += key.size() + value.size() + 16;
+            c.writes.push_back({cf, std::move(key), std::move(value), del});
+          });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
       for (auto& [key, state] : plan->staged) {
         state.gen = c.gen;
+        if (b.fresh) b.written.insert(std::hash<std::string>()(key));
         b.staged[key] = std::move(state);
       }
+      if (b.written.size() > BulkState::kMaxWritten) {
+        b.fresh = false;
+        b.written = {};
+      }
       if (c.bytes >= b.chunk_bytes) {
-        full = std::move(b.open);
-        b.open = std::make_unique<BulkChunk>();
-        b.open->gen = b.next_gen++;
+        write_cv_.notify_all();  // commits waiting for this one's keys go on meanwhile
+        // Back-pressure: at most max_closed chunks wait for the writer (bounds the memory).
+        const uint64_t gen = c.gen;
+        b.closed_cv.wait(lock, [&b] { return b.closed.size() < b.max_closed || b.stop; });
+        if (!b.stop && b.open->gen == gen) CloseOpenChunk();  // not closed by another commit
       }
     }
     write_cv_.notify_all();
   }
-  if (!failed.ok()) return failed;
-  if (full) return AddChunk(std::move(full));
-  return Status::Ok();
+  return failed;
 }
 
 void RocksStore::Finish(const Planned& plan) {
@@ -336,7 +373,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   const fhir::SearchParamDef* last_updated = fhir::FindSearchParam("", "_lastUpdated");
   plan.outcomes.reserve(ops.size());
   // One draw from the random generator for the whole commit: a salt per possible version.
-  const std::string salts = RandomBytes(keys::kSaltSize * ops.size());
+  plan.salts = RandomBytes(keys::kSaltSize * ops.size());
+  const std::string& salts = plan.salts;
   size_t op_index = 0;
 
   for (PreparedOp& p : ops) {
@@ -349,12 +387,12 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
     Pending& state = it->second;
     if (inserted) RETURN_IF_ERROR(LoadCurrent(p.cur_key, &state));
     const bool live = state.current && !state.current->deleted;
-    const std::string ref = op.type + "/" + op.id;
+    auto ref = [&op] { return op.type + "/" + op.id; };  // for errors only
     if (op.if_match && (!live || state.current->version != *op.if_match))
-      return Status::FailedPrecondition(ref + " is at version " +
+      return Status::FailedPrecondition(ref() + " is at version " +
                                         (live ? std::to_string(state.current->version) : "none") +
                                         ", not " + std::to_string(*op.if_match));
-    if (op.create_only && live) return Status::AlreadyExists(ref + " already exists");
+    if (op.create_only && live) return Status::AlreadyExists(ref() + " already exists");
 
     WriteOutcome out;
     out.created = !live;
@@ -398,14 +436,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       updated.range = {now, now + 1};
       p.index_keys.push_back(keys::IndexKey(op.type, updated, op.id));
       std::string refs;
-      for (const std::string& k : p.index_keys) {
-        plan.batch.Put(cf(keys::kIndex), k, "");
-        keys::AppendKeyRef(&refs, 'i', k);
-      }
-      for (const std::string& k : p.compartment_keys) {
-        plan.batch.Put(cf(keys::kCompartment), k, "");
-        keys::AppendKeyRef(&refs, 'c', k);
-      }
+      for (const std::string& k : p.index_keys) keys::AppendKeyRef(&refs, 'i', k);
+      for (const std::string& k : p.compartment_keys) keys::AppendKeyRef(&refs, 'c', k);
       // Delete the previous version's keys unless this version writes them again.
       const std::string previous_refs =
           state.current ? std::move(state.current->key_refs) : std::string();
@@ -414,19 +446,19 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         if (std::find(mine.begin(), mine.end(), k) == mine.end())
           plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
       });
-      out.json = p.head + ServerMeta(out.version, now) + p.tail;
-      std::string plain;
-      plain.reserve(salt.size() + out.json.size());
-      plain.append(salt).append(out.json);
-      if (p.key) {  // sealed once the lock is released (Seal)
-        const size_t w =
-            plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                           keys::EncodeResourceHeader(0, now, out.seq, p.key_name));
-        plan.to_seal.push_back({w, p.key.get(), std::move(plain)});
-      } else {
-        plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                       keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, "") + plain);
-      }
+      // The keys move into the batch (a later write of this resource in the same commit
+      // prepared its own).
+      for (std::string& k : p.index_keys) plan.batch.Put(cf(keys::kIndex), std::move(k), "");
+      for (std::string& k : p.compartment_keys)
+        plan.batch.Put(cf(keys::kCompartment), std::move(k), "");
+      // The stored bytes are rendered (and sealed) once the lock is released (Render, Seal).
+      const size_t w = plan.batch.Put(
+          cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+          p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
+                : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, ""));
+      plan.to_render.push_back({static_cast<size_t>(&p - ops.data()), plan.outcomes.size(), w,
+                                p.key.get(), bulk ? plan.staged.size() : ToRender::kNone,
+                                static_cast<size_t>(salt.data() - salts.data())});
       state.current =
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }
@@ -441,7 +473,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       r.last_updated = now;
       r.seq = out.seq;
       r.deleted = state.current->deleted;
-      r.json = out.json;
+      r.json = out.json;  // a put's is rendered later
       r.salt = r.deleted ? std::string(keys::kSaltSize, '\0') : std::string(salt);
       plan.staged.emplace_back(p.cur_key, std::move(staged));
     }
