@@ -7,7 +7,8 @@
 //  1. HTTP device API: C client threads POST batches of B readings (medhub::HttpClient,
 //     keep-alive, loopback) to POST /api/devices/{id}/readings of an in-process HttpServer
 //     + DeviceApi over a durable (fsync) RocksDB store (readings in the store's device
-//     time-series key space, docs/formats/store.md); N readings in all. Peer: the same
+//     time-series key space, docs/formats/store.md), each batch audited as `serve` does
+//     (server/audited.h: a durable AuditEvent before the reply); N readings in all. Peer: the same
 //     readings as the same Observations in FHIR transaction Bundles of B entries
 //     (POST /fhir), the generic way in.
 //  1b. Ledger follow: after (1) and after its peer, a LedgerWriter commits the store's
@@ -16,7 +17,8 @@
 //     Observations, per CPU-second.
 //  2. MQTT: C publishers, one device each at a time, publish batches of B readings (QoS 1)
 //     to a real Mosquitto broker (started with SCRIPT on a free port) and wait for medhub's
-//     application ack before the next batch (MqttIngest in process, same store type).
+//     application ack before the next batch (MqttIngest in process, same store type, each
+//     message audited as `serve --mqtt` does).
 //     Ratio against (1).
 //  3. HL7 v2 parse + map of every accepted message of the shared corpus, R rounds. Peer:
 //     a naive split of the same bytes on segment and field separators only.
@@ -48,6 +50,7 @@
 #include "ingest/mqtt_ingest.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_writer.h"
+#include "server/audited.h"
 #include "server/auth_api.h"
 #include "server/device_api.h"
 #include "server/fhir_api.h"
@@ -207,8 +210,11 @@ Rate HttpDevices(const Options& o, const std::string& time, Rate* ledger) {
   server::DeviceApi api(
       f.ingestor.get(), [&](const server::HttpRequest& r) { return f.auth->Authenticate(r); },
       NowMicros);
-  const LoopbackServer srv =
-      StartLoopbackServer([&](const server::HttpRequest& r) { return api.Handle(r); });
+  security::AuditLog audit(f.store.get());  // as `serve`: an AuditEvent per batch, durable
+  const LoopbackServer srv = StartLoopbackServer([&](const server::HttpRequest& r) {
+    return server::Audited(r, *f.auth, &audit, "device-readings",
+                           [&](const server::Who&) { return api.Handle(r); });
+  });
   const std::string& base = srv.base;
   const double cpu0 = CpuSeconds();
   const double secs = Drive(o, [&](size_t d, uint64_t seq, size_t n) {
@@ -271,9 +277,11 @@ Rate Mqtt(const Options& o, const std::string& time) {
   Fixture f(o.work + "/mqtt", o.devices);
   ingest::MqttClientOptions mo;
   mo.port = broker.port();
+  security::AuditLog audit(f.store.get());  // as `serve --mqtt`: an AuditEvent per message
   auto ingest = ingest::MqttIngest::Start(
       mo, f.ingestor.get(),
-      [&](std::string_view t) { return f.auth->tokens().Verify(t, NowMicros()); }, NowMicros);
+      [&](std::string_view t) { return f.auth->tokens().Verify(t, NowMicros()); }, NowMicros,
+      server::MqttAuditRecorder(&audit));
   if (!ingest.ok()) Die(ingest.status().ToString());
   // One publisher client; an ack per batch wakes the thread waiting for that device.
   std::mutex mu;

@@ -6,61 +6,11 @@
 #include "ingest/device_ingestor.h"
 #include "ingest/hl7_ingestor.h"
 #include "ingest/mqtt_ingest.h"
+#include "server/audited.h"
 #include "server/device_api.h"
-#include "server/http_util.h"
 #include "server/mllp_server.h"
 
 namespace medhub::cli {
-
-namespace {
-
-// The HTTP status an HL7 v2 answer stands for in the audit trail: stored, refused as
-// malformed (AR), or not stored because of its content or the store (AE).
-int AuditStatus(const ingest::Hl7Outcome& out) {
-  if (out.code == "AA") return 200;
-  if (out.code == "AR") return 400;
-  return out.error == 207 ? 503 : 422;
-}
-
-// Stores one message and records its AuditEvent: who sent it (MLLP has no login: the
-// peer address), the message type and control id, what it wrote, and the answer.
-std::string HandleHl7(ingest::Hl7Ingestor* hl7, security::AuditLog* audit, std::string_view m,
-                      std::string_view peer) {
-  const int64_t now = NowMicros();
-  if (audit == nullptr) return hl7->Process(m, now).ack;
-  return hl7
-      ->Process(m, now,
-                [&](const ingest::Hl7Outcome& out) {
-                  security::AuditRecord rec = security::AuditRecordFor(
-                      nullptr, now, peer, "hl7v2-message", "MLLP",
-                      out.message_type + " " + out.control_id + " from " + out.sending_facility,
-                      AuditStatus(out), out.code + " " + out.reason);
-                  rec.hl7_message_type = out.message_type;
-                  rec.patients = out.patients;
-                  rec.resources = out.resources;
-                  return audit->Record(rec, /*wait=*/out.code == "AA");
-                })
-      .ack;
-}
-
-// Records each MQTT message like an HTTP device batch (interaction device-readings): the
-// device's token subject, the topic, the counts, the patient; stored readings wait for
-// their event to be durable. None without an audit log.
-ingest::MqttIngest::Recorder MqttRecorder(security::AuditLog* audit) {
-  if (audit == nullptr) return {};
-  return [audit](const ingest::MqttMessageOutcome& o) {
-    const std::string target = std::string(o.topic) + " stored " + std::to_string(o.stored) +
-                               " duplicates " + std::to_string(o.duplicates) + " rejected " +
-                               std::to_string(o.rejected);
-    security::AuditRecord rec = security::AuditRecordFor(
-        o.who ? &*o.who : nullptr, NowMicros(), "", "device-readings", "MQTT", target,
-        o.status.ok() ? 200 : server::HttpStatusFor(o.status), o.status.message());
-    if (!o.patient.empty()) rec.patients = {o.patient};
-    return audit->Record(rec, /*wait=*/o.stored > 0);
-  };
-}
-
-}  // namespace
 
 struct IngestServices::Impl {
   Impl(store::Store* store, const IngestConfig& config)
@@ -95,7 +45,7 @@ Result<std::unique_ptr<IngestServices>> IngestServices::Start(store::Store* stor
                                      [auth](std::string_view token) {
                                        return auth->tokens().Verify(token, NowMicros());
                                      },
-                                     NowMicros, MqttRecorder(config.audit)));
+                                     NowMicros, server::MqttAuditRecorder(config.audit)));
   }
   if (config.mllp_port >= 0) {
     server::MllpServerOptions options;
@@ -106,7 +56,7 @@ Result<std::unique_ptr<IngestServices>> IngestServices::Start(store::Store* stor
     ASSIGN_OR_RETURN(impl->mllp, server::MllpServer::Start(
                                      options, [hl7, audit](std::string_view m,
                                                            std::string_view peer) {
-                                       return HandleHl7(hl7, audit, m, peer);
+                                       return server::AuditedHl7(hl7, audit, m, peer);
                                      }));
   }
   return std::unique_ptr<IngestServices>(new IngestServices(std::move(impl)));

@@ -9,6 +9,7 @@
 #include "core/time.h"
 #include "security/audit.h"
 #include "security/relations.h"
+#include "server/audited.h"
 #include "server/auth_api.h"
 #include "server/bulk_export_api.h"
 #include "server/fhir_api.h"
@@ -21,7 +22,8 @@
 namespace medhub::cli {
 namespace {
 
-using Who = Result<security::Principal>;
+using server::Audited;
+using server::Who;
 
 std::string LandingPage() {
   return R"(<!doctype html><html lang="en"><head><meta charset="utf-8"><title>medhub</title></head>
@@ -41,29 +43,6 @@ server::HttpResponse LandingResponse() {
   r.headers.emplace_back("Content-Security-Policy", "default-src 'self'");
   r.body = LandingPage();
   return r;
-}
-
-// Runs `handle(principal)` for a request outside FhirApi (the /api routes, $export) and
-// records its AuditEvent in `audit`, allowed or refused: who (when the bearer token is
-// valid), from where, what, and the status. Writes that succeeded wait until their event is
-// durable, like FHIR writes (security/audit.h).
-template <typename Handle>
-server::HttpResponse Audited(const server::HttpRequest& req, const server::AuthApi& auth,
-                             security::AuditLog* audit, std::string_view interaction,
-                             Handle&& handle) {
-  const Who who = auth.Authenticate(req);
-  server::HttpResponse resp = handle(who);
-  const security::AuditRecord rec =
-      security::AuditRecordFor(who.ok() ? &*who : nullptr, NowMicros(), req.remote_address,
-                               interaction, req.method, req.target, resp.status, resp.body);
-  const bool wait = req.method != "GET" && req.method != "HEAD" && resp.status < 400;
-  if (Status s = audit->Record(rec, wait); !s.ok()) {
-    std::cerr << "medhub: audit of " << req.method << " " << req.path << ": " << s.message()
-              << "\n";
-    // Durable before acknowledged: a write whose trail could not be kept is not confirmed.
-    if (wait) return server::ErrorResponse(Status::Unavailable("the audit trail is unavailable"));
-  }
-  return resp;
 }
 
 // Bulk Data $export hands out whole populations, so only system-level readers (`service`
