@@ -8,19 +8,13 @@
 #include "core/ids.h"
 #include "fhir/resource.h"
 #include "store/store.h"
+#include "store/test_util.h"
 
 namespace medhub::store {
 namespace {
 
-WriteOp Put(std::string_view body) {
-  auto r = fhir::ParseResource(body);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  WriteOp op;
-  op.type = std::string(fhir::ResourceType(*r));
-  op.id = std::string(fhir::ResourceId(*r));
-  op.resource = std::move(r).value();
-  return op;
-}
+using testing::PutOp;
+WriteOp Put(std::string_view body) { return PutOp(body); }
 
 WriteOutcome Commit1(Store* store, WriteOp op) {
   std::vector<WriteOp> ops;

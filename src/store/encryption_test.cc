@@ -15,6 +15,7 @@
 #include "store/keys.h"
 #include "store/readings_keys.h"
 #include "store/store.h"
+#include "store/test_util.h"
 
 namespace medhub::store {
 namespace {
@@ -57,15 +58,8 @@ std::string AllFileBytes(const std::filesystem::path& dir) {
   return all;
 }
 
-WriteOp Put(std::string_view body) {
-  auto r = fhir::ParseResource(body);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  WriteOp op;
-  op.type = std::string(fhir::ResourceType(*r));
-  op.id = std::string(fhir::ResourceId(*r));
-  op.resource = std::move(r).value();
-  return op;
-}
+using testing::PutOp;
+WriteOp Put(std::string_view body) { return PutOp(body); }
 
 constexpr char kPatient[] =
     R"({"resourceType":"Patient","id":"p1","identifier":[{"system":"http://hl7.org/fhir/sid/us-ssn","value":"999-55-1234"}],"name":[{"family":"Quetzalcoatl","given":["Xiomara"]}],"telecom":[{"system":"phone","value":"555-867-5309"}],"birthDate":"1950-03-04"})";

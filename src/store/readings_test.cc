@@ -14,6 +14,7 @@
 #include "store/keys.h"
 #include "store/readings_keys.h"
 #include "store/store.h"
+#include "store/test_util.h"
 
 namespace medhub::store {
 namespace {
@@ -52,14 +53,8 @@ class ReadingsTest : public ::testing::Test {
     store_ = std::move(s).value();
   }
   WriteOutcome Put(std::string_view body) {
-    auto r = fhir::ParseResource(body);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    WriteOp op;
-    op.type = std::string(fhir::ResourceType(*r));
-    op.id = std::string(fhir::ResourceId(*r));
-    op.resource = std::move(r).value();
     std::vector<WriteOp> ops;
-    ops.push_back(std::move(op));
+    ops.push_back(testing::PutOp(body));
     auto out = store_->Commit(std::move(ops));
     EXPECT_TRUE(out.ok()) << out.status().ToString();
     return out.ok() ? out->at(0) : WriteOutcome{};

@@ -7,6 +7,7 @@
 #include "core/time.h"
 #include "fhir/resource.h"
 #include "store/store.h"
+#include "store/test_util.h"
 
 namespace medhub::store {
 namespace {
@@ -28,15 +29,7 @@ class RocksStoreTest : public ::testing::Test {
     store_ = std::move(s).value();
   }
 
-  static WriteOp Put(std::string_view body) {
-    auto r = fhir::ParseResource(body);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    WriteOp op;
-    op.type = std::string(fhir::ResourceType(*r));
-    op.id = std::string(fhir::ResourceId(*r));
-    op.resource = std::move(r).value();
-    return op;
-  }
+  static WriteOp Put(std::string_view body) { return testing::PutOp(body); }
   WriteOutcome Commit1(WriteOp op) {
     std::vector<WriteOp> ops;
     ops.push_back(std::move(op));
