@@ -328,5 +328,78 @@ TEST(SyncConsortiumTest, ACareRelationPulledByTheBackgroundSyncOpensThePatientTo
   std::filesystem::remove_all(dir, ec);
 }
 
+TEST(SyncConsortiumTest, DeviceReadingsAtAnInstitutionAreSyncedAsObservationsOfThePatient) {
+  const auto dir = TempDir("sync-readings");
+  const std::string east = (dir / "east").string(), center = (dir / "center").string();
+  AddServiceClient(east, "center", (dir / "east.secret").string());
+  AddServiceClient(east, "writer", (dir / "writer.secret").string(), "system/*.*");
+  const std::string device = testing::AddClient(MEDHUB_BINARY, east, "dev-1", "device",
+                                                "patient/Observation.write patient/Device.read",
+                                                {"--device", "dev-1", "--patient", "pa"});
+  ASSERT_FALSE(device.empty());
+  auto east_node = std::make_unique<Node>(east);
+  ASSERT_NE(east_node->port(), 0);
+  {
+    AuthedClient w(east_node->port(),
+                   east_node->Token("writer", (dir / "writer.secret").string()));
+    const std::vector<std::pair<std::string, std::string>> fhir = {
+        {"Content-Type", "application/fhir+json"}};
+    ASSERT_EQ(w.Send("PUT", "/fhir/Patient/pa", R"({"resourceType":"Patient","id":"pa"})", fhir)
+                  .status,
+              201);
+    ASSERT_EQ(w.Send("PUT", "/fhir/Device/dev-1",
+                     R"({"resourceType":"Device","id":"dev-1",)"
+                     R"("patient":{"reference":"Patient/pa"}})",
+                     fhir)
+                  .status,
+              201);
+    testing::HttpClient c("127.0.0.1", east_node->port());
+    const std::string batch =
+        R"({"readings":[{"seq":1,"kind":"heart-rate","value":72,"unit":"/min",)"
+        R"("time":"2026-11-29T10:00:00Z"},{"seq":2,"kind":"blood-pressure","values":[128,84],)"
+        R"("unit":"mm[Hg]","time":"2026-11-29T10:00:00Z"},)"
+        R"({"seq":3,"kind":"spo2","value":97,"unit":"%","time":"2026-11-29T10:01:00Z"}]})";
+    auto ack = c.Send("POST", "/api/devices/dev-1/readings", batch,
+                      {{"Authorization", "Bearer " + testing::ClientToken(c, "dev-1", device)},
+                       {"Content-Type", "application/json"}});
+    ASSERT_EQ(ack.status, 200) << ack.body;
+    ASSERT_NE(ack.body.find(R"("stored":[1,2,3])"), std::string::npos) << ack.body;
+  }
+  AuthedClient reader(east_node->port(),
+                      east_node->Token("center", (dir / "east.secret").string()));
+  const long versions = SyncableVersions(&reader);
+  EXPECT_GE(versions, 5) << "Patient, Device and three readings";
+  RunResult added = Medhub({"sync", "add-source", "--data", center, "east", "--fhir-base",
+                            east_node->base(), "--client-id", "center", "--client-secret-file",
+                            (dir / "east.secret").string()});
+  ASSERT_EQ(added.code, 0) << added.output;
+  RunResult synced = Medhub({"sync", "run", "--data", center});
+  ASSERT_EQ(synced.code, 0) << synced.output;
+  EXPECT_EQ(SyncCount(synced.output, "east", "applied"), versions) << synced.output;
+
+  AddServiceClient(center, "viewer", (dir / "viewer.secret").string());
+  Node center_node(center);
+  AuthedClient viewer(center_node.port(),
+                      center_node.Token("viewer", (dir / "viewer.secret").string()));
+  auto count = json::Parse(viewer.Get("/fhir/Observation?patient=east-pa&_summary=count").body);
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->find("total")->as_int().value_or(-1), 3);
+  // The heart rate, with its provenance: the institution's reading id, version 1.
+  auto hr = viewer.Get("/fhir/Observation?patient=east-pa&code=http://loinc.org|8867-4");
+  ASSERT_EQ(hr.status, 200) << hr.body;
+  auto bundle = json::Parse(hr.body);
+  ASSERT_TRUE(bundle.ok());
+  ASSERT_NE(bundle->find("entry"), nullptr) << hr.body;
+  ASSERT_EQ(bundle->find("entry")->items().size(), 1u) << hr.body;
+  const json::Value& obs = *bundle->find("entry")->items()[0].find("resource");
+  const std::string source(obs.find("meta")->get_string("source"));
+  EXPECT_EQ(source.rfind(east_node->base() + "/Observation/rd", 0), 0u) << source;
+  EXPECT_NE(source.find("/_history/1"), std::string::npos) << source;
+  EXPECT_EQ(obs.find("subject")->get_string("reference"), "Patient/east-pa");
+  east_node.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace medhub::synctest
