@@ -3,7 +3,10 @@
 //
 // A bulk load runs the normal commit path (prepare, plan, seal) but, instead of writing
 // each commit's batch to the WAL and memtables, moves the batch into the open *chunk*.
-// When the chunk holds `chunk_bytes` of keys and values, the committing thread closes it
+// When the chunk holds its limit of keys and values (ChunkLimit(): `chunk_bytes`, growing
+// to half of what the load has closed so far, at most 4 × `chunk_bytes`: a long load makes
+// fewer, larger files, so the L0 → L1 compactions that rewrite the growing L1 during the
+// load stay few — docs/formats/store.md), the committing thread closes it
 // and hands it to the load's writer thread (at most `max_closed` closed chunks wait for
 // it; a committing thread that would exceed that waits), so that parsing and planning go
 // on while a chunk is written and fsynced. The writer sorts the chunk's writes per column
@@ -23,6 +26,7 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -62,7 +66,12 @@ struct BulkStaged {
 };
 
 struct BulkState {
-  size_t chunk_bytes = 16u << 20;
+  size_t chunk_bytes = 16u << 20;  // the first chunks' limit
+  uint64_t closed_bytes = 0;       // keys and values of every chunk closed so far
+  size_t ChunkLimit() const {
+    return static_cast<size_t>(std::clamp<uint64_t>(closed_bytes / 2, chunk_bytes,
+                                                     uint64_t{4} * chunk_bytes));
+  }
   std::string dir;  // where the SST files are built (inside the data directory)
   std::unique_ptr<BulkChunk> open;
   std::deque<std::unique_ptr<BulkChunk>> closed;  // waiting for the writer, in gen order

@@ -7,6 +7,7 @@
 
 #include "core/ids.h"
 #include "fhir/resource.h"
+#include "store/bulk_load.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -106,6 +107,18 @@ TEST(BulkLoadTest, ALoadIntoAnEmptyStoreFindsTheResourcesItsEarlierChunksAdded) 
   EXPECT_EQ(store->Read("Observation", "o1").value().version, 3u);
   store.reset();
   std::filesystem::remove_all(dir);
+}
+
+TEST(BulkLoadTest, ChunksGrowToHalfOfWhatTheLoadClosedUpToFourTimesTheFirstSize) {
+  BulkState b;
+  b.chunk_bytes = 16;
+  EXPECT_EQ(b.ChunkLimit(), 16u);
+  b.closed_bytes = 32;  // two chunks closed
+  EXPECT_EQ(b.ChunkLimit(), 16u);
+  b.closed_bytes = 48;
+  EXPECT_EQ(b.ChunkLimit(), 24u);
+  b.closed_bytes = 1000;
+  EXPECT_EQ(b.ChunkLimit(), 64u);
 }
 
 }  // namespace

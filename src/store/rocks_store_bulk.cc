@@ -229,6 +229,7 @@ void RocksStore::StopBulkWriter() {
 
 void RocksStore::CloseOpenChunk() {
   BulkState& b = *bulk_;
+  b.closed_bytes += b.open->bytes;
   b.closed.push_back(std::move(b.open));
   b.open = std::make_unique<BulkChunk>();
   b.open->gen = b.next_gen++;

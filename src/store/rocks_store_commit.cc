@@ -342,7 +342,7 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
         b.fresh = false;
         b.written = {};
       }
-      if (c.bytes >= b.chunk_bytes) {
+      if (c.bytes >= b.ChunkLimit()) {
         write_cv_.notify_all();  // commits waiting for this one's keys go on meanwhile
         // Back-pressure: at most max_closed chunks wait for the writer (bounds the memory).
         const uint64_t gen = c.gen;
