@@ -1,5 +1,5 @@
-# Sourced by the deploy/hadoop scripts (and usable by others): where the Hadoop jars are and
-# the JVM flags every Hadoop JVM needs on JDK 17.
+# Sourced by the deploy/hadoop scripts (and usable by others): where the Hadoop jars are,
+# the JVM flags every Hadoop JVM needs on JDK 17, and stop_recorded (for the stop scripts).
 #   MEDHUB_HADOOP_LIB  folder of the jars (default: <repo>/build/hadoop/lib), filled by
 #                      fetch-deps.sh from Maven Central (cached in ~/.m2)
 #   HADOOP_JPMS_OPTS   the --add-opens flags Hadoop 3.5 itself adds on JDK 17
@@ -21,3 +21,21 @@ HADOOP_JPMS_OPTS="-XX:+IgnoreUnrecognizedVMOptions \
  --add-opens=java.base/sun.security.x509=ALL-UNNAMED \
  -Djava.net.preferIPv4Stack=true"
 export MEDHUB_HADOOP_LIB HADOOP_JPMS_OPTS
+
+# stop_recorded DIR NAME...: stops each daemon whose process id a start script recorded in
+# DIR/NAME.pid (TERM, then KILL after 10 s) and removes the pid file. Missing files are fine.
+stop_recorded() {
+  local dir="$1" p f pid
+  shift
+  for p in "$@"; do
+    f="$dir/$p.pid"
+    [[ -f "$f" ]] || continue
+    pid="$(cat "$f")"
+    if kill -0 "$pid" 2> /dev/null; then
+      kill -TERM "$pid" 2> /dev/null
+      for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2> /dev/null || true
+    fi
+    rm -f "$f"
+  done
+}

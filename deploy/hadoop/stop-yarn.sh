@@ -8,17 +8,8 @@
 set -uo pipefail
 dir="${1:?usage: stop-yarn.sh DIR}"
 [[ -d "$dir" ]] || exit 0
-for p in nodemanager resourcemanager; do
-  f="$dir/$p.pid"
-  [[ -f "$f" ]] || continue
-  pid="$(cat "$f")"
-  if kill -0 "$pid" 2> /dev/null; then
-    kill -TERM "$pid" 2> /dev/null
-    for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2> /dev/null || true
-  fi
-  rm -f "$f"
-done
+source "$(dirname "$0")/env.sh"
+stop_recorded "$dir" nodemanager resourcemanager
 # Containers run in their own sessions (setsid): their pid is their process group.
 if [[ -d "$dir/yarn/local/nmPrivate" ]]; then
   while IFS= read -r f; do
