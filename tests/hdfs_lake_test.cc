@@ -184,10 +184,10 @@ TEST_F(HdfsLakeTest, StoppingHdfsMidWriteGivesAClearErrorAndTheLakeStaysConsiste
   o.buffer_bytes = 800;
   o.batch = 10;
   o.commit_interval = 0ms;
-  o.retry_delay = 100ms;
+  o.follow.retry_delay = 100ms;
   std::vector<std::string> logged;
   std::mutex log_mu;
-  o.log = [&](std::string_view m) {
+  o.follow.log = [&](std::string_view m) {
     std::lock_guard lock(log_mu);
     logged.emplace_back(m);
   };

@@ -69,17 +69,6 @@ Status ParallelFor(size_t n, size_t threads, const std::function<Status(size_t)>
 
 }  // namespace
 
-namespace {
-store::FeedFollowerOptions FollowerOptions(const LakeWriterOptions& o) {
-  store::FeedFollowerOptions f;
-  f.name = "lake writer";
-  f.idle_poll = o.idle_poll;
-  f.retry_delay = o.retry_delay;
-  f.log = o.log;
-  return f;
-}
-}  // namespace
-
 LakeWriter::LakeWriter(store::Store* store, FileSystem* fs, LakeWriterOptions options)
     : store_(store),
       fs_(fs),
@@ -90,7 +79,7 @@ LakeWriter::LakeWriter(store::Store* store, FileSystem* fs, LakeWriterOptions op
             if (!s.ok()) DiscardStaging();  // retried from the last manifest
             return s;
           },
-          [this] { return state().seq; }, FollowerOptions(options_)) {}
+          [this] { return state().seq; }, options_.follow) {}
 
 LakeWriter::~LakeWriter() { (void)Stop(); }
 

@@ -15,7 +15,7 @@
 // manifest is rolled forward, staging is discarded; the writer then resumes with the change
 // after the manifest's seq. So a crash (even SIGKILL) between any two steps neither loses
 // nor duplicates a line. Any error (file system down, a version unreadable) discards the
-// uncommitted staging and retries from the last manifest after `retry_delay`; the last
+// uncommitted staging and retries from the last manifest after `follow.retry_delay`; the last
 // error is kept in status() and logged. The thread, polling, retries and waiting are
 // store::FeedFollower's (shared with the ledger writer); this class supplies the step.
 //
@@ -58,9 +58,9 @@ struct LakeWriterOptions {
   // lake already uses. A new lake starts with 1: few files per commit while it is small.
   uint64_t changes_per_bucket = 50000;
   int max_buckets = 16;
-  std::chrono::milliseconds idle_poll{20};
-  std::chrono::milliseconds retry_delay{1000};
-  std::function<void(std::string_view)> log;  // error reports; default stderr
+  // Polling when the feed is drained, retries after an error, and where errors are
+  // reported (default stderr).
+  store::FeedFollowerOptions follow{.name = "lake writer"};
 };
 
 // What the latest manifest says.

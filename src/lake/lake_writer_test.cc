@@ -98,10 +98,10 @@ class LakeWriterTest : public ::testing::Test {
     o.buffer_bytes = 500;
     o.batch = 5;
     o.commit_interval = 0ms;
-    o.idle_poll = 1ms;
-    o.retry_delay = 1ms;
+    o.follow.idle_poll = 1ms;
+    o.follow.retry_delay = 1ms;
     o.changes_per_bucket = 1;  // these tests spread patients over all 16 buckets
-    o.log = [this](std::string_view m) { notes_.emplace_back(m); };
+    o.follow.log = [this](std::string_view m) { notes_.emplace_back(m); };
     return o;
   }
 
@@ -492,7 +492,7 @@ TEST_F(LakeWriterTest, AWriterKilledWithSigkillResumesWithoutDuplicatesOrGaps) {
       o.commit_bytes = 3000;
       o.batch = 7;
       o.commit_interval = 0ms;
-      o.idle_poll = 1ms;
+      o.follow.idle_poll = 1ms;
       o.changes_per_bucket = 4;  // the bucket count grows from 1 as the backlog does
       LakeWriter writer(store.get(), &fs, o);
       if (!writer.Open().ok()) _exit(2);

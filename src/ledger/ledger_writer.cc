@@ -8,23 +8,12 @@
 
 namespace medhub::ledger {
 
-namespace {
-store::FeedFollowerOptions FollowerOptions(const LedgerWriterOptions& o) {
-  store::FeedFollowerOptions f;
-  f.name = "ledger writer";
-  f.idle_poll = o.idle_poll;
-  f.retry_delay = o.retry_delay;
-  f.log = o.log;
-  return f;
-}
-}  // namespace
-
 LedgerWriter::LedgerWriter(store::Store* store, Ledger* ledger, LedgerWriterOptions options)
     : store_(store),
       ledger_(ledger),
       options_(std::move(options)),
       follower_([this](bool, bool* progressed) { return Step(progressed); },
-                [this] { return ledger_->last_seq(); }, FollowerOptions(options_)) {}
+                [this] { return ledger_->last_seq(); }, options_.follow) {}
 
 LedgerWriter::~LedgerWriter() { (void)Stop(); }
 

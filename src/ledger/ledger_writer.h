@@ -4,7 +4,7 @@
 // last change-feed sequence number its latest block covers): for each change it reads the
 // version (Store::ReadVersion), makes its entry (MakeRecordEntry) and appends blocks of up
 // to max_block_entries entries, or whatever is available, each durable before the next.
-// When the feed is drained it polls again every `idle_poll`.
+// When the feed is drained it polls again every `follow.idle_poll`.
 //
 // Because every block records the sequence number it covers and the feed is published
 // strictly in order (store.h), the ledger never skips a change and never records one
@@ -12,7 +12,7 @@
 // from the last durable block and commits what is missing.
 //
 // Errors (a version that cannot be read, a failed append) stop progress, not the thread:
-// the writer logs the error, remembers it (status()), and retries after `retry_delay`.
+// the writer logs the error, remembers it (status()), and retries after `follow.retry_delay`.
 //
 // The thread, polling, retries and waiting are store::FeedFollower's (shared with the lake
 // writer); this class supplies the step.
@@ -36,10 +36,11 @@ namespace medhub::ledger {
 
 struct LedgerWriterOptions {
   size_t max_block_entries = 4096;  // 1 to kMaxBlockEntries
-  std::chrono::milliseconds idle_poll{10};
-  std::chrono::milliseconds retry_delay{500};
-  // Receives error reports; defaults to stderr.
-  std::function<void(std::string_view)> log;
+  // Polling when the feed is drained, retries after an error, and where errors are
+  // reported (default stderr).
+  store::FeedFollowerOptions follow{.name = "ledger writer",
+                                    .idle_poll = std::chrono::milliseconds(10),
+                                    .retry_delay = std::chrono::milliseconds(500)};
   // Appends a block of entries covering the change feed through the given seq; defaults
   // to Ledger::Append. A consortium member orders its blocks through Consortium::Append.
   std::function<Result<uint64_t>(std::vector<Entry>, uint64_t)> append;
