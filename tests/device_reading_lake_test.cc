@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/temp_dir.h"
+#include "support/device_readings.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/tokens.h"
@@ -60,13 +61,7 @@ TEST(DeviceReadingLake, ReadingsAreLinesOfTheLakeAndOfABulkExportVerifyInTheLedg
                    fhir_json)
                 .status,
             201);
-  const std::string batch =
-      R"({"readings":[{"seq":1,"kind":"heart-rate","value":72,"unit":"/min","time":"2026-11-29T10:00:00Z"},)"
-      R"({"seq":2,"kind":"blood-pressure","values":[128,84],"unit":"mm[Hg]","time":"2026-11-29T10:00:00Z"},)"
-      R"({"seq":3,"kind":"spo2","value":97,"unit":"%","time":"2026-11-29T10:01:00Z"}]})";
-  auto ack = c.Send("POST", "/api/devices/dev-1/readings", batch,
-                    {{"Authorization", "Bearer " + testing::ClientToken(c, "dev-1", device)},
-                     {"Content-Type", "application/json"}});
+  auto ack = testing::PostReadings(c, "dev-1", device, testing::kThreeReadings);
   ASSERT_EQ(ack.status, 200) << ack.body;
   EXPECT_NE(ack.body.find(R"("stored":[1,2,3])"), std::string::npos) << ack.body;
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "support/device_readings.h"
 #include "sync_test_util.h"
 
 namespace medhub::synctest {
@@ -354,14 +355,7 @@ TEST(SyncConsortiumTest, DeviceReadingsAtAnInstitutionAreSyncedAsObservationsOfT
                   .status,
               201);
     testing::HttpClient c("127.0.0.1", east_node->port());
-    const std::string batch =
-        R"({"readings":[{"seq":1,"kind":"heart-rate","value":72,"unit":"/min",)"
-        R"("time":"2026-11-29T10:00:00Z"},{"seq":2,"kind":"blood-pressure","values":[128,84],)"
-        R"("unit":"mm[Hg]","time":"2026-11-29T10:00:00Z"},)"
-        R"({"seq":3,"kind":"spo2","value":97,"unit":"%","time":"2026-11-29T10:01:00Z"}]})";
-    auto ack = c.Send("POST", "/api/devices/dev-1/readings", batch,
-                      {{"Authorization", "Bearer " + testing::ClientToken(c, "dev-1", device)},
-                       {"Content-Type", "application/json"}});
+    auto ack = testing::PostReadings(c, "dev-1", device, testing::kThreeReadings);
     ASSERT_EQ(ack.status, 200) << ack.body;
     ASSERT_NE(ack.body.find(R"("stored":[1,2,3])"), std::string::npos) << ack.body;
   }
