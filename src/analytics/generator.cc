@@ -14,6 +14,7 @@
 #include "analytics/records.h"
 #include "core/json.h"
 #include "core/time.h"
+#include "fhir/resource.h"
 
 namespace medhub::analytics {
 namespace {
@@ -118,14 +119,6 @@ void Rewrite(json::Value* v, PatientCopy* copy, std::string_view key) {
   }
 }
 
-json::Value Coding(std::string_view system, std::string_view code, std::string_view display) {
-  json::Value c = json::Value::Object();
-  c.set("system", json::Value::String(std::string(system)));
-  c.set("code", json::Value::String(std::string(code)));
-  c.set("display", json::Value::String(std::string(display)));
-  return c;
-}
-
 json::Value Concept(json::Value coding, std::string_view text) {
   json::Value cc = json::Value::Object();
   json::Value list = json::Value::Array();
@@ -176,7 +169,7 @@ json::Value BpComponent(std::string_view code, std::string_view display, double 
   q.set("system", json::Value::String("http://unitsofmeasure.org"));
   q.set("code", json::Value::String("mm[Hg]"));
   json::Value c = json::Value::Object();
-  c.set("code", Concept(Coding("http://loinc.org", code, display), display));
+  c.set("code", Concept(fhir::MakeCoding("http://loinc.org", code, display), display));
   c.set("valueQuantity", std::move(q));
   return c;
 }
@@ -192,7 +185,7 @@ Status AddDeviceReadings(const std::string& patient_id, const std::string& last_
   device.set("id", json::Value::String(device_id));
   device.set("meta", Meta(recorded));
   device.set("status", json::Value::String("active"));
-  device.set("type", Concept(Coding("http://snomed.info/sct", "258057004",
+  device.set("type", Concept(fhir::MakeCoding("http://snomed.info/sct", "258057004",
                                     "Non-invasive blood pressure monitor"),
                              "Home blood pressure monitor"));
   device.set("patient", Ref("Patient/" + patient_id));
@@ -211,8 +204,9 @@ Status AddDeviceReadings(const std::string& patient_id, const std::string& last_
       obs.set("id", json::Value::String(Uuid(seed ^ 0x0b5u, index * 1000 + d * 2 + k)));
       obs.set("meta", Meta(recorded));
       obs.set("status", json::Value::String("final"));
-      obs.set("code", Concept(Coding("http://loinc.org", "85354-9", "Blood pressure panel"),
-                              "Blood pressure panel"));
+      obs.set("code",
+              Concept(fhir::MakeCoding("http://loinc.org", "85354-9", "Blood pressure panel"),
+                      "Blood pressure panel"));
       obs.set("subject", Ref("Patient/" + patient_id));
       char when[40];
       std::snprintf(when, sizeof when, "%sT%02d:%02d:00+00:00",

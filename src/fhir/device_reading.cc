@@ -5,6 +5,7 @@
 #include "core/hash.h"
 #include "core/ids.h"
 #include "core/time.h"
+#include "fhir/resource.h"
 
 namespace medhub::fhir {
 namespace {
@@ -20,18 +21,10 @@ constexpr char kSnomed[] = "http://snomed.info/sct";
 constexpr char kMdc[] = "urn:iso:std:iso:11073:10101";
 constexpr char kReadingIdSystem[] = "urn:medhub:device-reading";
 
-json::Value Coding(std::string_view system, std::string_view code, std::string_view display) {
-  json::Value c = json::Value::Object();
-  c.set("system", json::Value::String(std::string(system)));
-  c.set("code", json::Value::String(std::string(code)));
-  c.set("display", json::Value::String(std::string(display)));
-  return c;
-}
-
 json::Value Concept(std::string_view system, std::string_view code, std::string_view display) {
   json::Value cc = json::Value::Object();
   json::Value codings = json::Value::Array();
-  codings.push_back(Coding(system, code, display));
+  codings.push_back(MakeCoding(system, code, display));
   cc.set("coding", std::move(codings));
   cc.set("text", json::Value::String(std::string(display)));
   return cc;

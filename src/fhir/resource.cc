@@ -331,4 +331,12 @@ Result<Reference> ParseReference(std::string_view text) {
   return ref;
 }
 
+json::Value MakeCoding(std::string_view system, std::string_view code, std::string_view display) {
+  json::Value c = json::Value::Object();
+  c.set("system", json::Value::String(std::string(system)));
+  c.set("code", json::Value::String(std::string(code)));
+  c.set("display", json::Value::String(std::string(display)));
+  return c;
+}
+
 }  // namespace medhub::fhir

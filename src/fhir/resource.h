@@ -46,6 +46,9 @@ struct Reference {
 // "urn:uuid:...", "urn:oid:..." or "#contained". Errors: InvalidArgument.
 Result<Reference> ParseReference(std::string_view text);
 
+// A Coding: {"system": system, "code": code, "display": display}, in that order.
+json::Value MakeCoding(std::string_view system, std::string_view code, std::string_view display);
+
 // The resource's "id" or "" when it has none.
 inline std::string_view ResourceId(const json::Value& r) { return r.get_string("id"); }
 inline std::string_view ResourceType(const json::Value& r) { return r.get_string("resourceType"); }
