@@ -1,5 +1,6 @@
 # Sourced by the deploy/hadoop scripts (and usable by others): where the Hadoop jars are,
-# the JVM flags every Hadoop JVM needs on JDK 17, and stop_recorded (for the stop scripts).
+# the JVM flags every Hadoop JVM needs on JDK 17, and start_recorded/stop_recorded (the daemons
+# of the start and stop scripts).
 #   MEDHUB_HADOOP_LIB  folder of the jars (default: <repo>/build/hadoop/lib), filled by
 #                      fetch-deps.sh from Maven Central (cached in ~/.m2)
 #   HADOOP_JPMS_OPTS   the --add-opens flags Hadoop 3.5 itself adds on JDK 17
@@ -21,6 +22,18 @@ HADOOP_JPMS_OPTS="-XX:+IgnoreUnrecognizedVMOptions \
  --add-opens=java.base/sun.security.x509=ALL-UNNAMED \
  -Djava.net.preferIPv4Stack=true"
 export MEDHUB_HADOOP_LIB HADOOP_JPMS_OPTS
+
+# start_recorded DIR HEAP NAME MAIN_CLASS: starts a Hadoop daemon in the background with
+# DIR/conf and the jars on its classpath, its log in DIR/logs/NAME.log and its process id
+# in DIR/NAME.pid (for stop_recorded).
+start_recorded() {
+  local dir="$1" heap="$2" name="$3" main="$4"
+  # shellcheck disable=SC2086
+  nohup java $HADOOP_JPMS_OPTS -Dhadoop.log.dir="$dir/logs" -Dhadoop.home.dir="$dir" \
+    -Djava.io.tmpdir="$dir/tmp" -Xmx"$heap" -XX:+UseSerialGC -cp "$dir/conf:$MEDHUB_HADOOP_LIB/*" \
+    "$main" >> "$dir/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$dir/$name.pid"
+}
 
 # stop_recorded DIR NAME...: stops each daemon whose process id a start script recorded in
 # DIR/NAME.pid (TERM, then KILL after 10 s) and removes the pid file. Missing files are fine.

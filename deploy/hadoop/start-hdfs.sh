@@ -80,14 +80,8 @@ if ((!restart)); then
     { echo "start-hdfs.sh: NameNode format failed, see $dir/logs/format.log" >&2; exit 1; }
 fi
 
-start_daemon() {  # name main-class
-  # shellcheck disable=SC2086
-  nohup java $HADOOP_JPMS_OPTS $sys -Xmx384m -XX:+UseSerialGC -cp "$cp_" "$2" \
-    >> "$dir/logs/$1.log" 2>&1 < /dev/null &
-  echo $! > "$dir/$1.pid"
-}
-start_daemon namenode org.apache.hadoop.hdfs.server.namenode.NameNode
-start_daemon datanode org.apache.hadoop.hdfs.server.datanode.DataNode
+start_recorded "$dir" 384m namenode org.apache.hadoop.hdfs.server.namenode.NameNode
+start_recorded "$dir" 384m datanode org.apache.hadoop.hdfs.server.datanode.DataNode
 
 webhdfs="http://127.0.0.1:$nn_http"
 user="${USER:-$(id -un)}"

@@ -125,16 +125,9 @@ task_opts="-XX:+UseSerialGC $(echo $HADOOP_JPMS_OPTS)"
   echo '</configuration>'
 } > "$dir/conf/capacity-scheduler.xml"
 
-cp_="$dir/conf:$MEDHUB_HADOOP_LIB/*"
-sys="-Dhadoop.log.dir=$dir/logs -Dhadoop.home.dir=$dir -Djava.io.tmpdir=$dir/tmp"
-start_daemon() {  # name main-class
-  # shellcheck disable=SC2086
-  nohup java $HADOOP_JPMS_OPTS $sys -Xmx512m -XX:+UseSerialGC -cp "$cp_" "$2" \
-    >> "$dir/logs/$1.log" 2>&1 < /dev/null &
-  echo $! > "$dir/$1.pid"
-}
-start_daemon resourcemanager org.apache.hadoop.yarn.server.resourcemanager.ResourceManager
-start_daemon nodemanager org.apache.hadoop.yarn.server.nodemanager.NodeManager
+start_recorded "$dir" 512m resourcemanager \
+  org.apache.hadoop.yarn.server.resourcemanager.ResourceManager
+start_recorded "$dir" 512m nodemanager org.apache.hadoop.yarn.server.nodemanager.NodeManager
 
 web="http://127.0.0.1:$rm_web"
 deadline=$((SECONDS + ${MEDHUB_YARN_START_TIMEOUT:-180}))
