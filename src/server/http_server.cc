@@ -291,7 +291,7 @@ class ServerImpl final : public HttpServer {
   net::thread_pool& pool() { return *pool_; }
   bool tls() const { return tls_ != nullptr; }
 
-  // Calls the handler; exceptions become the error responder's 500.
+  // Calls the handler; exceptions and invalid statuses become the error responder's 500.
   HttpResponse Invoke(const HttpRequest& request);
   // The error responder's response, or a plain-text one if it fails.
   HttpResponse MakeError(int status, std::string_view message);
@@ -765,7 +765,10 @@ std::vector<std::shared_ptr<Connection>> ServerImpl::Snapshot() {
 
 HttpResponse ServerImpl::Invoke(const HttpRequest& request) {
   try {
-    return handler_(request);
+    HttpResponse r = handler_(request);
+    if (r.status >= 200 && r.status <= 599) return r;
+    Log("handler returned invalid HTTP status %d for %s %s", r.status, request.method.c_str(),
+        request.target.c_str());
   } catch (const std::exception& e) {
     Log("handler threw for %s %s: %s", request.method.c_str(), request.target.c_str(), e.what());
   } catch (...) {

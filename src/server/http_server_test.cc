@@ -457,6 +457,7 @@ TEST(HttpServerTest, EveryRequestTheServerRefusesItselfIsReportedWithItsPeerAndT
   auto server = MustStart(
       [](const HttpRequest& req) -> HttpResponse {
         if (req.path == "/throw") throw std::runtime_error("boom");
+        if (req.path == "/bad-status") return Text(42, "not a status");
         return Text(200, "ok");
       },
       o);
@@ -466,6 +467,7 @@ TEST(HttpServerTest, EveryRequestTheServerRefusesItselfIsReportedWithItsPeerAndT
       Get("/", "X-Big: " + std::string(4000, 'a') + "\r\n"),
       "GET\r\n\r\n",
       Get("/throw"),
+      Get("/bad-status"),
       Get("/fine"),
   };
   for (const std::string& request : requests) {
@@ -473,12 +475,13 @@ TEST(HttpServerTest, EveryRequestTheServerRefusesItselfIsReportedWithItsPeerAndT
     ASSERT_TRUE(c.Request(request).has_value()) << request;
   }
   std::lock_guard lock(seen->mu);
-  ASSERT_EQ(seen->lines.size(), 4u);
+  ASSERT_EQ(seen->lines.size(), 5u);
   EXPECT_EQ(seen->lines[0], "413 POST /big");
   // The request line is known once the parser got it, which depends on how the bytes came.
   EXPECT_TRUE(seen->lines[1] == "431  " || seen->lines[1] == "431 GET /") << seen->lines[1];
   EXPECT_EQ(seen->lines[2], "400  ");
   EXPECT_EQ(seen->lines[3], "500 GET /throw");
+  EXPECT_EQ(seen->lines[4], "500 GET /bad-status");  // an invalid status became a 500
 }
 
 TEST(HttpServerTest, AMalformedRequestLineGets400AndTheConnectionIsClosed) {
