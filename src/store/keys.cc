@@ -265,11 +265,75 @@ std::optional<ChangeView> DecodeChange(std::string_view v) {
   return c;
 }
 
-void AppendKeyRef(std::string* out, char tag, std::string_view key) {
+void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
+                  std::string_view id) {
+  std::string_view part;
+  bool compact = false;
+  if (tag == 'i') {  // type \0 param \0 value id
+    compact = key.size() > type.size() + 1 + id.size() && key.starts_with(type) &&
+              key[type.size()] == '\0' && key.ends_with(id);
+    if (compact) part = key.substr(type.size() + 1, key.size() - type.size() - 1 - id.size());
+  } else if (tag == 'c') {  // patient \0 time type \0 id
+    const size_t tail = type.size() + 1 + id.size();
+    compact = key.size() > tail && key.ends_with(id) &&
+              key.substr(key.size() - tail, type.size()) == type &&
+              key[key.size() - id.size() - 1] == '\0';
+    if (compact) part = key.substr(0, key.size() - tail);
+  }
+  if (compact) {
+    out->push_back(tag == 'i' ? 'I' : 'C');
+    for (size_t n = part.size(); ; n >>= 7) {  // varint: 7 bits a byte, low first
+      out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+      if (n < 0x80) break;
+    }
+    out->append(part);
+    return;
+  }
   out->push_back(tag);
   const uint32_t len = static_cast<uint32_t>(key.size());
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(len >> shift));
   out->append(key);
+}
+
+bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, size_t* pos,
+                char* tag, std::string_view* key, std::string* buf) {
+  size_t p = *pos;
+  if (p >= v.size()) return false;
+  const char t = v[p++];
+  uint64_t len = 0;
+  if (t == 'i' || t == 'c') {
+    if (p + 4 > v.size()) return false;
+    for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<uint8_t>(v[p++]);
+  } else if (t == 'I' || t == 'C') {
+    for (int shift = 0;; shift += 7) {
+      if (p >= v.size() || shift > 28) return false;
+      const uint8_t b = static_cast<uint8_t>(v[p++]);
+      len |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) break;
+    }
+  } else {
+    return false;
+  }
+  if (len > v.size() - p) return false;
+  const std::string_view part = v.substr(p, len);
+  *pos = p + len;
+  if (t == 'i' || t == 'c') {
+    *tag = t;
+    *key = part;
+    return true;
+  }
+  buf->clear();
+  if (t == 'I') {
+    *tag = 'i';
+    buf->append(type).push_back('\0');
+    buf->append(part).append(id);
+  } else {
+    *tag = 'c';
+    buf->append(part).append(type).push_back('\0');
+    buf->append(id);
+  }
+  *key = *buf;
+  return true;
 }
 
 }  // namespace medhub::store::keys

@@ -22,9 +22,13 @@ inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0vers
 inline constexpr char kRecords[] = "records";           // key -> value (Store::PutRecords)
 // Keys in the default column family.
 inline constexpr char kMetaFormat[] = "meta/format_version";
-inline constexpr uint64_t kFormatVersion = 3;  // 2: encryption at rest; 3: device readings
-// A directory of this format is migrated on open (the `readings` column family is created).
-inline constexpr uint64_t kFormatVersionMigratable = 2;
+// 2: encryption at rest; 3: device readings; 4: compact key refs ('I', 'C').
+inline constexpr uint64_t kFormatVersion = 4;
+// A format-2 directory is migrated when opened for writing (the `readings` column family is
+// created); a format-3 directory is read as it is (its key refs are all of the long form)
+// and marked format 4 when opened for writing.
+inline constexpr uint64_t kFormatVersionNeedsMigration = 2;
+inline constexpr uint64_t kFormatVersionReadable = 3;
 
 std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version);
 std::string ResourcePrefix(std::string_view type, std::string_view id);  // all versions
@@ -112,21 +116,28 @@ struct ChangeView {
 };
 std::optional<ChangeView> DecodeChange(std::string_view v);
 
-// Key refs: a list of (tag(1) length(4) key) with tag 'i' for kIndex and 'c' for
-// kCompartment.
-void AppendKeyRef(std::string* out, char tag, std::string_view key);
+// Key refs: the search-index ('i') and compartment ('c') keys a version of the resource
+// `type`/`id` wrote. Each is stored as tag(1) length key-part:
+//  - 'I' + varint length + an index key without its leading `type \0` and trailing id;
+//  - 'C' + varint length + a compartment key without its trailing `type \0 id`;
+//  - 'i' or 'c' + u32 length + the whole key (format 3, and keys of another shape).
+// AppendKeyRef writes the short form when the key has the expected shape; ForEachKeyRef
+// reads every form and hands each whole key to `f` with tag 'i' or 'c'.
+void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
+                  std::string_view id);
+// The whole key of one ref (into `*key`, which may point into `v` or be rebuilt in `buf`);
+// advances `*pos`; false when the refs are malformed.
+bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, size_t* pos,
+                char* tag, std::string_view* key, std::string* buf);
 template <typename F>  // F(char tag, std::string_view key)
-bool ForEachKeyRef(std::string_view v, F&& f) {
+bool ForEachKeyRef(std::string_view v, std::string_view type, std::string_view id, F&& f) {
+  std::string buf;
   size_t pos = 0;
+  char tag;
+  std::string_view key;
   while (pos < v.size()) {
-    if (pos + 5 > v.size()) return false;
-    const char tag = v[pos];
-    uint32_t len = 0;
-    for (int i = 1; i <= 4; ++i) len = (len << 8) | static_cast<uint8_t>(v[pos + i]);
-    pos += 5;
-    if (pos + len > v.size()) return false;
-    f(tag, v.substr(pos, len));
-    pos += len;
+    if (!NextKeyRef(v, type, id, &pos, &tag, &key, &buf)) return false;
+    f(tag, key);
   }
   return true;
 }

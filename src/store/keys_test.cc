@@ -58,15 +58,55 @@ TEST(KeysTest, RecordsRoundTripAndRejectTruncation) {
   EXPECT_EQ(change->version, 3u);
   EXPECT_EQ(change->last_updated, 123);
   EXPECT_FALSE(DecodeChange("garbage"));
-  std::string refs;
-  AppendKeyRef(&refs, 'i', "k1");
-  AppendKeyRef(&refs, 'c', std::string("k\0 2", 4));
+}
+
+std::vector<std::string> Refs(std::string_view refs, std::string_view type, std::string_view id,
+                              bool* ok) {
   std::vector<std::string> seen;
-  EXPECT_TRUE(ForEachKeyRef(refs, [&](char tag, std::string_view k) {
+  *ok = ForEachKeyRef(refs, type, id, [&](char tag, std::string_view k) {
     seen.push_back(std::string(1, tag) + std::string(k));
-  }));
-  EXPECT_EQ(seen, (std::vector<std::string>{"ik1", std::string("ck\0 2", 5)}));
-  EXPECT_FALSE(ForEachKeyRef(refs.substr(0, refs.size() - 1), [](char, std::string_view) {}));
+  });
+  return seen;
+}
+
+TEST(KeysTest, KeyRefsOfTheResourceItselfAreStoredWithoutItsTypeAndIdAndReadBackWhole) {
+  fhir::IndexValue code;
+  code.param = fhir::FindSearchParam("Observation", "code");
+  ASSERT_NE(code.param, nullptr);
+  code.value = "8480-6";
+  code.system = "http://loinc.org";
+  const std::string index = IndexKey("Observation", code, "obs-1");
+  const std::string compartment = CompartmentKey("pat-1", 1234, "Observation", "obs-1");
+  const std::string foreign = std::string("Patient\0name\0x\0", 15) + "obs-1";
+  std::string refs;
+  AppendKeyRef(&refs, 'i', index, "Observation", "obs-1");
+  AppendKeyRef(&refs, 'c', compartment, "Observation", "obs-1");
+  AppendKeyRef(&refs, 'i', foreign, "Observation", "obs-1");  // another type: kept whole
+  EXPECT_EQ(refs.size(), (index.size() - 17 + 2) + (compartment.size() - 17 + 2) +
+                             (foreign.size() + 5));
+  bool ok = false;
+  EXPECT_EQ(Refs(refs, "Observation", "obs-1", &ok),
+            (std::vector<std::string>{"i" + index, "c" + compartment, "i" + foreign}));
+  EXPECT_TRUE(ok);
+  for (size_t cut = 1; cut < refs.size(); ++cut) {
+    if (cut == index.size() - 15 || cut == index.size() - 15 + compartment.size() - 15)
+      continue;  // ends between two refs: a shorter list, not a malformed one
+    Refs(refs.substr(0, cut), "Observation", "obs-1", &ok);
+    EXPECT_FALSE(ok) << cut;
+  }
+}
+
+TEST(KeysTest, KeyRefsOfFormat3AreReadAsTheyAre) {
+  // tag, u32 length, whole key: what format 3 wrote for every ref.
+  const std::string refs = std::string("i\0\0\0\2k1c\0\0\0\4k\0 2", 16);
+  bool ok = false;
+  EXPECT_EQ(Refs(refs, "Patient", "p1", &ok),
+            (std::vector<std::string>{"ik1", std::string("ck\0 2", 5)}));
+  EXPECT_TRUE(ok);
+  Refs(refs.substr(0, refs.size() - 1), "Patient", "p1", &ok);
+  EXPECT_FALSE(ok);
+  Refs("x", "Patient", "p1", &ok);  // an unknown tag
+  EXPECT_FALSE(ok);
 }
 
 }  // namespace

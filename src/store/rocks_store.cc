@@ -61,9 +61,12 @@ Status RocksStore::Init(std::string master_key) {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), keys::kMetaFormat, &v);
   if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the format version");
-  // Format 2 lacks only the `readings` column family, which opening has just created.
-  const bool migrate = s.ok() && GetBigEndian64(v) == keys::kFormatVersionMigratable;
-  if (migrate && options_.read_only)
+  // Format 2 lacks only the `readings` column family, which opening has just created;
+  // format 3 differs only in writing no short key refs, which this version reads too.
+  const uint64_t found = s.ok() ? GetBigEndian64(v) : 0;
+  const bool migrate =
+      found == keys::kFormatVersionNeedsMigration || found == keys::kFormatVersionReadable;
+  if (found == keys::kFormatVersionNeedsMigration && options_.read_only)
     return Status::FailedPrecondition(
         "the data directory has store format 2: open it once for writing (e.g. `medhub serve`) "
         "to migrate it to format " +
@@ -79,7 +82,7 @@ Status RocksStore::Init(std::string master_key) {
   }
   if (s.IsNotFound() && options_.read_only) {
     return Status::FailedPrecondition("the store has no format version yet");
-  } else if (s.IsNotFound() || migrate) {
+  } else if (s.IsNotFound() || (migrate && !options_.read_only)) {
     std::string f;
     PutBigEndian64(&f, keys::kFormatVersion);
     RETURN_IF_ERROR(FromRocks(db_->Put(SyncWrite(), keys::kMetaFormat, f), "writing format"));

@@ -407,9 +407,11 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.last_updated = now;
       plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
                      keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
-      keys::ForEachKeyRef(state.current->key_refs, [&](char tag, std::string_view k) {
-        plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
-      });
+      keys::ForEachKeyRef(state.current->key_refs, op.type, op.id,
+                          [&](char tag, std::string_view k) {
+                            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex),
+                                              k);
+                          });
       state.current =
           keys::CurrentRecord{out.version, true, now, out.seq, std::string(32, '\0'), ""};
     } else {
@@ -436,12 +438,14 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       updated.range = {now, now + 1};
       p.index_keys.push_back(keys::IndexKey(op.type, updated, op.id));
       std::string refs;
-      for (const std::string& k : p.index_keys) keys::AppendKeyRef(&refs, 'i', k);
-      for (const std::string& k : p.compartment_keys) keys::AppendKeyRef(&refs, 'c', k);
+      for (const std::string& k : p.index_keys)
+        keys::AppendKeyRef(&refs, 'i', k, op.type, op.id);
+      for (const std::string& k : p.compartment_keys)
+        keys::AppendKeyRef(&refs, 'c', k, op.type, op.id);
       // Delete the previous version's keys unless this version writes them again.
       const std::string previous_refs =
           state.current ? std::move(state.current->key_refs) : std::string();
-      keys::ForEachKeyRef(previous_refs, [&](char tag, std::string_view k) {
+      keys::ForEachKeyRef(previous_refs, op.type, op.id, [&](char tag, std::string_view k) {
         const auto& mine = tag == 'c' ? p.compartment_keys : p.index_keys;
         if (std::find(mine.begin(), mine.end(), k) == mine.end())
           plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);

@@ -29,12 +29,12 @@ Status RocksStore::EraseResource(const std::string& key_name, std::string_view p
   // this patient's compartment entry.
   const std::string mine = keys::CompartmentPrefix(patient);
   std::string kept_refs;
-  keys::ForEachKeyRef(cur->key_refs, [&](char tag, std::string_view k) {
+  keys::ForEachKeyRef(cur->key_refs, type, id, [&](char tag, std::string_view k) {
     if (own || (tag == 'c' && k.starts_with(mine))) {
       batch->Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
       ++report->index_keys;
     } else {
-      keys::AppendKeyRef(&kept_refs, tag, k);
+      keys::AppendKeyRef(&kept_refs, tag, k, type, id);
     }
   });
   cur->key_refs = std::move(kept_refs);

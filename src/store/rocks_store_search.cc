@@ -234,7 +234,7 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
     const fhir::SearchParamDef& indexed = fhir::IndexedParam(*c.param);
     for (auto& id : ids) {
       bool any_key = false, any_match = false;
-      keys::ForEachKeyRef(index_keys[id], [&](char tag, std::string_view k) {
+      keys::ForEachKeyRef(index_keys[id], q.type, id, [&](char tag, std::string_view k) {
         if (tag != 'i' || keys::IndexKeyParam(k) != indexed.name) return;
         auto d = keys::DecodeIndexKey(k, indexed);
         if (d && !c.param->target.empty() && !d->value.starts_with(c.param->target)) return;
@@ -277,7 +277,7 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
       // without a value go last either way.
       int64_t key = q.sort_descending ? INT64_MIN : INT64_MAX;
       if (auto r = reading_sort_keys.find(id); r != reading_sort_keys.end()) key = r->second;
-      keys::ForEachKeyRef(index_keys[id], [&](char tag, std::string_view k) {
+      keys::ForEachKeyRef(index_keys[id], q.type, id, [&](char tag, std::string_view k) {
         if (tag != 'i' || keys::IndexKeyParam(k) != q.sort->name) return;
         auto d = keys::DecodeIndexKey(k, *q.sort);
         if (!d) return;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <thread>
@@ -6,6 +7,7 @@
 #include "core/ids.h"
 #include "core/time.h"
 #include "fhir/resource.h"
+#include "store/keys.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -356,6 +358,79 @@ TEST_F(RocksStoreTest, ASecondOpenOfTheSameDirectoryIsRefused) {
   auto second = OpenRocksStore({dir_.string()});
   EXPECT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status().ToString();
+}
+
+// Rewrites every current record's key refs in the long form of format 3 and marks the
+// directory format 3; returns how many bytes the long form added.
+size_t MakeFormatThree(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir.string(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir.string(), cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  size_t added = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != keys::kCurrent) continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string key = it->key().ToString(), value = it->value().ToString();
+      const size_t nul = key.find('\0');
+      std::string v = value.substr(0, keys::kCurrentFixedSize);
+      EXPECT_TRUE(keys::ForEachKeyRef(keys::CurrentKeyRefs(value), key.substr(0, nul),
+                                      key.substr(nul + 1), [&](char tag, std::string_view k) {
+                                        v.push_back(tag);
+                                        for (int shift = 24; shift >= 0; shift -= 8)
+                                          v.push_back(static_cast<char>(k.size() >> shift));
+                                        v.append(k);
+                                      }));
+      added += v.size() - value.size();
+      EXPECT_TRUE(db->Put({}, handles[i], key, v).ok());
+    }
+  }
+  std::string three;
+  PutBigEndian64(&three, 3);
+  EXPECT_TRUE(db->Put({}, keys::kMetaFormat, three).ok());
+  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  return added;
+}
+
+TEST_F(RocksStoreTest, AFormatThreeDirectoryIsReadAsItIsAndItsLongKeyRefsAreReplacedOnUpdate) {
+  Commit1(Put(kPatient));
+  Commit1(Put(Obs("o1", "8480-6", "2020-01-01", 120)));
+  Commit1(Put(Obs("o2", "8462-4", "2021-01-01", 80)));
+  store_.reset();
+  EXPECT_GT(MakeFormatThree(dir_), 3u * 17) << "format 4 wrote the short refs";
+  StoreOptions ro{dir_.string()};
+  ro.read_only = true;
+  {
+    auto old = OpenRocksStore(ro);
+    ASSERT_TRUE(old.ok()) << old.status().ToString();  // format 3 is read without migration
+    auto ids = (*old)->Search(*fhir::ParseSearchQuery(
+        "Observation", {{"patient", "p1"}, {"_sort", "-date"}, {"code", "8480-6,8462-4"}}));
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(*ids, (std::vector<std::string>{"o2", "o1"}));
+  }
+  Reopen();  // opened for writing: marked format 4
+  Commit1(Put(Obs("o1", "2339-0", "2022-01-01", 5)));  // the refs of version 1 are long
+  EXPECT_TRUE(Search("Observation", {{"code", "8480-6"}}).empty());
+  EXPECT_EQ(Search("Observation", {{"code", "2339-0"}}), std::vector<std::string>{"o1"});
+  EXPECT_EQ(Search("Observation", {{"patient", "p1"}, {"_sort", "date"}}),
+            (std::vector<std::string>{"o2", "o1"}));
+  WriteOp del;
+  del.kind = WriteOp::Kind::kDelete;
+  del.type = "Observation";
+  del.id = "o2";
+  Commit1(std::move(del));
+  EXPECT_TRUE(Search("Observation", {{"code", "8462-4"}}).empty());
+  auto compartment = store_->Compartment("p1");
+  ASSERT_TRUE(compartment.ok());
+  ASSERT_EQ(compartment->size(), 1u);
+  EXPECT_EQ(compartment->front().id, "o1");
+  store_.reset();
+  EXPECT_GT(MakeFormatThree(dir_), 0u) << "the new version of o1 wrote short refs";
 }
 
 }  // namespace
