@@ -320,7 +320,7 @@ TEST_F(ReadingsTest, AFormatTwoDirectoryIsMigratedOnOpen) {
   ASSERT_TRUE(store_->Read("Patient", "p1").ok());
   EXPECT_EQ(Ingest("cuff", "p1", {HeartRate(1, kT1)}).stored, std::vector<uint64_t>{1});
   store_.reset();
-  EXPECT_TRUE(OpenRocksStore(ro).ok()) << "format 3 now";
+  EXPECT_TRUE(OpenRocksStore(ro).ok()) << "format 4 now";
 }
 
 }  // namespace
