@@ -5,6 +5,7 @@
 #include <cassert>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -125,19 +126,26 @@ class Parser {
     return true;
   }
 
+  // Arrays and objects collect their elements on a parser-wide stack (item_stack_,
+  // member_stack_) and move them into an exactly sized vector when they close: one
+  // allocation per container instead of one per doubling. Elements are parsed into a
+  // local and stored by index, since nested containers may grow the stack meanwhile.
   bool ParseArray(Value& out, size_t depth) {
     if (depth >= options_.max_depth) return FailDepth();
     ++p_;  // '['
-    out = Value::Array();
-    std::vector<Value>& items = out.items();
+    const size_t base = item_stack_.size();
     SkipWhitespace();
     if (p_ < end_ && *p_ == ']') {
       ++p_;
+      out = Value::Array();
       return true;
     }
     for (;;) {
-      items.emplace_back();
-      if (!ParseValue(items.back(), depth + 1)) return false;
+      {
+        Value item;
+        if (!ParseValue(item, depth + 1)) return false;
+        item_stack_.push_back(std::move(item));
+      }
       SkipWhitespace();
       if (p_ < end_) {
         if (*p_ == ',') {
@@ -147,6 +155,8 @@ class Parser {
         }
         if (*p_ == ']') {
           ++p_;
+          out = Value::Array();
+          Collect(item_stack_, base, out.items());
           return true;
         }
       }
@@ -157,12 +167,12 @@ class Parser {
   bool ParseObject(Value& out, size_t depth) {
     if (depth >= options_.max_depth) return FailDepth();
     ++p_;  // '{'
-    out = Value::Object();
-    std::vector<Member>& members = out.members();
+    const size_t base = member_stack_.size();
     std::optional<MemberIndex> index;  // only for big objects with duplicate rejection
     SkipWhitespace();
     if (p_ < end_ && *p_ == '}') {
       ++p_;
+      out = Value::Object();
       return true;
     }
     for (;;) {
@@ -171,11 +181,12 @@ class Parser {
       }
       const char* key_at = p_;
       ++p_;
-      members.emplace_back();
-      if (!ParseString(members.back().first)) return false;
-      if (options_.reject_duplicate_keys && IsDuplicateKey(members, index)) {
+      const size_t at = member_stack_.size();
+      member_stack_.emplace_back();
+      if (!ParseString(member_stack_[at].first)) return false;
+      if (options_.reject_duplicate_keys && IsDuplicateKey(base, index)) {
         std::string what = "duplicate key ";
-        AppendQuoted(members.back().first.substr(0, 64), &what);
+        AppendQuoted(member_stack_[at].first.substr(0, 64), &what);
         return Fail(key_at, std::move(what));
       }
       SkipWhitespace();
@@ -184,7 +195,11 @@ class Parser {
       }
       ++p_;
       SkipWhitespace();
-      if (!ParseValue(members.back().second, depth + 1)) return false;
+      {
+        Value value;
+        if (!ParseValue(value, depth + 1)) return false;
+        member_stack_[at].second = std::move(value);
+      }
       SkipWhitespace();
       if (p_ < end_) {
         if (*p_ == ',') {
@@ -194,6 +209,8 @@ class Parser {
         }
         if (*p_ == '}') {
           ++p_;
+          out = Value::Object();
+          Collect(member_stack_, base, out.members());
           return true;
         }
       }
@@ -201,22 +218,30 @@ class Parser {
     }
   }
 
-  // Whether the last member's name repeats an earlier one.
-  static bool IsDuplicateKey(const std::vector<Member>& members,
-                             std::optional<MemberIndex>& index) {
-    const size_t last = members.size() - 1;
-    const std::string& key = members[last].first;
+  // Moves stack[base..] into `out` (empty) and pops them.
+  template <typename T>
+  static void Collect(std::vector<T>& stack, size_t base, std::vector<T>& out) {
+    const auto first = stack.begin() + static_cast<std::ptrdiff_t>(base);
+    out.assign(std::make_move_iterator(first), std::make_move_iterator(stack.end()));
+    stack.erase(first, stack.end());
+  }
+
+  // Whether the last member's name on the stack repeats an earlier one of the object
+  // whose members start at `base`.
+  bool IsDuplicateKey(size_t base, std::optional<MemberIndex>& index) {
+    const size_t last = member_stack_.size() - 1;
+    const std::string& key = member_stack_[last].first;
     if (!index) {
-      if (last < kLinearDuplicateCheckLimit) {
-        for (size_t i = 0; i < last; ++i) {
-          if (members[i].first == key) return true;
+      if (last - base < kLinearDuplicateCheckLimit) {
+        for (size_t i = base; i < last; ++i) {
+          if (member_stack_[i].first == key) return true;
         }
         return false;
       }
       // The earlier members are known to be distinct; index them once.
-      index.emplace(2 * kLinearDuplicateCheckLimit, MemberIndexHash{&members},
-                    MemberIndexEq{&members});
-      for (size_t i = 0; i < last; ++i) index->insert(static_cast<uint32_t>(i));
+      index.emplace(2 * kLinearDuplicateCheckLimit, MemberIndexHash{&member_stack_},
+                    MemberIndexEq{&member_stack_});
+      for (size_t i = base; i < last; ++i) index->insert(static_cast<uint32_t>(i));
     }
     return !index->insert(static_cast<uint32_t>(last)).second;
   }
@@ -385,6 +410,8 @@ class Parser {
   const char* p_;
   const char* const end_;
   const ParseOptions& options_;
+  std::vector<Value> item_stack_;
+  std::vector<Member> member_stack_;
   const char* error_at_ = nullptr;
   std::string error_;
 };

@@ -87,7 +87,9 @@ Value& Value::operator=(const Value& other) {
 }
 
 Value& Value::operator=(Value&& other) noexcept {
-  if (this != &other) {
+  if (kind_ == Kind::kNull) {  // nothing to destroy, so `other` cannot live inside *this
+    if (this != &other) MoveFrom(other);
+  } else if (this != &other) {
     Value moved(std::move(other));
     Destroy();
     MoveFrom(moved);
