@@ -21,6 +21,7 @@ using internal::IsDigit;
 using internal::QuoteBackslashControlOrNonAscii;
 using internal::ScanNumber;
 using internal::ReadHex4;
+using internal::SameName;
 using internal::SkipUnflaggedWords;
 using internal::Utf8SequenceLength;
 
@@ -234,7 +235,7 @@ class Parser {
     if (!index) {
       if (last - base < kLinearDuplicateCheckLimit) {
         for (size_t i = base; i < last; ++i) {
-          if (member_stack_[i].first == key) return true;
+          if (SameName(member_stack_[i].first, key)) return true;
         }
         return false;
       }

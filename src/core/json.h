@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,7 +34,11 @@ class Value {
   Value(const Value& other);
   Value(Value&& other) noexcept { MoveFrom(other); }
   Value& operator=(const Value& other);
-  Value& operator=(Value&& other) noexcept;
+  Value& operator=(Value&& other) noexcept {
+    if (kind_ != Kind::kNull) return MoveAssignSlow(other);
+    if (this != &other) MoveFrom(other);  // nothing to destroy: `other` is not inside *this
+    return *this;
+  }
   ~Value() {
     if (kind_ >= Kind::kNumber) Destroy();
   }
@@ -90,7 +95,29 @@ class Value {
  private:
   bool HasText() const { return kind_ == Kind::kNumber || kind_ == Kind::kString; }
   void Destroy() noexcept;                 // ends the active payload (kNumber and up)
-  void MoveFrom(Value& other) noexcept;    // constructs the payload; *this holds none
+  Value& MoveAssignSlow(Value& other) noexcept;
+  // Constructs the payload from `other`'s, which is left empty (of the same kind); *this
+  // holds no payload before.
+  void MoveFrom(Value& other) noexcept {
+    switch (other.kind_) {
+      case Kind::kNull:
+        break;
+      case Kind::kBool:
+        bool_ = other.bool_;
+        break;
+      case Kind::kNumber:
+      case Kind::kString:
+        new (&text_) std::string(std::move(other.text_));
+        break;
+      case Kind::kArray:
+        new (&items_) std::vector<Value>(std::move(other.items_));
+        break;
+      case Kind::kObject:
+        new (&members_) std::vector<Member>(std::move(other.members_));
+        break;
+    }
+    kind_ = other.kind_;
+  }
   void Become(Kind kind);                  // null -> empty array or object
   static const std::string& NoText();
   static const std::vector<Value>& NoItems();

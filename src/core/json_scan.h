@@ -56,6 +56,13 @@ inline const char* SkipUnflaggedWords(const char* p, const char* end) {
   return p;
 }
 
+// Whether two member names are equal. Compares the length and the first byte inline
+// before calling memcmp: most names that differ differ there.
+inline bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+}
+
 // ---------------------------------------------------------------------------------
 // UTF-8 and \u escapes.
 

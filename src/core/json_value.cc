@@ -12,6 +12,7 @@
 namespace medhub::json {
 
 using internal::IsValidNumber;
+using internal::SameName;
 
 // ---------------------------------------------------------------------------------
 // Value.
@@ -35,27 +36,6 @@ Value::Value(const Value& other) {
       break;
   }
   kind_ = other.kind_;  // set last: a throwing copy leaves nothing to destroy
-}
-
-void Value::MoveFrom(Value& other) noexcept {
-  switch (other.kind_) {
-    case Kind::kNull:
-      break;
-    case Kind::kBool:
-      bool_ = other.bool_;
-      break;
-    case Kind::kNumber:
-    case Kind::kString:
-      new (&text_) std::string(std::move(other.text_));
-      break;
-    case Kind::kArray:
-      new (&items_) std::vector<Value>(std::move(other.items_));
-      break;
-    case Kind::kObject:
-      new (&members_) std::vector<Member>(std::move(other.members_));
-      break;
-  }
-  kind_ = other.kind_;  // `other` keeps its kind, with an empty payload
 }
 
 void Value::Destroy() noexcept {
@@ -86,10 +66,8 @@ Value& Value::operator=(const Value& other) {
   return *this;
 }
 
-Value& Value::operator=(Value&& other) noexcept {
-  if (kind_ == Kind::kNull) {  // nothing to destroy, so `other` cannot live inside *this
-    if (this != &other) MoveFrom(other);
-  } else if (this != &other) {
+Value& Value::MoveAssignSlow(Value& other) noexcept {
+  if (this != &other) {
     Value moved(std::move(other));
     Destroy();
     MoveFrom(moved);
@@ -203,7 +181,7 @@ std::optional<int64_t> Value::as_int() const {
 const Value* Value::find(std::string_view key) const {
   if (kind_ != Kind::kObject) return nullptr;
   for (const Member& m : members_) {
-    if (m.first == key) return &m.second;
+    if (SameName(m.first, key)) return &m.second;
   }
   return nullptr;
 }
@@ -211,7 +189,7 @@ const Value* Value::find(std::string_view key) const {
 Value* Value::find(std::string_view key) {
   if (kind_ != Kind::kObject) return nullptr;
   for (Member& m : members_) {
-    if (m.first == key) return &m.second;
+    if (SameName(m.first, key)) return &m.second;
   }
   return nullptr;
 }
