@@ -18,11 +18,10 @@ namespace {
 
 using internal::AppendUtf8;
 using internal::IsDigit;
-using internal::QuoteBackslashControlOrNonAscii;
+using internal::FindQuoteBackslashControlOrNonAscii;
 using internal::ScanNumber;
 using internal::ReadHex4;
 using internal::SameName;
-using internal::SkipUnflaggedWords;
 using internal::Utf8SequenceLength;
 
 // ---------------------------------------------------------------------------------
@@ -282,19 +281,12 @@ class Parser {
   // and control characters, and well-formed UTF-8 sequences.
   const char* ScanPlain(const char* p) const {
     for (;;) {
-      p = SkipUnflaggedWords<QuoteBackslashControlOrNonAscii>(p, end_);
-      if (p == end_) return p;
-      const unsigned char c = static_cast<unsigned char>(*p);
-      if (c >= 0x80) {
-        const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p),
-                                            reinterpret_cast<const unsigned char*>(end_));
-        if (n == 0) return p;
-        p += n;
-      } else if (c == '"' || c == '\\' || c < 0x20) {
-        return p;
-      } else {
-        ++p;
-      }
+      p = FindQuoteBackslashControlOrNonAscii(p, end_);
+      if (p == end_ || static_cast<unsigned char>(*p) < 0x80) return p;
+      const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p),
+                                          reinterpret_cast<const unsigned char*>(end_));
+      if (n == 0) return p;
+      p += n;
     }
   }
 

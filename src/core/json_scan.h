@@ -9,6 +9,10 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace medhub::json::internal {
 
 // ---------------------------------------------------------------------------------
@@ -52,6 +56,56 @@ inline const char* SkipUnflaggedWords(const char* p, const char* end) {
       return p;
     }
     p += 8;
+  }
+  return p;
+}
+
+// The first byte in [p, end) that is '"', '\\' or a control character (< 0x20), or `end`:
+// 16 bytes at a time with SSE2, then 8 at a time, then byte by byte.
+inline const char* FindQuoteBackslashOrControl(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i max_control = _mm_set1_epi8(0x1F);
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                     _mm_cmpeq_epi8(_mm_min_epu8(x, max_control), x));  // x <= 0x1F
+    if (const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit)); mask != 0)
+      return p + std::countr_zero(mask);
+    p += 16;
+  }
+#endif
+  p = SkipUnflaggedWords<QuoteBackslashOrControl>(p, end);
+  for (; p < end; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\' || c < 0x20) return p;
+  }
+  return p;
+}
+
+// As above, and also stops at non-ASCII bytes (>= 0x80).
+inline const char* FindQuoteBackslashControlOrNonAscii(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed: bytes >= 0x80 are negative, so `x < 0x20` also catches non-ASCII.
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                     _mm_cmplt_epi8(x, space));
+    if (const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit)); mask != 0)
+      return p + std::countr_zero(mask);
+    p += 16;
+  }
+#endif
+  p = SkipUnflaggedWords<QuoteBackslashControlOrNonAscii>(p, end);
+  for (; p < end; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return p;
   }
   return p;
 }
