@@ -1,6 +1,8 @@
 #include "fhir/resource.h"
 
 #include <array>
+#include <string>
+#include <vector>
 
 #include "core/ids.h"
 #include "core/time.h"
@@ -9,59 +11,84 @@
 namespace medhub::fhir {
 namespace {
 
+const char* CheckReference(std::string_view text, Reference* ref);
+Status BadReference(std::string_view text, const char* why);
+
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Walks a resource once. The element path of the current position is kept in one buffer
-// that grows and shrinks with the walk (PathSegment), so valid input allocates no paths.
+// Walks a resource once. The element path of the current position is kept as a stack of
+// segments (names and indices viewing the resource) that grows and shrinks with the walk
+// (PathSegment); it is rendered as text only for an error.
 class Validator {
  public:
   Status Resource(const json::Value& r) {
     if (!r.is_object()) {
-      return path_.empty() ? Status::InvalidArgument("a resource must be a JSON object")
-                           : Bad("a resource must be a JSON object");
+      return segments_.empty() ? Status::InvalidArgument("a resource must be a JSON object")
+                               : Bad("a resource must be a JSON object");
     }
     const json::Value* type = r.find("resourceType");
-    const std::string where = path_.empty() ? "" : path_ + ": ";
     if (type == nullptr || !type->is_string())
-      return Status::InvalidArgument(where + "missing resourceType");
+      return Status::InvalidArgument(Where() + "missing resourceType");
     if (!IsKnownResourceType(type->text()))
-      return Status::InvalidArgument(where + "unknown resourceType '" + type->text().substr(0, 64) +
-                                     "'");
+      return Status::InvalidArgument(Where() + "unknown resourceType '" +
+                                     type->text().substr(0, 64) + "'");
     // A top-level resource's path starts with its type; a nested one keeps its location.
-    const size_t saved = path_.size();
-    if (path_.empty()) path_ = type->text();
+    const bool top = segments_.empty();
+    if (top) segments_.push_back(Segment{type->text(), 0});
     Status s = ResourceBody(type->text(), r);
-    path_.resize(saved);
+    if (top) segments_.pop_back();
     return s;
   }
 
  private:
+  // ".name", or "[index]" when name.data() is null; the first segment is the root type.
+  struct Segment {
+    std::string_view name;
+    size_t index;
+  };
+
   // Appends ".key" or "[i]" to the path for the lifetime of the object.
   class PathSegment {
    public:
-    PathSegment(std::string* path, std::string_view key) : path_(path), size_(path->size()) {
-      path_->push_back('.');
-      path_->append(key);
+    PathSegment(std::vector<Segment>* path, std::string_view key) : path_(path) {
+      path_->push_back(Segment{key, 0});
     }
-    PathSegment(std::string* path, size_t index) : path_(path), size_(path->size()) {
-      path_->push_back('[');
-      path_->append(std::to_string(index));
-      path_->push_back(']');
+    PathSegment(std::vector<Segment>* path, size_t index) : path_(path) {
+      path_->push_back(Segment{std::string_view(), index});
     }
-    ~PathSegment() { path_->resize(size_); }
+    ~PathSegment() { path_->pop_back(); }
+    PathSegment(const PathSegment&) = delete;
+    PathSegment& operator=(const PathSegment&) = delete;
 
    private:
-    std::string* path_;
-    size_t size_;
+    std::vector<Segment>* path_;
   };
 
+  std::string Path() const {
+    std::string path;
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      const Segment& s = segments_[i];
+      if (s.name.data() == nullptr) {
+        path += '[';
+        path += std::to_string(s.index);
+        path += ']';
+      } else {
+        if (i > 0) path += '.';
+        path += s.name;
+      }
+    }
+    return path;
+  }
+  // "<path>: " inside a resource, "" at the top.
+  std::string Where() const { return segments_.empty() ? std::string() : Path() + ": "; }
+
   Status Bad(std::string_view problem) const {
-    return ErrorAt(StatusCode::kUnprocessable, path_, problem);
+    return ErrorAt(StatusCode::kUnprocessable, Path(), problem);
   }
   Status BadAt(std::string_view key, std::string_view problem) {
-    PathSegment seg(&path_, key);
+    PathSegment seg(&segments_, key);
     return Bad(problem);
   }
 
@@ -71,20 +98,20 @@ class Validator {
         return BadAt("id", "an id is 1-64 characters of A-Z, a-z, 0-9, '-' and '.'");
     }
     if (const json::Value* meta = r.find("meta")) {
-      PathSegment seg(&path_, "meta");
+      PathSegment seg(&segments_, "meta");
       if (!meta->is_object()) return Bad("expected an object");
       if (const json::Value* v = meta->find("versionId");
           v && (!v->is_string() || !IsValidFhirId(v->text())))
         return BadAt("versionId", "expected an id");
       if (const json::Value* v = meta->find("lastUpdated")) {
-        PathSegment last(&path_, "lastUpdated");
+        PathSegment last(&segments_, "lastUpdated");
         RETURN_IF_ERROR(Date(*v, DateKind::kInstant));
       }
     }
     RETURN_IF_ERROR(TypeRules(type, r));
     for (const auto& [key, value] : r.members()) {
       if (key == "resourceType") continue;
-      PathSegment seg(&path_, key);
+      PathSegment seg(&segments_, key);
       RETURN_IF_ERROR(Element(key, value));
     }
     return Status::Ok();
@@ -108,7 +135,7 @@ class Validator {
   Status DateAt(const json::Value& r, std::string_view key, DateKind kind) {
     const json::Value* v = r.find(key);
     if (v == nullptr) return Status::Ok();
-    PathSegment seg(&path_, key);
+    PathSegment seg(&segments_, key);
     return Date(*v, kind);
   }
 
@@ -164,7 +191,7 @@ class Validator {
     if (!v.is_array()) return Bad("expected an array of Coding");
     for (size_t i = 0; i < v.items().size(); ++i) {
       const json::Value& c = v.items()[i];
-      PathSegment seg(&path_, i);
+      PathSegment seg(&segments_, i);
       if (!c.is_object()) return Bad("expected a Coding object");
       for (std::string_view k : {"system", "version", "code", "display"})
         if (const json::Value* s = c.find(k); s && !s->is_string())
@@ -181,7 +208,7 @@ class Validator {
     if (key == "contained") {
       if (!v.is_array()) return Bad("expected an array of resources");
       for (size_t i = 0; i < v.items().size(); ++i) {
-        PathSegment seg(&path_, i);
+        PathSegment seg(&segments_, i);
         RETURN_IF_ERROR(Resource(v.items()[i]));
       }
       return Status::Ok();
@@ -190,7 +217,7 @@ class Validator {
     for (size_t i = 0; i < v.items().size(); ++i) {
       const json::Value& item = v.items()[i];
       if (item.is_null()) continue;  // allowed: aligns primitive arrays with their _ twins
-      PathSegment seg(&path_, i);
+      PathSegment seg(&segments_, i);
       if (item.is_array()) return Bad("arrays of arrays are not allowed");
       RETURN_IF_ERROR(NotEmpty(item));
       RETURN_IF_ERROR(Single(key, item));
@@ -217,32 +244,44 @@ class Validator {
     return Status::Ok();
   }
 
-  // One (non-array) value of element `key`.
+  // One (non-array) value of element `key`. The typed rules are told apart by the name's
+  // last character first, so most names cost one comparison.
   Status Single(std::string_view key, const json::Value& v) {
-    if (key == "reference" && !v.is_object()) {  // an object is a Reference-typed element
-      if (!v.is_string()) return Bad("expected a reference string");
-      if (auto ref = ParseReference(v.text()); !ref.ok()) return Bad(ref.status().message());
-    } else if (EndsWith(key, "DateTime")) {
-      RETURN_IF_ERROR(Date(v, DateKind::kDateTime));
-    } else if (EndsWith(key, "Instant")) {
-      RETURN_IF_ERROR(Date(v, DateKind::kInstant));
-    } else if (EndsWith(key, "Period") || (key == "period" && v.is_object())) {
-      RETURN_IF_ERROR(Period(v));
-    } else if (EndsWith(key, "Quantity")) {
-      RETURN_IF_ERROR(Quantity(v));
-    } else if (key == "resource" && v.is_object() && v.find("resourceType")) {
-      return Resource(v);
+    switch (key.empty() ? '\0' : key.back()) {
+      case 'e':
+        if (key == "reference" && !v.is_object()) {  // an object is a Reference-typed element
+          if (!v.is_string()) return Bad("expected a reference string");
+          if (const char* why = CheckReference(v.text(), nullptr))
+            return Bad(BadReference(v.text(), why).message());
+        } else if (EndsWith(key, "DateTime")) {
+          RETURN_IF_ERROR(Date(v, DateKind::kDateTime));
+        } else if (key == "resource" && v.is_object() && v.find("resourceType")) {
+          return Resource(v);
+        }
+        break;
+      case 't':
+        if (EndsWith(key, "Instant")) RETURN_IF_ERROR(Date(v, DateKind::kInstant));
+        break;
+      case 'd':
+        if (EndsWith(key, "Period") || (key == "period" && v.is_object()))
+          RETURN_IF_ERROR(Period(v));
+        break;
+      case 'y':
+        if (EndsWith(key, "Quantity")) RETURN_IF_ERROR(Quantity(v));
+        break;
+      default:
+        break;
     }
     if (v.is_object()) {
       for (const auto& [k, child] : v.members()) {
-        PathSegment seg(&path_, k);
+        PathSegment seg(&segments_, k);
         RETURN_IF_ERROR(Element(k, child));
       }
     }
     return Status::Ok();
   }
 
-  std::string path_;
+  std::vector<Segment> segments_;
 };
 
 }  // namespace
@@ -280,54 +319,73 @@ Result<json::Value> ParseResource(std::string_view body) {
   return parsed;
 }
 
-Result<Reference> ParseReference(std::string_view text) {
-  Reference ref;
-  ref.text = std::string(text);
-  auto bad = [&](const char* why) {
-    return Status::InvalidArgument("invalid reference '" + std::string(text.substr(0, 80)) +
-                                   "': " + why);
-  };
-  if (text.empty()) return bad("empty");
+namespace {
+
+// Checks a reference string; returns nullptr when it is valid (filling *ref unless null)
+// or why it is not. ParseReference() and the Validator share it, so validation allocates
+// nothing.
+const char* CheckReference(std::string_view text, Reference* ref) {
+  if (text.empty()) return "empty";
   for (char c : text)
-    if (static_cast<unsigned char>(c) <= ' ') return bad("contains whitespace");
+    if (static_cast<unsigned char>(c) <= ' ') return "contains whitespace";
+  Reference::Kind kind = Reference::Kind::kRelative;
   if (text[0] == '#') {
-    ref.kind = Reference::Kind::kContained;
-    ref.id = std::string(text.substr(1));
-    return ref;
+    if (ref != nullptr) {
+      ref->kind = Reference::Kind::kContained;
+      ref->id = std::string(text.substr(1));
+    }
+    return nullptr;
   }
   if (text.starts_with("urn:uuid:") || text.starts_with("urn:oid:")) {
-    ref.kind = Reference::Kind::kUrn;
-    if (text.size() <= 9) return bad("empty urn");
-    return ref;
+    if (ref != nullptr) ref->kind = Reference::Kind::kUrn;
+    if (text.size() <= 9) return "empty urn";
+    return nullptr;
   }
   std::string_view rest = text;
   if (text.starts_with("http://") || text.starts_with("https://")) {
-    ref.kind = Reference::Kind::kAbsolute;
+    kind = Reference::Kind::kAbsolute;
   }
+  if (ref != nullptr) ref->kind = kind;
   // Take the trailing "Type/id[/_history/v]" of the path.
   std::string_view version;
   if (size_t h = rest.rfind("/_history/"); h != std::string_view::npos) {
     version = rest.substr(h + 10);
     rest = rest.substr(0, h);
-    if (!IsValidFhirId(version)) return bad("invalid version id");
+    if (!IsValidFhirId(version)) return "invalid version id";
   }
   const size_t slash = rest.rfind('/');
   if (slash == std::string_view::npos) {
-    if (ref.kind == Reference::Kind::kAbsolute) return ref;  // some other URL: keep as is
-    return bad("expected Type/id");
+    if (kind == Reference::Kind::kAbsolute) return nullptr;  // some other URL: keep as is
+    return "expected Type/id";
   }
   std::string_view id = rest.substr(slash + 1);
   std::string_view before = rest.substr(0, slash);
   std::string_view type =
       before.substr(before.rfind('/') == std::string_view::npos ? 0 : before.rfind('/') + 1);
   if (!IsKnownResourceType(type) || !IsValidFhirId(id)) {
-    if (ref.kind == Reference::Kind::kAbsolute) return ref;  // not a FHIR URL we can resolve
-    return bad("expected ResourceType/id with a known type and a valid id");
+    if (kind == Reference::Kind::kAbsolute) return nullptr;  // not a FHIR URL we can resolve
+    return "expected ResourceType/id with a known type and a valid id";
   }
-  if (ref.kind == Reference::Kind::kRelative && before != type) return bad("expected Type/id");
-  ref.type = std::string(type);
-  ref.id = std::string(id);
-  ref.version = std::string(version);
+  if (kind == Reference::Kind::kRelative && before != type) return "expected Type/id";
+  if (ref != nullptr) {
+    ref->type = std::string(type);
+    ref->id = std::string(id);
+    ref->version = std::string(version);
+  }
+  return nullptr;
+}
+
+Status BadReference(std::string_view text, const char* why) {
+  return Status::InvalidArgument("invalid reference '" + std::string(text.substr(0, 80)) +
+                                 "': " + why);
+}
+
+}  // namespace
+
+Result<Reference> ParseReference(std::string_view text) {
+  Reference ref;
+  ref.text = std::string(text);
+  if (const char* why = CheckReference(text, &ref)) return BadReference(text, why);
   return ref;
 }
 
