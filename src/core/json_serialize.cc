@@ -8,6 +8,7 @@ namespace medhub::json {
 namespace {
 
 using internal::FindQuoteBackslashOrControl;
+using internal::HasQuoteBackslashOrControl;
 
 // ---------------------------------------------------------------------------------
 // Serialization.
@@ -96,6 +97,11 @@ void SerializeTo(const Value& v, std::string* out) { SerializeValue(v, out); }
 
 void AppendQuoted(std::string_view s, std::string* out) {
   out->push_back('"');
+  if (!HasQuoteBackslashOrControl(s)) {  // most strings: copied as they are
+    out->append(s);
+    out->push_back('"');
+    return;
+  }
   const char* p = s.data();
   const char* const end = p + s.size();
   for (;;) {
