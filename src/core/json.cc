@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <iterator>
+#include <new>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -41,6 +42,28 @@ struct MemberIndexEq {
 };
 using MemberIndex = std::unordered_set<uint32_t, MemberIndexHash, MemberIndexEq>;
 
+}  // namespace
+
+// Builds strings and numbers in place in a null Value (saving the moves of a temporary).
+class internal::ValueAccess {
+ public:
+  static std::string& MakeString(Value& v) {
+    assert(v.is_null());
+    new (&v.text_) std::string();
+    v.kind_ = Kind::kString;
+    return v.text_;
+  }
+  static void MakeNumber(Value& v, std::string_view raw) {
+    assert(v.is_null());
+    new (&v.text_) std::string(raw);
+    v.kind_ = Kind::kNumber;
+  }
+};
+
+namespace {
+
+using internal::ValueAccess;
+
 // Objects with fewer members than this are checked for duplicates by a linear scan.
 constexpr size_t kLinearDuplicateCheckLimit = 16;
 
@@ -69,13 +92,9 @@ class Parser {
   bool ParseValue(Value& out, size_t depth) {
     if (p_ == end_) return Fail(p_, "expected a value, found end of input");
     switch (*p_) {
-      case '"': {
+      case '"':
         ++p_;
-        std::string s;
-        if (!ParseString(s)) return false;
-        out = Value::String(std::move(s));
-        return true;
-      }
+        return ParseString(ValueAccess::MakeString(out));
       case '{':
         return ParseObject(out, depth);
       case '[':
@@ -121,15 +140,16 @@ class Parser {
     if (q == nullptr || (q < end_ && (IsWordChar(*q) || *q == '.' || *q == '+' || *q == '-'))) {
       return Fail(p_, "invalid number");
     }
-    out = Value::Number(std::string_view(p_, static_cast<size_t>(q - p_)));
+    ValueAccess::MakeNumber(out, std::string_view(p_, static_cast<size_t>(q - p_)));
     p_ = q;
     return true;
   }
 
   // Arrays and objects collect their elements on a parser-wide stack (item_stack_,
   // member_stack_) and move them into an exactly sized vector when they close: one
-  // allocation per container instead of one per doubling. Elements are parsed into a
-  // local and stored by index, since nested containers may grow the stack meanwhile.
+  // allocation per container instead of one per doubling. Scalars are parsed in place on
+  // the stack; containers into a local moved there afterwards, since their own elements
+  // may grow (reallocate) the stack meanwhile.
   bool ParseArray(Value& out, size_t depth) {
     if (depth >= options_.max_depth) return FailDepth();
     ++p_;  // '['
@@ -141,10 +161,13 @@ class Parser {
       return true;
     }
     for (;;) {
-      {
+      if (StartsContainer()) {
         Value item;
         if (!ParseValue(item, depth + 1)) return false;
         item_stack_.push_back(std::move(item));
+      } else {  // a scalar pushes nothing, so it can be parsed in place
+        item_stack_.emplace_back();
+        if (!ParseValue(item_stack_.back(), depth + 1)) return false;
       }
       SkipWhitespace();
       if (p_ < end_) {
@@ -195,10 +218,12 @@ class Parser {
       }
       ++p_;
       SkipWhitespace();
-      {
+      if (StartsContainer()) {
         Value value;
         if (!ParseValue(value, depth + 1)) return false;
         member_stack_[at].second = std::move(value);
+      } else if (!ParseValue(member_stack_[at].second, depth + 1)) {
+        return false;
       }
       SkipWhitespace();
       if (p_ < end_) {
@@ -217,6 +242,8 @@ class Parser {
       return Fail(p_, "expected ',' or '}' after object member, found " + Describe(p_));
     }
   }
+
+  bool StartsContainer() const { return p_ < end_ && (*p_ == '{' || *p_ == '['); }
 
   // Moves stack[base..] into `out` (empty) and pops them.
   template <typename T>

@@ -27,6 +27,9 @@ enum class Kind : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
 
 class Value;
 using Member = std::pair<std::string, Value>;
+namespace internal {
+class ValueAccess;  // the parser's in-place construction (json.cc)
+}  // namespace internal
 
 class Value {
  public:
@@ -91,6 +94,7 @@ class Value {
 
   // Structural equality: same kinds, same number text, same members in the same order.
   friend bool operator==(const Value& a, const Value& b);
+  friend class internal::ValueAccess;
 
  private:
   bool HasText() const { return kind_ == Kind::kNumber || kind_ == Kind::kString; }
