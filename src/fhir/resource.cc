@@ -23,26 +23,34 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // (PathSegment); it is rendered as text only for an error.
 class Validator {
  public:
-  Status Resource(const json::Value& r) {
+  // The first problem found, or OK.
+  Status Validate(const json::Value& r) {
+    if (Resource(r)) return Status::Ok();
+    return std::move(error_);
+  }
+
+ private:
+  // Every check returns true when the value is valid, or records the problem (error_)
+  // and returns false: no Status objects on the valid path.
+  bool Resource(const json::Value& r) {
     if (!r.is_object()) {
-      return segments_.empty() ? Status::InvalidArgument("a resource must be a JSON object")
+      return segments_.empty() ? Fail(Status::InvalidArgument("a resource must be a JSON object"))
                                : Bad("a resource must be a JSON object");
     }
     const json::Value* type = r.find("resourceType");
     if (type == nullptr || !type->is_string())
-      return Status::InvalidArgument(Where() + "missing resourceType");
+      return Fail(Status::InvalidArgument(Where() + "missing resourceType"));
     if (!IsKnownResourceType(type->text()))
-      return Status::InvalidArgument(Where() + "unknown resourceType '" +
-                                     type->text().substr(0, 64) + "'");
+      return Fail(Status::InvalidArgument(Where() + "unknown resourceType '" +
+                                          type->text().substr(0, 64) + "'"));
     // A top-level resource's path starts with its type; a nested one keeps its location.
     const bool top = segments_.empty();
     if (top) segments_.push_back(Segment{type->text(), 0});
-    Status s = ResourceBody(type->text(), r);
+    const bool ok = ResourceBody(type->text(), r);
     if (top) segments_.pop_back();
-    return s;
+    return ok;
   }
 
- private:
   // ".name", or "[index]" when name.data() is null; the first segment is the root type.
   struct Segment {
     std::string_view name;
@@ -84,15 +92,19 @@ class Validator {
   // "<path>: " inside a resource, "" at the top.
   std::string Where() const { return segments_.empty() ? std::string() : Path() + ": "; }
 
-  Status Bad(std::string_view problem) const {
-    return ErrorAt(StatusCode::kUnprocessable, Path(), problem);
+  bool Fail(Status status) {
+    error_ = std::move(status);
+    return false;
   }
-  Status BadAt(std::string_view key, std::string_view problem) {
+  bool Bad(std::string_view problem) {
+    return Fail(ErrorAt(StatusCode::kUnprocessable, Path(), problem));
+  }
+  bool BadAt(std::string_view key, std::string_view problem) {
     PathSegment seg(&segments_, key);
     return Bad(problem);
   }
 
-  Status ResourceBody(std::string_view type, const json::Value& r) {
+  bool ResourceBody(std::string_view type, const json::Value& r) {
     if (const json::Value* id = r.find("id")) {
       if (!id->is_string() || !IsValidFhirId(id->text()))
         return BadAt("id", "an id is 1-64 characters of A-Z, a-z, 0-9, '-' and '.'");
@@ -105,89 +117,90 @@ class Validator {
         return BadAt("versionId", "expected an id");
       if (const json::Value* v = meta->find("lastUpdated")) {
         PathSegment last(&segments_, "lastUpdated");
-        RETURN_IF_ERROR(Date(*v, DateKind::kInstant));
+        if (!Date(*v, DateKind::kInstant)) return false;
       }
     }
-    RETURN_IF_ERROR(TypeRules(type, r));
+    if (!TypeRules(type, r)) return false;
     for (const auto& [key, value] : r.members()) {
       if (key == "resourceType") continue;
       PathSegment seg(&segments_, key);
-      RETURN_IF_ERROR(Element(key, value));
+      if (!Element(key, value)) return false;
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status Required(const json::Value& r, std::string_view key) {
+  bool Required(const json::Value& r, std::string_view key) {
     if (r.find(key) == nullptr) return BadAt(key, "is required");
-    return Status::Ok();
+    return true;
   }
 
-  Status Code(const json::Value& r, std::string_view key,
+  bool Code(const json::Value& r, std::string_view key,
               std::initializer_list<std::string_view> allowed) {
     const json::Value* v = r.find(key);
-    if (v == nullptr) return Status::Ok();
+    if (v == nullptr) return true;
     if (!v->is_string()) return BadAt(key, "expected a code (string)");
     for (auto a : allowed)
-      if (a == v->text()) return Status::Ok();
+      if (a == v->text()) return true;
     return BadAt(key, "'" + v->text().substr(0, 64) + "' is not an allowed code");
   }
 
-  Status DateAt(const json::Value& r, std::string_view key, DateKind kind) {
+  bool DateAt(const json::Value& r, std::string_view key, DateKind kind) {
     const json::Value* v = r.find(key);
-    if (v == nullptr) return Status::Ok();
+    if (v == nullptr) return true;
     PathSegment seg(&segments_, key);
     return Date(*v, kind);
   }
 
   // Rules for the elements that medhub indexes or reasons about, per resource type.
-  Status TypeRules(std::string_view type, const json::Value& r) {
+  bool TypeRules(std::string_view type, const json::Value& r) {
     if (type == "Patient") {
-      RETURN_IF_ERROR(Code(r, "gender", {"male", "female", "other", "unknown"}));
-      RETURN_IF_ERROR(DateAt(r, "birthDate", DateKind::kDate));
+      if (!Code(r, "gender", {"male", "female", "other", "unknown"})) return false;
+      if (!DateAt(r, "birthDate", DateKind::kDate)) return false;
     } else if (type == "Observation") {
-      RETURN_IF_ERROR(Required(r, "status"));
-      RETURN_IF_ERROR(Required(r, "code"));
-      RETURN_IF_ERROR(Code(r, "status",
-                           {"registered", "preliminary", "final", "amended", "corrected",
-                            "cancelled", "entered-in-error", "unknown"}));
-      RETURN_IF_ERROR(DateAt(r, "issued", DateKind::kInstant));
+      if (!Required(r, "status")) return false;
+      if (!Required(r, "code")) return false;
+      if (!Code(r, "status",
+                {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                 "entered-in-error", "unknown"}))
+        return false;
+      if (!DateAt(r, "issued", DateKind::kInstant)) return false;
     } else if (type == "Encounter") {
-      RETURN_IF_ERROR(Required(r, "status"));
-      RETURN_IF_ERROR(Required(r, "class"));
+      if (!Required(r, "status")) return false;
+      if (!Required(r, "class")) return false;
     } else if (type == "Condition" || type == "Procedure") {
-      RETURN_IF_ERROR(Required(r, "subject"));
+      if (!Required(r, "subject")) return false;
     } else if (type == "MedicationRequest") {
-      RETURN_IF_ERROR(Required(r, "status"));
-      RETURN_IF_ERROR(Required(r, "intent"));
-      RETURN_IF_ERROR(Required(r, "subject"));
+      if (!Required(r, "status")) return false;
+      if (!Required(r, "intent")) return false;
+      if (!Required(r, "subject")) return false;
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status Date(const json::Value& v, DateKind kind) {
+  bool Date(const json::Value& v, DateKind kind) {
     if (!v.is_string()) return Bad("expected a date string");
     auto r = ParseFhirDate(v.text(), kind);
     if (!r.ok()) return Bad(r.status().message());
-    return Status::Ok();
+    return true;
   }
 
-  Status Period(const json::Value& v) {
+  bool Period(const json::Value& v) {
     if (!v.is_object()) return Bad("expected a Period object");
-    RETURN_IF_ERROR(DateAt(v, "start", DateKind::kDateTime));
+    if (!DateAt(v, "start", DateKind::kDateTime)) return false;
     return DateAt(v, "end", DateKind::kDateTime);
   }
 
-  Status Quantity(const json::Value& v) {
+  bool Quantity(const json::Value& v) {
     if (!v.is_object()) return Bad("expected a Quantity object");
     if (const json::Value* n = v.find("value"); n && !n->is_number())
       return BadAt("value", "expected a number");
     for (std::string_view k : {"unit", "system", "code", "comparator"})
       if (const json::Value* s = v.find(k); s && !s->is_string())
         return BadAt(k, "expected a string");
-    return Status::Ok();
+    return true;
   }
 
-  Status Codings(const json::Value& v) {
+  bool Codings(const json::Value& v) {
     if (!v.is_array()) return Bad("expected an array of Coding");
     for (size_t i = 0; i < v.items().size(); ++i) {
       const json::Value& c = v.items()[i];
@@ -197,21 +210,21 @@ class Validator {
         if (const json::Value* s = c.find(k); s && !s->is_string())
           return BadAt(k, "expected a string");
     }
-    return Status::Ok();
+    return true;
   }
 
   // Generic rules that hold for every element, plus the typed ones chosen by name. The
   // path already ends with `key`.
-  Status Element(std::string_view key, const json::Value& v) {
-    RETURN_IF_ERROR(NotEmpty(v));
-    if (key == "coding") RETURN_IF_ERROR(Codings(v));
+  bool Element(std::string_view key, const json::Value& v) {
+    if (!NotEmpty(v)) return false;
+    if (key == "coding" && !Codings(v)) return false;
     if (key == "contained") {
       if (!v.is_array()) return Bad("expected an array of resources");
       for (size_t i = 0; i < v.items().size(); ++i) {
         PathSegment seg(&segments_, i);
-        RETURN_IF_ERROR(Resource(v.items()[i]));
+        if (!Resource(v.items()[i])) return false;
       }
-      return Status::Ok();
+      return true;
     }
     if (!v.is_array()) return Single(key, v);
     for (size_t i = 0; i < v.items().size(); ++i) {
@@ -219,13 +232,13 @@ class Validator {
       if (item.is_null()) continue;  // allowed: aligns primitive arrays with their _ twins
       PathSegment seg(&segments_, i);
       if (item.is_array()) return Bad("arrays of arrays are not allowed");
-      RETURN_IF_ERROR(NotEmpty(item));
-      RETURN_IF_ERROR(Single(key, item));
+      if (!NotEmpty(item)) return false;
+      if (!Single(key, item)) return false;
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status NotEmpty(const json::Value& v) const {
+  bool NotEmpty(const json::Value& v) {
     switch (v.kind()) {
       case json::Kind::kNull:
         return Bad("null is not allowed (omit the element instead)");
@@ -241,12 +254,12 @@ class Validator {
       default:
         break;
     }
-    return Status::Ok();
+    return true;
   }
 
   // One (non-array) value of element `key`. The typed rules are told apart by the name's
   // last character first, so most names cost one comparison.
-  Status Single(std::string_view key, const json::Value& v) {
+  bool Single(std::string_view key, const json::Value& v) {
     switch (key.empty() ? '\0' : key.back()) {
       case 'e':
         if (key == "reference" && !v.is_object()) {  // an object is a Reference-typed element
@@ -254,20 +267,20 @@ class Validator {
           if (const char* why = CheckReference(v.text(), nullptr))
             return Bad(BadReference(v.text(), why).message());
         } else if (EndsWith(key, "DateTime")) {
-          RETURN_IF_ERROR(Date(v, DateKind::kDateTime));
+          if (!Date(v, DateKind::kDateTime)) return false;
         } else if (key == "resource" && v.is_object() && v.find("resourceType")) {
           return Resource(v);
         }
         break;
       case 't':
-        if (EndsWith(key, "Instant")) RETURN_IF_ERROR(Date(v, DateKind::kInstant));
+        if (EndsWith(key, "Instant") && !Date(v, DateKind::kInstant)) return false;
         break;
       case 'd':
-        if (EndsWith(key, "Period") || (key == "period" && v.is_object()))
-          RETURN_IF_ERROR(Period(v));
+        if ((EndsWith(key, "Period") || (key == "period" && v.is_object())) && !Period(v))
+          return false;
         break;
       case 'y':
-        if (EndsWith(key, "Quantity")) RETURN_IF_ERROR(Quantity(v));
+        if (EndsWith(key, "Quantity") && !Quantity(v)) return false;
         break;
       default:
         break;
@@ -275,13 +288,14 @@ class Validator {
     if (v.is_object()) {
       for (const auto& [k, child] : v.members()) {
         PathSegment seg(&segments_, k);
-        RETURN_IF_ERROR(Element(k, child));
+        if (!Element(k, child)) return false;
       }
     }
-    return Status::Ok();
+    return true;
   }
 
   std::vector<Segment> segments_;
+  Status error_;
 };
 
 }  // namespace
@@ -308,7 +322,7 @@ std::string ErrorPath(const Status& status) {
   return std::string(head);
 }
 
-Status ValidateResource(const json::Value& resource) { return Validator().Resource(resource); }
+Status ValidateResource(const json::Value& resource) { return Validator().Validate(resource); }
 
 Result<json::Value> ParseResource(std::string_view body) {
   json::ParseOptions opts;
