@@ -18,11 +18,11 @@ namespace medhub::json {
 namespace {
 
 using internal::AppendUtf8;
-using internal::IsDigit;
 using internal::FindQuoteBackslashControlOrNonAscii;
-using internal::ScanNumber;
+using internal::IsDigit;
 using internal::ReadHex4;
 using internal::SameName;
+using internal::ScanNumber;
 using internal::Utf8SequenceLength;
 
 // ---------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ class Value {
 
  private:
   bool HasText() const { return kind_ == Kind::kNumber || kind_ == Kind::kString; }
-  void Destroy() noexcept;                 // ends the active payload (kNumber and up)
+  void Destroy() noexcept;  // ends the active payload (kNumber and up)
   Value& MoveAssignSlow(Value& other) noexcept;
   // Constructs the payload from `other`'s, which is left empty (of the same kind); *this
   // holds no payload before.
@@ -122,7 +122,7 @@ class Value {
     }
     kind_ = other.kind_;
   }
-  void Become(Kind kind);                  // null -> empty array or object
+  void Become(Kind kind);  // null -> empty array or object
   static const std::string& NoText();
   static const std::vector<Value>& NoItems();
   static const std::vector<Member>& NoMembers();

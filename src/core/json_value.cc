@@ -1,7 +1,7 @@
 // json::Value: construction, access and structural equality.
 #include <cassert>
-#include <new>
 #include <charconv>
+#include <new>
 #include <optional>
 #include <string>
 #include <system_error>

@@ -135,7 +135,7 @@ class Validator {
   }
 
   bool Code(const json::Value& r, std::string_view key,
-              std::initializer_list<std::string_view> allowed) {
+            std::initializer_list<std::string_view> allowed) {
     const json::Value* v = r.find(key);
     if (v == nullptr) return true;
     if (!v->is_string()) return BadAt(key, "expected a code (string)");
