@@ -5,6 +5,8 @@
 //   JsonSerialize/medhub vs JsonSerialize/boost  whole Bundles, bytes/s
 //   ParseResource                                 one resource: parse + FHIR validation
 //   ExtractIndexValues                            one parsed resource: search index values
+//   ImportJsonPath                                the import's JSON work per resource: Bundle
+//                                                 parse + validation + canonical serialization
 //
 // Boost.JSON is used header-only: this is the one translation unit that includes its
 // sources.
@@ -155,6 +157,33 @@ void BM_ParseResource(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseResource)->Name("ParseResource/per_resource");
+
+// The JSON side of `medhub import` per resource: fhir::ParseResource on each whole Bundle
+// (parse + validation), then the canonical serialization of every entry's resource, as the
+// store does before sealing it. Reported per resource.
+void BM_ImportJsonPath(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  size_t resources = 0;
+  for (auto _ : state) {
+    for (const std::string& text : c.bundles) {
+      auto doc = fhir::ParseResource(text);
+      if (!doc.ok()) state.SkipWithError(doc.status().ToString().c_str());
+      std::string out;
+      for (const json::Value& e : doc->find("entry")->items()) {
+        const json::Value* r = e.find("resource");
+        if (r == nullptr) continue;
+        out.clear();
+        json::SerializeTo(*r, &out);
+        benchmark::DoNotOptimize(out);
+        ++resources;
+      }
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(resources));
+  state.counters["time_per_resource"] = benchmark::Counter(
+      static_cast<double>(resources), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_ImportJsonPath)->Name("ImportJsonPath/per_resource")->Unit(benchmark::kMillisecond);
 
 void BM_ExtractIndexValues(benchmark::State& state) {
   const Corpus& c = GetCorpus();

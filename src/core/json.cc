@@ -5,6 +5,8 @@
 #include <cassert>
 #include <charconv>
 #include <cstring>
+#include <iterator>
+#include <new>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -16,11 +18,11 @@ namespace medhub::json {
 namespace {
 
 using internal::AppendUtf8;
+using internal::FindQuoteBackslashControlOrNonAscii;
 using internal::IsDigit;
-using internal::QuoteBackslashControlOrNonAscii;
-using internal::ScanNumber;
 using internal::ReadHex4;
-using internal::SkipUnflaggedWords;
+using internal::SameName;
+using internal::ScanNumber;
 using internal::Utf8SequenceLength;
 
 // ---------------------------------------------------------------------------------
@@ -39,6 +41,28 @@ struct MemberIndexEq {
   }
 };
 using MemberIndex = std::unordered_set<uint32_t, MemberIndexHash, MemberIndexEq>;
+
+}  // namespace
+
+// Builds strings and numbers in place in a null Value (saving the moves of a temporary).
+class internal::ValueAccess {
+ public:
+  static std::string& MakeString(Value& v) {
+    assert(v.is_null());
+    new (&v.text_) std::string();
+    v.kind_ = Kind::kString;
+    return v.text_;
+  }
+  static void MakeNumber(Value& v, std::string_view raw) {
+    assert(v.is_null());
+    new (&v.text_) std::string(raw);
+    v.kind_ = Kind::kNumber;
+  }
+};
+
+namespace {
+
+using internal::ValueAccess;
 
 // Objects with fewer members than this are checked for duplicates by a linear scan.
 constexpr size_t kLinearDuplicateCheckLimit = 16;
@@ -68,13 +92,9 @@ class Parser {
   bool ParseValue(Value& out, size_t depth) {
     if (p_ == end_) return Fail(p_, "expected a value, found end of input");
     switch (*p_) {
-      case '"': {
+      case '"':
         ++p_;
-        std::string s;
-        if (!ParseString(s)) return false;
-        out = Value::String(std::move(s));
-        return true;
-      }
+        return ParseString(ValueAccess::MakeString(out));
       case '{':
         return ParseObject(out, depth);
       case '[':
@@ -120,24 +140,35 @@ class Parser {
     if (q == nullptr || (q < end_ && (IsWordChar(*q) || *q == '.' || *q == '+' || *q == '-'))) {
       return Fail(p_, "invalid number");
     }
-    out = Value::Number(std::string_view(p_, static_cast<size_t>(q - p_)));
+    ValueAccess::MakeNumber(out, std::string_view(p_, static_cast<size_t>(q - p_)));
     p_ = q;
     return true;
   }
 
+  // Arrays and objects collect their elements on a parser-wide stack (item_stack_,
+  // member_stack_) and move them into an exactly sized vector when they close: one
+  // allocation per container instead of one per doubling. Scalars are parsed in place on
+  // the stack; containers into a local moved there afterwards, since their own elements
+  // may grow (reallocate) the stack meanwhile.
   bool ParseArray(Value& out, size_t depth) {
     if (depth >= options_.max_depth) return FailDepth();
     ++p_;  // '['
-    out = Value::Array();
-    std::vector<Value>& items = out.items();
+    const size_t base = item_stack_.size();
     SkipWhitespace();
     if (p_ < end_ && *p_ == ']') {
       ++p_;
+      out = Value::Array();
       return true;
     }
     for (;;) {
-      items.emplace_back();
-      if (!ParseValue(items.back(), depth + 1)) return false;
+      if (StartsContainer()) {
+        Value item;
+        if (!ParseValue(item, depth + 1)) return false;
+        item_stack_.push_back(std::move(item));
+      } else {  // a scalar pushes nothing, so it can be parsed in place
+        item_stack_.emplace_back();
+        if (!ParseValue(item_stack_.back(), depth + 1)) return false;
+      }
       SkipWhitespace();
       if (p_ < end_) {
         if (*p_ == ',') {
@@ -147,6 +178,8 @@ class Parser {
         }
         if (*p_ == ']') {
           ++p_;
+          out = Value::Array();
+          Collect(item_stack_, base, out.items());
           return true;
         }
       }
@@ -157,12 +190,12 @@ class Parser {
   bool ParseObject(Value& out, size_t depth) {
     if (depth >= options_.max_depth) return FailDepth();
     ++p_;  // '{'
-    out = Value::Object();
-    std::vector<Member>& members = out.members();
+    const size_t base = member_stack_.size();
     std::optional<MemberIndex> index;  // only for big objects with duplicate rejection
     SkipWhitespace();
     if (p_ < end_ && *p_ == '}') {
       ++p_;
+      out = Value::Object();
       return true;
     }
     for (;;) {
@@ -171,11 +204,12 @@ class Parser {
       }
       const char* key_at = p_;
       ++p_;
-      members.emplace_back();
-      if (!ParseString(members.back().first)) return false;
-      if (options_.reject_duplicate_keys && IsDuplicateKey(members, index)) {
+      const size_t at = member_stack_.size();
+      member_stack_.emplace_back();
+      if (!ParseString(member_stack_[at].first)) return false;
+      if (options_.reject_duplicate_keys && IsDuplicateKey(base, index)) {
         std::string what = "duplicate key ";
-        AppendQuoted(members.back().first.substr(0, 64), &what);
+        AppendQuoted(member_stack_[at].first.substr(0, 64), &what);
         return Fail(key_at, std::move(what));
       }
       SkipWhitespace();
@@ -184,7 +218,13 @@ class Parser {
       }
       ++p_;
       SkipWhitespace();
-      if (!ParseValue(members.back().second, depth + 1)) return false;
+      if (StartsContainer()) {
+        Value value;
+        if (!ParseValue(value, depth + 1)) return false;
+        member_stack_[at].second = std::move(value);
+      } else if (!ParseValue(member_stack_[at].second, depth + 1)) {
+        return false;
+      }
       SkipWhitespace();
       if (p_ < end_) {
         if (*p_ == ',') {
@@ -194,6 +234,8 @@ class Parser {
         }
         if (*p_ == '}') {
           ++p_;
+          out = Value::Object();
+          Collect(member_stack_, base, out.members());
           return true;
         }
       }
@@ -201,22 +243,32 @@ class Parser {
     }
   }
 
-  // Whether the last member's name repeats an earlier one.
-  static bool IsDuplicateKey(const std::vector<Member>& members,
-                             std::optional<MemberIndex>& index) {
-    const size_t last = members.size() - 1;
-    const std::string& key = members[last].first;
+  bool StartsContainer() const { return p_ < end_ && (*p_ == '{' || *p_ == '['); }
+
+  // Moves stack[base..] into `out` (empty) and pops them.
+  template <typename T>
+  static void Collect(std::vector<T>& stack, size_t base, std::vector<T>& out) {
+    const auto first = stack.begin() + static_cast<std::ptrdiff_t>(base);
+    out.assign(std::make_move_iterator(first), std::make_move_iterator(stack.end()));
+    stack.erase(first, stack.end());
+  }
+
+  // Whether the last member's name on the stack repeats an earlier one of the object
+  // whose members start at `base`.
+  bool IsDuplicateKey(size_t base, std::optional<MemberIndex>& index) {
+    const size_t last = member_stack_.size() - 1;
+    const std::string& key = member_stack_[last].first;
     if (!index) {
-      if (last < kLinearDuplicateCheckLimit) {
-        for (size_t i = 0; i < last; ++i) {
-          if (members[i].first == key) return true;
+      if (last - base < kLinearDuplicateCheckLimit) {
+        for (size_t i = base; i < last; ++i) {
+          if (SameName(member_stack_[i].first, key)) return true;
         }
         return false;
       }
       // The earlier members are known to be distinct; index them once.
-      index.emplace(2 * kLinearDuplicateCheckLimit, MemberIndexHash{&members},
-                    MemberIndexEq{&members});
-      for (size_t i = 0; i < last; ++i) index->insert(static_cast<uint32_t>(i));
+      index.emplace(2 * kLinearDuplicateCheckLimit, MemberIndexHash{&member_stack_},
+                    MemberIndexEq{&member_stack_});
+      for (size_t i = base; i < last; ++i) index->insert(static_cast<uint32_t>(i));
     }
     return !index->insert(static_cast<uint32_t>(last)).second;
   }
@@ -256,19 +308,12 @@ class Parser {
   // and control characters, and well-formed UTF-8 sequences.
   const char* ScanPlain(const char* p) const {
     for (;;) {
-      p = SkipUnflaggedWords<QuoteBackslashControlOrNonAscii>(p, end_);
-      if (p == end_) return p;
-      const unsigned char c = static_cast<unsigned char>(*p);
-      if (c >= 0x80) {
-        const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p),
-                                            reinterpret_cast<const unsigned char*>(end_));
-        if (n == 0) return p;
-        p += n;
-      } else if (c == '"' || c == '\\' || c < 0x20) {
-        return p;
-      } else {
-        ++p;
-      }
+      p = FindQuoteBackslashControlOrNonAscii(p, end_);
+      if (p == end_ || static_cast<unsigned char>(*p) < 0x80) return p;
+      const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p),
+                                          reinterpret_cast<const unsigned char*>(end_));
+      if (n == 0) return p;
+      p += n;
     }
   }
 
@@ -385,6 +430,8 @@ class Parser {
   const char* p_;
   const char* const end_;
   const ParseOptions& options_;
+  std::vector<Value> item_stack_;
+  std::vector<Member> member_stack_;
   const char* error_at_ = nullptr;
   std::string error_;
 };

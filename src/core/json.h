@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,10 +27,25 @@ enum class Kind : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
 
 class Value;
 using Member = std::pair<std::string, Value>;
+namespace internal {
+class ValueAccess;  // the parser's in-place construction (json.cc)
+}  // namespace internal
 
 class Value {
  public:
-  Value() = default;  // null
+  Value() noexcept {}  // null
+  Value(const Value& other);
+  Value(Value&& other) noexcept { MoveFrom(other); }
+  Value& operator=(const Value& other);
+  Value& operator=(Value&& other) noexcept {
+    if (kind_ != Kind::kNull) return MoveAssignSlow(other);
+    if (this != &other) MoveFrom(other);  // nothing to destroy: `other` is not inside *this
+    return *this;
+  }
+  ~Value() {
+    if (kind_ >= Kind::kNumber) Destroy();
+  }
+
   static Value Bool(bool b);
   // `raw` must be a valid JSON number literal (checked by the parser; callers that
   // build numbers by hand use Int()).
@@ -47,21 +63,24 @@ class Value {
   bool is_array() const { return kind_ == Kind::kArray; }
   bool is_object() const { return kind_ == Kind::kObject; }
 
-  bool as_bool() const { return bool_; }
-  // The text of a string (unescaped UTF-8) or of a number (as written).
-  const std::string& text() const { return text_; }
+  bool as_bool() const { return kind_ == Kind::kBool && bool_; }
+  // The text of a string (unescaped UTF-8) or of a number (as written); "" otherwise.
+  const std::string& text() const { return HasText() ? text_ : NoText(); }
   // A number as double or int64; nullopt if not a number or out of range.
   std::optional<double> as_double() const;
   std::optional<int64_t> as_int() const;
 
-  // Arrays.
-  const std::vector<Value>& items() const { return items_; }
-  std::vector<Value>& items() { return items_; }
-  void push_back(Value v) { items_.push_back(std::move(v)); }
+  // Arrays. On any other kind, items() is an empty list: the const one is shared, the
+  // mutable one is a scratch list whose changes are not part of the value.
+  const std::vector<Value>& items() const { return is_array() ? items_ : NoItems(); }
+  std::vector<Value>& items() { return is_array() ? items_ : ScratchItems(); }
+  // Appends an item; a null Value becomes an (empty) array first.
+  void push_back(Value v);
 
-  // Objects. Lookups are linear: FHIR objects are small.
-  const std::vector<Member>& members() const { return members_; }
-  std::vector<Member>& members() { return members_; }
+  // Objects. Lookups are linear: FHIR objects are small. members() on another kind is an
+  // empty list, as items() is.
+  const std::vector<Member>& members() const { return is_object() ? members_ : NoMembers(); }
+  std::vector<Member>& members() { return is_object() ? members_ : ScratchMembers(); }
   const Value* find(std::string_view key) const;
   Value* find(std::string_view key);
   // The string text of member `key`, or "" when absent or not a string.
@@ -75,13 +94,50 @@ class Value {
 
   // Structural equality: same kinds, same number text, same members in the same order.
   friend bool operator==(const Value& a, const Value& b);
+  friend class internal::ValueAccess;
 
  private:
+  bool HasText() const { return kind_ == Kind::kNumber || kind_ == Kind::kString; }
+  void Destroy() noexcept;  // ends the active payload (kNumber and up)
+  Value& MoveAssignSlow(Value& other) noexcept;
+  // Constructs the payload from `other`'s, which is left empty (of the same kind); *this
+  // holds no payload before.
+  void MoveFrom(Value& other) noexcept {
+    switch (other.kind_) {
+      case Kind::kNull:
+        break;
+      case Kind::kBool:
+        bool_ = other.bool_;
+        break;
+      case Kind::kNumber:
+      case Kind::kString:
+        new (&text_) std::string(std::move(other.text_));
+        break;
+      case Kind::kArray:
+        new (&items_) std::vector<Value>(std::move(other.items_));
+        break;
+      case Kind::kObject:
+        new (&members_) std::vector<Member>(std::move(other.members_));
+        break;
+    }
+    kind_ = other.kind_;
+  }
+  void Become(Kind kind);  // null -> empty array or object
+  static const std::string& NoText();
+  static const std::vector<Value>& NoItems();
+  static const std::vector<Member>& NoMembers();
+  static std::vector<Value>& ScratchItems();
+  static std::vector<Member>& ScratchMembers();
+
+  // One payload per kind (40 bytes a node instead of 88): the text of a number or
+  // string, the items of an array, the members of an object, or a bool.
+  union {
+    bool bool_;
+    std::string text_;
+    std::vector<Value> items_;
+    std::vector<Member> members_;
+  };
   Kind kind_ = Kind::kNull;
-  bool bool_ = false;
-  std::string text_;
-  std::vector<Value> items_;
-  std::vector<Member> members_;
 };
 
 struct ParseOptions {

@@ -9,6 +9,10 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace medhub::json::internal {
 
 // ---------------------------------------------------------------------------------
@@ -54,6 +58,88 @@ inline const char* SkipUnflaggedWords(const char* p, const char* end) {
     p += 8;
   }
   return p;
+}
+
+// The first byte in [p, end) that is '"', '\\' or a control character (< 0x20), or `end`:
+// 16 bytes at a time with SSE2, then 8 at a time, then byte by byte.
+inline const char* FindQuoteBackslashOrControl(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i max_control = _mm_set1_epi8(0x1F);
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                     _mm_cmpeq_epi8(_mm_min_epu8(x, max_control), x));  // x <= 0x1F
+    if (const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit)); mask != 0)
+      return p + std::countr_zero(mask);
+    p += 16;
+  }
+#endif
+  p = SkipUnflaggedWords<QuoteBackslashOrControl>(p, end);
+  for (; p < end; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\' || c < 0x20) return p;
+  }
+  return p;
+}
+
+// Whether any byte of `s` is '"', '\\' or a control character: the common no-escape case
+// of the serializer, tested with overlapping loads instead of a byte loop.
+inline bool HasQuoteBackslashOrControl(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n >= 16) {
+    const char* stop = FindQuoteBackslashOrControl(p, p + n);
+    return stop != p + n;
+  }
+  if (n >= 8) {
+    return (QuoteBackslashOrControl(Load64(p)) | QuoteBackslashOrControl(Load64(p + n - 8))) != 0;
+  }
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return QuoteBackslashOrControl(lo | (uint64_t{hi} << 32)) != 0;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c == '"' || c == '\\' || c < 0x20) return true;
+  }
+  return false;
+}
+
+// As above, and also stops at non-ASCII bytes (>= 0x80).
+inline const char* FindQuoteBackslashControlOrNonAscii(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed: bytes >= 0x80 are negative, so `x < 0x20` also catches non-ASCII.
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                     _mm_cmplt_epi8(x, space));
+    if (const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit)); mask != 0)
+      return p + std::countr_zero(mask);
+    p += 16;
+  }
+#endif
+  p = SkipUnflaggedWords<QuoteBackslashControlOrNonAscii>(p, end);
+  for (; p < end; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return p;
+  }
+  return p;
+}
+
+// Whether two member names are equal. Compares the length and the first byte inline
+// before calling memcmp: most names that differ differ there.
+inline bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
 }
 
 // ---------------------------------------------------------------------------------

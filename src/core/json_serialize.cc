@@ -7,8 +7,8 @@
 namespace medhub::json {
 namespace {
 
-using internal::QuoteBackslashOrControl;
-using internal::SkipUnflaggedWords;
+using internal::FindQuoteBackslashOrControl;
+using internal::HasQuoteBackslashOrControl;
 
 // ---------------------------------------------------------------------------------
 // Serialization.
@@ -43,8 +43,6 @@ void AppendEscaped(unsigned char c, std::string* out) {
     }
   }
 }
-
-inline bool NeedsEscape(unsigned char c) { return c == '"' || c == '\\' || c < 0x20; }
 
 void SerializeValue(const Value& v, std::string* out) {
   switch (v.kind()) {
@@ -99,19 +97,19 @@ void SerializeTo(const Value& v, std::string* out) { SerializeValue(v, out); }
 
 void AppendQuoted(std::string_view s, std::string* out) {
   out->push_back('"');
+  if (!HasQuoteBackslashOrControl(s)) {  // most strings: copied as they are
+    out->append(s);
+    out->push_back('"');
+    return;
+  }
   const char* p = s.data();
   const char* const end = p + s.size();
-  while (p < end) {
-    const char* run = p;
-    for (;;) {
-      p = SkipUnflaggedWords<QuoteBackslashOrControl>(p, end);
-      if (p == end || NeedsEscape(static_cast<unsigned char>(*p))) break;
-      ++p;
-    }
-    out->append(run, p);
-    if (p == end) break;
-    AppendEscaped(static_cast<unsigned char>(*p), out);
-    ++p;
+  for (;;) {
+    const char* stop = FindQuoteBackslashOrControl(p, end);
+    out->append(p, stop);
+    if (stop == end) break;
+    AppendEscaped(static_cast<unsigned char>(*stop), out);
+    p = stop + 1;
   }
   out->push_back('"');
 }

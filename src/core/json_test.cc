@@ -10,6 +10,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace medhub::json {
@@ -184,6 +185,54 @@ TEST(JsonParseTest, InvalidUtf8IsRejected) {
             "\xEF\xBF\xBF\xED\x9F\xBF\xEE\x80\x80");
 }
 
+TEST(JsonParseTest, NonAsciiAndInvalidUtf8AreFoundAtEveryPositionOfLongStrings) {
+  // Exercises the 16- and 8-byte string scanners on every alignment and tail length.
+  for (size_t len = 1; len < 40; ++len) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      std::string ok(len, 'x');
+      ok.replace(pos, 1, "\xC3\xA9");  // U+00E9
+      EXPECT_EQ(MustParse("\"" + ok + "\"").text(), ok);
+      std::string bad(len, 'x');
+      bad.replace(pos, 1, "\xC0\xAF");
+      EXPECT_EQ(ParseError("\"" + bad + "\""),
+                "line 1, column " + std::to_string(pos + 2) + ": invalid UTF-8 in string");
+    }
+  }
+}
+
+TEST(JsonParseTest, NestedContainersOfEverySizeKeepTheirElementsInOrder) {
+  // Objects of n members whose middle member is an array of n objects: the parser's
+  // element stacks must give each container exactly its own elements.
+  for (int n = 0; n < 20; ++n) {
+    std::string inner = "[";
+    for (int i = 0; i < n; ++i)
+      inner += (i ? ",{\"i\":" : "{\"i\":") + std::to_string(i) + ",\"s\":\"v" + std::to_string(i) +
+               "\"}";
+    inner += "]";
+    std::string text = "{";
+    for (int i = 0; i < n; ++i) {
+      text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":";
+      text += i == n / 2 ? inner : "\"" + std::string(static_cast<size_t>(i), 'x') + "\"";
+    }
+    text += "}";
+    ParseOptions strict;
+    strict.reject_duplicate_keys = true;
+    EXPECT_EQ(Serialize(MustParse(text, strict)), text);
+  }
+}
+
+TEST(JsonParseTest, DuplicateKeysAreFoundAfterANestedLargeObjectWithTheSameNames) {
+  ParseOptions strict;
+  strict.reject_duplicate_keys = true;
+  std::string names;  // "k0":0,...,"k19":19
+  for (int i = 0; i < 20; ++i)
+    names += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  const std::string text = "{" + names + ",\"inner\":{" + names + "}";
+  EXPECT_TRUE(Parse(text + "}", strict).ok());
+  const std::string error = ParseError(text + ",\"k3\":0}", strict);
+  EXPECT_EQ(error, "line 1, column " + std::to_string(text.size() + 2) + ": duplicate key \"k3\"");
+}
+
 TEST(JsonParseTest, ByteOrderMarkIsRejected) {
   EXPECT_EQ(ParseError("\xEF\xBB\xBF{}"), "line 1, column 1: byte order mark is not allowed");
 }
@@ -291,6 +340,79 @@ TEST(JsonConformanceTest, AcceptsEveryYCaseRejectsEveryNCaseAndSurvivesEveryICas
 
 // ---------------------------------------------------------------------------------
 // Value API.
+
+TEST(JsonRoundTripTest, AppendQuotedEscapesExactlyTheCharactersThatNeedIt) {
+  // Every length around the 4-, 8- and 16-byte scanning steps, clean and with one special.
+  for (size_t len = 0; len < 40; ++len) {
+    const std::string clean(len, 'a');
+    std::string out = ">";
+    AppendQuoted(clean, &out);
+    EXPECT_EQ(out, ">\"" + clean + "\"");
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (const auto& [special, escaped] :
+           {std::pair<char, std::string>{'"', "\\\""}, {'\\', "\\\\"}, {'\x1F', "\\u001f"}}) {
+        std::string s = clean;
+        s[pos] = special;
+        std::string expected = clean;
+        expected.replace(pos, 1, escaped);
+        EXPECT_EQ(Serialize(Value::String(s)), "\"" + expected + "\"");
+      }
+    }
+  }
+  EXPECT_EQ(Serialize(Value::String("\x7F\xC3\xA9")), "\"\x7F\xC3\xA9\"");  // not escaped
+}
+
+TEST(JsonValueTest, CopiesAndMovesKeepEveryKind) {
+  const Value doc = MustParse(R"([null,true,false,-1.50,"text",[1,[2]],{"a":{"b":"c"}}])");
+  for (const Value& v : doc.items()) {
+    Value copy = v;
+    EXPECT_EQ(copy, v);
+    Value moved = std::move(copy);
+    EXPECT_EQ(moved, v);
+    Value assigned = Value::String("something else");
+    assigned = v;
+    EXPECT_EQ(assigned, v);
+    assigned = Value::Int(7);
+    EXPECT_EQ(Serialize(assigned), "7");
+  }
+  Value self = doc;
+  const Value& alias = self;
+  self = alias;
+  EXPECT_EQ(self, doc);
+}
+
+TEST(JsonValueTest, AssigningAPartOfAValueToTheValueIsSafe) {
+  Value v = MustParse(R"({"a":{"b":[1,{"c":"a long string, not a short one"}]}})");
+  v = std::move(*v.find("a"));
+  EXPECT_EQ(Serialize(v), R"({"b":[1,{"c":"a long string, not a short one"}]})");
+  v = v.find("b")->items()[1];  // a copy
+  EXPECT_EQ(Serialize(v), R"({"c":"a long string, not a short one"})");
+}
+
+TEST(JsonValueTest, ContainerAccessOnAnotherKindIsEmptyAndLeavesTheValueAlone) {
+  Value s = Value::String("x");
+  EXPECT_TRUE(s.items().empty());
+  EXPECT_TRUE(s.members().empty());
+  s.items().push_back(Value::Int(1));  // a caller bug: goes nowhere
+  s.members().emplace_back("k", Value::Int(2));
+  EXPECT_EQ(Serialize(s), "\"x\"");
+  EXPECT_TRUE(s.items().empty());
+  EXPECT_EQ(s.find("k"), nullptr);
+  EXPECT_FALSE(s.erase("k"));
+  EXPECT_FALSE(s.as_bool());
+  const Value array = MustParse("[1]");
+  EXPECT_EQ(array.text(), "");
+  EXPECT_EQ(array.find("0"), nullptr);
+  EXPECT_EQ(array.get_string("0"), "");
+}
+
+TEST(JsonValueTest, PushBackOnANullValueMakesItAnArray) {
+  Value v;
+  v.push_back(Value::Int(1));
+  v.push_back(Value::String("two"));
+  EXPECT_TRUE(v.is_array());
+  EXPECT_EQ(Serialize(v), R"([1,"two"])");
+}
 
 TEST(JsonValueTest, SetReplacesInPlaceOrAppends) {
   Value v = MustParse(R"({"a":1,"b":2})");

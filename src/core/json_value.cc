@@ -1,6 +1,7 @@
 // json::Value: construction, access and structural equality.
 #include <cassert>
 #include <charconv>
+#include <new>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -11,22 +12,121 @@
 namespace medhub::json {
 
 using internal::IsValidNumber;
+using internal::SameName;
 
 // ---------------------------------------------------------------------------------
 // Value.
 
+Value::Value(const Value& other) {
+  switch (other.kind_) {
+    case Kind::kNull:
+      break;
+    case Kind::kBool:
+      bool_ = other.bool_;
+      break;
+    case Kind::kNumber:
+    case Kind::kString:
+      new (&text_) std::string(other.text_);
+      break;
+    case Kind::kArray:
+      new (&items_) std::vector<Value>(other.items_);
+      break;
+    case Kind::kObject:
+      new (&members_) std::vector<Member>(other.members_);
+      break;
+  }
+  kind_ = other.kind_;  // set last: a throwing copy leaves nothing to destroy
+}
+
+void Value::Destroy() noexcept {
+  switch (kind_) {
+    case Kind::kNumber:
+    case Kind::kString:
+      text_.~basic_string();
+      break;
+    case Kind::kArray:
+      items_.~vector();
+      break;
+    case Kind::kObject:
+      members_.~vector();
+      break;
+    default:
+      break;
+  }
+  kind_ = Kind::kNull;
+}
+
+// Both assignments go through a temporary, so `v = v.items()[0]` (the source living
+// inside the target) is safe.
+Value& Value::operator=(const Value& other) {
+  if (this != &other) {
+    Value copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+Value& Value::MoveAssignSlow(Value& other) noexcept {
+  if (this != &other) {
+    Value moved(std::move(other));
+    Destroy();
+    MoveFrom(moved);
+  }
+  return *this;
+}
+
+void Value::Become(Kind kind) {
+  assert(kind_ == Kind::kNull);
+  if (kind == Kind::kArray) {
+    new (&items_) std::vector<Value>();
+  } else {
+    new (&members_) std::vector<Member>();
+  }
+  kind_ = kind;
+}
+
+const std::string& Value::NoText() {
+  static const std::string* const empty = new std::string();
+  return *empty;
+}
+
+const std::vector<Value>& Value::NoItems() {
+  static const std::vector<Value>* const empty = new std::vector<Value>();
+  return *empty;
+}
+
+const std::vector<Member>& Value::NoMembers() {
+  static const std::vector<Member>* const empty = new std::vector<Member>();
+  return *empty;
+}
+
+// Mutable items()/members() of a Value of another kind: a per-thread list, emptied on
+// each call, so reads see nothing and writes do not change the Value (as before the
+// payloads shared a union).
+std::vector<Value>& Value::ScratchItems() {
+  thread_local std::vector<Value> scratch;
+  scratch.clear();
+  return scratch;
+}
+
+std::vector<Member>& Value::ScratchMembers() {
+  thread_local std::vector<Member> scratch;
+  scratch.clear();
+  return scratch;
+}
+
 Value Value::Bool(bool b) {
   Value v;
-  v.kind_ = Kind::kBool;
   v.bool_ = b;
+  v.kind_ = Kind::kBool;
   return v;
 }
 
 Value Value::Number(std::string_view raw) {
   assert(IsValidNumber(raw) && "Value::Number needs a valid JSON number literal");
   Value v;
+  new (&v.text_) std::string(raw);
   v.kind_ = Kind::kNumber;
-  v.text_.assign(raw);
   return v;
 }
 
@@ -38,21 +138,26 @@ Value Value::Int(int64_t i) {
 
 Value Value::String(std::string s) {
   Value v;
+  new (&v.text_) std::string(std::move(s));
   v.kind_ = Kind::kString;
-  v.text_ = std::move(s);
   return v;
 }
 
 Value Value::Array() {
   Value v;
-  v.kind_ = Kind::kArray;
+  v.Become(Kind::kArray);
   return v;
 }
 
 Value Value::Object() {
   Value v;
-  v.kind_ = Kind::kObject;
+  v.Become(Kind::kObject);
   return v;
+}
+
+void Value::push_back(Value v) {
+  if (kind_ == Kind::kNull) Become(Kind::kArray);
+  items().push_back(std::move(v));
 }
 
 std::optional<double> Value::as_double() const {
@@ -74,15 +179,17 @@ std::optional<int64_t> Value::as_int() const {
 }
 
 const Value* Value::find(std::string_view key) const {
+  if (kind_ != Kind::kObject) return nullptr;
   for (const Member& m : members_) {
-    if (m.first == key) return &m.second;
+    if (SameName(m.first, key)) return &m.second;
   }
   return nullptr;
 }
 
 Value* Value::find(std::string_view key) {
+  if (kind_ != Kind::kObject) return nullptr;
   for (Member& m : members_) {
-    if (m.first == key) return &m.second;
+    if (SameName(m.first, key)) return &m.second;
   }
   return nullptr;
 }
@@ -95,30 +202,33 @@ std::string_view Value::get_string(std::string_view key) const {
 // set() and insert_at() turn a null Value into an object (so `Value v; v.set(...)` does
 // not silently serialize as "null"); on other non-object kinds they are a caller bug.
 Value& Value::set(std::string_view key, Value v) {
-  if (kind_ == Kind::kNull) kind_ = Kind::kObject;
+  if (kind_ == Kind::kNull) Become(Kind::kObject);
   assert(kind_ == Kind::kObject);
   if (Value* existing = find(key)) {
     *existing = std::move(v);
     return *existing;
   }
-  members_.emplace_back(std::string(key), std::move(v));
-  return members_.back().second;
+  std::vector<Member>& members = this->members();  // the scratch list on a caller bug
+  members.emplace_back(std::string(key), std::move(v));
+  return members.back().second;
 }
 
 Value& Value::insert_at(size_t pos, std::string_view key, Value v) {
-  if (kind_ == Kind::kNull) kind_ = Kind::kObject;
+  if (kind_ == Kind::kNull) Become(Kind::kObject);
   assert(kind_ == Kind::kObject);
   if (Value* existing = find(key)) {
     *existing = std::move(v);
     return *existing;
   }
-  if (pos > members_.size()) pos = members_.size();
-  auto it = members_.emplace(members_.begin() + static_cast<std::ptrdiff_t>(pos), std::string(key),
-                             std::move(v));
+  std::vector<Member>& members = this->members();  // the scratch list on a caller bug
+  if (pos > members.size()) pos = members.size();
+  auto it = members.emplace(members.begin() + static_cast<std::ptrdiff_t>(pos), std::string(key),
+                            std::move(v));
   return it->second;
 }
 
 bool Value::erase(std::string_view key) {
+  if (kind_ != Kind::kObject) return false;
   for (auto it = members_.begin(); it != members_.end(); ++it) {
     if (it->first == key) {
       members_.erase(it);

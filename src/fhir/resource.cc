@@ -1,6 +1,8 @@
 #include "fhir/resource.h"
 
 #include <array>
+#include <string>
+#include <vector>
 
 #include "core/ids.h"
 #include "core/time.h"
@@ -9,196 +11,234 @@
 namespace medhub::fhir {
 namespace {
 
+const char* CheckReference(std::string_view text, Reference* ref);
+Status BadReference(std::string_view text, const char* why);
+
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Walks a resource once. The element path of the current position is kept in one buffer
-// that grows and shrinks with the walk (PathSegment), so valid input allocates no paths.
+// Walks a resource once. The element path of the current position is kept as a stack of
+// segments (names and indices viewing the resource) that grows and shrinks with the walk
+// (PathSegment); it is rendered as text only for an error.
 class Validator {
  public:
-  Status Resource(const json::Value& r) {
-    if (!r.is_object()) {
-      return path_.empty() ? Status::InvalidArgument("a resource must be a JSON object")
-                           : Bad("a resource must be a JSON object");
-    }
-    const json::Value* type = r.find("resourceType");
-    const std::string where = path_.empty() ? "" : path_ + ": ";
-    if (type == nullptr || !type->is_string())
-      return Status::InvalidArgument(where + "missing resourceType");
-    if (!IsKnownResourceType(type->text()))
-      return Status::InvalidArgument(where + "unknown resourceType '" + type->text().substr(0, 64) +
-                                     "'");
-    // A top-level resource's path starts with its type; a nested one keeps its location.
-    const size_t saved = path_.size();
-    if (path_.empty()) path_ = type->text();
-    Status s = ResourceBody(type->text(), r);
-    path_.resize(saved);
-    return s;
+  // The first problem found, or OK.
+  Status Validate(const json::Value& r) {
+    if (Resource(r)) return Status::Ok();
+    return std::move(error_);
   }
 
  private:
+  // Every check returns true when the value is valid, or records the problem (error_)
+  // and returns false: no Status objects on the valid path.
+  bool Resource(const json::Value& r) {
+    if (!r.is_object()) {
+      return segments_.empty() ? Fail(Status::InvalidArgument("a resource must be a JSON object"))
+                               : Bad("a resource must be a JSON object");
+    }
+    const json::Value* type = r.find("resourceType");
+    if (type == nullptr || !type->is_string())
+      return Fail(Status::InvalidArgument(Where() + "missing resourceType"));
+    if (!IsKnownResourceType(type->text()))
+      return Fail(Status::InvalidArgument(Where() + "unknown resourceType '" +
+                                          type->text().substr(0, 64) + "'"));
+    // A top-level resource's path starts with its type; a nested one keeps its location.
+    const bool top = segments_.empty();
+    if (top) segments_.push_back(Segment{type->text(), 0});
+    const bool ok = ResourceBody(type->text(), r);
+    if (top) segments_.pop_back();
+    return ok;
+  }
+
+  // ".name", or "[index]" when name.data() is null; the first segment is the root type.
+  struct Segment {
+    std::string_view name;
+    size_t index;
+  };
+
   // Appends ".key" or "[i]" to the path for the lifetime of the object.
   class PathSegment {
    public:
-    PathSegment(std::string* path, std::string_view key) : path_(path), size_(path->size()) {
-      path_->push_back('.');
-      path_->append(key);
+    PathSegment(std::vector<Segment>* path, std::string_view key) : path_(path) {
+      path_->push_back(Segment{key, 0});
     }
-    PathSegment(std::string* path, size_t index) : path_(path), size_(path->size()) {
-      path_->push_back('[');
-      path_->append(std::to_string(index));
-      path_->push_back(']');
+    PathSegment(std::vector<Segment>* path, size_t index) : path_(path) {
+      path_->push_back(Segment{std::string_view(), index});
     }
-    ~PathSegment() { path_->resize(size_); }
+    ~PathSegment() { path_->pop_back(); }
+    PathSegment(const PathSegment&) = delete;
+    PathSegment& operator=(const PathSegment&) = delete;
 
    private:
-    std::string* path_;
-    size_t size_;
+    std::vector<Segment>* path_;
   };
 
-  Status Bad(std::string_view problem) const {
-    return ErrorAt(StatusCode::kUnprocessable, path_, problem);
+  std::string Path() const {
+    std::string path;
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      const Segment& s = segments_[i];
+      if (s.name.data() == nullptr) {
+        path += '[';
+        path += std::to_string(s.index);
+        path += ']';
+      } else {
+        if (i > 0) path += '.';
+        path += s.name;
+      }
+    }
+    return path;
   }
-  Status BadAt(std::string_view key, std::string_view problem) {
-    PathSegment seg(&path_, key);
+  // "<path>: " inside a resource, "" at the top.
+  std::string Where() const { return segments_.empty() ? std::string() : Path() + ": "; }
+
+  bool Fail(Status status) {
+    error_ = std::move(status);
+    return false;
+  }
+  bool Bad(std::string_view problem) {
+    return Fail(ErrorAt(StatusCode::kUnprocessable, Path(), problem));
+  }
+  bool BadAt(std::string_view key, std::string_view problem) {
+    PathSegment seg(&segments_, key);
     return Bad(problem);
   }
 
-  Status ResourceBody(std::string_view type, const json::Value& r) {
+  bool ResourceBody(std::string_view type, const json::Value& r) {
     if (const json::Value* id = r.find("id")) {
       if (!id->is_string() || !IsValidFhirId(id->text()))
         return BadAt("id", "an id is 1-64 characters of A-Z, a-z, 0-9, '-' and '.'");
     }
     if (const json::Value* meta = r.find("meta")) {
-      PathSegment seg(&path_, "meta");
+      PathSegment seg(&segments_, "meta");
       if (!meta->is_object()) return Bad("expected an object");
       if (const json::Value* v = meta->find("versionId");
           v && (!v->is_string() || !IsValidFhirId(v->text())))
         return BadAt("versionId", "expected an id");
       if (const json::Value* v = meta->find("lastUpdated")) {
-        PathSegment last(&path_, "lastUpdated");
-        RETURN_IF_ERROR(Date(*v, DateKind::kInstant));
+        PathSegment last(&segments_, "lastUpdated");
+        if (!Date(*v, DateKind::kInstant)) return false;
       }
     }
-    RETURN_IF_ERROR(TypeRules(type, r));
+    if (!TypeRules(type, r)) return false;
     for (const auto& [key, value] : r.members()) {
       if (key == "resourceType") continue;
-      PathSegment seg(&path_, key);
-      RETURN_IF_ERROR(Element(key, value));
+      PathSegment seg(&segments_, key);
+      if (!Element(key, value)) return false;
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status Required(const json::Value& r, std::string_view key) {
+  bool Required(const json::Value& r, std::string_view key) {
     if (r.find(key) == nullptr) return BadAt(key, "is required");
-    return Status::Ok();
+    return true;
   }
 
-  Status Code(const json::Value& r, std::string_view key,
-              std::initializer_list<std::string_view> allowed) {
+  bool Code(const json::Value& r, std::string_view key,
+            std::initializer_list<std::string_view> allowed) {
     const json::Value* v = r.find(key);
-    if (v == nullptr) return Status::Ok();
+    if (v == nullptr) return true;
     if (!v->is_string()) return BadAt(key, "expected a code (string)");
     for (auto a : allowed)
-      if (a == v->text()) return Status::Ok();
+      if (a == v->text()) return true;
     return BadAt(key, "'" + v->text().substr(0, 64) + "' is not an allowed code");
   }
 
-  Status DateAt(const json::Value& r, std::string_view key, DateKind kind) {
+  bool DateAt(const json::Value& r, std::string_view key, DateKind kind) {
     const json::Value* v = r.find(key);
-    if (v == nullptr) return Status::Ok();
-    PathSegment seg(&path_, key);
+    if (v == nullptr) return true;
+    PathSegment seg(&segments_, key);
     return Date(*v, kind);
   }
 
   // Rules for the elements that medhub indexes or reasons about, per resource type.
-  Status TypeRules(std::string_view type, const json::Value& r) {
+  bool TypeRules(std::string_view type, const json::Value& r) {
     if (type == "Patient") {
-      RETURN_IF_ERROR(Code(r, "gender", {"male", "female", "other", "unknown"}));
-      RETURN_IF_ERROR(DateAt(r, "birthDate", DateKind::kDate));
+      if (!Code(r, "gender", {"male", "female", "other", "unknown"})) return false;
+      if (!DateAt(r, "birthDate", DateKind::kDate)) return false;
     } else if (type == "Observation") {
-      RETURN_IF_ERROR(Required(r, "status"));
-      RETURN_IF_ERROR(Required(r, "code"));
-      RETURN_IF_ERROR(Code(r, "status",
-                           {"registered", "preliminary", "final", "amended", "corrected",
-                            "cancelled", "entered-in-error", "unknown"}));
-      RETURN_IF_ERROR(DateAt(r, "issued", DateKind::kInstant));
+      if (!Required(r, "status")) return false;
+      if (!Required(r, "code")) return false;
+      if (!Code(r, "status",
+                {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                 "entered-in-error", "unknown"}))
+        return false;
+      if (!DateAt(r, "issued", DateKind::kInstant)) return false;
     } else if (type == "Encounter") {
-      RETURN_IF_ERROR(Required(r, "status"));
-      RETURN_IF_ERROR(Required(r, "class"));
+      if (!Required(r, "status")) return false;
+      if (!Required(r, "class")) return false;
     } else if (type == "Condition" || type == "Procedure") {
-      RETURN_IF_ERROR(Required(r, "subject"));
+      if (!Required(r, "subject")) return false;
     } else if (type == "MedicationRequest") {
-      RETURN_IF_ERROR(Required(r, "status"));
-      RETURN_IF_ERROR(Required(r, "intent"));
-      RETURN_IF_ERROR(Required(r, "subject"));
+      if (!Required(r, "status")) return false;
+      if (!Required(r, "intent")) return false;
+      if (!Required(r, "subject")) return false;
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status Date(const json::Value& v, DateKind kind) {
+  bool Date(const json::Value& v, DateKind kind) {
     if (!v.is_string()) return Bad("expected a date string");
     auto r = ParseFhirDate(v.text(), kind);
     if (!r.ok()) return Bad(r.status().message());
-    return Status::Ok();
+    return true;
   }
 
-  Status Period(const json::Value& v) {
+  bool Period(const json::Value& v) {
     if (!v.is_object()) return Bad("expected a Period object");
-    RETURN_IF_ERROR(DateAt(v, "start", DateKind::kDateTime));
+    if (!DateAt(v, "start", DateKind::kDateTime)) return false;
     return DateAt(v, "end", DateKind::kDateTime);
   }
 
-  Status Quantity(const json::Value& v) {
+  bool Quantity(const json::Value& v) {
     if (!v.is_object()) return Bad("expected a Quantity object");
     if (const json::Value* n = v.find("value"); n && !n->is_number())
       return BadAt("value", "expected a number");
     for (std::string_view k : {"unit", "system", "code", "comparator"})
       if (const json::Value* s = v.find(k); s && !s->is_string())
         return BadAt(k, "expected a string");
-    return Status::Ok();
+    return true;
   }
 
-  Status Codings(const json::Value& v) {
+  bool Codings(const json::Value& v) {
     if (!v.is_array()) return Bad("expected an array of Coding");
     for (size_t i = 0; i < v.items().size(); ++i) {
       const json::Value& c = v.items()[i];
-      PathSegment seg(&path_, i);
+      PathSegment seg(&segments_, i);
       if (!c.is_object()) return Bad("expected a Coding object");
       for (std::string_view k : {"system", "version", "code", "display"})
         if (const json::Value* s = c.find(k); s && !s->is_string())
           return BadAt(k, "expected a string");
     }
-    return Status::Ok();
+    return true;
   }
 
   // Generic rules that hold for every element, plus the typed ones chosen by name. The
   // path already ends with `key`.
-  Status Element(std::string_view key, const json::Value& v) {
-    RETURN_IF_ERROR(NotEmpty(v));
-    if (key == "coding") RETURN_IF_ERROR(Codings(v));
+  bool Element(std::string_view key, const json::Value& v) {
+    if (!NotEmpty(v)) return false;
+    if (key == "coding" && !Codings(v)) return false;
     if (key == "contained") {
       if (!v.is_array()) return Bad("expected an array of resources");
       for (size_t i = 0; i < v.items().size(); ++i) {
-        PathSegment seg(&path_, i);
-        RETURN_IF_ERROR(Resource(v.items()[i]));
+        PathSegment seg(&segments_, i);
+        if (!Resource(v.items()[i])) return false;
       }
-      return Status::Ok();
+      return true;
     }
     if (!v.is_array()) return Single(key, v);
     for (size_t i = 0; i < v.items().size(); ++i) {
       const json::Value& item = v.items()[i];
       if (item.is_null()) continue;  // allowed: aligns primitive arrays with their _ twins
-      PathSegment seg(&path_, i);
+      PathSegment seg(&segments_, i);
       if (item.is_array()) return Bad("arrays of arrays are not allowed");
-      RETURN_IF_ERROR(NotEmpty(item));
-      RETURN_IF_ERROR(Single(key, item));
+      if (!NotEmpty(item)) return false;
+      if (!Single(key, item)) return false;
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status NotEmpty(const json::Value& v) const {
+  bool NotEmpty(const json::Value& v) {
     switch (v.kind()) {
       case json::Kind::kNull:
         return Bad("null is not allowed (omit the element instead)");
@@ -214,35 +254,48 @@ class Validator {
       default:
         break;
     }
-    return Status::Ok();
+    return true;
   }
 
-  // One (non-array) value of element `key`.
-  Status Single(std::string_view key, const json::Value& v) {
-    if (key == "reference" && !v.is_object()) {  // an object is a Reference-typed element
-      if (!v.is_string()) return Bad("expected a reference string");
-      if (auto ref = ParseReference(v.text()); !ref.ok()) return Bad(ref.status().message());
-    } else if (EndsWith(key, "DateTime")) {
-      RETURN_IF_ERROR(Date(v, DateKind::kDateTime));
-    } else if (EndsWith(key, "Instant")) {
-      RETURN_IF_ERROR(Date(v, DateKind::kInstant));
-    } else if (EndsWith(key, "Period") || (key == "period" && v.is_object())) {
-      RETURN_IF_ERROR(Period(v));
-    } else if (EndsWith(key, "Quantity")) {
-      RETURN_IF_ERROR(Quantity(v));
-    } else if (key == "resource" && v.is_object() && v.find("resourceType")) {
-      return Resource(v);
+  // One (non-array) value of element `key`. The typed rules are told apart by the name's
+  // last character first, so most names cost one comparison.
+  bool Single(std::string_view key, const json::Value& v) {
+    switch (key.empty() ? '\0' : key.back()) {
+      case 'e':
+        if (key == "reference" && !v.is_object()) {  // an object is a Reference-typed element
+          if (!v.is_string()) return Bad("expected a reference string");
+          if (const char* why = CheckReference(v.text(), nullptr))
+            return Bad(BadReference(v.text(), why).message());
+        } else if (EndsWith(key, "DateTime")) {
+          if (!Date(v, DateKind::kDateTime)) return false;
+        } else if (key == "resource" && v.is_object() && v.find("resourceType")) {
+          return Resource(v);
+        }
+        break;
+      case 't':
+        if (EndsWith(key, "Instant") && !Date(v, DateKind::kInstant)) return false;
+        break;
+      case 'd':
+        if ((EndsWith(key, "Period") || (key == "period" && v.is_object())) && !Period(v))
+          return false;
+        break;
+      case 'y':
+        if (EndsWith(key, "Quantity") && !Quantity(v)) return false;
+        break;
+      default:
+        break;
     }
     if (v.is_object()) {
       for (const auto& [k, child] : v.members()) {
-        PathSegment seg(&path_, k);
-        RETURN_IF_ERROR(Element(k, child));
+        PathSegment seg(&segments_, k);
+        if (!Element(k, child)) return false;
       }
     }
-    return Status::Ok();
+    return true;
   }
 
-  std::string path_;
+  std::vector<Segment> segments_;
+  Status error_;
 };
 
 }  // namespace
@@ -269,7 +322,7 @@ std::string ErrorPath(const Status& status) {
   return std::string(head);
 }
 
-Status ValidateResource(const json::Value& resource) { return Validator().Resource(resource); }
+Status ValidateResource(const json::Value& resource) { return Validator().Validate(resource); }
 
 Result<json::Value> ParseResource(std::string_view body) {
   json::ParseOptions opts;
@@ -280,54 +333,73 @@ Result<json::Value> ParseResource(std::string_view body) {
   return parsed;
 }
 
-Result<Reference> ParseReference(std::string_view text) {
-  Reference ref;
-  ref.text = std::string(text);
-  auto bad = [&](const char* why) {
-    return Status::InvalidArgument("invalid reference '" + std::string(text.substr(0, 80)) +
-                                   "': " + why);
-  };
-  if (text.empty()) return bad("empty");
+namespace {
+
+// Checks a reference string; returns nullptr when it is valid (filling *ref unless null)
+// or why it is not. ParseReference() and the Validator share it, so validation allocates
+// nothing.
+const char* CheckReference(std::string_view text, Reference* ref) {
+  if (text.empty()) return "empty";
   for (char c : text)
-    if (static_cast<unsigned char>(c) <= ' ') return bad("contains whitespace");
+    if (static_cast<unsigned char>(c) <= ' ') return "contains whitespace";
+  Reference::Kind kind = Reference::Kind::kRelative;
   if (text[0] == '#') {
-    ref.kind = Reference::Kind::kContained;
-    ref.id = std::string(text.substr(1));
-    return ref;
+    if (ref != nullptr) {
+      ref->kind = Reference::Kind::kContained;
+      ref->id = std::string(text.substr(1));
+    }
+    return nullptr;
   }
   if (text.starts_with("urn:uuid:") || text.starts_with("urn:oid:")) {
-    ref.kind = Reference::Kind::kUrn;
-    if (text.size() <= 9) return bad("empty urn");
-    return ref;
+    if (ref != nullptr) ref->kind = Reference::Kind::kUrn;
+    if (text.size() <= 9) return "empty urn";
+    return nullptr;
   }
   std::string_view rest = text;
   if (text.starts_with("http://") || text.starts_with("https://")) {
-    ref.kind = Reference::Kind::kAbsolute;
+    kind = Reference::Kind::kAbsolute;
   }
+  if (ref != nullptr) ref->kind = kind;
   // Take the trailing "Type/id[/_history/v]" of the path.
   std::string_view version;
   if (size_t h = rest.rfind("/_history/"); h != std::string_view::npos) {
     version = rest.substr(h + 10);
     rest = rest.substr(0, h);
-    if (!IsValidFhirId(version)) return bad("invalid version id");
+    if (!IsValidFhirId(version)) return "invalid version id";
   }
   const size_t slash = rest.rfind('/');
   if (slash == std::string_view::npos) {
-    if (ref.kind == Reference::Kind::kAbsolute) return ref;  // some other URL: keep as is
-    return bad("expected Type/id");
+    if (kind == Reference::Kind::kAbsolute) return nullptr;  // some other URL: keep as is
+    return "expected Type/id";
   }
   std::string_view id = rest.substr(slash + 1);
   std::string_view before = rest.substr(0, slash);
   std::string_view type =
       before.substr(before.rfind('/') == std::string_view::npos ? 0 : before.rfind('/') + 1);
   if (!IsKnownResourceType(type) || !IsValidFhirId(id)) {
-    if (ref.kind == Reference::Kind::kAbsolute) return ref;  // not a FHIR URL we can resolve
-    return bad("expected ResourceType/id with a known type and a valid id");
+    if (kind == Reference::Kind::kAbsolute) return nullptr;  // not a FHIR URL we can resolve
+    return "expected ResourceType/id with a known type and a valid id";
   }
-  if (ref.kind == Reference::Kind::kRelative && before != type) return bad("expected Type/id");
-  ref.type = std::string(type);
-  ref.id = std::string(id);
-  ref.version = std::string(version);
+  if (kind == Reference::Kind::kRelative && before != type) return "expected Type/id";
+  if (ref != nullptr) {
+    ref->type = std::string(type);
+    ref->id = std::string(id);
+    ref->version = std::string(version);
+  }
+  return nullptr;
+}
+
+Status BadReference(std::string_view text, const char* why) {
+  return Status::InvalidArgument("invalid reference '" + std::string(text.substr(0, 80)) +
+                                 "': " + why);
+}
+
+}  // namespace
+
+Result<Reference> ParseReference(std::string_view text) {
+  Reference ref;
+  ref.text = std::string(text);
+  if (const char* why = CheckReference(text, &ref)) return BadReference(text, why);
   return ref;
 }
 

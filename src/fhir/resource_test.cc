@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace medhub::fhir {
 namespace {
@@ -90,6 +91,30 @@ TEST(ResourceTest, InvalidResourcesAreRejectedNamingTheElement) {
   }
 }
 
+TEST(ResourceTest, ErrorsInNestedResourcesNameTheFullPathAndTheProblem) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Nonsense"}}]})",
+       "InvalidArgument: Bundle.entry[0].resource: unknown resourceType 'Nonsense'"},
+      {R"({"resourceType":"Patient","contained":[{"resourceType":"Observation","status":"final",)"
+       R"("code":{"coding":[{"system":1}]}}]})",
+       "Unprocessable: Patient.contained[0].code.coding[0].system: expected a string"},
+      {R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+       R"("subject":{"reference":"Patient/a b"}})",
+       "Unprocessable: Observation.subject.reference: invalid reference 'Patient/a b': contains "
+       "whitespace"},
+      {R"({"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"x"},)"
+       R"({"resource":{"resourceType":"Patient","name":[{"given":["A",""]}]}}]})",
+       "Unprocessable: Bundle.entry[1].resource.name[0].given[1]: empty strings are not allowed"},
+      {R"({"resourceType":"Patient","contained":[{"id":"1"}]})",
+       "InvalidArgument: Patient.contained[0]: missing resourceType"},
+  };
+  for (const auto& [body, message] : cases) {
+    auto r = ParseResource(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().ToString(), message);
+  }
+}
+
 TEST(ResourceTest, UnknownElementsAndDecimalPrecisionAreKeptExactly) {
   const std::string body =
       R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
@@ -118,7 +143,15 @@ TEST(ResourceTest, ReferencesOfEveryKindParse) {
   auto contained = ParseReference("#referral");
   ASSERT_TRUE(contained.ok());
   EXPECT_EQ(contained->kind, Reference::Kind::kContained);
-  EXPECT_FALSE(ParseReference("Patient").ok());
+  EXPECT_EQ(ParseReference("Patient").status().message(),
+            "invalid reference 'Patient': expected Type/id");
+  EXPECT_EQ(ParseReference("urn:uuid:").status().message(),
+            "invalid reference 'urn:uuid:': empty urn");
+  auto other = ParseReference("https://example.org/somewhere");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->kind, Reference::Kind::kAbsolute);
+  EXPECT_EQ(other->type, "");
+  EXPECT_EQ(other->text, "https://example.org/somewhere");
   EXPECT_FALSE(ParseReference("Unknown/1").ok());
   EXPECT_FALSE(ParseReference("Patient/1 2").ok());
 }
