@@ -16,3 +16,11 @@ if(MEDHUB_SANITIZE)
     -fno-sanitize-recover=undefined)
   target_link_options(medhub_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(MEDHUB_FUZZ)
+  # The libraries the fuzz targets call are instrumented too (coverage for libFuzzer's
+  # guidance, the sanitizers for its findings); only the fuzz targets link the fuzzer's
+  # main (-fsanitize=fuzzer in their own options).
+  target_compile_options(medhub_build_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+    -fno-omit-frame-pointer)
+  target_link_options(medhub_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
