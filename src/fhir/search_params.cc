@@ -1,5 +1,7 @@
 #include "fhir/search_params.h"
 
+#include <unordered_map>
+
 #include "fhir/resource.h"
 
 namespace medhub::fhir {
@@ -262,12 +264,32 @@ std::vector<const SearchParamDef*> SearchParamsOf(std::string_view resource_type
   return out;
 }
 
+namespace {
+
+// The parameters of a type that have index entries of their own (not indexed_as another),
+// in table order; built once. A type without parameters of its own has the common ones.
+const std::vector<const SearchParamDef*>& IndexedParamsOf(std::string_view type) {
+  using ByType = std::unordered_map<std::string_view, std::vector<const SearchParamDef*>>;
+  static const ByType* const kByType = [] {
+    auto* by_type = new ByType;
+    for (const SearchParamDef& p : Table()) (*by_type)[p.resource];
+    for (auto& [t, params] : *by_type) {
+      for (const SearchParamDef& p : Table())
+        if (p.indexed_as.empty() && (p.resource == t || p.resource.empty())) params.push_back(&p);
+    }
+    return by_type;
+  }();
+  auto it = kByType->find(type);
+  return it != kByType->end() ? it->second : kByType->at("");
+}
+
+}  // namespace
+
 std::vector<IndexValue> ExtractIndexValues(const json::Value& resource) {
   std::vector<IndexValue> out;
   const std::string_view type = ResourceType(resource);
   std::vector<const json::Value*> found;
-  for (const SearchParamDef* p : SearchParamsOf(type)) {
-    if (!p->indexed_as.empty()) continue;  // its values are in another parameter's index
+  for (const SearchParamDef* p : IndexedParamsOf(type)) {
     for (std::string_view path : p->paths) {
       found.clear();
       Collect(resource, path, &found);

@@ -1,6 +1,5 @@
 // Batch and transaction Bundles (FHIR R4 3.1.0.11).
-#include <map>
-#include <set>
+#include <unordered_map>
 
 #include "core/ids.h"
 #include "core/time.h"
@@ -20,7 +19,7 @@ Status EntryError(size_t i, std::string_view element, std::string_view problem) 
 }
 
 // Replaces references to bundle-local fullUrls by the ids the server assigned.
-Status RewriteReferences(json::Value* v, const std::map<std::string, std::string>& ids,
+Status RewriteReferences(json::Value* v, const std::unordered_map<std::string, std::string>& ids,
                          const std::string& path) {
   if (v->is_array()) {
     for (size_t i = 0; i < v->items().size(); ++i)
@@ -94,7 +93,7 @@ Result<BundleOutcome> FhirApi::ProcessBundleAs(json::Value bundle, bool keep_ids
 Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_ids,
                                                   RequestAccess& a) {
   std::vector<Planned> plan;
-  std::map<std::string, std::string> ids;  // fullUrl -> "Type/id"
+  std::unordered_map<std::string, std::string> ids;  // fullUrl -> "Type/id"
   json::Value* entries = bundle.find("entry");
   const size_t n = entries ? entries->items().size() : 0;
   for (size_t i = 0; i < n; ++i) {

@@ -113,7 +113,11 @@ std::string IndexParamPrefix(std::string_view type, std::string_view param) {
 }
 
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id) {
-  std::string k = IndexParamPrefix(type, v.param->name);
+  std::string k;
+  // Room for the escapes of a few bytes; more only when the values hold many \0 or \1.
+  k.reserve(type.size() + v.param->name.size() + v.value.size() + v.system.size() + id.size() + 28);
+  k.append(type).push_back('\0');
+  k.append(v.param->name).push_back('\0');
   switch (v.param->type) {
     case fhir::ParamType::kToken:
       AppendEscaped(&k, v.value);
@@ -193,6 +197,7 @@ std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
 
 std::string EncodeCurrent(const CurrentRecord& r) {
   std::string v;
+  v.reserve(25 + r.content_hash.size() + r.key_refs.size());
   PutBigEndian64(&v, r.version);
   v.push_back(r.erased ? 2 : (r.deleted ? 1 : 0));
   PutOrderedInt64(&v, r.last_updated);
