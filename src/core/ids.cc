@@ -33,13 +33,18 @@ std::string NewId() {
 }
 
 bool IsValidFhirId(std::string_view id) {
+  // [A-Za-z0-9\-\.], one table lookup per byte.
+  static constexpr auto kIdByte = [] {
+    std::array<bool, 256> ok{};
+    for (int c = 0; c < 256; ++c)
+      ok[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
+    return ok;
+  }();
   if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
+  bool ok = true;
+  for (char c : id) ok &= kIdByte[static_cast<unsigned char>(c)];
+  return ok;
 }
 
 }  // namespace medhub

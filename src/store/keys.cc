@@ -87,15 +87,14 @@ std::string CompartmentKey(std::string_view patient, int64_t time, std::string_v
 }
 
 void AppendEscaped(std::string* out, std::string_view s, bool terminate) {
-  for (char c : s) {
-    if (c == '\0') {
-      out->append("\1\1", 2);
-    } else if (c == '\1') {
-      out->append("\1\2", 2);
-    } else {
-      out->push_back(c);
-    }
+  size_t plain_from = 0;  // the bytes since the last escape are appended in one go
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) > 1) continue;
+    out->append(s.data() + plain_from, i - plain_from);
+    out->append(s[i] == '\0' ? "\1\1" : "\1\2", 2);
+    plain_from = i + 1;
   }
+  out->append(s.data() + plain_from, s.size() - plain_from);
   if (terminate) out->push_back('\0');
 }
 

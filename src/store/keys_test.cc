@@ -27,6 +27,16 @@ TEST(KeysTest, IndexKeysRoundTripEveryParameterType) {
   EXPECT_EQ(IndexKeyParam(IndexKey("Observation", q, "o3")), "value-quantity");
 }
 
+TEST(KeysTest, IndexKeyBytesEscapeZeroAndOneBytesWhereverTheyStand) {
+  using namespace std::string_literals;
+  const auto* code = fhir::FindSearchParam("Observation", "code");
+  fhir::IndexValue t{code, "\0a\0b\1c\1"s, "sys"s, {}, 0};
+  EXPECT_EQ(IndexKey("Observation", t, "o1"), "Observation\0code\0\1\1a\1\1b\1\2c\1\2\0sys\0o1"s);
+  t.value = "plain";
+  t.system = "";
+  EXPECT_EQ(IndexKey("Observation", t, "o1"), "Observation\0code\0plain\0\0o1"s);
+}
+
 TEST(KeysTest, NumbersAndDatesSortBytewiseInNumericOrder) {
   const auto* qty = fhir::FindSearchParam("Observation", "value-quantity");
   std::vector<double> values = {-1e9, -2.5, -0.0, 0.0, 1e-9, 3, 1e12};

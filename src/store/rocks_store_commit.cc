@@ -26,7 +26,7 @@ class SortedBatch {
  public:
   // Returns the write's position, for value().
   size_t Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
-    ops_.push_back({cf->GetID(), cf, std::move(key), std::move(value), false});
+    ops_.emplace_back(cf->GetID(), cf, std::move(key), std::move(value), false);
     return ops_.size() - 1;
   }
   std::string* value(size_t i) { return &ops_[i].value; }
@@ -198,8 +198,7 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
 
 // The stored JSON: head + the server's meta elements + tail (the tail starts with ','
 // when the client's meta has more).
-std::string RenderJson(const PreparedOp& p, uint64_t version, int64_t time) {
-  const std::string instant = FormatInstant(time);
+std::string RenderJson(const PreparedOp& p, uint64_t version, std::string_view instant) {
   char digits[24];
   const auto v = std::to_chars(digits, digits + sizeof(digits), version);
   std::string out;
@@ -284,9 +283,15 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
 }
 
 void RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
+  std::string instant;  // formatted once: a commit's versions share their time
+  int64_t instant_of = 0;
   for (const ToRender& t : plan->to_render) {
     WriteOutcome& out = plan->outcomes[t.outcome];
-    out.json = RenderJson(ops[t.op], out.version, out.last_updated);
+    if (instant.empty() || out.last_updated != instant_of) {
+      instant = FormatInstant(out.last_updated);
+      instant_of = out.last_updated;
+    }
+    out.json = RenderJson(ops[t.op], out.version, instant);
     if (t.staged != ToRender::kNone) plan->staged[t.staged].second.stored.json = out.json;
     if (t.key) continue;  // sealed by Seal
     std::string* value = plan->batch.value(t.write);
@@ -428,7 +433,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         if (bulk) {
           // The same content hash means the same bytes around the server's meta: this is
           // what the current version stores (it may be staged, not yet in the database).
-          out.json = RenderJson(p, out.version, out.last_updated);
+          out.json = RenderJson(p, out.version, FormatInstant(out.last_updated));
         } else {
           ASSIGN_OR_RETURN(StoredResource cur, ReadRecord(op.type, op.id, out.version));
           out.json = std::move(cur.json);
