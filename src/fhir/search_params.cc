@@ -1,8 +1,13 @@
 #include "fhir/search_params.h"
 
+#include <optional>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 
+#include "core/ids.h"
 #include "fhir/resource.h"
+#include "fhir/resource_types.h"
 
 namespace medhub::fhir {
 namespace {
@@ -208,9 +213,29 @@ void AddDate(const SearchParamDef* p, const json::Value& v, std::vector<IndexVal
   out->push_back(std::move(iv));
 }
 
+// The type and id of the common relative reference "Type/id" (a known type, a valid id),
+// exactly what ParseReference gives for it but without its copies; nullopt for any other
+// form (ask ParseReference).
+std::optional<std::pair<std::string_view, std::string_view>> PlainReference(std::string_view text) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos || text.find('/', slash + 1) != std::string_view::npos)
+    return std::nullopt;
+  const std::string_view type = text.substr(0, slash), id = text.substr(slash + 1);
+  if (!IsKnownResourceType(type) || !IsValidFhirId(id)) return std::nullopt;
+  return std::make_pair(type, id);
+}
+
 void AddReference(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
   std::string_view text = v.is_string() ? v.text() : v.get_string("reference");
   if (text.empty()) return;
+  if (const auto plain = PlainReference(text)) {
+    if (!p->target.empty() && plain->first != p->target) return;
+    IndexValue iv;
+    iv.param = p;
+    iv.value = std::string(text);
+    out->push_back(std::move(iv));
+    return;
+  }
   auto ref = ParseReference(text);
   if (!ref.ok() || ref->type.empty()) {
     if (v.is_string() && p->type == PT::kReference) {  // canonical URLs (meta.profile)
@@ -381,11 +406,21 @@ std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
       if (target == nullptr)
         target = r->find("actor") ? r->find("actor")->find("reference") : nullptr;
       if (target == nullptr || !target->is_string()) continue;
-      auto ref = ParseReference(target->text());
-      if (!ref.ok() || ref->type != "Patient") continue;
+      std::string_view ref_type, id;
+      std::optional<Reference> parsed;  // owns the type and id when not a plain "Type/id"
+      if (const auto plain = PlainReference(target->text())) {
+        std::tie(ref_type, id) = *plain;
+      } else {
+        auto ref = ParseReference(target->text());
+        if (!ref.ok()) continue;
+        parsed = std::move(ref).value();
+        ref_type = parsed->type;
+        id = parsed->id;
+      }
+      if (ref_type != "Patient") continue;
       bool seen = false;
-      for (const auto& id : out) seen |= id == ref->id;
-      if (!seen) out.push_back(ref->id);
+      for (const auto& known : out) seen |= known == id;
+      if (!seen) out.emplace_back(id);
     }
   }
   return out;
