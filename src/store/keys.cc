@@ -270,10 +270,10 @@ std::optional<ChangeView> DecodeChange(std::string_view v) {
 }
 
 void AppendKeyRef(std::string* out, char tag, std::string_view key) {
-  out->push_back(tag);
   const uint32_t len = static_cast<uint32_t>(key.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(len >> shift));
-  out->append(key);
+  const char head[5] = {tag, static_cast<char>(len >> 24), static_cast<char>(len >> 16),
+                        static_cast<char>(len >> 8), static_cast<char>(len)};
+  out->append(head, sizeof(head)).append(key);
 }
 
 }  // namespace medhub::store::keys

@@ -71,6 +71,10 @@ TEST(KeysTest, RecordsRoundTripAndRejectTruncation) {
   std::string refs;
   AppendKeyRef(&refs, 'i', "k1");
   AppendKeyRef(&refs, 'c', std::string("k\0 2", 4));
+  EXPECT_EQ(refs, std::string("i\0\0\0\2k1c\0\0\0\4k\0 2", 16));  // tag, u32 length, key
+  std::string long_ref;
+  AppendKeyRef(&long_ref, 'i', std::string(0x10203, 'x'));
+  EXPECT_EQ(long_ref.substr(0, 5), std::string("i\0\1\2\3", 5));
   std::vector<std::string> seen;
   EXPECT_TRUE(ForEachKeyRef(refs, [&](char tag, std::string_view k) {
     seen.push_back(std::string(1, tag) + std::string(k));

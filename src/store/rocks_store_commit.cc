@@ -212,12 +212,14 @@ std::string RenderJson(const PreparedOp& p, uint64_t version, std::string_view i
 
 Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
   if (bulk_active()) {
+    // While `fresh`, every staged key's hash is in `written` (bulk_load.h): a key whose
+    // hash is not there is neither staged nor in the database (the common case, a create).
+    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string>()(key)))
+      return Status::Ok();
     if (const BulkStaged* staged = StagedCurrent(key)) {
       p->current = staged->current;
       return Status::Ok();
     }
-    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string>()(key)))
-      return Status::Ok();  // never written: not in the database
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), key, &v);
