@@ -26,7 +26,7 @@ Status RewriteReferences(json::Value* v, const std::unordered_map<std::string, s
       if (item.is_array() || item.is_object()) RETURN_IF_ERROR(RewriteReferences(&item, ids, path));
   } else if (v->is_object()) {
     for (auto& [k, child] : v->members()) {
-      if (k == "reference" && child.is_string()) {
+      if (child.is_string() && std::string_view(k) == std::string_view("reference")) {
         auto it = ids.find(child.text());
         if (it != ids.end()) {
           child = json::Value::String(it->second);

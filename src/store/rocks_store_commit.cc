@@ -256,8 +256,8 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     });
     ASSIGN_OR_RETURN(plan, Plan(prepared));
     if (plan.batch.empty()) return std::move(plan.outcomes);  // nothing changed
-    for (const PreparedOp& p : prepared) {
-      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(p.cur_key);
+    for (PreparedOp& p : prepared) {                          // cur_key is not needed after this
+      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(std::move(p.cur_key));
     }
     pending_[plan.first_seq] = plan.last_seq;
   }
