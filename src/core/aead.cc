@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "core/hash.h"
 
@@ -23,24 +24,57 @@ const EVP_CIPHER* Aes256Gcm() {
   return cipher;
 }
 
-// One cipher context per thread, reset and keyed per call (the AES key schedule is cheap
-// next to allocating a context).
+// One cipher context per thread and direction. OpenSSL resets a context (frees and
+// re-creates its provider state) whenever Init is given the cipher, and expands the AES key
+// (and the GHASH key) whenever it is given a key; both are done only when needed: the
+// cipher on first use, the key when it differs from the last one. A new nonce alone is
+// cheap. The cached key copy is wiped when the thread ends.
 class ThreadCipher {
  public:
   ThreadCipher() : ctx_(EVP_CIPHER_CTX_new()) {}
-  ~ThreadCipher() { EVP_CIPHER_CTX_free(ctx_); }
+  ~ThreadCipher() {
+    EVP_CIPHER_CTX_free(ctx_);
+    OPENSSL_cleanse(key_, sizeof(key_));
+  }
   ThreadCipher(const ThreadCipher&) = delete;
   ThreadCipher& operator=(const ThreadCipher&) = delete;
+
+  // Initialises the context for one message under `key` (kAeadKeySize bytes) and `nonce`.
+  bool Init(bool encrypt, std::string_view key, std::string_view nonce) {
+    if (ctx_ == nullptr || Aes256Gcm() == nullptr) Abort("OpenSSL AES-256-GCM unavailable");
+    const bool same_key = keyed_ && CRYPTO_memcmp(key.data(), key_, sizeof(key_)) == 0;
+    const EVP_CIPHER* cipher = has_cipher_ ? nullptr : Aes256Gcm();
+    const auto* k = same_key ? nullptr : reinterpret_cast<const unsigned char*>(key.data());
+    const auto* iv = reinterpret_cast<const unsigned char*>(nonce.data());
+    keyed_ = false;  // until this Init succeeds
+    const int ok = encrypt ? EVP_EncryptInit_ex2(ctx_, cipher, k, iv, nullptr)
+                           : EVP_DecryptInit_ex2(ctx_, cipher, k, iv, nullptr);
+    if (ok != 1) {
+      has_cipher_ = false;  // start over next time
+      return false;
+    }
+    has_cipher_ = true;
+    if (!same_key) std::memcpy(key_, key.data(), sizeof(key_));
+    keyed_ = true;
+    return true;
+  }
   EVP_CIPHER_CTX* get() { return ctx_; }
 
  private:
   EVP_CIPHER_CTX* ctx_;
+  bool has_cipher_ = false;
+  bool keyed_ = false;
+  unsigned char key_[kAeadKeySize] = {};
 };
 
-EVP_CIPHER_CTX* Context() {
+ThreadCipher& Sealer() {
   thread_local ThreadCipher cipher;
-  if (cipher.get() == nullptr || Aes256Gcm() == nullptr) Abort("OpenSSL AES-256-GCM unavailable");
-  return cipher.get();
+  return cipher;
+}
+
+ThreadCipher& Opener() {
+  thread_local ThreadCipher cipher;
+  return cipher;
 }
 
 const unsigned char* U(std::string_view s) {
@@ -94,26 +128,41 @@ bool DecodeBase64(std::string_view text, std::string* out) {
 
 }  // namespace
 
-void AeadSealTo(std::string_view key, std::string_view plaintext, std::string_view aad,
-                std::string* out) {
+void AeadSealPartsTo(std::string_view key, std::string_view nonce,
+                     std::initializer_list<std::string_view> plaintext, std::string_view aad,
+                     std::string* out) {
   if (key.size() != kAeadKeySize) Abort("AeadSeal: the key must be 32 bytes");
-  const std::string nonce = RandomBytes(kAeadNonceSize);
+  if (nonce.size() != kAeadNonceSize) Abort("AeadSeal: the nonce must be 12 bytes");
+  size_t plain_size = 0;
+  for (std::string_view part : plaintext) plain_size += part.size();
   const size_t start = out->size();
-  out->resize(start + kAeadOverhead + plaintext.size());
+  out->resize(start + kAeadOverhead + plain_size);
   auto* p = reinterpret_cast<unsigned char*>(out->data() + start);
   p[0] = kAeadVersion;
   std::copy(nonce.begin(), nonce.end(), p + 1);
   unsigned char* ct = p + 1 + kAeadNonceSize;
-  EVP_CIPHER_CTX* ctx = Context();
-  int len = 0, fin = 0;
-  bool ok =
-      EVP_EncryptInit_ex2(ctx, Aes256Gcm(), U(key), U(nonce), nullptr) == 1 &&
-      (aad.empty() ||
-       EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1) &&
-      EVP_EncryptUpdate(ctx, ct, &len, U(plaintext), static_cast<int>(plaintext.size())) == 1 &&
-      EVP_EncryptFinal_ex(ctx, ct + len, &fin) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kAeadTagSize, ct + plaintext.size()) == 1;
-  if (!ok || static_cast<size_t>(len + fin) != plaintext.size()) Abort("AES-256-GCM seal failed");
+  ThreadCipher& cipher = Sealer();
+  EVP_CIPHER_CTX* ctx = cipher.get();
+  int len = 0;
+  size_t done = 0;
+  bool ok = cipher.Init(/*encrypt=*/true, key, nonce) &&
+            (aad.empty() ||
+             EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1);
+  for (std::string_view part : plaintext) {
+    if (!ok || part.empty()) continue;
+    ok = EVP_EncryptUpdate(ctx, ct + done, &len, U(part), static_cast<int>(part.size())) == 1;
+    done += static_cast<size_t>(len);
+  }
+  int fin = 0;
+  ok = ok && EVP_EncryptFinal_ex(ctx, ct + done, &fin) == 1 &&
+       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kAeadTagSize, ct + plain_size) == 1;
+  if (!ok || done + static_cast<size_t>(fin) != plain_size) Abort("AES-256-GCM seal failed");
+}
+
+void AeadSealTo(std::string_view key, std::string_view plaintext, std::string_view aad,
+                std::string* out) {
+  const std::string nonce = RandomBytes(kAeadNonceSize);
+  AeadSealPartsTo(key, nonce, {plaintext}, aad, out);
 }
 
 std::string AeadSeal(std::string_view key, std::string_view plaintext, std::string_view aad) {
@@ -134,10 +183,11 @@ Result<std::string> AeadOpen(std::string_view key, std::string_view envelope,
       envelope.substr(1 + kAeadNonceSize, envelope.size() - kAeadOverhead);
   std::string tag(envelope.substr(envelope.size() - kAeadTagSize));
   std::string out(body.size(), '\0');
-  EVP_CIPHER_CTX* ctx = Context();
+  ThreadCipher& cipher = Opener();
+  EVP_CIPHER_CTX* ctx = cipher.get();
   int len = 0, fin = 0;
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  const bool ok = EVP_DecryptInit_ex2(ctx, Aes256Gcm(), U(key), U(nonce), nullptr) == 1 &&
+  const bool ok = cipher.Init(/*encrypt=*/false, key, nonce) &&
                   (aad.empty() || EVP_DecryptUpdate(ctx, nullptr, &len, U(aad),
                                                     static_cast<int>(aad.size())) == 1) &&
                   EVP_DecryptUpdate(ctx, o, &len, U(body), static_cast<int>(body.size())) == 1 &&
@@ -172,7 +222,7 @@ class ThreadHmac {
   ThreadHmac(const ThreadHmac&) = delete;
   ThreadHmac& operator=(const ThreadHmac&) = delete;
 
-  std::string Mac(std::string_view key, std::string_view data) {
+  std::string Mac(std::string_view key, std::initializer_list<std::string_view> parts) {
     if (ctx_ == nullptr) Abort("HMAC-SHA-256 is unavailable");
     bool ok;
     if (keyed_ && key == key_) {
@@ -188,8 +238,8 @@ class ThreadHmac {
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     size_t len = 0;
-    ok = ok && EVP_MAC_update(ctx_, U(data), data.size()) == 1 &&
-         EVP_MAC_final(ctx_, md, &len, sizeof(md)) == 1;
+    for (std::string_view data : parts) ok = ok && EVP_MAC_update(ctx_, U(data), data.size()) == 1;
+    ok = ok && EVP_MAC_final(ctx_, md, &len, sizeof(md)) == 1;
     if (!ok) Abort("HMAC-SHA-256 failed");
     return std::string(reinterpret_cast<const char*>(md), len);
   }
@@ -200,11 +250,19 @@ class ThreadHmac {
   bool keyed_ = false;
 };
 
+ThreadHmac& Hmac() {
+  thread_local ThreadHmac hmac;
+  return hmac;
+}
+
 }  // namespace
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  thread_local ThreadHmac hmac;
-  return hmac.Mac(key, data);
+  return Hmac().Mac(key, {data});
+}
+
+std::string HmacSha256Of(std::string_view key, std::initializer_list<std::string_view> parts) {
+  return Hmac().Mac(key, parts);
 }
 
 Result<std::string> ParseKeyText(std::string_view text) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -27,12 +28,21 @@ std::string AeadSeal(std::string_view key, std::string_view plaintext, std::stri
 // Appends the envelope to *out instead of returning it.
 void AeadSealTo(std::string_view key, std::string_view plaintext, std::string_view aad,
                 std::string* out);
+// Appends the envelope of the concatenation of `plaintext` (not built) to *out, under a
+// nonce the caller drew: kAeadNonceSize bytes of RandomBytes, used for this one message
+// only (a nonce sealed twice under one key breaks GCM). For callers that draw the nonces
+// of many messages at once; the envelope is the one AeadSealTo writes.
+void AeadSealPartsTo(std::string_view key, std::string_view nonce,
+                     std::initializer_list<std::string_view> plaintext, std::string_view aad,
+                     std::string* out);
 // Decrypts an envelope. DataLoss when it is malformed, of another version, or fails
 // authentication (a changed ciphertext, nonce, tag or aad, or the wrong key).
 Result<std::string> AeadOpen(std::string_view key, std::string_view envelope, std::string_view aad);
 
 // HMAC-SHA-256 of `data` under `key` (32 bytes).
 std::string HmacSha256(std::string_view key, std::string_view data);
+// HMAC-SHA-256 of the concatenation of `parts`, without building it.
+std::string HmacSha256Of(std::string_view key, std::initializer_list<std::string_view> parts);
 
 // A 32-byte key from its text form: 64 hex digits, or standard base64 (with or without
 // padding) of 32 bytes; surrounding whitespace is ignored. InvalidArgument otherwise.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "core/hash.h"
 
 namespace medhub {
@@ -51,6 +53,41 @@ TEST(AeadTest, TheWrongKeyOrAnUnknownVersionIsDataLoss) {
   std::string v2 = env;
   v2[0] = 2;
   EXPECT_EQ(AeadOpen(kKey, v2, "a").status().code(), StatusCode::kDataLoss);
+}
+
+TEST(AeadTest, APartsSealUnderAGivenNonceMatchesTheGcmSpecTestCase14) {
+  // McGrew-Viega GCM spec, test case 14: AES-256, zero key, zero nonce, 16 zero bytes.
+  const std::string key(kAeadKeySize, '\0'), nonce(kAeadNonceSize, '\0'), half(8, '\0');
+  std::string env = "header";
+  AeadSealPartsTo(key, nonce, {half, "", half}, "", &env);
+  EXPECT_EQ(ToHex(env), ToHex("header") + "01" + ToHex(nonce) +
+                            "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919");
+  auto plain = AeadOpen(key, std::string_view(env).substr(6), "");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(*plain, half + half);
+}
+
+TEST(AeadTest, SealsAndOpensUnderAlternatingKeysEachOpenOnlyUnderTheirOwnKey) {
+  const std::string other = RandomBytes(kAeadKeySize);
+  std::vector<std::string> envs;
+  for (int i = 0; i < 6; ++i)
+    envs.push_back(AeadSeal(i % 2 == 0 ? kKey : other, "message " + std::to_string(i), "aad"));
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 6; ++i) {
+      const std::string& mine = i % 2 == 0 ? kKey : other;
+      const std::string& wrong = i % 2 == 0 ? other : kKey;
+      EXPECT_EQ(AeadOpen(wrong, envs[i], "aad").status().code(), StatusCode::kDataLoss);
+      auto plain = AeadOpen(mine, envs[i], "aad");
+      ASSERT_TRUE(plain.ok()) << i << ": " << plain.status().message();
+      EXPECT_EQ(*plain, "message " + std::to_string(i));
+    }
+  }
+}
+
+TEST(AeadTest, HmacOfPartsEqualsHmacOfTheirConcatenation) {
+  EXPECT_EQ(HmacSha256Of("Jefe", {"what do ya ", "", "want for nothing?"}),
+            HmacSha256("Jefe", "what do ya want for nothing?"));
+  EXPECT_EQ(HmacSha256Of(kKey, {}), HmacSha256(kKey, ""));
 }
 
 TEST(AeadTest, HmacSha256MatchesRfc4231TestCase2) {

@@ -1,6 +1,13 @@
 #include "fhir/search_params.h"
 
+#include <optional>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "core/ids.h"
 #include "fhir/resource.h"
+#include "fhir/resource_types.h"
 
 namespace medhub::fhir {
 namespace {
@@ -206,9 +213,29 @@ void AddDate(const SearchParamDef* p, const json::Value& v, std::vector<IndexVal
   out->push_back(std::move(iv));
 }
 
+// The type and id of the common relative reference "Type/id" (a known type, a valid id),
+// exactly what ParseReference gives for it but without its copies; nullopt for any other
+// form (ask ParseReference).
+std::optional<std::pair<std::string_view, std::string_view>> PlainReference(std::string_view text) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos || text.find('/', slash + 1) != std::string_view::npos)
+    return std::nullopt;
+  const std::string_view type = text.substr(0, slash), id = text.substr(slash + 1);
+  if (!IsKnownResourceType(type) || !IsValidFhirId(id)) return std::nullopt;
+  return std::make_pair(type, id);
+}
+
 void AddReference(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
   std::string_view text = v.is_string() ? v.text() : v.get_string("reference");
   if (text.empty()) return;
+  if (const auto plain = PlainReference(text)) {
+    if (!p->target.empty() && plain->first != p->target) return;
+    IndexValue iv;
+    iv.param = p;
+    iv.value = std::string(text);
+    out->push_back(std::move(iv));
+    return;
+  }
   auto ref = ParseReference(text);
   if (!ref.ok() || ref->type.empty()) {
     if (v.is_string() && p->type == PT::kReference) {  // canonical URLs (meta.profile)
@@ -262,12 +289,32 @@ std::vector<const SearchParamDef*> SearchParamsOf(std::string_view resource_type
   return out;
 }
 
+namespace {
+
+// The parameters of a type that have index entries of their own (not indexed_as another),
+// in table order; built once. A type without parameters of its own has the common ones.
+const std::vector<const SearchParamDef*>& IndexedParamsOf(std::string_view type) {
+  using ByType = std::unordered_map<std::string_view, std::vector<const SearchParamDef*>>;
+  static const ByType* const kByType = [] {
+    auto* by_type = new ByType;
+    for (const SearchParamDef& p : Table()) (*by_type)[p.resource];
+    for (auto& [t, params] : *by_type) {
+      for (const SearchParamDef& p : Table())
+        if (p.indexed_as.empty() && (p.resource == t || p.resource.empty())) params.push_back(&p);
+    }
+    return by_type;
+  }();
+  auto it = kByType->find(type);
+  return it != kByType->end() ? it->second : kByType->at("");
+}
+
+}  // namespace
+
 std::vector<IndexValue> ExtractIndexValues(const json::Value& resource) {
   std::vector<IndexValue> out;
   const std::string_view type = ResourceType(resource);
   std::vector<const json::Value*> found;
-  for (const SearchParamDef* p : SearchParamsOf(type)) {
-    if (!p->indexed_as.empty()) continue;  // its values are in another parameter's index
+  for (const SearchParamDef* p : IndexedParamsOf(type)) {
     for (std::string_view path : p->paths) {
       found.clear();
       Collect(resource, path, &found);
@@ -359,11 +406,21 @@ std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
       if (target == nullptr)
         target = r->find("actor") ? r->find("actor")->find("reference") : nullptr;
       if (target == nullptr || !target->is_string()) continue;
-      auto ref = ParseReference(target->text());
-      if (!ref.ok() || ref->type != "Patient") continue;
+      std::string_view ref_type, id;
+      std::optional<Reference> parsed;  // owns the type and id when not a plain "Type/id"
+      if (const auto plain = PlainReference(target->text())) {
+        std::tie(ref_type, id) = *plain;
+      } else {
+        auto ref = ParseReference(target->text());
+        if (!ref.ok()) continue;
+        parsed = std::move(ref).value();
+        ref_type = parsed->type;
+        id = parsed->id;
+      }
+      if (ref_type != "Patient") continue;
       bool seen = false;
-      for (const auto& id : out) seen |= id == ref->id;
-      if (!seen) out.push_back(ref->id);
+      for (const auto& known : out) seen |= known == id;
+      if (!seen) out.emplace_back(id);
     }
   }
   return out;

@@ -64,6 +64,28 @@ TEST(SearchParamsTest, ObservationYieldsCodeSubjectDateAndQuantity) {
   EXPECT_EQ(ClinicalTime(o, 0), ParseFhirDate("2020-01-02T03:04:05Z")->low);
 }
 
+TEST(SearchParamsTest, EveryReferenceFormIndexesAsTypeSlashIdOrNotAtAll) {
+  auto parsed = json::Parse(R"({"resourceType":"Observation","id":"o1",
+    "subject":{"reference":"Patient/p1/_history/3"},
+    "encounter":{"reference":"Patient/p9"},
+    "performer":[{"reference":"Practitioner/d1"},{"reference":"Patient/p2"},
+                 {"reference":"http://other.org/fhir/Patient/p3"},{"reference":"Unknown/u1"},
+                 {"reference":"Patient/bad id"},{"reference":"urn:uuid:1"},{"reference":"#c1"}]})");
+  ASSERT_TRUE(parsed.ok());
+  auto vs = ExtractIndexValues(*parsed);
+  EXPECT_EQ(ValuesOf(vs, "subject"), std::vector<std::string>{"Patient/p1"});
+  EXPECT_TRUE(ValuesOf(vs, "encounter").empty());  // its target is Encounter
+  EXPECT_EQ(PatientCompartmentsOf(*parsed), (std::vector<std::string>{"p1", "p2", "p3"}));
+  auto e = json::Parse(R"({"resourceType":"Observation","id":"o2",
+    "subject":{"reference":"Patient/p1"},"encounter":{"reference":"Encounter/e1"},
+    "performer":[{"reference":"Patient/p1"}]})");
+  ASSERT_TRUE(e.ok());
+  vs = ExtractIndexValues(*e);
+  EXPECT_EQ(ValuesOf(vs, "subject"), std::vector<std::string>{"Patient/p1"});
+  EXPECT_EQ(ValuesOf(vs, "encounter"), std::vector<std::string>{"Encounter/e1"});
+  EXPECT_EQ(PatientCompartmentsOf(*e), std::vector<std::string>{"p1"});
+}
+
 TEST(SearchParamsTest, ReferencesToOtherTypesDoNotFillThePatientParameter) {
   auto o = Parse(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
     "subject":{"reference":"Group/g1"}})");

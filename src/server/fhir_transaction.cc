@@ -1,6 +1,5 @@
 // Batch and transaction Bundles (FHIR R4 3.1.0.11).
-#include <map>
-#include <set>
+#include <unordered_map>
 
 #include "core/ids.h"
 #include "core/time.h"
@@ -20,14 +19,14 @@ Status EntryError(size_t i, std::string_view element, std::string_view problem) 
 }
 
 // Replaces references to bundle-local fullUrls by the ids the server assigned.
-Status RewriteReferences(json::Value* v, const std::map<std::string, std::string>& ids,
+Status RewriteReferences(json::Value* v, const std::unordered_map<std::string, std::string>& ids,
                          const std::string& path) {
   if (v->is_array()) {
-    for (size_t i = 0; i < v->items().size(); ++i)
-      RETURN_IF_ERROR(RewriteReferences(&v->items()[i], ids, path));
+    for (json::Value& item : v->items())
+      if (item.is_array() || item.is_object()) RETURN_IF_ERROR(RewriteReferences(&item, ids, path));
   } else if (v->is_object()) {
     for (auto& [k, child] : v->members()) {
-      if (k == "reference" && child.is_string()) {
+      if (child.is_string() && std::string_view(k) == std::string_view("reference")) {
         auto it = ids.find(child.text());
         if (it != ids.end()) {
           child = json::Value::String(it->second);
@@ -36,7 +35,7 @@ Status RewriteReferences(json::Value* v, const std::map<std::string, std::string
                                "reference '" + child.text().substr(0, 80) +
                                    "' matches no fullUrl in the transaction");
         }
-      } else {
+      } else if (child.is_array() || child.is_object()) {
         RETURN_IF_ERROR(RewriteReferences(&child, ids, path));
       }
     }
@@ -94,7 +93,7 @@ Result<BundleOutcome> FhirApi::ProcessBundleAs(json::Value bundle, bool keep_ids
 Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_ids,
                                                   RequestAccess& a) {
   std::vector<Planned> plan;
-  std::map<std::string, std::string> ids;  // fullUrl -> "Type/id"
+  std::unordered_map<std::string, std::string> ids;  // fullUrl -> "Type/id"
   json::Value* entries = bundle.find("entry");
   const size_t n = entries ? entries->items().size() : 0;
   for (size_t i = 0; i < n; ++i) {
@@ -206,6 +205,8 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
   BundleOutcome result;
   result.entries = plan.size();
   BundleWriter b("transaction-response");
+  std::string modified;  // formatted once: the versions of a transaction share their time
+  int64_t modified_at = 0;
   for (size_t i = 0; i < plan.size(); ++i) {
     const Planned& p = plan[i];
     const std::string rel = p.url.type + "/" + p.url.id;
@@ -220,9 +221,13 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
       if (p.method == "DELETE") {
         b.Response("204 No Content", "", "", "");
       } else {
+        if (modified.empty() || w.last_updated != modified_at) {
+          modified = FormatInstant(w.last_updated);
+          modified_at = w.last_updated;
+        }
         b.Response(w.created ? "201 Created" : "200 OK",
                    rel + "/_history/" + std::to_string(w.version),
-                   "W/\"" + std::to_string(w.version) + "\"", FormatInstant(w.last_updated));
+                   "W/\"" + std::to_string(w.version) + "\"", modified);
       }
     }
     b.EndEntry();

@@ -18,7 +18,11 @@ void AppendIndexKeys(const KeyRing& ring, std::string_view type, const fhir::Ind
     out->push_back(keys::IndexKey(type, v, id));
     return;
   }
-  fhir::IndexValue h = v;
+  fhir::IndexValue h;  // v with its value hashed (the value is not copied)
+  h.param = v.param;
+  h.system = v.system;
+  h.range = v.range;
+  h.number = v.number;
   if (v.param->type == fhir::ParamType::kToken) {
     h.value = ring.IndexHash('t', v.value);
     out->push_back(keys::IndexKey(type, h, id));

@@ -139,17 +139,17 @@ void KeyRing::Forget(const std::string& name) {
 }
 
 std::string KeyRing::IndexHash(char domain, std::string_view value) const {
-  std::string input(1, domain);
-  input.append(value);
-  return HmacSha256(index_key_, input).substr(0, kIndexHashSize);
+  std::string h = HmacSha256Of(index_key_, {std::string_view(&domain, 1), value});
+  h.resize(kIndexHashSize);
+  return h;
 }
 
-std::string KeyRing::ContentHash(std::string_view bytes) const {
+std::string KeyRing::ContentHash(std::initializer_list<std::string_view> parts) const {
   if (!enabled()) {
-    const Sha256Digest d = Sha256(bytes);
+    const Sha256Digest d = Sha256Of(parts);
     return std::string(reinterpret_cast<const char*>(d.data()), d.size());
   }
-  return HmacSha256(index_key_, bytes);
+  return HmacSha256Of(index_key_, parts);
 }
 
 }  // namespace medhub::store

@@ -19,6 +19,7 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <initializer_list>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -73,8 +74,9 @@ class KeyRing {
 
   // Keyed hash of an identifying index value, `domain` separating its uses.
   std::string IndexHash(char domain, std::string_view value) const;
-  // Keyed hash of a resource's content (the current record's content_hash).
-  std::string ContentHash(std::string_view bytes) const;
+  // Keyed hash of a resource's content (the current record's content_hash): of the
+  // concatenation of `parts`, which is not built.
+  std::string ContentHash(std::initializer_list<std::string_view> parts) const;
 
  private:
   KeyRing(rocksdb::DB* db, std::string kek, std::string index_key);

@@ -87,15 +87,14 @@ std::string CompartmentKey(std::string_view patient, int64_t time, std::string_v
 }
 
 void AppendEscaped(std::string* out, std::string_view s, bool terminate) {
-  for (char c : s) {
-    if (c == '\0') {
-      out->append("\1\1", 2);
-    } else if (c == '\1') {
-      out->append("\1\2", 2);
-    } else {
-      out->push_back(c);
-    }
+  size_t plain_from = 0;  // the bytes since the last escape are appended in one go
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) > 1) continue;
+    out->append(s.data() + plain_from, i - plain_from);
+    out->append(s[i] == '\0' ? "\1\1" : "\1\2", 2);
+    plain_from = i + 1;
   }
+  out->append(s.data() + plain_from, s.size() - plain_from);
   if (terminate) out->push_back('\0');
 }
 
@@ -113,7 +112,11 @@ std::string IndexParamPrefix(std::string_view type, std::string_view param) {
 }
 
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id) {
-  std::string k = IndexParamPrefix(type, v.param->name);
+  std::string k;
+  // Room for the escapes of a few bytes; more only when the values hold many \0 or \1.
+  k.reserve(type.size() + v.param->name.size() + v.value.size() + v.system.size() + id.size() + 28);
+  k.append(type).push_back('\0');
+  k.append(v.param->name).push_back('\0');
   switch (v.param->type) {
     case fhir::ParamType::kToken:
       AppendEscaped(&k, v.value);
@@ -193,6 +196,7 @@ std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
 
 std::string EncodeCurrent(const CurrentRecord& r) {
   std::string v;
+  v.reserve(25 + r.content_hash.size() + r.key_refs.size());
   PutBigEndian64(&v, r.version);
   v.push_back(r.erased ? 2 : (r.deleted ? 1 : 0));
   PutOrderedInt64(&v, r.last_updated);
@@ -289,10 +293,10 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
     out->append(part);
     return;
   }
-  out->push_back(tag);
   const uint32_t len = static_cast<uint32_t>(key.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(len >> shift));
-  out->append(key);
+  const char head[5] = {tag, static_cast<char>(len >> 24), static_cast<char>(len >> 16),
+                        static_cast<char>(len >> 8), static_cast<char>(len)};
+  out->append(head, sizeof(head)).append(key);
 }
 
 bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, size_t* pos,

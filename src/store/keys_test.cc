@@ -27,6 +27,16 @@ TEST(KeysTest, IndexKeysRoundTripEveryParameterType) {
   EXPECT_EQ(IndexKeyParam(IndexKey("Observation", q, "o3")), "value-quantity");
 }
 
+TEST(KeysTest, IndexKeyBytesEscapeZeroAndOneBytesWhereverTheyStand) {
+  using namespace std::string_literals;
+  const auto* code = fhir::FindSearchParam("Observation", "code");
+  fhir::IndexValue t{code, "\0a\0b\1c\1"s, "sys"s, {}, 0};
+  EXPECT_EQ(IndexKey("Observation", t, "o1"), "Observation\0code\0\1\1a\1\1b\1\2c\1\2\0sys\0o1"s);
+  t.value = "plain";
+  t.system = "";
+  EXPECT_EQ(IndexKey("Observation", t, "o1"), "Observation\0code\0plain\0\0o1"s);
+}
+
 TEST(KeysTest, NumbersAndDatesSortBytewiseInNumericOrder) {
   const auto* qty = fhir::FindSearchParam("Observation", "value-quantity");
   std::vector<double> values = {-1e9, -2.5, -0.0, 0.0, 1e-9, 3, 1e12};
@@ -58,6 +68,13 @@ TEST(KeysTest, RecordsRoundTripAndRejectTruncation) {
   EXPECT_EQ(change->version, 3u);
   EXPECT_EQ(change->last_updated, 123);
   EXPECT_FALSE(DecodeChange("garbage"));
+  std::string long_refs;  // keys not of Patient/p1's shape: whole, tag + u32 length + key
+  AppendKeyRef(&long_refs, 'i', "k1", "Patient", "p1");
+  AppendKeyRef(&long_refs, 'c', std::string("k\0 2", 4), "Patient", "p1");
+  EXPECT_EQ(long_refs, std::string("i\0\0\0\2k1c\0\0\0\4k\0 2", 16));
+  std::string long_ref;
+  AppendKeyRef(&long_ref, 'i', std::string(0x10203, 'x'), "Patient", "p1");
+  EXPECT_EQ(long_ref.substr(0, 5), std::string("i\0\1\2\3", 5));
 }
 
 std::vector<std::string> Refs(std::string_view refs, std::string_view type, std::string_view id,

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/aead.h"
 #include "core/hash.h"
@@ -25,7 +26,7 @@ class SortedBatch {
  public:
   // Returns the write's position, for value().
   size_t Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
-    ops_.push_back({cf->GetID(), cf, std::move(key), std::move(value), false});
+    ops_.emplace_back(cf->GetID(), cf, std::move(key), std::move(value), false);
     return ops_.size() - 1;
   }
   std::string* value(size_t i) { return &ops_[i].value; }
@@ -34,6 +35,7 @@ class SortedBatch {
     ops_.push_back({cf->GetID(), cf, std::string(key), std::string(), true});
   }
   bool empty() const { return ops_.empty(); }
+  void Reserve(size_t writes) { ops_.reserve(writes); }
   // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
   template <typename F>
   void Drain(F&& f) {
@@ -90,14 +92,8 @@ struct PreparedOp {
   DataKeyRef key;                             // null in a plaintext store
 };
 
-// A resource record whose payload is sealed after the lock is released.
-struct ToSeal {
-  size_t write = 0;  // position in the batch; its value holds the header so far
-  const DataKey* key = nullptr;
-  std::string plain;  // salt || json
-};
-
-// A put's stored bytes, rendered after the lock is released (RocksStore::Render).
+// A put's stored bytes, rendered (and sealed) after the lock is released (RocksStore::Render,
+// RocksStore::Seal).
 struct ToRender {
   static constexpr size_t kNone = SIZE_MAX;
   size_t op = 0;                 // in the prepared ops
@@ -105,17 +101,19 @@ struct ToRender {
   size_t write = 0;              // the resource record in the batch; its value holds the header
   const DataKey* key = nullptr;  // null in a plaintext store
   size_t staged = kNone;         // in Planned::staged (bulk load)
-  size_t salt_at = 0;            // in Planned::salts (an offset: Planned is moved)
+  size_t salt_at = 0;            // in Planned::random (an offset: Planned is moved)
+  size_t nonce_at = 0;           // in Planned::random (an encrypted store's puts)
 };
 
 struct RocksStore::Planned {
   SortedBatch batch;
-  std::string salts;  // one per op (keys::kSaltSize each)
+  // One draw from the random generator per commit: a salt per op (keys::kSaltSize each),
+  // then, in an encrypted store, a nonce per op (kAeadNonceSize each).
+  std::string random;
   std::vector<ToRender> to_render;
   std::vector<WriteOutcome> outcomes;
   std::vector<std::string> keys;  // current keys marked in flight
   uint64_t first_seq = 0, last_seq = 0;
-  std::vector<ToSeal> to_seal;
   // Bulk load: the state each written resource is left in, in write order.
   std::vector<std::pair<std::string, BulkStaged>> staged;
 };
@@ -174,11 +172,7 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
       return Status::InvalidArgument(op.type + "/" + op.id +
                                      ": resourceType and id must match the write");
     SplitSerialize(op.resource, p);
-    std::string both = p->head;
-    both.push_back('\0');
-    both += p->tail;
-    p->content_hash = ring.ContentHash(both);
-    Wipe(&both);
+    p->content_hash = ring.ContentHash({p->head, std::string_view("\0", 1), p->tail});
     // Index values come from the content; _lastUpdated is added when the time is known.
     for (const fhir::IndexValue& v : fhir::ExtractIndexValues(op.resource)) {
       if (v.param->name == "_lastUpdated") continue;
@@ -202,22 +196,30 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
   return Status::Ok();
 }
 
-// The server's meta elements; the tail starts with ',' when the client's meta has more.
-std::string ServerMeta(uint64_t version, int64_t time) {
-  return "\"versionId\":\"" + std::to_string(version) + "\",\"lastUpdated\":\"" +
-         FormatInstant(time) + "\"";
+// The stored JSON: head + the server's meta elements + tail (the tail starts with ','
+// when the client's meta has more).
+std::string RenderJson(const PreparedOp& p, uint64_t version, std::string_view instant) {
+  char digits[24];
+  const auto v = std::to_chars(digits, digits + sizeof(digits), version);
+  std::string out;
+  out.reserve(p.head.size() + p.tail.size() + 48 + instant.size());
+  out.append(p.head).append("\"versionId\":\"").append(digits, v.ptr);
+  out.append("\",\"lastUpdated\":\"").append(instant).append("\"").append(p.tail);
+  return out;
 }
 
 }  // namespace
 
 Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
   if (bulk_active()) {
+    // While `fresh`, every staged key's hash is in `written` (bulk_load.h): a key whose
+    // hash is not there is neither staged nor in the database (the common case, a create).
+    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string>()(key)))
+      return Status::Ok();
     if (const BulkStaged* staged = StagedCurrent(key)) {
       p->current = staged->current;
       return Status::Ok();
     }
-    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string>()(key)))
-      return Status::Ok();  // never written: not in the database
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), key, &v);
@@ -254,8 +256,8 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     });
     ASSIGN_OR_RETURN(plan, Plan(prepared));
     if (plan.batch.empty()) return std::move(plan.outcomes);  // nothing changed
-    for (const PreparedOp& p : prepared) {
-      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(p.cur_key);
+    for (PreparedOp& p : prepared) {                          // cur_key is not needed after this
+      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(std::move(p.cur_key));
     }
     pending_[plan.first_seq] = plan.last_seq;
   }
@@ -283,28 +285,36 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
 }
 
 void RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
+  std::string instant;  // formatted once: a commit's versions share their time
+  int64_t instant_of = 0;
   for (const ToRender& t : plan->to_render) {
-    const PreparedOp& p = ops[t.op];
     WriteOutcome& out = plan->outcomes[t.outcome];
-    out.json = p.head + ServerMeta(out.version, out.last_updated) + p.tail;
-    std::string plain;
-    plain.reserve(keys::kSaltSize + out.json.size());
-    plain.append(plan->salts, t.salt_at, keys::kSaltSize).append(out.json);
-    if (t.staged != ToRender::kNone) plan->staged[t.staged].second.stored.json = out.json;
-    if (t.key) {
-      plan->to_seal.push_back({t.write, t.key, std::move(plain)});
-    } else {
-      plan->batch.value(t.write)->append(plain);
+    if (instant.empty() || out.last_updated != instant_of) {
+      instant = FormatInstant(out.last_updated);
+      instant_of = out.last_updated;
     }
+    out.json = RenderJson(ops[t.op], out.version, instant);
+    if (t.staged != ToRender::kNone) plan->staged[t.staged].second.stored.json = out.json;
+    if (t.key) continue;  // sealed by Seal
+    std::string* value = plan->batch.value(t.write);
+    value->reserve(value->size() + keys::kSaltSize + out.json.size());
+    value->append(plan->random, t.salt_at, keys::kSaltSize).append(out.json);
   }
 }
 
 std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
   std::vector<const DataKey*> new_keys;
-  for (ToSeal& t : plan->to_seal) {
-    // The associated data is the resource key: type \0 id \0 version.
-    AeadSealTo(t.key->bytes, t.plain, plan->batch.key(t.write), plan->batch.value(t.write));
-    Wipe(&t.plain);
+  for (const ToRender& t : plan->to_render) {
+    if (!t.key) continue;
+    // The sealed plaintext is salt || json; the associated data is the resource key:
+    // type \0 id \0 version.
+    const std::string_view random = plan->random;
+    const std::string& json = plan->outcomes[t.outcome].json;
+    std::string* value = plan->batch.value(t.write);
+    value->reserve(value->size() + kAeadOverhead + keys::kSaltSize + json.size());
+    AeadSealPartsTo(t.key->bytes, random.substr(t.nonce_at, kAeadNonceSize),
+                    {random.substr(t.salt_at, keys::kSaltSize), json}, plan->batch.key(t.write),
+                    value);
     if (!t.key->durable && std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
       new_keys.push_back(t.key);
   }
@@ -370,11 +380,16 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   const int64_t now = std::max(NowMicros(), last_time_ + 1);
   uint64_t seq = assigned_seq_;
   std::unordered_map<std::string, Pending> pending;
+  pending.reserve(ops.size());
+  size_t writes = 0;  // an upper bound on the batch's writes, to size it once
+  for (const PreparedOp& p : ops)
+    writes += 6 + 2 * (p.index_keys.size() + p.compartment_keys.size());
+  plan.batch.Reserve(writes);
   const fhir::SearchParamDef* last_updated = fhir::FindSearchParam("", "_lastUpdated");
   plan.outcomes.reserve(ops.size());
-  // One draw from the random generator for the whole commit: a salt per possible version.
-  plan.salts = RandomBytes(keys::kSaltSize * ops.size());
-  const std::string& salts = plan.salts;
+  const size_t nonces_at = keys::kSaltSize * ops.size();
+  plan.random = RandomBytes(nonces_at + (key_ring_->enabled() ? kAeadNonceSize * ops.size() : 0));
+  const std::string& salts = plan.random;
   size_t op_index = 0;
 
   for (PreparedOp& p : ops) {
@@ -422,7 +437,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         if (bulk) {
           // The same content hash means the same bytes around the server's meta: this is
           // what the current version stores (it may be staged, not yet in the database).
-          out.json = p.head + ServerMeta(out.version, out.last_updated) + p.tail;
+          out.json = RenderJson(p, out.version, FormatInstant(out.last_updated));
         } else {
           ASSIGN_OR_RETURN(StoredResource cur, ReadRecord(op.type, op.id, out.version));
           out.json = std::move(cur.json);
@@ -438,6 +453,10 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       updated.range = {now, now + 1};
       p.index_keys.push_back(keys::IndexKey(op.type, updated, op.id));
       std::string refs;
+      size_t refs_size = 0;  // at most: the long form's header is the longer one
+      for (const std::string& k : p.index_keys) refs_size += 5 + k.size();
+      for (const std::string& k : p.compartment_keys) refs_size += 5 + k.size();
+      refs.reserve(refs_size);
       for (const std::string& k : p.index_keys)
         keys::AppendKeyRef(&refs, 'i', k, op.type, op.id);
       for (const std::string& k : p.compartment_keys)
@@ -460,9 +479,10 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
           cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
           p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
                 : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, ""));
-      plan.to_render.push_back({static_cast<size_t>(&p - ops.data()), plan.outcomes.size(), w,
-                                p.key.get(), bulk ? plan.staged.size() : ToRender::kNone,
-                                static_cast<size_t>(salt.data() - salts.data())});
+      const size_t op_at = static_cast<size_t>(&p - ops.data());
+      plan.to_render.push_back({op_at, plan.outcomes.size(), w, p.key.get(),
+                                bulk ? plan.staged.size() : ToRender::kNone,
+                                keys::kSaltSize * op_at, nonces_at + kAeadNonceSize * op_at});
       state.current =
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }
@@ -481,10 +501,11 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       r.salt = r.deleted ? std::string(keys::kSaltSize, '\0') : std::string(salt);
       plan.staged.emplace_back(p.cur_key, std::move(staged));
     }
-    const std::string change =
+    std::string change =
         keys::EncodeChange(op.type, op.id, out.version, state.current->deleted, now);
     plan.batch.Put(cf(keys::kChanges), keys::SequenceKey(out.seq), change);
-    plan.batch.Put(cf(keys::kTypeHistory), keys::TypeHistoryKey(op.type, out.seq), change);
+    plan.batch.Put(cf(keys::kTypeHistory), keys::TypeHistoryKey(op.type, out.seq),
+                   std::move(change));
     plan.outcomes.push_back(std::move(out));
   }
   if (seq == assigned_seq_) return plan;
