@@ -99,11 +99,16 @@ Status WriteSst(rocksdb::DB* db, const BulkFamily& family, const std::string& pa
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, family.cf,
                                 /*invalidate_page_cache=*/false);
   RETURN_IF_ERROR(FromRocks(writer.Open(path), "opening a bulk-load file"));
-  // The values are read in key order, that is all over the chunk: fetch ahead.
-  constexpr size_t kAhead = 4;
+  // The writes are read in key order, that is all over the chunk: fetch ahead, the records
+  // first, then (once a record is in the cache) its key and value.
+  constexpr size_t kAhead = 4, kRecordAhead = 16;
   for (size_t i = 0; i < order.size(); ++i) {
+    if (i + kRecordAhead < order.size()) __builtin_prefetch(&w[order[i + kRecordAhead]]);
+    if (i + kAhead < order.size()) {
+      __builtin_prefetch(w[order[i + kAhead]].key);
+      __builtin_prefetch(w[order[i + kAhead]].value);
+    }
     if (same[i]) continue;  // a later write of the same key wins
-    if (i + kAhead < order.size()) __builtin_prefetch(w[order[i + kAhead]].value);
     const BulkWrite& x = w[order[i]];
     const rocksdb::Slice key(x.key, x.key_size);
     RETURN_IF_ERROR(FromRocks(
