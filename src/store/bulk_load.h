@@ -17,11 +17,17 @@
 // order they were closed (a later chunk may overwrite keys of an earlier one), and a
 // chunk's sequence numbers are published only once it is added.
 //
+// A chunk copies its writes' keys and values into arenas (BulkArena: the keys of each
+// column family side by side, the values apart) instead of keeping a string per write; a
+// written chunk is kept in `spare` and reused, memory included, by a later chunk, so a
+// long load does not give chunk memory back to the allocator and fault it in again.
+//
 // Until its chunk is added, the state a commit left (current record, stored bytes) is kept
 // in `staged`, so that later commits plan against it and Read() returns it.
 //
 // Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` (the
-// thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor).
+// thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor)
+// and the chunk the writer has taken from `closed` (its own until it puts it in `spare`).
 #pragma once
 
 #include <rocksdb/db.h>
@@ -31,9 +37,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -189,54 +193,6 @@ class HashSet64 {
   size_t size_ = 0;
 };
 
-// The writer's second thread: runs one task at a time, so that a chunk's files are
-// written on two threads without starting a thread per chunk (a thread that exits hands
-// its allocator cache back, and the allocator gives those pages back to the system).
-class BulkHelper {
- public:
-  BulkHelper() : thread_([this] { Loop(); }) {}
-  ~BulkHelper() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  BulkHelper(const BulkHelper&) = delete;
-  BulkHelper& operator=(const BulkHelper&) = delete;
-  // Starts `task` on the helper thread (REQUIRES: no task running).
-  void Start(std::function<void()> task) {
-    std::lock_guard lock(mu_);
-    task_ = std::move(task);
-    cv_.notify_all();
-  }
-  // Waits until the task started last has returned.
-  void Wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return !task_; });
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [this] { return task_ || stop_; });
-      if (!task_) return;
-      lock.unlock();
-      task_();
-      lock.lock();
-      task_ = nullptr;
-      cv_.notify_all();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::function<void()> task_;
-  bool stop_ = false;
-  std::thread thread_;  // last: it starts once the members above exist
-};
-
 // A resource as the staged commits left it.
 struct BulkStaged {
   keys::CurrentRecord current;
@@ -259,7 +215,6 @@ struct BulkState {
   bool stop = false;                  // the writer exits (closed chunks are dropped)
   std::condition_variable closed_cv;  // a chunk was closed or taken by the writer, or stop
   std::thread writer;                 // RocksStore::BulkWriter
-  std::unique_ptr<BulkHelper> helper;  // used by the writer thread only
   uint64_t next_gen = 1;
   uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
   std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state

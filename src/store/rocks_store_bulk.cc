@@ -125,7 +125,7 @@ std::string ChunkFile(const std::string& dir, uint64_t gen, uint32_t cf_id) {
 
 // One SST file per column family the chunk writes, ready for IngestExternalFiles.
 Status WriteChunkFiles(rocksdb::DB* db, const BulkChunk& chunk, const std::string& dir,
-                       BulkHelper& helper, std::vector<rocksdb::IngestExternalFileArg>* args) {
+                       std::vector<rocksdb::IngestExternalFileArg>* args) {
   // The files are written on two threads (the column families split by write count), so
   // that the last chunk of an import, which nothing else overlaps, takes half the time.
   std::vector<uint32_t> ids;
@@ -147,9 +147,9 @@ Status WriteChunkFiles(rocksdb::DB* db, const BulkChunk& chunk, const std::strin
       if (!status[h].ok()) return;
     }
   };
-  helper.Start([&write] { write(1); });
+  std::thread helper(write, 1);
   write(0);
-  helper.Wait();
+  helper.join();
   RETURN_IF_ERROR(status[0]);
   RETURN_IF_ERROR(status[1]);
   std::sort(ids.begin(), ids.end());
@@ -201,7 +201,6 @@ Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
     b->fresh = !it->Valid() && it->status().ok();  // no resource in the store yet
     if (b->fresh) b->written.reserve(1u << 16);
   }
-  b->helper = std::make_unique<BulkHelper>();
   bulk_ = std::move(b);
   bulk_->writer = std::thread([this] { BulkWriter(); });
   bulk_active_.store(true, std::memory_order_release);
@@ -274,7 +273,7 @@ Status RocksStore::AddStaged() {
 
 void RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
   std::vector<rocksdb::IngestExternalFileArg> args;
-  Status s = WriteChunkFiles(db_.get(), *chunk, bulk_->dir, *bulk_->helper, &args);  // no lock
+  Status s = WriteChunkFiles(db_.get(), *chunk, bulk_->dir, &args);  // no lock held
   std::unique_lock lock(write_mu_);
   BulkState& b = *bulk_;
   if (s.ok() && !b.failure.ok()) s = b.failure;
