@@ -17,23 +17,31 @@
 // order they were closed (a later chunk may overwrite keys of an earlier one), and a
 // chunk's sequence numbers are published only once it is added.
 //
+// A chunk copies its writes' keys and values into arenas (BulkArena: the keys of each
+// column family side by side, the values apart) instead of keeping a string per write; a
+// written chunk is kept in `spare` and reused, memory included, by a later chunk, so a
+// long load does not give chunk memory back to the allocator and fault it in again.
+//
 // Until its chunk is added, the state a commit left (current record, stored bytes) is kept
 // in `staged`, so that later commits plan against it and Read() returns it.
 //
 // Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` (the
-// thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor).
+// thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor)
+// and the chunk the writer has taken from `closed` (its own until it puts it in `spare`).
 #pragma once
 
 #include <rocksdb/db.h>
 
 #include <algorithm>
+#include <bit>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/status.h"
@@ -43,19 +51,146 @@
 
 namespace medhub::store {
 
-struct BulkWrite {
-  rocksdb::ColumnFamilyHandle* cf = nullptr;
-  std::string key;
-  std::string value;
-  bool del = false;
+// Keys or values of a chunk, copied into slabs of kSlabSize bytes (one larger than a
+// quarter slab gets a block of its own). A chunk's arena is reused by later chunks (Rewind), so
+// a long load neither allocates a string per write nor gives chunk memory back to the
+// allocator and faults it in again.
+class BulkArena {
+ public:
+  static constexpr size_t kSlabSize = size_t{1} << 20;
+  // Copies `bytes` into the arena; the copy stays put until Rewind.
+  const char* Append(std::string_view bytes) {
+    const size_t n = bytes.size();
+    if (n == 0) return nullptr;
+    char* p = nullptr;
+    if (n > kSlabSize / 4) {
+      large_.push_back(std::make_unique_for_overwrite<char[]>(n));
+      p = large_.back().get();
+    } else {
+      if (slabs_.empty() || used_ + n > kSlabSize) NextSlab();
+      p = slabs_[current_].get() + used_;
+      used_ += n;
+    }
+    std::memcpy(p, bytes.data(), n);
+    return p;
+  }
+  // Forgets every write; the slabs are kept for the next chunk, the large blocks freed.
+  void Rewind() {
+    current_ = 0;
+    used_ = 0;
+    large_.clear();
+  }
+
+ private:
+  void NextSlab() {
+    if (!slabs_.empty() && current_ + 1 < slabs_.size()) {
+      ++current_;
+    } else {
+      slabs_.push_back(std::make_unique_for_overwrite<char[]>(kSlabSize));
+      current_ = slabs_.size() - 1;
+    }
+    used_ = 0;
+  }
+  std::vector<std::unique_ptr<char[]>> slabs_;
+  size_t current_ = 0;  // the slab being filled
+  size_t used_ = 0;     // bytes of slabs_[current_] in use
+  std::vector<std::unique_ptr<char[]>> large_;
 };
 
-struct BulkChunk {
-  uint64_t gen = 0;  // chunks are added in gen order
+// One write of a chunk: its key in the family's key arena, its value in the chunk's.
+struct BulkWrite {
+  const char* key = nullptr;
+  const char* value = nullptr;
+  uint32_t key_size = 0;
+  uint32_t value_size = 0;
+  bool del = false;
+  std::string_view Key() const { return {key, key_size}; }
+};
+
+// The writes of one column family in a chunk, in write order. The keys have an arena of
+// their own: the sort and the SST writer read them in key order, and a family's keys side
+// by side stay in the CPU caches while its values (sealed resources) are read once.
+struct BulkFamily {
+  rocksdb::ColumnFamilyHandle* cf = nullptr;
   std::vector<BulkWrite> writes;
+  BulkArena keys;
+};
+
+// A chunk; a written chunk is kept (BulkState::spare) and reused with its memory.
+struct BulkChunk {
+  uint64_t gen = 0;                  // chunks are added in gen order
+  std::vector<BulkFamily> families;  // by column family id (unused ones empty)
+  BulkArena values;
   size_t bytes = 0;
   std::vector<uint64_t> first_seqs;  // the pending_ entries of the staged commits
   std::vector<DataKeyRef> new_keys;  // data keys whose records this chunk writes
+  void Add(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string_view value,
+           bool del) {
+    const uint32_t id = cf->GetID();
+    if (id >= families.size()) families.resize(id + 1);
+    BulkFamily& f = families[id];
+    f.cf = cf;
+    f.writes.push_back({f.keys.Append(key), values.Append(value),
+                        static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
+                        del});
+    bytes += key.size() + value.size() + 16;
+  }
+  bool empty() const { return bytes == 0; }
+  // Makes the chunk empty, keeping its memory.
+  void Reset(uint64_t new_gen) {
+    gen = new_gen;
+    for (BulkFamily& f : families) {
+      f.writes.clear();
+      f.keys.Rewind();
+    }
+    values.Rewind();
+    bytes = 0;
+    first_seqs.clear();
+    new_keys.clear();
+  }
+};
+
+// A set of 64-bit hashes (open addressing, linear probing): the current keys a load
+// staged (BulkState::written). One array, no node per key.
+class HashSet64 {
+ public:
+  bool contains(uint64_t h) const {
+    if (slots_.empty()) return false;
+    h = h == 0 ? 1 : h;  // 0 marks an empty slot
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i] == h) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
+  void insert(uint64_t h) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow(std::max<size_t>(slots_.size() * 2, 1024));
+    h = h == 0 ? 1 : h;
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i] == h) return;
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        ++size_;
+        return;
+      }
+    }
+  }
+  void reserve(size_t n) {
+    if (n * 2 > slots_.size()) Grow(std::bit_ceil(n * 2));
+  }
+  size_t size() const { return size_; }
+
+ private:
+  void Grow(size_t capacity) {  // a power of two
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(capacity, 0);
+    mask_ = capacity - 1;
+    size_ = 0;
+    for (uint64_t h : old)
+      if (h != 0) insert(h);
+  }
+  std::vector<uint64_t> slots_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
 };
 
 // A resource as the staged commits left it.
@@ -75,6 +210,7 @@ struct BulkState {
   std::string dir;  // where the SST files are built (inside the data directory)
   std::unique_ptr<BulkChunk> open;
   std::deque<std::unique_ptr<BulkChunk>> closed;  // waiting for the writer, in gen order
+  std::vector<std::unique_ptr<BulkChunk>> spare;   // written chunks, reused by CloseOpenChunk
   size_t max_closed = 1;
   bool stop = false;                  // the writer exits (closed chunks are dropped)
   std::condition_variable closed_cv;  // a chunk was closed or taken by the writer, or stop
@@ -87,7 +223,7 @@ struct BulkState {
   // kMaxWritten keys (then `fresh` is cleared and every miss is looked up again).
   static constexpr size_t kMaxWritten = 1u << 20;
   bool fresh = false;
-  std::unordered_set<uint64_t> written;  // hashes of the current keys staged so far
+  HashSet64 written;  // hashes of the current keys staged so far
   Status failure;
   std::condition_variable added_cv;  // added_gen advanced
 };

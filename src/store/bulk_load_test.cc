@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "core/ids.h"
 #include "fhir/resource.h"
@@ -119,6 +121,52 @@ TEST(BulkLoadTest, ChunksGrowToHalfOfWhatTheLoadClosedUpToFourTimesTheFirstSize)
   EXPECT_EQ(b.ChunkLimit(), 24u);
   b.closed_bytes = 1000;
   EXPECT_EQ(b.ChunkLimit(), 64u);
+}
+
+TEST(BulkLoadTest, TheArenaKeepsEveryCopyIntactAcrossSlabsAndReusesItsSlabsAfterRewind) {
+  BulkArena arena;
+  auto bytes = [](size_t n, char c) { return std::string(n, c) + std::to_string(n); };
+  // Small copies that fill several slabs, and copies that get blocks of their own.
+  std::vector<size_t> sizes;
+  for (size_t i = 0; i < 3000; ++i) sizes.push_back(1 + (i * 7919) % 2000);
+  sizes.push_back(BulkArena::kSlabSize / 4 + 1);
+  sizes.push_back(BulkArena::kSlabSize + 5);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::pair<const char*, std::string>> copies;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      std::string b = bytes(sizes[i], static_cast<char>('a' + (i + round) % 26));
+      copies.emplace_back(arena.Append(b), b);
+    }
+    EXPECT_EQ(arena.Append(""), nullptr);
+    for (const auto& [p, b] : copies) ASSERT_EQ(std::string_view(p, b.size()), b);
+    const char* first = copies.front().first;
+    arena.Rewind();
+    EXPECT_EQ(arena.Append("x"), first);  // the first slab again, not new memory
+    arena.Rewind();
+  }
+}
+
+TEST(BulkLoadTest, TheHashSetFindsEveryInsertedHashAndNoOtherAsItGrows) {
+  HashSet64 set;
+  EXPECT_FALSE(set.contains(42));
+  std::vector<uint64_t> in, out;
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
+    (i % 2 ? in : out).push_back(x | 2);  // neither 0 nor 1 (0 is stored as 1)
+  }
+  for (uint64_t h : in) set.insert(h);
+  for (uint64_t h : in) set.insert(h);  // twice: still one entry each
+  EXPECT_EQ(set.size(), in.size());
+  for (uint64_t h : in) ASSERT_TRUE(set.contains(h));
+  size_t found = 0;
+  for (uint64_t h : out) found += set.contains(h) ? 1 : 0;
+  EXPECT_EQ(found, 0u);
+  set.insert(0);
+  EXPECT_TRUE(set.contains(0));
+  set = {};
+  EXPECT_FALSE(set.contains(in.front()));
+  EXPECT_EQ(set.size(), 0u);
 }
 
 }  // namespace

@@ -463,12 +463,22 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.compression = rocksdb::kLZ4Compression;
+  // The families that are only ever scanned (iterators, never Get/MultiGet) have no bloom
+  // filter: it would be built for every file (bulk-load chunks, flushes, compactions) and
+  // never read.
+  table.filter_policy.reset();
+  rocksdb::ColumnFamilyOptions scanned = cf_options;
+  scanned.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources,
                            keys::kCurrent, keys::kIndex, keys::kCompartment, keys::kChanges,
                            keys::kTypeHistory, keys::kRecords, readings::kReadings}) {
-    descriptors.emplace_back(name, cf_options);
+    const bool only_scanned = name == std::string_view(keys::kIndex) ||
+                              name == std::string_view(keys::kCompartment) ||
+                              name == std::string_view(keys::kChanges) ||
+                              name == std::string_view(keys::kTypeHistory);
+    descriptors.emplace_back(name, only_scanned ? scanned : cf_options);
   }
   // Ciphertext does not compress: spare the compactions the attempt.
   if (!options.plaintext_for_benchmarks)

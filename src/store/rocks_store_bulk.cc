@@ -6,7 +6,6 @@
 #include <bit>
 #include <cstring>
 #include <filesystem>
-#include <map>
 #include <thread>
 
 #include "store/bulk_load.h"
@@ -32,7 +31,7 @@ struct KeyWord {
 
 void SortSmall(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, uint8_t* same,
                size_t depth) {
-  auto tail = [&w, depth](uint32_t i) { return std::string_view(w[i].key).substr(depth); };
+  auto tail = [&w, depth](uint32_t i) { return w[i].Key().substr(depth); };
   std::sort(first, last, [&](uint32_t a, uint32_t b) {
     if (int c = tail(a).compare(tail(b)); c != 0) return c < 0;
     return a < b;
@@ -47,10 +46,10 @@ void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, 
   if (n <= 16) return SortSmall(w, first, last, same, depth);
   // Skip the bytes all the keys share: sorting by words that are all equal would reorder
   // nothing (a run is in write order) and cost n log n.
-  const std::string_view head(w[first[0]].key);
+  const std::string_view head = w[first[0]].Key();
   size_t common = head.size();
   for (size_t i = 1; i < n && common > depth; ++i) {
-    const std::string_view k(w[first[i]].key);
+    const std::string_view k = w[first[i]].Key();
     const size_t limit = std::min(common, k.size());
     size_t d = depth;
     while (d + 8 <= limit && std::memcmp(head.data() + d, k.data() + d, 8) == 0) d += 8;
@@ -60,7 +59,7 @@ void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, 
   depth = common;
   std::vector<KeyWord> words(n);
   for (size_t i = 0; i < n; ++i) {
-    const std::string& k = w[first[i]].key;
+    const std::string_view k = w[first[i]].Key();
     const size_t rest = k.size() - depth;
     uint64_t word = 0;
     if (rest >= 8) {
@@ -86,59 +85,65 @@ void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, 
   }
 }
 
-// Writes the writes of one column family (indices into chunk.writes, in write order) as a
-// sorted SST file at `path`; of several writes of a key the last one wins.
-Status WriteSst(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const BulkChunk& chunk,
-                std::vector<uint32_t>& order, const std::string& path) {
-  const std::vector<BulkWrite>& w = chunk.writes;
+// Writes the writes of one column family as a sorted SST file at `path`; of several
+// writes of a key the last one wins.
+Status WriteSst(rocksdb::DB* db, const BulkFamily& family, const std::string& path) {
+  const std::vector<BulkWrite>& w = family.writes;
+  std::vector<uint32_t> order(w.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::vector<uint8_t> same(order.size(), 0);
   SortKeys(w, order.data(), order.data() + order.size(), same.data(), 0);
-  const rocksdb::Options options = db->GetOptions(cf);
+  const rocksdb::Options options = db->GetOptions(family.cf);
   // The file stays in the page cache (invalidate_page_cache = false): the commits planned
   // next and the first reads after the load read it.
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf,
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, family.cf,
                                 /*invalidate_page_cache=*/false);
   RETURN_IF_ERROR(FromRocks(writer.Open(path), "opening a bulk-load file"));
+  // The writes are read in key order, that is all over the chunk: fetch ahead, the records
+  // first, then (once a record is in the cache) its key and value.
+  constexpr size_t kAhead = 4, kRecordAhead = 16;
   for (size_t i = 0; i < order.size(); ++i) {
+    if (i + kRecordAhead < order.size()) __builtin_prefetch(&w[order[i + kRecordAhead]]);
+    if (i + kAhead < order.size()) {
+      __builtin_prefetch(w[order[i + kAhead]].key);
+      __builtin_prefetch(w[order[i + kAhead]].value);
+    }
     if (same[i]) continue;  // a later write of the same key wins
     const BulkWrite& x = w[order[i]];
-    RETURN_IF_ERROR(FromRocks(x.del ? writer.Delete(x.key) : writer.Put(x.key, x.value),
-                              "writing a bulk-load file"));
+    const rocksdb::Slice key(x.key, x.key_size);
+    RETURN_IF_ERROR(FromRocks(
+        x.del ? writer.Delete(key) : writer.Put(key, rocksdb::Slice(x.value, x.value_size)),
+        "writing a bulk-load file"));
   }
   // Finish fsyncs the file before it is closed.
   return FromRocks(writer.Finish(), "finishing a bulk-load file");
 }
 
+std::string ChunkFile(const std::string& dir, uint64_t gen, uint32_t cf_id) {
+  return dir + "/" + std::to_string(gen) + "-" + std::to_string(cf_id) + ".sst";
+}
+
 // One SST file per column family the chunk writes, ready for IngestExternalFiles.
 Status WriteChunkFiles(rocksdb::DB* db, const BulkChunk& chunk, const std::string& dir,
                        std::vector<rocksdb::IngestExternalFileArg>* args) {
-  std::map<uint32_t, std::pair<rocksdb::ColumnFamilyHandle*, std::vector<uint32_t>>> by_cf;
-  for (uint32_t i = 0; i < chunk.writes.size(); ++i) {
-    auto& [cf, order] = by_cf[chunk.writes[i].cf->GetID()];
-    cf = chunk.writes[i].cf;
-    order.push_back(i);
-  }
   // The files are written on two threads (the column families split by write count), so
   // that the last chunk of an import, which nothing else overlaps, takes half the time.
   std::vector<uint32_t> ids;
-  for (const auto& [id, entry] : by_cf) ids.push_back(id);
-  std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) {
-    return by_cf[a].second.size() > by_cf[b].second.size();
-  });
+  for (uint32_t id = 0; id < chunk.families.size(); ++id)
+    if (!chunk.families[id].writes.empty()) ids.push_back(id);
+  auto count = [&chunk](uint32_t id) { return chunk.families[id].writes.size(); };
+  std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) { return count(a) > count(b); });
   std::vector<std::vector<uint32_t>> halves(2);
   size_t load[2] = {0, 0};
   for (uint32_t id : ids) {
     const int h = load[0] <= load[1] ? 0 : 1;
     halves[h].push_back(id);
-    load[h] += by_cf[id].second.size();
+    load[h] += count(id);
   }
   Status status[2];
   auto write = [&](int h) {
     for (uint32_t id : halves[h]) {
-      auto& [cf, order] = by_cf[id];
-      const std::string path =
-          dir + "/" + std::to_string(chunk.gen) + "-" + std::to_string(id) + ".sst";
-      status[h] = WriteSst(db, cf, chunk, order, path);
+      status[h] = WriteSst(db, chunk.families[id], ChunkFile(dir, chunk.gen, id));
       if (!status[h].ok()) return;
     }
   };
@@ -147,11 +152,11 @@ Status WriteChunkFiles(rocksdb::DB* db, const BulkChunk& chunk, const std::strin
   helper.join();
   RETURN_IF_ERROR(status[0]);
   RETURN_IF_ERROR(status[1]);
-  for (const auto& [id, entry] : by_cf) {
+  std::sort(ids.begin(), ids.end());
+  for (uint32_t id : ids) {
     rocksdb::IngestExternalFileArg arg;
-    arg.column_family = entry.first;
-    arg.external_files = {dir + "/" + std::to_string(chunk.gen) + "-" + std::to_string(id) +
-                          ".sst"};
+    arg.column_family = chunk.families[id].cf;
+    arg.external_files = {ChunkFile(dir, chunk.gen, id)};
     arg.options.move_files = true;            // hard links: the data is not copied again
     arg.options.write_global_seqno = false;   // the file is not rewritten after its fsync
     arg.options.allow_blocking_flush = true;  // a memtable holding these keys is flushed first
@@ -231,8 +236,13 @@ void RocksStore::CloseOpenChunk() {
   BulkState& b = *bulk_;
   b.closed_bytes += b.open->bytes;
   b.closed.push_back(std::move(b.open));
-  b.open = std::make_unique<BulkChunk>();
-  b.open->gen = b.next_gen++;
+  if (b.spare.empty()) {
+    b.open = std::make_unique<BulkChunk>();
+  } else {
+    b.open = std::move(b.spare.back());
+    b.spare.pop_back();
+  }
+  b.open->Reset(b.next_gen++);
   b.closed_cv.notify_all();
 }
 
@@ -255,7 +265,7 @@ Status RocksStore::AddStaged() {
   std::unique_lock lock(write_mu_);
   if (!bulk_) return Status::Ok();
   BulkState& b = *bulk_;
-  if (!b.open->writes.empty()) CloseOpenChunk();
+  if (!b.open->empty()) CloseOpenChunk();
   const uint64_t wait_for = b.open->gen - 1;
   b.added_cv.wait(lock, [&] { return b.added_gen >= wait_for; });
   return b.failure;
@@ -272,10 +282,14 @@ void RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
     s = FromRocks(db_->IngestExternalFiles(args), "adding a bulk-load chunk");
     lock.lock();
   }
+  // The staged states this chunk made durable, freed after the lock is released.
+  std::vector<decltype(b.staged)::node_type> done;
   if (s.ok()) {
     for (const DataKeyRef& k : chunk->new_keys) k->durable = true;
     for (auto it = b.staged.begin(); it != b.staged.end();) {
-      it = it->second.gen == chunk->gen ? b.staged.erase(it) : std::next(it);
+      auto next = std::next(it);
+      if (it->second.gen == chunk->gen) done.push_back(b.staged.extract(it));
+      it = next;
     }
   } else if (b.failure.ok()) {
     b.failure = s;
@@ -285,7 +299,10 @@ void RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
   published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
   b.added_gen = chunk->gen;
   b.added_cv.notify_all();
+  chunk->new_keys.clear();  // its data keys are durable (or the load failed)
+  b.spare.push_back(std::move(chunk));  // reused, with its memory, by a later chunk
   lock.unlock();
+  done.clear();
   RemoveFiles(args);  // left only when the chunk was not added (move_files links them)
 }
 

@@ -38,9 +38,8 @@ class SortedBatch {
   void Reserve(size_t writes) { ops_.reserve(writes); }
   // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
   template <typename F>
-  void Drain(F&& f) {
-    for (Op& op : ops_) f(op.cf, std::move(op.key), std::move(op.value), op.del);
-    ops_.clear();
+  void ForEach(F&& f) const {
+    for (const Op& op : ops_) f(op.cf, op.key, op.value, op.del);
   }
   rocksdb::WriteBatch Build() const {
     std::vector<uint32_t> order(ops_.size());
@@ -336,17 +335,16 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
     } else {
       BulkChunk& c = *b.open;
-      plan->batch.Drain(
-          [&c](rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value, bool del) {
-            c.bytes += key.size() + value.size() + 16;
-            c.writes.push_back({cf, std::move(key), std::move(value), del});
-          });
+      // Copied into the chunk's arena; the batch's strings are freed with the plan, after
+      // the lock is released.
+      plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, const std::string& key,
+                               const std::string& value, bool del) { c.Add(cf, key, value, del); });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
       for (auto& [key, state] : plan->staged) {
         state.gen = c.gen;
         if (b.fresh) b.written.insert(std::hash<std::string>()(key));
-        b.staged[key] = std::move(state);
+        b.staged.insert_or_assign(std::move(key), std::move(state));
       }
       if (b.written.size() > BulkState::kMaxWritten) {
         b.fresh = false;
