@@ -31,30 +31,6 @@ inline bool IsWordChar(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-// The first byte in [p, end) that is '"', '\\', a control character or non-ASCII, or end.
-inline const char* FindStringSpecial(const char* p, const char* end) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
-  while (end - p >= 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also flags non-ASCII.
-    const __m128i m =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                     _mm_cmplt_epi8(x, space));
-    const int mask = _mm_movemask_epi8(m);
-    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
-    p += 16;
-  }
-#endif
-  for (; p < end; ++p) {
-    const unsigned char c = static_cast<unsigned char>(*p);
-    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return p;
-  }
-  return end;
-}
-
 // The first '"' or '\\' in [p, end), or end.
 inline const char* FindQuoteOrBackslash(const char* p, const char* end) {
 #if defined(__SSE2__)
@@ -194,7 +170,7 @@ class LazyDoc::Validator {
     const char* p = p_;
     escaped_ = false;
     for (;;) {
-      p = FindStringSpecial(p, end_);
+      p = internal::FindQuoteBackslashControlOrNonAscii(p, end_);
       if (p == end_) return false;
       const unsigned char c = static_cast<unsigned char>(*p);
       if (c == '"') {
