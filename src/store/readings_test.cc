@@ -261,6 +261,27 @@ TEST_F(ReadingsTest, AnUpdateThroughCommitWritesVersionTwoAndADeleteHidesTheRead
   EXPECT_EQ(store_->Compartment("p1")->size(), 1u);
 }
 
+// A store holding only readings is not "fresh" for a bulk load: an imported Observation
+// with a reading's id updates the reading (found by the reviewer of the 2026-11-30 merge).
+TEST(ReadingsBulkTest, AnImportedObservationWithAReadingsIdIsItsVersionTwoInABulkLoad) {
+  testing::TempDir dir;
+  std::unique_ptr<Store> store = OpenRocksStore({dir / "db"}).value();
+  ASSERT_TRUE(store->CommitReadings({"cuff", "p1", {HeartRate(1, kT1)}}).ok());
+  const std::string id = readings::ReadingId(0, 1);
+  ASSERT_TRUE(store->BeginBulkLoad().ok());
+  json::Value obs = fhir::ObservationFor(HeartRate(1, kT1, "75"), "cuff", "p1", id);
+  std::vector<WriteOp> ops;
+  ops.push_back(testing::PutOp(json::Serialize(obs)));
+  auto out = store->Commit(std::move(ops));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE(store->EndBulkLoad().ok());
+  EXPECT_EQ(out->at(0).version, 2u);
+  EXPECT_FALSE(out->at(0).created);
+  EXPECT_NE(store->ReadVersion("Observation", id, 1)->json.find("\"value\":72"),
+            std::string::npos);
+  EXPECT_NE(store->Read("Observation", id)->json.find("\"value\":75"), std::string::npos);
+}
+
 TEST_F(ReadingsTest, ErasingThePatientMakesItsReadingsGoneAndRefusesNewOnes) {
   Ingest("cuff", "p1", {HeartRate(1, kT1), BloodPressure(2, kT1)});
   Ingest("cuff2", "p2", {HeartRate(1, kT1)});

@@ -198,7 +198,9 @@ Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), cf(keys::kCurrent)));
     it->SeekToFirst();
-    b->fresh = !it->Valid() && it->status().ok();  // no resource in the store yet
+    // No resource in the store yet. Device readings count as resources (an Observation
+    // with a reading's id updates that reading: LoadCurrent must look it up).
+    b->fresh = !it->Valid() && it->status().ok() && !has_readings();
     if (b->fresh) b->written.reserve(1u << 16);
   }
   bulk_ = std::move(b);
