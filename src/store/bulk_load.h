@@ -218,9 +218,10 @@ struct BulkState {
   uint64_t next_gen = 1;
   uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
   std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state
-  // Loading into a store without resources: a current key is in the database only if this
-  // load staged it, so a key whose hash is not in `written` needs no lookup. Up to
-  // kMaxWritten keys (then `fresh` is cleared and every miss is looked up again).
+  // Loading into a store without resources (nothing in `current`, no device readings): a
+  // current key is in the database only if this load staged it, so a key whose hash is not
+  // in `written` needs no lookup. Up to kMaxWritten keys (then `fresh` is cleared and every
+  // miss is looked up again).
   static constexpr size_t kMaxWritten = 1u << 20;
   bool fresh = false;
   HashSet64 written;  // hashes of the current keys staged so far
