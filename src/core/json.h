@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -100,9 +101,11 @@ class Value {
   bool HasText() const { return kind_ == Kind::kNumber || kind_ == Kind::kString; }
   void Destroy() noexcept;  // ends the active payload (kNumber and up)
   Value& MoveAssignSlow(Value& other) noexcept;
-  // Constructs the payload from `other`'s, which is left empty (of the same kind); *this
-  // holds no payload before.
-  void MoveFrom(Value& other) noexcept {
+  // Constructs the payload from `other`'s: copied from a const Value&, moved from a Value&&
+  // (which is left empty, of the same kind). *this holds no payload before; the kind is
+  // set last, so a throwing copy leaves nothing to destroy.
+  template <typename Other>
+  void ConstructFrom(Other&& other) noexcept(std::is_rvalue_reference_v<Other&&>) {
     switch (other.kind_) {
       case Kind::kNull:
         break;
@@ -111,17 +114,18 @@ class Value {
         break;
       case Kind::kNumber:
       case Kind::kString:
-        new (&text_) std::string(std::move(other.text_));
+        new (&text_) std::string(std::forward<Other>(other).text_);
         break;
       case Kind::kArray:
-        new (&items_) std::vector<Value>(std::move(other.items_));
+        new (&items_) std::vector<Value>(std::forward<Other>(other).items_);
         break;
       case Kind::kObject:
-        new (&members_) std::vector<Member>(std::move(other.members_));
+        new (&members_) std::vector<Member>(std::forward<Other>(other).members_);
         break;
     }
     kind_ = other.kind_;
   }
+  void MoveFrom(Value& other) noexcept { ConstructFrom(std::move(other)); }
   void Become(Kind kind);  // null -> empty array or object
   static const std::string& NoText();
   static const std::vector<Value>& NoItems();

@@ -17,26 +17,7 @@ using internal::SameName;
 // ---------------------------------------------------------------------------------
 // Value.
 
-Value::Value(const Value& other) {
-  switch (other.kind_) {
-    case Kind::kNull:
-      break;
-    case Kind::kBool:
-      bool_ = other.bool_;
-      break;
-    case Kind::kNumber:
-    case Kind::kString:
-      new (&text_) std::string(other.text_);
-      break;
-    case Kind::kArray:
-      new (&items_) std::vector<Value>(other.items_);
-      break;
-    case Kind::kObject:
-      new (&members_) std::vector<Member>(other.members_);
-      break;
-  }
-  kind_ = other.kind_;  // set last: a throwing copy leaves nothing to destroy
-}
+Value::Value(const Value& other) { ConstructFrom(other); }
 
 void Value::Destroy() noexcept {
   switch (kind_) {
