@@ -18,6 +18,15 @@ std::string Join(std::string_view a, std::string_view b) {
   return k;
 }
 
+// `type \0 param \0`, the prefix of an index key, with room for `more` bytes after it.
+std::string ParamPrefix(std::string_view type, std::string_view param, size_t more) {
+  std::string k;
+  k.reserve(type.size() + param.size() + 2 + more);
+  k.append(type).push_back('\0');
+  k.append(param).push_back('\0');
+  return k;
+}
+
 // Reads one escaped, terminated component at *pos.
 std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
   std::string out;
@@ -106,17 +115,13 @@ void AppendOrderedDouble(std::string* out, double v) {
 }
 
 std::string IndexParamPrefix(std::string_view type, std::string_view param) {
-  std::string k = Join(type, param);
-  k.push_back('\0');
-  return k;
+  return ParamPrefix(type, param, 0);
 }
 
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id) {
-  std::string k;
   // Room for the escapes of a few bytes; more only when the values hold many \0 or \1.
-  k.reserve(type.size() + v.param->name.size() + v.value.size() + v.system.size() + id.size() + 28);
-  k.append(type).push_back('\0');
-  k.append(v.param->name).push_back('\0');
+  std::string k =
+      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.size() + 26);
   switch (v.param->type) {
     case fhir::ParamType::kToken:
       AppendEscaped(&k, v.value);
