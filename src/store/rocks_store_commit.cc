@@ -387,12 +387,11 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   plan.outcomes.reserve(ops.size());
   const size_t nonces_at = keys::kSaltSize * ops.size();
   plan.random = RandomBytes(nonces_at + (key_ring_->enabled() ? kAeadNonceSize * ops.size() : 0));
-  const std::string& salts = plan.random;
-  size_t op_index = 0;
 
   for (PreparedOp& p : ops) {
     const WriteOp& op = p.op;
-    const std::string_view salt(salts.data() + keys::kSaltSize * op_index++, keys::kSaltSize);
+    const size_t op_at = static_cast<size_t>(&p - ops.data());
+    const std::string_view salt(plan.random.data() + keys::kSaltSize * op_at, keys::kSaltSize);
     if (p.key && p.key->erased)
       return Status::FailedPrecondition(op.type + "/" + op.id + " belongs to an erased patient (" +
                                         p.key_name + "): it cannot be written");
@@ -477,7 +476,6 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
           cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
           p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
                 : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, ""));
-      const size_t op_at = static_cast<size_t>(&p - ops.data());
       plan.to_render.push_back({op_at, plan.outcomes.size(), w, p.key.get(),
                                 bulk ? plan.staged.size() : ToRender::kNone,
                                 keys::kSaltSize * op_at, nonces_at + kAeadNonceSize * op_at});
