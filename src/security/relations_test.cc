@@ -4,19 +4,14 @@
 
 #include "fhir/resource.h"
 #include "security/test_util.h"
+#include "store/test_util.h"
 
 namespace medhub::security {
 namespace {
 
 void Put(store::Store* store, const std::string& json) {
-  auto v = fhir::ParseResource(json);
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
-  store::WriteOp op;
-  op.type = std::string(fhir::ResourceType(*v));
-  op.id = std::string(fhir::ResourceId(*v));
-  op.resource = std::move(v).value();
   std::vector<store::WriteOp> ops;
-  ops.push_back(std::move(op));
+  ops.push_back(testing::PutOp(json));
   ASSERT_TRUE(store->Commit(std::move(ops)).ok());
 }
 
