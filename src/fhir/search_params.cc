@@ -228,29 +228,23 @@ std::optional<std::pair<std::string_view, std::string_view>> PlainReference(std:
 void AddReference(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
   std::string_view text = v.is_string() ? v.text() : v.get_string("reference");
   if (text.empty()) return;
-  if (const auto plain = PlainReference(text)) {
-    if (!p->target.empty() && plain->first != p->target) return;
+  auto add = [p, out](std::string value) {
     IndexValue iv;
     iv.param = p;
-    iv.value = std::string(text);
+    iv.value = std::move(value);
     out->push_back(std::move(iv));
+  };
+  if (const auto plain = PlainReference(text)) {
+    if (p->target.empty() || plain->first == p->target) add(std::string(text));
     return;
   }
   auto ref = ParseReference(text);
   if (!ref.ok() || ref->type.empty()) {
-    if (v.is_string() && p->type == PT::kReference) {  // canonical URLs (meta.profile)
-      IndexValue iv;
-      iv.param = p;
-      iv.value = std::string(text);
-      out->push_back(std::move(iv));
-    }
+    // Canonical URLs (meta.profile) are indexed as written.
+    if (v.is_string() && p->type == PT::kReference) add(std::string(text));
     return;
   }
-  if (!p->target.empty() && ref->type != p->target) return;
-  IndexValue iv;
-  iv.param = p;
-  iv.value = ref->type + "/" + ref->id;
-  out->push_back(std::move(iv));
+  if (p->target.empty() || ref->type == p->target) add(ref->type + "/" + ref->id);
 }
 
 void AddQuantity(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
