@@ -11,7 +11,7 @@
 namespace medhub::fhir {
 namespace {
 
-const char* CheckReference(std::string_view text, Reference* ref);
+const char* CheckReference(std::string_view text, ReferenceView* ref);
 Status BadReference(std::string_view text, const char* why);
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -336,9 +336,9 @@ Result<json::Value> ParseResource(std::string_view body) {
 namespace {
 
 // Checks a reference string; returns nullptr when it is valid (filling *ref unless null)
-// or why it is not. ParseReference() and the Validator share it, so validation allocates
-// nothing.
-const char* CheckReference(std::string_view text, Reference* ref) {
+// or why it is not. ParseReference(), ParseReferenceView() and the Validator share it, so
+// validation allocates nothing.
+const char* CheckReference(std::string_view text, ReferenceView* ref) {
   if (text.empty()) return "empty";
   for (char c : text)
     if (static_cast<unsigned char>(c) <= ' ') return "contains whitespace";
@@ -346,7 +346,7 @@ const char* CheckReference(std::string_view text, Reference* ref) {
   if (text[0] == '#') {
     if (ref != nullptr) {
       ref->kind = Reference::Kind::kContained;
-      ref->id = std::string(text.substr(1));
+      ref->id = text.substr(1);
     }
     return nullptr;
   }
@@ -382,9 +382,9 @@ const char* CheckReference(std::string_view text, Reference* ref) {
   }
   if (kind == Reference::Kind::kRelative && before != type) return "expected Type/id";
   if (ref != nullptr) {
-    ref->type = std::string(type);
-    ref->id = std::string(id);
-    ref->version = std::string(version);
+    ref->type = type;
+    ref->id = id;
+    ref->version = version;
   }
   return nullptr;
 }
@@ -397,10 +397,21 @@ Status BadReference(std::string_view text, const char* why) {
 }  // namespace
 
 Result<Reference> ParseReference(std::string_view text) {
+  ReferenceView view;
+  if (const char* why = CheckReference(text, &view)) return BadReference(text, why);
   Reference ref;
+  ref.kind = view.kind;
+  ref.type = std::string(view.type);
+  ref.id = std::string(view.id);
+  ref.version = std::string(view.version);
   ref.text = std::string(text);
-  if (const char* why = CheckReference(text, &ref)) return BadReference(text, why);
   return ref;
+}
+
+std::optional<ReferenceView> ParseReferenceView(std::string_view text) {
+  ReferenceView view;
+  if (CheckReference(text, &view) != nullptr) return std::nullopt;
+  return view;
 }
 
 json::Value MakeCoding(std::string_view system, std::string_view code, std::string_view display) {

@@ -46,6 +46,15 @@ struct Reference {
 // "urn:uuid:...", "urn:oid:..." or "#contained". Errors: InvalidArgument.
 Result<Reference> ParseReference(std::string_view text);
 
+// The parts of a reference string as views into it (valid while the text lives).
+struct ReferenceView {
+  Reference::Kind kind = Reference::Kind::kRelative;
+  std::string_view type, id, version;  // as in Reference
+};
+// What ParseReference gives, without copies (for the indexer's hot path); nullopt when
+// ParseReference would fail.
+std::optional<ReferenceView> ParseReferenceView(std::string_view text);
+
 // A Coding: {"system": system, "code": code, "display": display}, in that order.
 json::Value MakeCoding(std::string_view system, std::string_view code, std::string_view display);
 

@@ -1,13 +1,9 @@
 #include "fhir/search_params.h"
 
-#include <optional>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 
-#include "core/ids.h"
 #include "fhir/resource.h"
-#include "fhir/resource_types.h"
 
 namespace medhub::fhir {
 namespace {
@@ -213,18 +209,6 @@ void AddDate(const SearchParamDef* p, const json::Value& v, std::vector<IndexVal
   out->push_back(std::move(iv));
 }
 
-// The type and id of the common relative reference "Type/id" (a known type, a valid id),
-// exactly what ParseReference gives for it but without its copies; nullopt for any other
-// form (ask ParseReference).
-std::optional<std::pair<std::string_view, std::string_view>> PlainReference(std::string_view text) {
-  const size_t slash = text.find('/');
-  if (slash == std::string_view::npos || text.find('/', slash + 1) != std::string_view::npos)
-    return std::nullopt;
-  const std::string_view type = text.substr(0, slash), id = text.substr(slash + 1);
-  if (!IsKnownResourceType(type) || !IsValidFhirId(id)) return std::nullopt;
-  return std::make_pair(type, id);
-}
-
 void AddReference(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
   std::string_view text = v.is_string() ? v.text() : v.get_string("reference");
   if (text.empty()) return;
@@ -234,17 +218,18 @@ void AddReference(const SearchParamDef* p, const json::Value& v, std::vector<Ind
     iv.value = std::move(value);
     out->push_back(std::move(iv));
   };
-  if (const auto plain = PlainReference(text)) {
-    if (p->target.empty() || plain->first == p->target) add(std::string(text));
-    return;
-  }
-  auto ref = ParseReference(text);
-  if (!ref.ok() || ref->type.empty()) {
+  const auto ref = ParseReferenceView(text);
+  if (!ref || ref->type.empty()) {
     // Canonical URLs (meta.profile) are indexed as written.
     if (v.is_string() && p->type == PT::kReference) add(std::string(text));
     return;
   }
-  if (p->target.empty() || ref->type == p->target) add(ref->type + "/" + ref->id);
+  if (p->target.empty() || ref->type == p->target) {
+    std::string value;
+    value.reserve(ref->type.size() + 1 + ref->id.size());
+    value.append(ref->type).append("/").append(ref->id);
+    add(std::move(value));
+  }
 }
 
 void AddQuantity(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
@@ -400,21 +385,11 @@ std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
       if (target == nullptr)
         target = r->find("actor") ? r->find("actor")->find("reference") : nullptr;
       if (target == nullptr || !target->is_string()) continue;
-      std::string_view ref_type, id;
-      std::optional<Reference> parsed;  // owns the type and id when not a plain "Type/id"
-      if (const auto plain = PlainReference(target->text())) {
-        std::tie(ref_type, id) = *plain;
-      } else {
-        auto ref = ParseReference(target->text());
-        if (!ref.ok()) continue;
-        parsed = std::move(ref).value();
-        ref_type = parsed->type;
-        id = parsed->id;
-      }
-      if (ref_type != "Patient") continue;
+      const auto ref = ParseReferenceView(target->text());
+      if (!ref || ref->type != "Patient") continue;
       bool seen = false;
-      for (const auto& known : out) seen |= known == id;
-      if (!seen) out.emplace_back(id);
+      for (const auto& known : out) seen |= known == ref->id;
+      if (!seen) out.emplace_back(ref->id);
     }
   }
   return out;
