@@ -97,13 +97,7 @@ Result<Setup> Load(store::Store* store, const std::string& dir, size_t patients)
 }
 
 server::HttpRequest Get(std::string target, const std::string& token) {
-  server::HttpRequest r;
-  r.method = "GET";
-  r.target = target;
-  const size_t q = target.find('?');
-  r.path = target.substr(0, q);
-  if (q != std::string::npos)
-    r.query = server::ParseUrlEncoded(std::string_view(target).substr(q + 1));
+  server::HttpRequest r = server::HttpRequest::Get(target);
   r.headers.emplace_back("authorization", "Bearer " + token);
   r.remote_address = "127.0.0.1:50000";
   return r;

@@ -461,16 +461,6 @@ Result<ImportFigures> MedhubImport(store::Store* store, server::FhirApi* api, co
   return fig;
 }
 
-server::HttpResponse Get(server::FhirApi* api, const std::string& path,
-                         std::vector<std::pair<std::string, std::string>> query = {}) {
-  server::HttpRequest req;
-  req.method = "GET";
-  req.path = path;
-  req.target = path;
-  req.query = std::move(query);
-  return api->Handle(req);
-}
-
 Status Expect200(const server::HttpResponse& r, std::string_view what) {
   if (r.status == 200) return Status::Ok();
   return Status::Internal(std::string(what) + ": HTTP " + std::to_string(r.status) + ": " +
@@ -557,11 +547,9 @@ Status MedhubSearches(server::FhirApi* api, const LoadedIds& ids,
                       const std::vector<size_t>& patients, MedhubFigures* fig) {
   std::vector<std::string> bodies(patients.size());
   auto search = [&](size_t i) -> Status {
-    server::HttpResponse r = Get(api, "/fhir/Observation",
-                                 {{"patient", ids.patients[patients[i]]},
-                                  {"code", std::string(kSearchSystem) + "|" + kSearchCode},
-                                  {"date", std::string("ge") + kSearchSince},
-                                  {"_sort", "-date"}});
+    server::HttpResponse r = api->Handle(server::HttpRequest::Get(
+        "/fhir/Observation?patient=" + ids.patients[patients[i]] + "&code=" + kSearchSystem +
+        "|" + kSearchCode + "&date=ge" + kSearchSince + "&_sort=-date"));
     RETURN_IF_ERROR(Expect200(r, "search"));
     bodies[i] = std::move(r.body);
     return Status::Ok();
@@ -579,7 +567,8 @@ Status MedhubEverything(server::FhirApi* api, const std::string& patient, size_t
                         MedhubFigures* fig) {
   std::string body;
   auto everything = [&](size_t) -> Status {
-    server::HttpResponse r = Get(api, "/fhir/Patient/" + patient + "/$everything");
+    server::HttpResponse r =
+        api->Handle(server::HttpRequest::Get("/fhir/Patient/" + patient + "/$everything"));
     RETURN_IF_ERROR(Expect200(r, "$everything"));
     body = std::move(r.body);
     return Status::Ok();

@@ -77,16 +77,6 @@ std::string WithoutLastUpdated(std::string json) {
   return json.erase(at, end + 1 - at);
 }
 
-server::HttpResponse Get(server::FhirApi* api, const std::string& path,
-                         std::vector<std::pair<std::string, std::string>> query = {}) {
-  server::HttpRequest req;
-  req.method = "GET";
-  req.path = path;
-  req.target = path;
-  req.query = std::move(query);
-  return api->Handle(req);
-}
-
 // The fullUrls of a Bundle's entries, sorted.
 std::vector<std::string> EntryUrls(const std::string& body) {
   std::vector<std::string> out;
@@ -178,8 +168,9 @@ TEST(BulkImportTest, BulkLoadWritesWhatTheNormalPathWrites) {
         fhir::ParseSearchQuery("Observation", {{"patient", p}, {"code", "http://loinc.org|8302-2"}})
             .value();
     EXPECT_EQ(normal.store->Search(query).value(), bulk.store->Search(query).value()) << p;
-    const auto a = Get(normal.api.get(), "/fhir/Patient/" + p + "/$everything");
-    const auto b = Get(bulk.api.get(), "/fhir/Patient/" + p + "/$everything");
+    const auto everything = server::HttpRequest::Get("/fhir/Patient/" + p + "/$everything");
+    const auto a = normal.api->Handle(everything);
+    const auto b = bulk.api->Handle(everything);
     ASSERT_EQ(a.status, 200);
     ASSERT_EQ(b.status, 200);
     EXPECT_EQ(EntryUrls(a.body), EntryUrls(b.body)) << p;

@@ -64,12 +64,8 @@ class SyntheaImportTest : public ::testing::Test {
     delete stats_;
   }
 
-  static server::HttpResponse Get(const std::string& path) {
-    server::HttpRequest req;
-    req.method = "GET";
-    req.path = path;
-    req.target = path;
-    return api_->Handle(req);
+  static server::HttpResponse Get(std::string_view target) {
+    return api_->Handle(server::HttpRequest::Get(target));
   }
 
   static std::filesystem::path* dir_;

@@ -35,31 +35,14 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // ---------------------------------------------------------------------------------------
 // Requests and responses.
 
-// Builds an HttpRequest from a target such as "/fhir/Patient?name=smith": the path and
-// the query are percent-decoded the way the HTTP server does it. A body gets a FHIR JSON
-// Content-Type unless `headers` names one. Header names must be lower case.
+// Builds an HttpRequest from a target such as "/fhir/Patient?name=smith", parsed as the
+// HTTP server parses it (HttpRequest::SetTarget). A body gets a FHIR JSON Content-Type
+// unless `headers` names one. Header names must be lower case.
 HttpRequest MakeRequest(std::string method, std::string target, std::string body = "",
                         Headers headers = {}) {
   HttpRequest r;
   r.method = std::move(method);
-  r.target = target;
-  const size_t qm = target.find('?');
-  r.path = PercentDecode(std::string_view(target).substr(0, qm), false);
-  if (qm != std::string::npos) {
-    std::string_view q = std::string_view(target).substr(qm + 1);
-    while (!q.empty()) {
-      const size_t amp = q.find('&');
-      std::string_view pair = q.substr(0, amp);
-      if (!pair.empty()) {
-        const size_t eq = pair.find('=');
-        r.query.emplace_back(
-            PercentDecode(pair.substr(0, eq), true),
-            eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true));
-      }
-      if (amp == std::string_view::npos) break;
-      q.remove_prefix(amp + 1);
-    }
-  }
+  r.SetTarget(target);
   bool has_content_type = false;
   for (const auto& [k, v] : headers) has_content_type |= k == "content-type";
   if (!body.empty() && !has_content_type)

@@ -153,10 +153,6 @@ void RaiseFileLimit() {
   });
 }
 
-void SplitQuery(std::string_view q, std::vector<std::pair<std::string, std::string>>* out) {
-  *out = ParseUrlEncoded(q);
-}
-
 // What the session needs to remember about a request while its handler runs.
 struct RequestInfo {
   unsigned version = 11;
@@ -487,17 +483,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
     HttpRequest r;
     r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    std::string_view t = req.target();
-    if (size_t hash = t.find('#'); hash != t.npos) t = t.substr(0, hash);
-    // absolute-form ("http://host/path?q"): keep the path and query only
-    if (size_t scheme = t.find("://"); scheme != t.npos && t.substr(0, 1) != "/") {
-      size_t slash = t.find_first_of("/?", scheme + 3);
-      t = slash == t.npos ? std::string_view("/") : t.substr(slash);
-    }
-    size_t q = t.find('?');
-    r.path = PercentDecode(t.substr(0, q), false);
-    if (q != t.npos) SplitQuery(t.substr(q + 1), &r.query);
+    r.SetTarget(req.target());
     r.headers.reserve(static_cast<size_t>(std::distance(req.begin(), req.end())));
     for (const auto& field : req) {
       r.headers.emplace_back(ToLower(field.name_string()), std::string(field.value()));
@@ -882,6 +868,27 @@ std::string_view HttpRequest::header(std::string_view name) const {
     if (IEquals(n, name)) return v;
   }
   return {};
+}
+
+void HttpRequest::SetTarget(std::string_view request_target) {
+  target = std::string(request_target);
+  std::string_view t = request_target;
+  if (size_t hash = t.find('#'); hash != t.npos) t = t.substr(0, hash);
+  // absolute-form ("http://host/path?q"): keep the path and query only
+  if (size_t scheme = t.find("://"); scheme != t.npos && t.substr(0, 1) != "/") {
+    size_t slash = t.find_first_of("/?", scheme + 3);
+    t = slash == t.npos ? std::string_view("/") : t.substr(slash);
+  }
+  const size_t q = t.find('?');
+  path = PercentDecode(t.substr(0, q), false);
+  query = q == t.npos ? decltype(query)() : ParseUrlEncoded(t.substr(q + 1));
+}
+
+HttpRequest HttpRequest::Get(std::string_view request_target) {
+  HttpRequest r;
+  r.method = "GET";
+  r.SetTarget(request_target);
+  return r;
 }
 
 std::string PercentDecode(std::string_view s, bool plus_is_space) {

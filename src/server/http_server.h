@@ -42,6 +42,15 @@ struct HttpRequest {
 
   // The first header named `name` (lower case), or "" when absent.
   std::string_view header(std::string_view name) const;
+
+  // Sets `target`, `path` and `query` from a request-target as received, the way the server
+  // parses every request: origin form ("/fhir/Patient?name=a%20b") or absolute form
+  // ("http://host/fhir/Patient?..."; the path and query are kept); a fragment is dropped;
+  // the path is percent-decoded; the query is split by ParseUrlEncoded.
+  void SetTarget(std::string_view request_target);
+  // A GET of `request_target` (SetTarget), without headers: how tests and benchmarks call
+  // a handler in-process.
+  static HttpRequest Get(std::string_view request_target);
 };
 
 struct HttpResponse {

@@ -1094,5 +1094,24 @@ TEST(HttpServerTest, PercentDecodeDecodesEscapesAndKeepsInvalidOnesAsWritten) {
   EXPECT_EQ(PercentDecode("", true), "");
 }
 
+TEST(HttpServerTest, SetTargetSplitsTheDecodedPathFromTheQueryInEveryTargetForm) {
+  HttpRequest r = HttpRequest::Get("/fhir/Patient%2Fx?name=J%C3%B6rg+M&flag&&code=a%7Cb#frag");
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.target, "/fhir/Patient%2Fx?name=J%C3%B6rg+M&flag&&code=a%7Cb#frag");
+  EXPECT_EQ(r.path, "/fhir/Patient/x");
+  const std::vector<std::pair<std::string, std::string>> query = {
+      {"name", "J\xC3\xB6rg M"}, {"flag", ""}, {"code", "a|b"}};
+  EXPECT_EQ(r.query, query);
+  r.SetTarget("http://example.org:8080/fhir/metadata?_format=json");
+  EXPECT_EQ(r.path, "/fhir/metadata");
+  EXPECT_EQ(r.query, (std::vector<std::pair<std::string, std::string>>{{"_format", "json"}}));
+  r.SetTarget("http://example.org");
+  EXPECT_EQ(r.path, "/");
+  EXPECT_TRUE(r.query.empty());
+  r.SetTarget("/fhir/Patient#only-a-fragment?x=1");
+  EXPECT_EQ(r.path, "/fhir/Patient");
+  EXPECT_TRUE(r.query.empty());
+}
+
 }  // namespace
 }  // namespace medhub::server
