@@ -62,8 +62,9 @@ Result<std::unique_ptr<IngestServices>> IngestServices::Start(store::Store* stor
   return std::unique_ptr<IngestServices>(new IngestServices(std::move(impl)));
 }
 
-server::HttpResponse IngestServices::HandleDevices(const server::HttpRequest& request) {
-  return impl_->devices->Handle(request);
+server::HttpResponse IngestServices::HandleDevices(const server::HttpRequest& request,
+                                                   const Result<security::Principal>& who) {
+  return impl_->devices->Handle(request, who);
 }
 
 int IngestServices::mllp_port() const { return impl_->mllp ? impl_->mllp->port() : 0; }

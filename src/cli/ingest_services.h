@@ -35,8 +35,10 @@ class IngestServices {
                                                        const IngestConfig& config);
   ~IngestServices();
 
-  // Handles /api/devices/... requests.
-  server::HttpResponse HandleDevices(const server::HttpRequest& request);
+  // Handles /api/devices/... requests; `who` is the request's bearer token as the AuthApi
+  // authenticated it (serve's audited route has, so the token is verified once).
+  server::HttpResponse HandleDevices(const server::HttpRequest& request,
+                                     const Result<security::Principal>& who);
   // The bound MLLP port, or 0 when there is no listener.
   int mllp_port() const;
 

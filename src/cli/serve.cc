@@ -146,7 +146,7 @@ class ServedApis {
     }
     if (path.starts_with("/api/devices/")) {
       return Audited(req, *auth_, &audit_, "device-readings",
-                     [&](const Who&) { return ingest_->HandleDevices(req); });
+                     [&](const Who& who) { return ingest_->HandleDevices(req, who); });
     }
     if (path == "/auth" || path.starts_with("/auth/")) return auth_->Handle(req);
     if (server::BulkExportApi::Matches(path)) {

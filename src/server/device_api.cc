@@ -11,7 +11,9 @@ DeviceApi::DeviceApi(ingest::DeviceIngestor* ingestor, Authenticator authenticat
                      std::function<int64_t()> clock)
     : ingestor_(ingestor), authenticate_(std::move(authenticate)), clock_(std::move(clock)) {}
 
-HttpResponse DeviceApi::Handle(const HttpRequest& req) {
+HttpResponse DeviceApi::Handle(const HttpRequest& req) { return Handle(req, authenticate_(req)); }
+
+HttpResponse DeviceApi::Handle(const HttpRequest& req, const Result<security::Principal>& who) {
   constexpr std::string_view kPrefix = "/api/devices/";
   constexpr std::string_view kSuffix = "/readings";
   std::string_view path = req.path;
@@ -26,7 +28,7 @@ HttpResponse DeviceApi::Handle(const HttpRequest& req) {
     r.headers.emplace_back("Allow", "POST");
     return r;
   }
-  auto principal = authenticate_(req);
+  const Result<security::Principal>& principal = who;
   if (!principal.ok()) {
     HttpResponse r = ErrorResponse(principal.status());
     r.headers.emplace_back("WWW-Authenticate", BearerChallenge(principal.status()));

@@ -23,12 +23,15 @@ namespace medhub::server {
 class DeviceApi {
  public:
   using Authenticator = std::function<Result<security::Principal>(const HttpRequest&)>;
-  // Neither is owned; both must outlive the API. `clock` gives micros since the epoch.
+  // `ingestor` is not owned and must outlive the API. `clock` gives micros since the epoch.
   DeviceApi(ingest::DeviceIngestor* ingestor, Authenticator authenticate,
             std::function<int64_t()> clock);
 
-  // Handles a request whose path starts with "/api/devices".
+  // Handles a request whose path starts with "/api/devices", authenticating it.
   HttpResponse Handle(const HttpRequest& request);
+  // The same for a request its caller has authenticated already (`who`, as the
+  // Authenticator would answer), so that a token is verified once per request.
+  HttpResponse Handle(const HttpRequest& request, const Result<security::Principal>& who);
 
  private:
   ingest::DeviceIngestor* ingestor_;
