@@ -119,15 +119,6 @@ void Rewrite(json::Value* v, PatientCopy* copy, std::string_view key) {
   }
 }
 
-json::Value Concept(json::Value coding, std::string_view text) {
-  json::Value cc = json::Value::Object();
-  json::Value list = json::Value::Array();
-  list.push_back(std::move(coding));
-  cc.set("coding", std::move(list));
-  cc.set("text", json::Value::String(std::string(text)));
-  return cc;
-}
-
 // meta of a generated resource: version 1, recorded at `recorded` (a FHIR instant).
 json::Value Meta(std::string_view recorded) {
   json::Value meta = json::Value::Object();
@@ -169,7 +160,7 @@ json::Value BpComponent(std::string_view code, std::string_view display, double 
   q.set("system", json::Value::String("http://unitsofmeasure.org"));
   q.set("code", json::Value::String("mm[Hg]"));
   json::Value c = json::Value::Object();
-  c.set("code", Concept(fhir::MakeCoding("http://loinc.org", code, display), display));
+  c.set("code", fhir::MakeConcept(fhir::MakeCoding("http://loinc.org", code, display), display));
   c.set("valueQuantity", std::move(q));
   return c;
 }
@@ -185,9 +176,9 @@ Status AddDeviceReadings(const std::string& patient_id, const std::string& last_
   device.set("id", json::Value::String(device_id));
   device.set("meta", Meta(recorded));
   device.set("status", json::Value::String("active"));
-  device.set("type", Concept(fhir::MakeCoding("http://snomed.info/sct", "258057004",
-                                    "Non-invasive blood pressure monitor"),
-                             "Home blood pressure monitor"));
+  device.set("type", fhir::MakeConcept(fhir::MakeCoding("http://snomed.info/sct", "258057004",
+                                                         "Non-invasive blood pressure monitor"),
+                                       "Home blood pressure monitor"));
   device.set("patient", Ref("Patient/" + patient_id));
   if (wanted_device) RETURN_IF_ERROR(writer->Add(device));
   ++stats->devices;
@@ -204,9 +195,9 @@ Status AddDeviceReadings(const std::string& patient_id, const std::string& last_
       obs.set("id", json::Value::String(Uuid(seed ^ 0x0b5u, index * 1000 + d * 2 + k)));
       obs.set("meta", Meta(recorded));
       obs.set("status", json::Value::String("final"));
-      obs.set("code",
-              Concept(fhir::MakeCoding("http://loinc.org", "85354-9", "Blood pressure panel"),
-                      "Blood pressure panel"));
+      obs.set("code", fhir::MakeConcept(
+                          fhir::MakeCoding("http://loinc.org", "85354-9", "Blood pressure panel"),
+                          "Blood pressure panel"));
       obs.set("subject", Ref("Patient/" + patient_id));
       char when[40];
       std::snprintf(when, sizeof when, "%sT%02d:%02d:00+00:00",
@@ -297,7 +288,8 @@ Status CopyPatient(const json::Value& bundle, uint64_t index, const GenOptions& 
       r.set("status", json::Value::String("stopped"));
     }
     if (type == "Patient") patient_id = std::string(r.get_string("id"));
-    if (type == "Condition" && !CodeIn(r.find("code"), std::string_view("38341003")).empty()) hypertensive = true;
+    if (type == "Condition" && !CodeIn(r.find("code"), std::string_view("38341003")).empty())
+      hypertensive = true;
     if (!Wanted(o, type)) continue;
     RETURN_IF_ERROR(writer->Add(r));
     ++stats->resources;

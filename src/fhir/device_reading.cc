@@ -22,12 +22,7 @@ constexpr char kMdc[] = "urn:iso:std:iso:11073:10101";
 constexpr char kReadingIdSystem[] = "urn:medhub:device-reading";
 
 json::Value Concept(std::string_view system, std::string_view code, std::string_view display) {
-  json::Value cc = json::Value::Object();
-  json::Value codings = json::Value::Array();
-  codings.push_back(MakeCoding(system, code, display));
-  cc.set("coding", std::move(codings));
-  cc.set("text", json::Value::String(std::string(display)));
-  return cc;
+  return MakeConcept(MakeCoding(system, code, display), display);
 }
 
 json::Value Quantity(const std::string& value, std::string_view unit) {

@@ -418,8 +418,17 @@ json::Value MakeCoding(std::string_view system, std::string_view code, std::stri
   json::Value c = json::Value::Object();
   c.set("system", json::Value::String(std::string(system)));
   c.set("code", json::Value::String(std::string(code)));
-  c.set("display", json::Value::String(std::string(display)));
+  if (!display.empty()) c.set("display", json::Value::String(std::string(display)));
   return c;
+}
+
+json::Value MakeConcept(json::Value coding, std::string_view text) {
+  json::Value cc = json::Value::Object();
+  json::Value list = json::Value::Array();
+  list.push_back(std::move(coding));
+  cc.set("coding", std::move(list));
+  if (!text.empty()) cc.set("text", json::Value::String(std::string(text)));
+  return cc;
 }
 
 }  // namespace medhub::fhir

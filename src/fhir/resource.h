@@ -55,8 +55,13 @@ struct ReferenceView {
 // ParseReference would fail.
 std::optional<ReferenceView> ParseReferenceView(std::string_view text);
 
-// A Coding: {"system": system, "code": code, "display": display}, in that order.
-json::Value MakeCoding(std::string_view system, std::string_view code, std::string_view display);
+// A Coding: {"system": system, "code": code, "display": display}, in that order; an empty
+// display is left out (a FHIR string is never empty).
+json::Value MakeCoding(std::string_view system, std::string_view code,
+                       std::string_view display = "");
+// A CodeableConcept of one Coding: {"coding": [coding], "text": text}; an empty text is
+// left out.
+json::Value MakeConcept(json::Value coding, std::string_view text = "");
 
 // The resource's "id" or "" when it has none.
 inline std::string_view ResourceId(const json::Value& r) { return r.get_string("id"); }

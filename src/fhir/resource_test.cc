@@ -156,5 +156,14 @@ TEST(ResourceTest, ReferencesOfEveryKindParse) {
   EXPECT_FALSE(ParseReference("Patient/1 2").ok());
 }
 
+TEST(ResourceTest, CodingsAndConceptsAreBuiltInElementOrderWithoutEmptyStrings) {
+  EXPECT_EQ(json::Serialize(MakeConcept(MakeCoding("http://loinc.org", "8867-4", "Heart rate"),
+                                        "Heart rate")),
+            R"({"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}],)"
+            R"("text":"Heart rate"})");
+  EXPECT_EQ(json::Serialize(MakeConcept(MakeCoding("urn:x", "a"))),
+            R"({"coding":[{"system":"urn:x","code":"a"}]})");
+}
+
 }  // namespace
 }  // namespace medhub::fhir

@@ -2,29 +2,16 @@
 
 #include "core/ids.h"
 #include "core/time.h"
+#include "fhir/resource.h"
 
 namespace medhub::security {
 namespace {
 
+using fhir::MakeCoding;
+using fhir::MakeConcept;
 using json::Value;
 
 Value Str(std::string s) { return Value::String(std::move(s)); }
-
-Value Coding(std::string system, std::string code, std::string display = "") {
-  Value c = Value::Object();
-  c.set("system", Str(std::move(system)));
-  c.set("code", Str(std::move(code)));
-  if (!display.empty()) c.set("display", Str(std::move(display)));
-  return c;
-}
-
-Value Concept(Value coding) {
-  Value c = Value::Object();
-  Value list = Value::Array();
-  list.push_back(std::move(coding));
-  c.set("coding", std::move(list));
-  return c;
-}
 
 // HL7 v2 messages come over MLLP, not the REST API.
 bool IsMllp(const AuditRecord& r) { return r.method == "MLLP"; }
@@ -49,9 +36,10 @@ std::string OutcomeCode(int status) {
 
 Value Agent(const AuditRecord& r) {
   Value agent = Value::Object();
-  agent.set("type", Concept(Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                                   r.role == "service" || r.role == "device" ? "dataprocessor"
-                                                                             : "humanuser")));
+  const bool system = r.role == "service" || r.role == "device";
+  agent.set("type", MakeConcept(MakeCoding(
+                        "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                        system ? "dataprocessor" : "humanuser")));
   Value roles = Value::Array();
   Value role = Value::Object();
   role.set("text", Str(r.role.empty() ? "unauthenticated" : r.role));
@@ -78,9 +66,9 @@ Value Agent(const AuditRecord& r) {
   network.set("type", Str("2"));  // IP address
   agent.set("network", std::move(network));
   Value purpose = Value::Array();
-  purpose.push_back(Concept(Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                                   r.break_glass ? "BTG" : "TREAT",
-                                   r.break_glass ? "break the glass" : "treatment")));
+  purpose.push_back(MakeConcept(MakeCoding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                                           r.break_glass ? "BTG" : "TREAT",
+                                           r.break_glass ? "break the glass" : "treatment")));
   agent.set("purposeOfUse", std::move(purpose));
   return agent;
 }
@@ -121,17 +109,17 @@ json::Value BuildAuditEvent(const AuditRecord& r, const std::string& id) {
   ev.set("id", Str(id));
   Value subtype = Value::Array();
   if (IsMllp(r)) {
-    ev.set("type", Coding("http://dicom.nema.org/resources/ontology/DCM", "110107", "Import"));
+    ev.set("type", MakeCoding("http://dicom.nema.org/resources/ontology/DCM", "110107", "Import"));
     const size_t caret = r.hl7_message_type.find('^');
     const std::string event =
         caret == std::string::npos ? "" : r.hl7_message_type.substr(caret + 1);
-    subtype.push_back(Coding("http://terminology.hl7.org/CodeSystem/v2-0003",
-                             event.empty() ? "unknown" : event));
+    subtype.push_back(MakeCoding("http://terminology.hl7.org/CodeSystem/v2-0003",
+                                 event.empty() ? "unknown" : event));
   } else {
-    ev.set("type", Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest",
-                          "RESTful Operation"));
-    subtype.push_back(Coding("http://hl7.org/fhir/restful-interaction",
-                             r.interaction.empty() ? "unknown" : r.interaction));
+    ev.set("type", MakeCoding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest",
+                              "RESTful Operation"));
+    subtype.push_back(MakeCoding("http://hl7.org/fhir/restful-interaction",
+                                 r.interaction.empty() ? "unknown" : r.interaction));
   }
   ev.set("subtype", std::move(subtype));
   ev.set("action", Str(ActionCode(r)));
@@ -141,8 +129,8 @@ json::Value BuildAuditEvent(const AuditRecord& r, const std::string& id) {
   if (!r.outcome_detail.empty()) desc += " " + r.outcome_detail.substr(0, 512);
   ev.set("outcomeDesc", Str(desc));
   Value purpose = Value::Array();
-  purpose.push_back(Concept(Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                                   r.break_glass ? "BTG" : "TREAT")));
+  purpose.push_back(MakeConcept(MakeCoding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                                           r.break_glass ? "BTG" : "TREAT")));
   ev.set("purposeOfEvent", std::move(purpose));
   Value agents = Value::Array();
   agents.push_back(Agent(r));
@@ -155,8 +143,8 @@ json::Value BuildAuditEvent(const AuditRecord& r, const std::string& id) {
   ev.set("source", std::move(source));
   Value entities = Value::Array();
   Value query = Value::Object();
-  query.set("type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2",
-                           "System Object"));
+  query.set("type", MakeCoding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2",
+                               "System Object"));
   query.set("name", Str(r.method));
   query.set("description", Str(r.target.substr(0, 1024)));
   if (r.break_glass) {
