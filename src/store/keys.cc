@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <iterator>
 
 #include "core/ids.h"
 
@@ -27,7 +28,42 @@ std::string ParamPrefix(std::string_view type, std::string_view param, size_t mo
   return k;
 }
 
-// Reads one escaped, terminated component at *pos.
+// The code systems (and system prefixes) that format 5 writes as a two-byte tag
+// (`0x01`, kFirstSystemTag + index): part of the format, so entries are only ever appended
+// (docs/formats/store.md). The longest matching entry is used; the rest of the system
+// follows it, escaped.
+constexpr std::string_view kSystemTable[] = {
+    "http://loinc.org",
+    "http://snomed.info/sct",
+    "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "http://unitsofmeasure.org",
+    "http://terminology.hl7.org/CodeSystem/",
+    "http://hl7.org/fhir/sid/",
+    "http://hl7.org/fhir/",
+    "urn:ietf:bcp:47",
+    "urn:oid:",
+    "http://hl7.org/fhir/us/core/",
+    "urn:iso:std:iso:3166",
+    "http://dicom.nema.org/resources/ontology/DCM",
+    "http://www.ama-assn.org/go/cpt",
+};
+constexpr uint8_t kFirstSystemTag = 3;
+constexpr size_t kSystemTableSize = std::size(kSystemTable);
+static_assert(kFirstSystemTag + kSystemTableSize <= 256);
+
+// The index of the longest table entry `system` starts with, or kSystemTableSize.
+size_t SystemEntry(std::string_view system) {
+  if (system.size() < 8 || (system[0] != 'h' && system[0] != 'u')) return kSystemTableSize;
+  size_t best = kSystemTableSize;
+  for (size_t i = 0; i < kSystemTableSize; ++i) {
+    if (system.starts_with(kSystemTable[i]) &&
+        (best == kSystemTableSize || kSystemTable[i].size() > kSystemTable[best].size()))
+      best = i;
+  }
+  return best;
+}
+
+// Reads one escaped, terminated component at *pos (a system tag stands for its text).
 std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
   std::string out;
   while (*pos < key.size()) {
@@ -35,13 +71,58 @@ std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
     if (c == '\0') return out;
     if (c == '\1') {
       if (*pos >= key.size()) return std::nullopt;
-      char e = key[(*pos)++];
-      out.push_back(e == '\1' ? '\0' : '\1');
+      const auto e = static_cast<uint8_t>(key[(*pos)++]);
+      if (e == 1 || e == 2) {
+        out.push_back(e == 1 ? '\0' : '\1');
+      } else if (e >= kFirstSystemTag && size_t{e} - kFirstSystemTag < kSystemTableSize) {
+        out.append(kSystemTable[e - kFirstSystemTag]);
+      } else {
+        return std::nullopt;
+      }
     } else {
       out.push_back(c);
     }
   }
   return std::nullopt;
+}
+
+// Lower-case hex digit values, -1 for other bytes.
+constexpr int HexValue(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+}
+constexpr size_t kUuidSize = 36;
+constexpr bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+
+// The 16 bytes of a canonical lower-case UUID, or false when `id` is not one.
+bool PackUuid(std::string_view id, char out[16]) {
+  if (id.size() != kUuidSize) return false;
+  size_t n = 0;
+  for (size_t i = 0; i < kUuidSize; ++i) {
+    if (IsDash(i)) {
+      if (id[i] != '-') return false;
+      continue;
+    }
+    const int hi = HexValue(id[i]), lo = i + 1 < kUuidSize ? HexValue(id[i + 1]) : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[n++] = static_cast<char>(hi << 4 | lo);
+    ++i;
+  }
+  return true;
+}
+
+void UnpackUuid(std::string_view packed, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t b = 0;
+  for (size_t i = 0; i < kUuidSize; ++i) {
+    if (IsDash(i)) {
+      out->push_back('-');
+      continue;
+    }
+    const auto v = static_cast<uint8_t>(packed[b++]);
+    out->push_back(kHex[v >> 4]);
+    out->push_back(kHex[v & 15]);
+    ++i;
+  }
 }
 
 double ReadOrderedDouble(std::string_view in) {
@@ -107,6 +188,37 @@ void AppendEscaped(std::string* out, std::string_view s, bool terminate) {
   if (terminate) out->push_back('\0');
 }
 
+void AppendSystem(std::string* out, std::string_view system) {
+  const size_t entry = SystemEntry(system);
+  if (entry == kSystemTableSize) return AppendEscaped(out, system);
+  out->push_back('\1');
+  out->push_back(static_cast<char>(kFirstSystemTag + entry));
+  AppendEscaped(out, system.substr(kSystemTable[entry].size()));
+}
+
+bool IsTabledSystem(std::string_view system) { return SystemEntry(system) != kSystemTableSize; }
+
+void AppendIndexId(std::string* out, std::string_view id) {
+  char packed[16];
+  if (!PackUuid(id, packed)) {
+    out->append(id);
+    return;
+  }
+  out->push_back(kPackedIdTag);
+  out->append(packed, sizeof(packed));
+}
+
+std::string DecodeIndexId(std::string_view tail) {
+  std::string id;
+  if (tail.size() == kPackedIdSize && tail[0] == kPackedIdTag) {
+    id.reserve(kUuidSize);
+    UnpackUuid(tail.substr(1), &id);
+  } else {
+    id.assign(tail);
+  }
+  return id;
+}
+
 void AppendOrderedDouble(std::string* out, double v) {
   if (v == 0) v = 0;  // -0.0 and 0.0 encode alike
   uint64_t bits = std::bit_cast<uint64_t>(v);
@@ -125,7 +237,7 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::stri
   switch (v.param->type) {
     case fhir::ParamType::kToken:
       AppendEscaped(&k, v.value);
-      AppendEscaped(&k, v.system);
+      AppendSystem(&k, v.system);
       break;
     case fhir::ParamType::kString:
     case fhir::ParamType::kReference:
@@ -138,10 +250,10 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::stri
     case fhir::ParamType::kQuantity:
       AppendOrderedDouble(&k, v.number);
       AppendEscaped(&k, v.value);
-      AppendEscaped(&k, v.system);
+      AppendSystem(&k, v.system);
       break;
   }
-  k.append(id);
+  AppendIndexId(&k, id);
   return k;
 }
 
@@ -195,7 +307,7 @@ std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
       break;
     }
   }
-  d.id = std::string(key.substr(pos));
+  d.id = DecodeIndexId(key.substr(pos));
   return d;
 }
 
@@ -278,10 +390,22 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
                   std::string_view id) {
   std::string_view part;
   bool compact = false;
+  char short_tag = tag == 'i' ? 'I' : 'C';
   if (tag == 'i') {  // type \0 param \0 value id
-    compact = key.size() > type.size() + 1 + id.size() && key.starts_with(type) &&
-              key[type.size()] == '\0' && key.ends_with(id);
-    if (compact) part = key.substr(type.size() + 1, key.size() - type.size() - 1 - id.size());
+    const bool typed = key.size() > type.size() + 1 && key.starts_with(type) &&
+                       key[type.size()] == '\0';
+    size_t id_size = 0;
+    char packed[16];
+    if (typed && key.size() > type.size() + 1 + id.size() && key.ends_with(id)) {
+      id_size = id.size();  // the id as text (any id before format 5)
+    } else if (typed && key.size() > type.size() + 1 + kPackedIdSize && PackUuid(id, packed) &&
+               key[key.size() - kPackedIdSize] == kPackedIdTag &&
+               key.substr(key.size() - sizeof(packed)) == std::string_view(packed, 16)) {
+      id_size = kPackedIdSize;  // format 5: the UUID's 16 bytes
+      short_tag = 'J';
+    }
+    compact = id_size != 0;
+    if (compact) part = key.substr(type.size() + 1, key.size() - type.size() - 1 - id_size);
   } else if (tag == 'c') {  // patient \0 time type \0 id
     const size_t tail = type.size() + 1 + id.size();
     compact = key.size() > tail && key.ends_with(id) &&
@@ -290,7 +414,7 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
     if (compact) part = key.substr(0, key.size() - tail);
   }
   if (compact) {
-    out->push_back(tag == 'i' ? 'I' : 'C');
+    out->push_back(short_tag);
     for (size_t n = part.size(); ; n >>= 7) {  // varint: 7 bits a byte, low first
       out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
       if (n < 0x80) break;
@@ -313,7 +437,7 @@ bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, 
   if (t == 'i' || t == 'c') {
     if (p + 4 > v.size()) return false;
     for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<uint8_t>(v[p++]);
-  } else if (t == 'I' || t == 'C') {
+  } else if (t == 'I' || t == 'J' || t == 'C') {
     for (int shift = 0;; shift += 7) {
       if (p >= v.size() || shift > 28) return false;
       const uint8_t b = static_cast<uint8_t>(v[p++]);
@@ -332,10 +456,18 @@ bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, 
     return true;
   }
   buf->clear();
-  if (t == 'I') {
+  if (t == 'I' || t == 'J') {
     *tag = 'i';
     buf->append(type).push_back('\0');
-    buf->append(part).append(id);
+    buf->append(part);
+    if (t == 'I') {
+      buf->append(id);
+    } else {
+      char packed[16];
+      if (!PackUuid(id, packed)) return false;
+      buf->push_back(kPackedIdTag);
+      buf->append(packed, sizeof(packed));
+    }
   } else {
     *tag = 'c';
     buf->append(part).append(type).push_back('\0');

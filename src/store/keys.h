@@ -22,13 +22,15 @@ inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0vers
 inline constexpr char kRecords[] = "records";           // key -> value (Store::PutRecords)
 // Keys in the default column family.
 inline constexpr char kMetaFormat[] = "meta/format_version";
-// 2: encryption at rest; 3: device readings; 4: compact key refs ('I', 'C').
-inline constexpr uint64_t kFormatVersion = 4;
+// 2: encryption at rest; 3: device readings; 4: compact key refs ('I', 'C'); 5: shorter
+// search-index keys (tagged code systems, UUID ids as 16 bytes, no `_lastUpdated` keys).
+inline constexpr uint64_t kFormatVersion = 5;
 // A format-2 directory is migrated when opened for writing (the `readings` column family is
-// created); a format-3 directory is read as it is (its key refs are all of the long form)
-// and marked format 4 when opened for writing.
+// created); a format-3 or 4 directory is read as it is (this version reads its long key
+// refs and its index keys too) and marked format 5 when opened for writing.
 inline constexpr uint64_t kFormatVersionNeedsMigration = 2;
 inline constexpr uint64_t kFormatVersionReadable = 3;
+inline constexpr uint64_t kFormatVersionReadable4 = 4;
 
 std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version);
 std::string ResourcePrefix(std::string_view type, std::string_view id);  // all versions
@@ -43,6 +45,20 @@ std::string CompartmentPrefix(std::string_view patient);
 // so that components can hold any bytes and keys still sort by component.
 void AppendEscaped(std::string* out, std::string_view s, bool terminate = true);
 void AppendOrderedDouble(std::string* out, double v);
+
+// A token's or quantity's system: the tag of the longest entry of the built-in table of
+// well-known systems it starts with (0x01, 3 + entry) followed by the rest escaped, or the
+// whole system escaped (docs/formats/store.md). IsTabledSystem: whether a tag is written,
+// i.e. whether the encoding differs from what format 4 wrote.
+void AppendSystem(std::string* out, std::string_view system);
+bool IsTabledSystem(std::string_view system);
+// The id at the end of an index key: a canonical lower-case UUID as kPackedIdTag and its
+// 16 bytes, any other id as text (a FHIR id never starts with 0x01). DecodeIndexId reads
+// both forms (and the text every id had before format 5).
+inline constexpr char kPackedIdTag = '\1';
+inline constexpr size_t kPackedIdSize = 17;
+void AppendIndexId(std::string* out, std::string_view id);
+std::string DecodeIndexId(std::string_view tail);
 
 // The search-index key of one value: type\0param\0<value encoding><id>.
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id);
@@ -119,6 +135,7 @@ std::optional<ChangeView> DecodeChange(std::string_view v);
 // Key refs: the search-index ('i') and compartment ('c') keys a version of the resource
 // `type`/`id` wrote. Each is stored as tag(1) length key-part:
 //  - 'I' + varint length + an index key without its leading `type \0` and trailing id;
+//  - 'J' the same for an index key that ends with the packed form of a UUID id (format 5);
 //  - 'C' + varint length + a compartment key without its trailing `type \0 id`;
 //  - 'i' or 'c' + u32 length + the whole key (format 3, and keys of another shape).
 // AppendKeyRef writes the short form when the key has the expected shape; ForEachKeyRef

@@ -62,10 +62,12 @@ Status RocksStore::Init(std::string master_key) {
   auto s = db_->Get(rocksdb::ReadOptions(), keys::kMetaFormat, &v);
   if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the format version");
   // Format 2 lacks only the `readings` column family, which opening has just created;
-  // format 3 differs only in writing no short key refs, which this version reads too.
+  // format 3 differs only in writing no short key refs, format 4 in the longer index keys of
+  // format 4 (and its `_lastUpdated` keys): this version reads both as they are.
   const uint64_t found = s.ok() ? GetBigEndian64(v) : 0;
-  const bool migrate =
-      found == keys::kFormatVersionNeedsMigration || found == keys::kFormatVersionReadable;
+  const bool migrate = found == keys::kFormatVersionNeedsMigration ||
+                       found == keys::kFormatVersionReadable ||
+                       found == keys::kFormatVersionReadable4;
   if (found == keys::kFormatVersionNeedsMigration && options_.read_only)
     return Status::FailedPrecondition(
         "the data directory has store format 2: open it once for writing (e.g. `medhub serve`) "

@@ -137,6 +137,11 @@ class RocksStore final : public Store {
   Result<std::vector<std::string>> AllIds(std::string_view type, const rocksdb::ReadOptions& ro);
   Result<std::vector<std::string>> Drive(const fhir::SearchQuery& q, const fhir::SearchCriterion& c,
                                          const rocksdb::ReadOptions& ro);
+  // _lastUpdated from the type history and the current records (format 5 has no keys).
+  Result<std::vector<std::string>> DriveByLastUpdated(std::string_view type,
+                                                      const fhir::SearchCriterion& c,
+                                                      const rocksdb::ReadOptions& ro);
+  // The current records of `ids` not in *out yet ("" for a missing one), by id.
   Status LoadIndexKeys(std::string_view type, const std::vector<std::string>& ids,
                        const rocksdb::ReadOptions& ro,
                        std::unordered_map<std::string, std::string>* out);
