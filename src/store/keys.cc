@@ -49,7 +49,9 @@ constexpr std::string_view kSystemTable[] = {
 };
 constexpr uint8_t kFirstSystemTag = 3;
 constexpr size_t kSystemTableSize = std::size(kSystemTable);
-static_assert(kFirstSystemTag + kSystemTableSize <= 256);
+// 0x01 0xff in an escaped component: the 16 bytes of a lower-case UUID follow.
+constexpr uint8_t kPackedUuidCode = 0xff;
+static_assert(kFirstSystemTag + kSystemTableSize <= kPackedUuidCode);
 
 // The index of the longest table entry `system` starts with, or kSystemTableSize.
 size_t SystemEntry(std::string_view system) {
@@ -61,29 +63,6 @@ size_t SystemEntry(std::string_view system) {
       best = i;
   }
   return best;
-}
-
-// Reads one escaped, terminated component at *pos (a system tag stands for its text).
-std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
-  std::string out;
-  while (*pos < key.size()) {
-    char c = key[(*pos)++];
-    if (c == '\0') return out;
-    if (c == '\1') {
-      if (*pos >= key.size()) return std::nullopt;
-      const auto e = static_cast<uint8_t>(key[(*pos)++]);
-      if (e == 1 || e == 2) {
-        out.push_back(e == 1 ? '\0' : '\1');
-      } else if (e >= kFirstSystemTag && size_t{e} - kFirstSystemTag < kSystemTableSize) {
-        out.append(kSystemTable[e - kFirstSystemTag]);
-      } else {
-        return std::nullopt;
-      }
-    } else {
-      out.push_back(c);
-    }
-  }
-  return std::nullopt;
 }
 
 // Lower-case hex digit values, -1 for other bytes.
@@ -129,6 +108,33 @@ double ReadOrderedDouble(std::string_view in) {
   uint64_t bits = GetBigEndian64(in);
   bits = (bits & (uint64_t{1} << 63)) ? bits ^ (uint64_t{1} << 63) : ~bits;
   return std::bit_cast<double>(bits);
+}
+
+// Reads one escaped, terminated component at *pos (a system tag stands for its text).
+std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
+  std::string out;
+  while (*pos < key.size()) {
+    char c = key[(*pos)++];
+    if (c == '\0') return out;
+    if (c == '\1') {
+      if (*pos >= key.size()) return std::nullopt;
+      const auto e = static_cast<uint8_t>(key[(*pos)++]);
+      if (e == 1 || e == 2) {
+        out.push_back(e == 1 ? '\0' : '\1');
+      } else if (e == kPackedUuidCode) {
+        if (key.size() - *pos < 16) return std::nullopt;
+        UnpackUuid(key.substr(*pos, 16), &out);
+        *pos += 16;
+      } else if (e >= kFirstSystemTag && size_t{e} - kFirstSystemTag < kSystemTableSize) {
+        out.append(kSystemTable[e - kFirstSystemTag]);
+      } else {
+        return std::nullopt;
+      }
+    } else {
+      out.push_back(c);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -198,6 +204,37 @@ void AppendSystem(std::string* out, std::string_view system) {
 
 bool IsTabledSystem(std::string_view system) { return SystemEntry(system) != kSystemTableSize; }
 
+namespace {
+
+// "Type/<lower-case UUID>": the length of "Type/" and the UUID's bytes; 0 for another value.
+size_t PackReference(std::string_view value, char packed[16]) {
+  const size_t slash = value.find('/');
+  if (slash == 0 || slash == std::string_view::npos) return 0;
+  for (size_t i = 0; i < slash; ++i) {
+    const char c = value[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return 0;
+  }
+  return PackUuid(value.substr(slash + 1), packed) ? slash + 1 : 0;
+}
+
+}  // namespace
+
+void AppendReference(std::string* out, std::string_view value) {
+  char packed[16];
+  const size_t head = PackReference(value, packed);
+  if (head == 0) return AppendEscaped(out, value);
+  out->append(value.substr(0, head));  // letters and '/': nothing to escape
+  out->push_back('\1');
+  out->push_back(static_cast<char>(kPackedUuidCode));
+  out->append(packed, sizeof(packed));
+  out->push_back('\0');
+}
+
+bool IsPackedReference(std::string_view value) {
+  char packed[16];
+  return PackReference(value, packed) != 0;
+}
+
 void AppendIndexId(std::string* out, std::string_view id) {
   char packed[16];
   if (!PackUuid(id, packed)) {
@@ -240,8 +277,10 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::stri
       AppendSystem(&k, v.system);
       break;
     case fhir::ParamType::kString:
-    case fhir::ParamType::kReference:
       AppendEscaped(&k, v.value);
+      break;
+    case fhir::ParamType::kReference:
+      AppendReference(&k, v.value);
       break;
     case fhir::ParamType::kDate:
       PutOrderedInt64(&k, v.range.low);

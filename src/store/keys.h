@@ -22,8 +22,11 @@ inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0vers
 inline constexpr char kRecords[] = "records";           // key -> value (Store::PutRecords)
 // Keys in the default column family.
 inline constexpr char kMetaFormat[] = "meta/format_version";
+// Present (value "1") in a format-5 store that was opened as format 2, 3 or 4: it may hold
+// index keys with references as text, which search then seeks as well.
+inline constexpr char kMetaTextIndexKeys[] = "meta/text_index_keys";
 // 2: encryption at rest; 3: device readings; 4: compact key refs ('I', 'C'); 5: shorter
-// search-index keys (tagged code systems, UUID ids as 16 bytes, no `_lastUpdated` keys).
+// search-index keys (tagged code systems, UUIDs as 16 bytes, no `_lastUpdated` keys).
 inline constexpr uint64_t kFormatVersion = 5;
 // A format-2 directory is migrated when opened for writing (the `readings` column family is
 // created); a format-3 or 4 directory is read as it is (this version reads its long key
@@ -52,6 +55,11 @@ void AppendOrderedDouble(std::string* out, double v);
 // i.e. whether the encoding differs from what format 4 wrote.
 void AppendSystem(std::string* out, std::string_view system);
 bool IsTabledSystem(std::string_view system);
+// A reference value: "Type/<lower-case UUID>" as "Type/" 0x01 0xff and the UUID's 16
+// bytes, then 0x00 (format 5); any other value escaped. IsPackedReference: whether the
+// encoding differs from the text that format 4 wrote.
+void AppendReference(std::string* out, std::string_view value);
+bool IsPackedReference(std::string_view value);
 // The id at the end of an index key: a canonical lower-case UUID as kPackedIdTag and its
 // 16 bytes, any other id as text (a FHIR id never starts with 0x01). DecodeIndexId reads
 // both forms (and the text every id had before format 5).

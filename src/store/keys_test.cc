@@ -166,6 +166,35 @@ TEST(KeysTest, LowerCaseUuidIdsEndAKeyAsSixteenBytesAndOtherIdsAsText) {
   EXPECT_FALSE(ok);
 }
 
+TEST(KeysTest, ReferencesToUuidIdsArePackedAndOthersStayText) {
+  using namespace std::string_literals;
+  const auto* subject = fhir::FindSearchParam("Observation", "subject");
+  const std::string uuid = "0b5f08d2-74c1-4380-918f-96aec5e4fdf5";
+  fhir::IndexValue r{subject, "Patient/" + uuid, "", {}, 0};
+  std::string k = IndexKey("Observation", r, "o1");
+  EXPECT_EQ(k.substr(0, 31), "Observation\0subject\0Patient/\1\xff\x0b"s);
+  EXPECT_EQ(k.size(), 20 + 8 + 2 + 16 + 1 + 2);
+  auto d = DecodeIndexKey(k, *subject);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->value, r.value);
+  EXPECT_EQ(d->id, "o1");
+  EXPECT_TRUE(IsPackedReference(r.value));
+  const std::vector<std::string> texts = {"Patient/p1", "Patient/" + uuid + "x",
+                                          "Pa-tient/" + uuid, "/" + uuid,
+                                          "http://x.org/" + uuid, uuid};
+  for (const std::string& text : texts) {
+    EXPECT_FALSE(IsPackedReference(text)) << text;
+    r.value = text;
+    k = IndexKey("Observation", r, "o1");
+    std::string esc;
+    AppendEscaped(&esc, text);
+    EXPECT_EQ(k, "Observation\0subject\0"s + esc + "o1");
+    EXPECT_EQ(DecodeIndexKey(k, *subject)->value, text);
+  }
+  // A packed UUID cut short is malformed.
+  EXPECT_FALSE(DecodeIndexKey("Observation\0subject\0Patient/\1\xff\x0b\x5f"s, *subject));
+}
+
 TEST(KeysTest, KeyRefsOfFormat3AreReadAsTheyAre) {
   // tag, u32 length, whole key: what format 3 wrote for every ref.
   const std::string refs = std::string("i\0\0\0\2k1c\0\0\0\4k\0 2", 16);

@@ -87,9 +87,19 @@ Status RocksStore::Init(std::string master_key) {
   } else if (s.IsNotFound() || (migrate && !options_.read_only)) {
     std::string f;
     PutBigEndian64(&f, keys::kFormatVersion);
-    RETURN_IF_ERROR(FromRocks(db_->Put(SyncWrite(), keys::kMetaFormat, f), "writing format"));
+    rocksdb::WriteBatch batch;  // an older format's index keys stay until rewritten
+    if (migrate) batch.Put(keys::kMetaTextIndexKeys, "1");
+    batch.Put(keys::kMetaFormat, f);
+    RETURN_IF_ERROR(FromRocks(db_->Write(SyncWrite(), &batch), "writing format"));
   } else {
     RETURN_IF_ERROR(FromRocks(s, "reading the format version"));
+  }
+  text_index_keys_ = migrate;
+  if (!migrate && s.ok()) {
+    std::string marker;
+    auto m = db_->Get(rocksdb::ReadOptions(), keys::kMetaTextIndexKeys, &marker);
+    if (!m.ok() && !m.IsNotFound()) return FromRocks(m, "reading the format version");
+    text_index_keys_ = m.ok();
   }
   // The change feed is the source of truth for the sequence and the clock.
   std::unique_ptr<rocksdb::Iterator> it(

@@ -229,6 +229,9 @@ class RocksStore final : public Store {
   // Device readings.
   uint32_t next_ordinal_ = 0;  // GUARDED_BY(write_mu_)
   std::atomic<bool> has_readings_{false};
+  // The store may hold index keys of format 4 or older (keys::kMetaTextIndexKeys): search
+  // seeks a reference's text form beside its packed form. Set by Init.
+  bool text_index_keys_ = false;
   std::mutex devices_mu_;
   std::unordered_map<std::string, ReadingDevice> devices_;  // GUARDED_BY(devices_mu_)
   std::unordered_map<uint32_t, std::string> device_names_;  // GUARDED_BY(devices_mu_)

@@ -227,6 +227,7 @@ Result<std::vector<std::string>> RocksStore::Drive(const fhir::SearchQuery& q,
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(keys::kIndex)));
   for (const auto& v : c.any_of) {
     std::string prefix = param_prefix;
+    std::string text_prefix;  // a reference as format 4 wrote it, when it differs
     switch (c.param->type) {
       case fhir::ParamType::kToken:
         if (!v.value.empty()) {
@@ -245,17 +246,24 @@ Result<std::vector<std::string>> RocksStore::Drive(const fhir::SearchQuery& q,
         }
         break;
       case fhir::ParamType::kReference:
-        keys::AppendEscaped(&prefix, v.value);
+        if (text_index_keys_ && keys::IsPackedReference(v.value)) {
+          text_prefix = param_prefix;
+          keys::AppendEscaped(&text_prefix, v.value);
+        }
+        keys::AppendReference(&prefix, v.value);
         break;
       default:
         break;
     }
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      auto k = keys::DecodeIndexKey(View(it->key()), indexed);
-      if (!k) return Status::DataLoss("malformed search index key");
-      if (MatchesValue(c, v, *k)) ids.push_back(std::move(k->id));
+    for (const std::string* p : {&prefix, &text_prefix}) {
+      if (p->empty()) continue;
+      for (it->Seek(*p); it->Valid() && it->key().starts_with(*p); it->Next()) {
+        auto k = keys::DecodeIndexKey(View(it->key()), indexed);
+        if (!k) return Status::DataLoss("malformed search index key");
+        if (MatchesValue(c, v, *k)) ids.push_back(std::move(k->id));
+      }
+      RETURN_IF_ERROR(FromRocks(it->status(), "scanning the search index"));
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the search index"));
   }
   SortUnique(&ids);
   return ids;
