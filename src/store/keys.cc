@@ -1,6 +1,7 @@
 #include "store/keys.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <iterator>
@@ -65,43 +66,42 @@ size_t SystemEntry(std::string_view system) {
   return best;
 }
 
-// Lower-case hex digit values, -1 for other bytes.
-constexpr int HexValue(char c) {
-  return c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
-}
+// Lower-case hex digit values; 0xff for every other byte.
+constexpr std::array<uint8_t, 256> kHexValue = [] {
+  std::array<uint8_t, 256> t{};
+  for (auto& v : t) v = 0xff;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
+  return t;
+}();
 constexpr size_t kUuidSize = 36;
-constexpr bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+// Where each byte's two hex digits stand in the text form 8-4-4-4-12.
+constexpr uint8_t kUuidDigits[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
 
 // The 16 bytes of a canonical lower-case UUID, or false when `id` is not one.
 bool PackUuid(std::string_view id, char out[16]) {
-  if (id.size() != kUuidSize) return false;
-  size_t n = 0;
-  for (size_t i = 0; i < kUuidSize; ++i) {
-    if (IsDash(i)) {
-      if (id[i] != '-') return false;
-      continue;
-    }
-    const int hi = HexValue(id[i]), lo = i + 1 < kUuidSize ? HexValue(id[i + 1]) : -1;
-    if (hi < 0 || lo < 0) return false;
-    out[n++] = static_cast<char>(hi << 4 | lo);
-    ++i;
+  if (id.size() != kUuidSize || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-')
+    return false;
+  uint8_t bad = 0;
+  for (size_t b = 0; b < 16; ++b) {
+    const uint8_t hi = kHexValue[static_cast<uint8_t>(id[kUuidDigits[b]])];
+    const uint8_t lo = kHexValue[static_cast<uint8_t>(id[kUuidDigits[b] + 1])];
+    bad |= hi | lo;
+    out[b] = static_cast<char>(hi << 4 | lo);
   }
-  return true;
+  return bad < 16;
 }
 
 void UnpackUuid(std::string_view packed, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  size_t b = 0;
-  for (size_t i = 0; i < kUuidSize; ++i) {
-    if (IsDash(i)) {
-      out->push_back('-');
-      continue;
-    }
-    const auto v = static_cast<uint8_t>(packed[b++]);
-    out->push_back(kHex[v >> 4]);
-    out->push_back(kHex[v & 15]);
-    ++i;
+  char text[kUuidSize];
+  text[8] = text[13] = text[18] = text[23] = '-';
+  for (size_t b = 0; b < 16; ++b) {
+    const auto v = static_cast<uint8_t>(packed[b]);
+    text[kUuidDigits[b]] = kHex[v >> 4];
+    text[kUuidDigits[b] + 1] = kHex[v & 15];
   }
+  out->append(text, kUuidSize);
 }
 
 double ReadOrderedDouble(std::string_view in) {
@@ -245,6 +245,8 @@ void AppendIndexId(std::string* out, std::string_view id) {
   out->append(packed, sizeof(packed));
 }
 
+IndexId::IndexId(std::string_view text) : id(text) { AppendIndexId(&tail, text); }
+
 std::string DecodeIndexId(std::string_view tail) {
   std::string id;
   if (tail.size() == kPackedIdSize && tail[0] == kPackedIdTag) {
@@ -268,9 +270,13 @@ std::string IndexParamPrefix(std::string_view type, std::string_view param) {
 }
 
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id) {
+  return IndexKey(type, v, IndexId(id));
+}
+
+std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id) {
   // Room for the escapes of a few bytes; more only when the values hold many \0 or \1.
   std::string k =
-      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.size() + 26);
+      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.tail.size() + 26);
   switch (v.param->type) {
     case fhir::ParamType::kToken:
       AppendEscaped(&k, v.value);
@@ -292,7 +298,7 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::stri
       AppendSystem(&k, v.system);
       break;
   }
-  AppendIndexId(&k, id);
+  k.append(id.tail);
   return k;
 }
 
@@ -427,24 +433,29 @@ std::optional<ChangeView> DecodeChange(std::string_view v) {
 
 void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
                   std::string_view id) {
+  AppendKeyRef(out, tag, key, type, IndexId(id));
+}
+
+void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
+                  const IndexId& index_id) {
+  const std::string_view id = index_id.id;
   std::string_view part;
   bool compact = false;
   char short_tag = tag == 'i' ? 'I' : 'C';
   if (tag == 'i') {  // type \0 param \0 value id
     const bool typed = key.size() > type.size() + 1 && key.starts_with(type) &&
                        key[type.size()] == '\0';
-    size_t id_size = 0;
-    char packed[16];
-    if (typed && key.size() > type.size() + 1 + id.size() && key.ends_with(id)) {
-      id_size = id.size();  // the id as text (any id before format 5)
-    } else if (typed && key.size() > type.size() + 1 + kPackedIdSize && PackUuid(id, packed) &&
-               key[key.size() - kPackedIdSize] == kPackedIdTag &&
-               key.substr(key.size() - sizeof(packed)) == std::string_view(packed, 16)) {
-      id_size = kPackedIdSize;  // format 5: the UUID's 16 bytes
-      short_tag = 'J';
+    // Format 5 ends the key with the packed UUID (short tag 'J'); any other id is text.
+    const std::string_view tail = index_id.tail;
+    if (typed && key.size() > type.size() + 1 + tail.size() && key.ends_with(tail)) {
+      compact = true;
+      if (tail.size() != id.size()) short_tag = 'J';
+      part = key.substr(type.size() + 1, key.size() - type.size() - 1 - tail.size());
+    } else if (typed && tail.size() != id.size() && key.size() > type.size() + 1 + id.size() &&
+               key.ends_with(id)) {
+      compact = true;  // a UUID as text, as format 4 wrote it
+      part = key.substr(type.size() + 1, key.size() - type.size() - 1 - id.size());
     }
-    compact = id_size != 0;
-    if (compact) part = key.substr(type.size() + 1, key.size() - type.size() - 1 - id_size);
   } else if (tag == 'c') {  // patient \0 time type \0 id
     const size_t tail = type.size() + 1 + id.size();
     compact = key.size() > tail && key.ends_with(id) &&
@@ -468,7 +479,7 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
 }
 
 bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, size_t* pos,
-                char* tag, std::string_view* key, std::string* buf) {
+                char* tag, std::string_view* key, std::string* buf, std::string* packed_id) {
   size_t p = *pos;
   if (p >= v.size()) return false;
   const char t = v[p++];
@@ -502,10 +513,9 @@ bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, 
     if (t == 'I') {
       buf->append(id);
     } else {
-      char packed[16];
-      if (!PackUuid(id, packed)) return false;
-      buf->push_back(kPackedIdTag);
-      buf->append(packed, sizeof(packed));
+      if (packed_id->empty()) AppendIndexId(packed_id, id);
+      if (packed_id->size() != kPackedIdSize) return false;  // not a UUID
+      buf->append(*packed_id);
     }
   } else {
     *tag = 'c';

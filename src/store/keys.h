@@ -67,9 +67,16 @@ inline constexpr char kPackedIdTag = '\1';
 inline constexpr size_t kPackedIdSize = 17;
 void AppendIndexId(std::string* out, std::string_view id);
 std::string DecodeIndexId(std::string_view tail);
+// An id with its AppendIndexId bytes, encoded once for the many keys of one resource.
+struct IndexId {
+  explicit IndexId(std::string_view text);
+  std::string_view id;  // not owned
+  std::string tail;
+};
 
 // The search-index key of one value: type\0param\0<value encoding><id>.
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id);
+std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id);
 // type\0param\0 : every key of one parameter.
 std::string IndexParamPrefix(std::string_view type, std::string_view param);
 
@@ -150,18 +157,21 @@ std::optional<ChangeView> DecodeChange(std::string_view v);
 // reads every form and hands each whole key to `f` with tag 'i' or 'c'.
 void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
                   std::string_view id);
+void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
+                  const IndexId& id);
 // The whole key of one ref (into `*key`, which may point into `v` or be rebuilt in `buf`);
-// advances `*pos`; false when the refs are malformed.
+// advances `*pos`; false when the refs are malformed. `*packed_id` caches the id's packed
+// form between calls (empty at first).
 bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, size_t* pos,
-                char* tag, std::string_view* key, std::string* buf);
+                char* tag, std::string_view* key, std::string* buf, std::string* packed_id);
 template <typename F>  // F(char tag, std::string_view key)
 bool ForEachKeyRef(std::string_view v, std::string_view type, std::string_view id, F&& f) {
-  std::string buf;
+  std::string buf, packed_id;
   size_t pos = 0;
   char tag;
   std::string_view key;
   while (pos < v.size()) {
-    if (!NextKeyRef(v, type, id, &pos, &tag, &key, &buf)) return false;
+    if (!NextKeyRef(v, type, id, &pos, &tag, &key, &buf, &packed_id)) return false;
     f(tag, key);
   }
   return true;

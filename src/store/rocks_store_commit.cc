@@ -174,9 +174,10 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
     p->content_hash = ring.ContentHash({p->head, std::string_view("\0", 1), p->tail});
     // Index values come from the content. _lastUpdated has no keys: search reads the time
     // from the current record and the type history (format 5, rocks_store_search.cc).
+    const keys::IndexId index_id(op.id);
     for (const fhir::IndexValue& v : fhir::ExtractIndexValues(op.resource)) {
       if (v.param->name == "_lastUpdated") continue;
-      AppendIndexKeys(ring, op.type, v, op.id, &p->index_keys);
+      AppendIndexKeys(ring, op.type, v, index_id, &p->index_keys);
     }
     // The Patient heads its own compartment and is sealed with its own key; a resource of
     // compartments with the first patient's key; anything else with the system key.
@@ -450,8 +451,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       for (const std::string& k : p.index_keys) refs_size += 5 + k.size();
       for (const std::string& k : p.compartment_keys) refs_size += 5 + k.size();
       refs.reserve(refs_size);
+      const keys::IndexId index_id(op.id);
       for (const std::string& k : p.index_keys)
-        keys::AppendKeyRef(&refs, 'i', k, op.type, op.id);
+        keys::AppendKeyRef(&refs, 'i', k, op.type, index_id);
       for (const std::string& k : p.compartment_keys)
         keys::AppendKeyRef(&refs, 'c', k, op.type, op.id);
       // Delete the previous version's keys unless this version writes them again.
