@@ -245,7 +245,10 @@ void AppendIndexId(std::string* out, std::string_view id) {
   out->append(packed, sizeof(packed));
 }
 
-IndexId::IndexId(std::string_view text) : id(text) { AppendIndexId(&tail, text); }
+IndexId::IndexId(std::string_view text) : id_(text) {
+  packed_ = PackUuid(text, buf_ + 1);
+  buf_[0] = kPackedIdTag;
+}
 
 std::string DecodeIndexId(std::string_view tail) {
   std::string id;
@@ -276,7 +279,7 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::stri
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id) {
   // Room for the escapes of a few bytes; more only when the values hold many \0 or \1.
   std::string k =
-      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.tail.size() + 26);
+      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.tail().size() + 26);
   switch (v.param->type) {
     case fhir::ParamType::kToken:
       AppendEscaped(&k, v.value);
@@ -298,7 +301,7 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const Ind
       AppendSystem(&k, v.system);
       break;
   }
-  k.append(id.tail);
+  k.append(id.tail());
   return k;
 }
 
@@ -438,7 +441,7 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
 
 void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
                   const IndexId& index_id) {
-  const std::string_view id = index_id.id;
+  const std::string_view id = index_id.id();
   std::string_view part;
   bool compact = false;
   char short_tag = tag == 'i' ? 'I' : 'C';
@@ -446,7 +449,7 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
     const bool typed = key.size() > type.size() + 1 && key.starts_with(type) &&
                        key[type.size()] == '\0';
     // Format 5 ends the key with the packed UUID (short tag 'J'); any other id is text.
-    const std::string_view tail = index_id.tail;
+    const std::string_view tail = index_id.tail();
     if (typed && key.size() > type.size() + 1 + tail.size() && key.ends_with(tail)) {
       compact = true;
       if (tail.size() != id.size()) short_tag = 'J';

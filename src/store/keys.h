@@ -67,11 +67,22 @@ inline constexpr char kPackedIdTag = '\1';
 inline constexpr size_t kPackedIdSize = 17;
 void AppendIndexId(std::string* out, std::string_view id);
 std::string DecodeIndexId(std::string_view tail);
-// An id with its AppendIndexId bytes, encoded once for the many keys of one resource.
-struct IndexId {
+// An id with its AppendIndexId bytes, encoded once for the many keys of one resource
+// (without an allocation: the packed form is held inline, any other id is its text).
+class IndexId {
+ public:
   explicit IndexId(std::string_view text);
-  std::string_view id;  // not owned
-  std::string tail;
+  IndexId(const IndexId&) = delete;  // tail() may point into this object
+  IndexId& operator=(const IndexId&) = delete;
+  std::string_view id() const { return id_; }
+  std::string_view tail() const {
+    return packed_ ? std::string_view(buf_, kPackedIdSize) : id_;
+  }
+
+ private:
+  std::string_view id_;  // not owned
+  bool packed_ = false;
+  char buf_[kPackedIdSize];
 };
 
 // The search-index key of one value: type\0param\0<value encoding><id>.
