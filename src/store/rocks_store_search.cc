@@ -155,7 +155,12 @@ Result<std::vector<std::string>> RocksStore::DriveByLastUpdated(std::string_view
         return Status::DataLoss("malformed type history record");
       return Entry(std::in_place, GetBigEndian64(View(it->key()).substr(prefix.size())), *time);
     };
-    uint64_t a = 0, b = UINT64_MAX;
+    // Bisect up to the type's last entry (about log2(its sequence number) seeks).
+    uint64_t a = 0, b = 0;
+    it->SeekForPrev(keys::TypeHistoryKey(type, UINT64_MAX));
+    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
+    if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8)
+      b = GetBigEndian64(View(it->key()).substr(prefix.size())) + 1;
     while (lo != INT64_MIN && a < b) {
       const uint64_t mid = a + (b - a) / 2;
       ASSIGN_OR_RETURN(auto entry, at(mid));

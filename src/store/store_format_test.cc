@@ -8,6 +8,7 @@
 
 #include "core/ids.h"
 #include "core/time.h"
+#include "fhir/device_reading.h"
 #include "store/keys.h"
 #include "store/store.h"
 #include "store/test_util.h"
@@ -280,6 +281,44 @@ TEST_F(StoreFormatTest, LastUpdatedSearchesFollowTheCurrentVersionsThroughUpdate
   ASSERT_EQ(newest_first.size(), 39u);
   EXPECT_EQ(newest_first[0], ids[35]);
   EXPECT_EQ(newest_first[1], ids[30]);
+}
+
+TEST_F(StoreFormatTest, LastUpdatedSearchesBisectPastBatchesOfDeviceReadingsInTheTypeHistory) {
+  Commit1(Patient());
+  Ids before, after;
+  for (int i = 0; i < 5; ++i) {
+    before.push_back(NewId());
+    Commit1(Obs(before.back(), "8480-6", "vital-signs", "2020-01-01", i));
+  }
+  fhir::Reading r;
+  r.seq = 1;
+  r.kind = fhir::ReadingKind::kHeartRate;
+  r.values = {"72"};
+  r.unit = "/min";
+  r.time = "2020-01-02T00:00:00Z";
+  ASSERT_TRUE(store_->CommitReadings({"watch", kPat, {r}}).ok());
+  int64_t mid = 0;
+  for (int i = 0; i < 5; ++i) {
+    after.push_back(NewId());
+    const int64_t t =
+        Commit1(Obs(after.back(), "8480-6", "vital-signs", "2020-01-01", 10 + i)).last_updated;
+    if (i == 0) mid = t;
+  }
+  r.seq = 2;
+  ASSERT_TRUE(store_->CommitReadings({"watch", kPat, {r}}).ok());
+  std::sort(before.begin(), before.end());
+  std::sort(after.begin(), after.end());
+  const Ids later = Search("Observation", {{"_lastUpdated", "ge" + FormatInstant(mid)}});
+  Ids main_ids, readings;
+  for (const std::string& id : later) (id.starts_with("rd") ? readings : main_ids).push_back(id);
+  EXPECT_EQ(main_ids, after);
+  EXPECT_EQ(readings.size(), 1u);  // the second batch, committed after `mid`
+  const Ids earlier = Search("Observation", {{"_lastUpdated", "lt" + FormatInstant(mid)}});
+  main_ids.clear();
+  readings.clear();
+  for (const std::string& id : earlier) (id.starts_with("rd") ? readings : main_ids).push_back(id);
+  EXPECT_EQ(main_ids, before);
+  EXPECT_EQ(readings.size(), 1u);
 }
 
 }  // namespace
