@@ -130,6 +130,52 @@ std::optional<int64_t> HistoryTime(std::string_view value, std::string_view* id)
   return change->last_updated;
 }
 
+// The ids of the versions of `type` written at times in [lo, hi), from the type history:
+// times increase with sequence numbers, so the first entry at or after `lo` is found by
+// bisecting the sequence numbers (up to the type's last one: about log2(seq) seeks), and
+// entries are read from there until `hi`.
+Status IdsWrittenBetween(rocksdb::Iterator* it, std::string_view type, int64_t lo, int64_t hi,
+                         std::vector<std::string>* ids) {
+  const std::string prefix = std::string(type) + std::string(1, '\0');
+  std::string_view id;
+  using Entry = std::optional<std::pair<uint64_t, int64_t>>;  // seq, time
+  auto at = [&](uint64_t seq) -> Result<Entry> {  // the first entry at or after `seq`
+    it->Seek(keys::TypeHistoryKey(type, seq));
+    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
+    if (!it->Valid() || !it->key().starts_with(prefix)) return Entry();
+    auto time = HistoryTime(View(it->value()), &id);
+    if (!time || it->key().size() != prefix.size() + 8)
+      return Status::DataLoss("malformed type history record");
+    return Entry(std::in_place, GetBigEndian64(View(it->key()).substr(prefix.size())), *time);
+  };
+  uint64_t a = 0, b = 0;
+  it->SeekForPrev(keys::TypeHistoryKey(type, UINT64_MAX));
+  RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
+  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8)
+    b = GetBigEndian64(View(it->key()).substr(prefix.size())) + 1;
+  while (lo != INT64_MIN && a < b) {
+    const uint64_t mid = a + (b - a) / 2;
+    ASSIGN_OR_RETURN(Entry entry, at(mid));
+    if (!entry || entry->second >= lo) {
+      b = mid;
+    } else {
+      a = entry->first + 1;
+    }
+  }
+  ASSIGN_OR_RETURN(Entry first, at(a));
+  std::optional<int64_t> time;
+  if (first) time = first->second;
+  while (time && *time < hi) {
+    if (!id.empty()) ids->emplace_back(id);  // a batch of device readings has no id here
+    it->Next();
+    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
+    if (!it->Valid() || !it->key().starts_with(prefix)) break;
+    time = HistoryTime(View(it->value()), &id);
+    if (!time) return Status::DataLoss("malformed type history record");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> RocksStore::DriveByLastUpdated(std::string_view type,
@@ -140,47 +186,8 @@ Result<std::vector<std::string>> RocksStore::DriveByLastUpdated(std::string_view
   if (!LastUpdatedBounds(c, &lo, &hi)) {
     ASSIGN_OR_RETURN(ids, AllIds(type, ro));
   } else {
-    // Times increase with sequence numbers: find the first entry at or after `lo` by
-    // bisecting the sequence numbers, then read entries until `hi`.
-    const std::string prefix = std::string(type) + std::string(1, '\0');
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(keys::kTypeHistory)));
-    std::string_view id;
-    using Entry = std::optional<std::pair<uint64_t, int64_t>>;  // seq, time
-    auto at = [&](uint64_t seq) -> Result<Entry> {  // the first entry at or after `seq`
-      it->Seek(keys::TypeHistoryKey(type, seq));
-      RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
-      if (!it->Valid() || !it->key().starts_with(prefix)) return Entry();
-      auto time = HistoryTime(View(it->value()), &id);
-      if (!time || it->key().size() != prefix.size() + 8)
-        return Status::DataLoss("malformed type history record");
-      return Entry(std::in_place, GetBigEndian64(View(it->key()).substr(prefix.size())), *time);
-    };
-    // Bisect up to the type's last entry (about log2(its sequence number) seeks).
-    uint64_t a = 0, b = 0;
-    it->SeekForPrev(keys::TypeHistoryKey(type, UINT64_MAX));
-    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
-    if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8)
-      b = GetBigEndian64(View(it->key()).substr(prefix.size())) + 1;
-    while (lo != INT64_MIN && a < b) {
-      const uint64_t mid = a + (b - a) / 2;
-      ASSIGN_OR_RETURN(auto entry, at(mid));
-      if (!entry || entry->second >= lo) {
-        b = mid;
-      } else {
-        a = entry->first + 1;
-      }
-    }
-    ASSIGN_OR_RETURN(Entry first, at(a));
-    std::optional<int64_t> time;
-    if (first) time = first->second;
-    while (time && *time < hi) {
-      if (!id.empty()) ids.emplace_back(id);  // a batch of device readings has no id here
-      it->Next();
-      RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
-      if (!it->Valid() || !it->key().starts_with(prefix)) break;
-      time = HistoryTime(View(it->value()), &id);
-      if (!time) return Status::DataLoss("malformed type history record");
-    }
+    RETURN_IF_ERROR(IdsWrittenBetween(it.get(), type, lo, hi, &ids));
     SortUnique(&ids);
   }
   // Each candidate's current version decides (the history also lists older versions).
