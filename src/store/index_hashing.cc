@@ -13,7 +13,7 @@ bool IsHashedParam(const KeyRing& ring, const fhir::SearchParamDef& param) {
 }
 
 void AppendIndexKeys(const KeyRing& ring, std::string_view type, const fhir::IndexValue& v,
-                     std::string_view id, std::vector<std::string>* out) {
+                     const keys::IndexId& id, std::vector<std::string>* out) {
   if (!IsHashedParam(ring, *v.param)) {
     out->push_back(keys::IndexKey(type, v, id));
     return;

@@ -17,6 +17,7 @@
 #include "fhir/search_params.h"
 #include "fhir/search_query.h"
 #include "store/key_ring.h"
+#include "store/keys.h"
 
 namespace medhub::store {
 
@@ -27,7 +28,7 @@ bool IsHashedParam(const KeyRing& ring, const fhir::SearchParamDef& param);
 
 // Appends the search-index keys of one value (one key, or one per hashed prefix).
 void AppendIndexKeys(const KeyRing& ring, std::string_view type, const fhir::IndexValue& v,
-                     std::string_view id, std::vector<std::string>* out);
+                     const keys::IndexId& id, std::vector<std::string>* out);
 
 // How one criterion is evaluated against the index.
 struct IndexCriterion {

@@ -1,8 +1,10 @@
 #include "store/keys.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
+#include <iterator>
 
 #include "core/ids.h"
 
@@ -27,7 +29,88 @@ std::string ParamPrefix(std::string_view type, std::string_view param, size_t mo
   return k;
 }
 
-// Reads one escaped, terminated component at *pos.
+// The code systems (and system prefixes) that format 5 writes as a two-byte tag
+// (`0x01`, kFirstSystemTag + index): part of the format, so entries are only ever appended
+// (docs/formats/store.md). The longest matching entry is used; the rest of the system
+// follows it, escaped.
+constexpr std::string_view kSystemTable[] = {
+    "http://loinc.org",
+    "http://snomed.info/sct",
+    "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "http://unitsofmeasure.org",
+    "http://terminology.hl7.org/CodeSystem/",
+    "http://hl7.org/fhir/sid/",
+    "http://hl7.org/fhir/",
+    "urn:ietf:bcp:47",
+    "urn:oid:",
+    "http://hl7.org/fhir/us/core/",
+    "urn:iso:std:iso:3166",
+    "http://dicom.nema.org/resources/ontology/DCM",
+    "http://www.ama-assn.org/go/cpt",
+};
+constexpr uint8_t kFirstSystemTag = 3;
+constexpr size_t kSystemTableSize = std::size(kSystemTable);
+// 0x01 0xff in an escaped component: the 16 bytes of a lower-case UUID follow.
+constexpr uint8_t kPackedUuidCode = 0xff;
+static_assert(kFirstSystemTag + kSystemTableSize <= kPackedUuidCode);
+
+// The index of the longest table entry `system` starts with, or kSystemTableSize.
+size_t SystemEntry(std::string_view system) {
+  if (system.size() < 8 || (system[0] != 'h' && system[0] != 'u')) return kSystemTableSize;
+  size_t best = kSystemTableSize;
+  for (size_t i = 0; i < kSystemTableSize; ++i) {
+    if (system.starts_with(kSystemTable[i]) &&
+        (best == kSystemTableSize || kSystemTable[i].size() > kSystemTable[best].size()))
+      best = i;
+  }
+  return best;
+}
+
+// Lower-case hex digit values; 0xff for every other byte.
+constexpr std::array<uint8_t, 256> kHexValue = [] {
+  std::array<uint8_t, 256> t{};
+  for (auto& v : t) v = 0xff;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
+  return t;
+}();
+constexpr size_t kUuidSize = 36;
+// Where each byte's two hex digits stand in the text form 8-4-4-4-12.
+constexpr uint8_t kUuidDigits[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+
+// The 16 bytes of a canonical lower-case UUID, or false when `id` is not one.
+bool PackUuid(std::string_view id, char out[16]) {
+  if (id.size() != kUuidSize || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-')
+    return false;
+  uint8_t bad = 0;
+  for (size_t b = 0; b < 16; ++b) {
+    const uint8_t hi = kHexValue[static_cast<uint8_t>(id[kUuidDigits[b]])];
+    const uint8_t lo = kHexValue[static_cast<uint8_t>(id[kUuidDigits[b] + 1])];
+    bad |= hi | lo;
+    out[b] = static_cast<char>(hi << 4 | lo);
+  }
+  return bad < 16;
+}
+
+void UnpackUuid(std::string_view packed, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char text[kUuidSize];
+  text[8] = text[13] = text[18] = text[23] = '-';
+  for (size_t b = 0; b < 16; ++b) {
+    const auto v = static_cast<uint8_t>(packed[b]);
+    text[kUuidDigits[b]] = kHex[v >> 4];
+    text[kUuidDigits[b] + 1] = kHex[v & 15];
+  }
+  out->append(text, kUuidSize);
+}
+
+double ReadOrderedDouble(std::string_view in) {
+  uint64_t bits = GetBigEndian64(in);
+  bits = (bits & (uint64_t{1} << 63)) ? bits ^ (uint64_t{1} << 63) : ~bits;
+  return std::bit_cast<double>(bits);
+}
+
+// Reads one escaped, terminated component at *pos (a system tag stands for its text).
 std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
   std::string out;
   while (*pos < key.size()) {
@@ -35,19 +118,23 @@ std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
     if (c == '\0') return out;
     if (c == '\1') {
       if (*pos >= key.size()) return std::nullopt;
-      char e = key[(*pos)++];
-      out.push_back(e == '\1' ? '\0' : '\1');
+      const auto e = static_cast<uint8_t>(key[(*pos)++]);
+      if (e == 1 || e == 2) {
+        out.push_back(e == 1 ? '\0' : '\1');
+      } else if (e == kPackedUuidCode) {
+        if (key.size() - *pos < 16) return std::nullopt;
+        UnpackUuid(key.substr(*pos, 16), &out);
+        *pos += 16;
+      } else if (e >= kFirstSystemTag && size_t{e} - kFirstSystemTag < kSystemTableSize) {
+        out.append(kSystemTable[e - kFirstSystemTag]);
+      } else {
+        return std::nullopt;
+      }
     } else {
       out.push_back(c);
     }
   }
   return std::nullopt;
-}
-
-double ReadOrderedDouble(std::string_view in) {
-  uint64_t bits = GetBigEndian64(in);
-  bits = (bits & (uint64_t{1} << 63)) ? bits ^ (uint64_t{1} << 63) : ~bits;
-  return std::bit_cast<double>(bits);
 }
 
 }  // namespace
@@ -107,6 +194,73 @@ void AppendEscaped(std::string* out, std::string_view s, bool terminate) {
   if (terminate) out->push_back('\0');
 }
 
+void AppendSystem(std::string* out, std::string_view system) {
+  const size_t entry = SystemEntry(system);
+  if (entry == kSystemTableSize) return AppendEscaped(out, system);
+  out->push_back('\1');
+  out->push_back(static_cast<char>(kFirstSystemTag + entry));
+  AppendEscaped(out, system.substr(kSystemTable[entry].size()));
+}
+
+bool IsTabledSystem(std::string_view system) { return SystemEntry(system) != kSystemTableSize; }
+
+namespace {
+
+// "Type/<lower-case UUID>": the length of "Type/" and the UUID's bytes; 0 for another value.
+size_t PackReference(std::string_view value, char packed[16]) {
+  const size_t slash = value.find('/');
+  if (slash == 0 || slash == std::string_view::npos) return 0;
+  for (size_t i = 0; i < slash; ++i) {
+    const char c = value[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return 0;
+  }
+  return PackUuid(value.substr(slash + 1), packed) ? slash + 1 : 0;
+}
+
+}  // namespace
+
+void AppendReference(std::string* out, std::string_view value) {
+  char packed[16];
+  const size_t head = PackReference(value, packed);
+  if (head == 0) return AppendEscaped(out, value);
+  out->append(value.substr(0, head));  // letters and '/': nothing to escape
+  out->push_back('\1');
+  out->push_back(static_cast<char>(kPackedUuidCode));
+  out->append(packed, sizeof(packed));
+  out->push_back('\0');
+}
+
+bool IsPackedReference(std::string_view value) {
+  char packed[16];
+  return PackReference(value, packed) != 0;
+}
+
+void AppendIndexId(std::string* out, std::string_view id) {
+  char packed[16];
+  if (!PackUuid(id, packed)) {
+    out->append(id);
+    return;
+  }
+  out->push_back(kPackedIdTag);
+  out->append(packed, sizeof(packed));
+}
+
+IndexId::IndexId(std::string_view text) : id_(text) {
+  packed_ = PackUuid(text, buf_ + 1);
+  buf_[0] = kPackedIdTag;
+}
+
+std::string DecodeIndexId(std::string_view tail) {
+  std::string id;
+  if (tail.size() == kPackedIdSize && tail[0] == kPackedIdTag) {
+    id.reserve(kUuidSize);
+    UnpackUuid(tail.substr(1), &id);
+  } else {
+    id.assign(tail);
+  }
+  return id;
+}
+
 void AppendOrderedDouble(std::string* out, double v) {
   if (v == 0) v = 0;  // -0.0 and 0.0 encode alike
   uint64_t bits = std::bit_cast<uint64_t>(v);
@@ -119,17 +273,23 @@ std::string IndexParamPrefix(std::string_view type, std::string_view param) {
 }
 
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id) {
+  return IndexKey(type, v, IndexId(id));
+}
+
+std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id) {
   // Room for the escapes of a few bytes; more only when the values hold many \0 or \1.
   std::string k =
-      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.size() + 26);
+      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.tail().size() + 26);
   switch (v.param->type) {
     case fhir::ParamType::kToken:
       AppendEscaped(&k, v.value);
-      AppendEscaped(&k, v.system);
+      AppendSystem(&k, v.system);
       break;
     case fhir::ParamType::kString:
-    case fhir::ParamType::kReference:
       AppendEscaped(&k, v.value);
+      break;
+    case fhir::ParamType::kReference:
+      AppendReference(&k, v.value);
       break;
     case fhir::ParamType::kDate:
       PutOrderedInt64(&k, v.range.low);
@@ -138,10 +298,10 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::stri
     case fhir::ParamType::kQuantity:
       AppendOrderedDouble(&k, v.number);
       AppendEscaped(&k, v.value);
-      AppendEscaped(&k, v.system);
+      AppendSystem(&k, v.system);
       break;
   }
-  k.append(id);
+  k.append(id.tail());
   return k;
 }
 
@@ -195,7 +355,7 @@ std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
       break;
     }
   }
-  d.id = std::string(key.substr(pos));
+  d.id = DecodeIndexId(key.substr(pos));
   return d;
 }
 
@@ -276,12 +436,29 @@ std::optional<ChangeView> DecodeChange(std::string_view v) {
 
 void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
                   std::string_view id) {
+  AppendKeyRef(out, tag, key, type, IndexId(id));
+}
+
+void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
+                  const IndexId& index_id) {
+  const std::string_view id = index_id.id();
   std::string_view part;
   bool compact = false;
+  char short_tag = tag == 'i' ? 'I' : 'C';
   if (tag == 'i') {  // type \0 param \0 value id
-    compact = key.size() > type.size() + 1 + id.size() && key.starts_with(type) &&
-              key[type.size()] == '\0' && key.ends_with(id);
-    if (compact) part = key.substr(type.size() + 1, key.size() - type.size() - 1 - id.size());
+    const bool typed = key.size() > type.size() + 1 && key.starts_with(type) &&
+                       key[type.size()] == '\0';
+    // Format 5 ends the key with the packed UUID (short tag 'J'); any other id is text.
+    const std::string_view tail = index_id.tail();
+    if (typed && key.size() > type.size() + 1 + tail.size() && key.ends_with(tail)) {
+      compact = true;
+      if (tail.size() != id.size()) short_tag = 'J';
+      part = key.substr(type.size() + 1, key.size() - type.size() - 1 - tail.size());
+    } else if (typed && tail.size() != id.size() && key.size() > type.size() + 1 + id.size() &&
+               key.ends_with(id)) {
+      compact = true;  // a UUID as text, as format 4 wrote it
+      part = key.substr(type.size() + 1, key.size() - type.size() - 1 - id.size());
+    }
   } else if (tag == 'c') {  // patient \0 time type \0 id
     const size_t tail = type.size() + 1 + id.size();
     compact = key.size() > tail && key.ends_with(id) &&
@@ -290,7 +467,7 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
     if (compact) part = key.substr(0, key.size() - tail);
   }
   if (compact) {
-    out->push_back(tag == 'i' ? 'I' : 'C');
+    out->push_back(short_tag);
     for (size_t n = part.size(); ; n >>= 7) {  // varint: 7 bits a byte, low first
       out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
       if (n < 0x80) break;
@@ -305,7 +482,7 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
 }
 
 bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, size_t* pos,
-                char* tag, std::string_view* key, std::string* buf) {
+                char* tag, std::string_view* key, std::string* buf, std::string* packed_id) {
   size_t p = *pos;
   if (p >= v.size()) return false;
   const char t = v[p++];
@@ -313,7 +490,7 @@ bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, 
   if (t == 'i' || t == 'c') {
     if (p + 4 > v.size()) return false;
     for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<uint8_t>(v[p++]);
-  } else if (t == 'I' || t == 'C') {
+  } else if (t == 'I' || t == 'J' || t == 'C') {
     for (int shift = 0;; shift += 7) {
       if (p >= v.size() || shift > 28) return false;
       const uint8_t b = static_cast<uint8_t>(v[p++]);
@@ -332,10 +509,17 @@ bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, 
     return true;
   }
   buf->clear();
-  if (t == 'I') {
+  if (t == 'I' || t == 'J') {
     *tag = 'i';
     buf->append(type).push_back('\0');
-    buf->append(part).append(id);
+    buf->append(part);
+    if (t == 'I') {
+      buf->append(id);
+    } else {
+      if (packed_id->empty()) AppendIndexId(packed_id, id);
+      if (packed_id->size() != kPackedIdSize) return false;  // not a UUID
+      buf->append(*packed_id);
+    }
   } else {
     *tag = 'c';
     buf->append(part).append(type).push_back('\0');

@@ -22,13 +22,18 @@ inline constexpr char kTypeHistory[] = "type_history";  // type\0seq -> id\0vers
 inline constexpr char kRecords[] = "records";           // key -> value (Store::PutRecords)
 // Keys in the default column family.
 inline constexpr char kMetaFormat[] = "meta/format_version";
-// 2: encryption at rest; 3: device readings; 4: compact key refs ('I', 'C').
-inline constexpr uint64_t kFormatVersion = 4;
+// Present (value "1") in a format-5 store that was opened as format 2, 3 or 4: it may hold
+// index keys with references as text, which search then seeks as well.
+inline constexpr char kMetaTextIndexKeys[] = "meta/text_index_keys";
+// 2: encryption at rest; 3: device readings; 4: compact key refs ('I', 'C'); 5: shorter
+// search-index keys (tagged code systems, UUIDs as 16 bytes, no `_lastUpdated` keys).
+inline constexpr uint64_t kFormatVersion = 5;
 // A format-2 directory is migrated when opened for writing (the `readings` column family is
-// created); a format-3 directory is read as it is (its key refs are all of the long form)
-// and marked format 4 when opened for writing.
+// created); a format-3 or 4 directory is read as it is (this version reads its long key
+// refs and its index keys too) and marked format 5 when opened for writing.
 inline constexpr uint64_t kFormatVersionNeedsMigration = 2;
 inline constexpr uint64_t kFormatVersionReadable = 3;
+inline constexpr uint64_t kFormatVersionReadable4 = 4;
 
 std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version);
 std::string ResourcePrefix(std::string_view type, std::string_view id);  // all versions
@@ -44,8 +49,45 @@ std::string CompartmentPrefix(std::string_view patient);
 void AppendEscaped(std::string* out, std::string_view s, bool terminate = true);
 void AppendOrderedDouble(std::string* out, double v);
 
+// A token's or quantity's system: the tag of the longest entry of the built-in table of
+// well-known systems it starts with (0x01, 3 + entry) followed by the rest escaped, or the
+// whole system escaped (docs/formats/store.md). IsTabledSystem: whether a tag is written,
+// i.e. whether the encoding differs from what format 4 wrote.
+void AppendSystem(std::string* out, std::string_view system);
+bool IsTabledSystem(std::string_view system);
+// A reference value: "Type/<lower-case UUID>" as "Type/" 0x01 0xff and the UUID's 16
+// bytes, then 0x00 (format 5); any other value escaped. IsPackedReference: whether the
+// encoding differs from the text that format 4 wrote.
+void AppendReference(std::string* out, std::string_view value);
+bool IsPackedReference(std::string_view value);
+// The id at the end of an index key: a canonical lower-case UUID as kPackedIdTag and its
+// 16 bytes, any other id as text (a FHIR id never starts with 0x01). DecodeIndexId reads
+// both forms (and the text every id had before format 5).
+inline constexpr char kPackedIdTag = '\1';
+inline constexpr size_t kPackedIdSize = 17;
+void AppendIndexId(std::string* out, std::string_view id);
+std::string DecodeIndexId(std::string_view tail);
+// An id with its AppendIndexId bytes, encoded once for the many keys of one resource
+// (without an allocation: the packed form is held inline, any other id is its text).
+class IndexId {
+ public:
+  explicit IndexId(std::string_view text);
+  IndexId(const IndexId&) = delete;  // tail() may point into this object
+  IndexId& operator=(const IndexId&) = delete;
+  std::string_view id() const { return id_; }
+  std::string_view tail() const {
+    return packed_ ? std::string_view(buf_, kPackedIdSize) : id_;
+  }
+
+ private:
+  std::string_view id_;  // not owned
+  bool packed_ = false;
+  char buf_[kPackedIdSize];
+};
+
 // The search-index key of one value: type\0param\0<value encoding><id>.
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id);
+std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id);
 // type\0param\0 : every key of one parameter.
 std::string IndexParamPrefix(std::string_view type, std::string_view param);
 
@@ -119,24 +161,28 @@ std::optional<ChangeView> DecodeChange(std::string_view v);
 // Key refs: the search-index ('i') and compartment ('c') keys a version of the resource
 // `type`/`id` wrote. Each is stored as tag(1) length key-part:
 //  - 'I' + varint length + an index key without its leading `type \0` and trailing id;
+//  - 'J' the same for an index key that ends with the packed form of a UUID id (format 5);
 //  - 'C' + varint length + a compartment key without its trailing `type \0 id`;
 //  - 'i' or 'c' + u32 length + the whole key (format 3, and keys of another shape).
 // AppendKeyRef writes the short form when the key has the expected shape; ForEachKeyRef
 // reads every form and hands each whole key to `f` with tag 'i' or 'c'.
 void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
                   std::string_view id);
+void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_view type,
+                  const IndexId& id);
 // The whole key of one ref (into `*key`, which may point into `v` or be rebuilt in `buf`);
-// advances `*pos`; false when the refs are malformed.
+// advances `*pos`; false when the refs are malformed. `*packed_id` caches the id's packed
+// form between calls (empty at first).
 bool NextKeyRef(std::string_view v, std::string_view type, std::string_view id, size_t* pos,
-                char* tag, std::string_view* key, std::string* buf);
+                char* tag, std::string_view* key, std::string* buf, std::string* packed_id);
 template <typename F>  // F(char tag, std::string_view key)
 bool ForEachKeyRef(std::string_view v, std::string_view type, std::string_view id, F&& f) {
-  std::string buf;
+  std::string buf, packed_id;
   size_t pos = 0;
   char tag;
   std::string_view key;
   while (pos < v.size()) {
-    if (!NextKeyRef(v, type, id, &pos, &tag, &key, &buf)) return false;
+    if (!NextKeyRef(v, type, id, &pos, &tag, &key, &buf, &packed_id)) return false;
     f(tag, key);
   }
   return true;

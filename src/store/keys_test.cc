@@ -113,6 +113,88 @@ TEST(KeysTest, KeyRefsOfTheResourceItselfAreStoredWithoutItsTypeAndIdAndReadBack
   }
 }
 
+TEST(KeysTest, WellKnownSystemsAreWrittenAsATagAndReadBackAsText) {
+  using namespace std::string_literals;
+  const auto* code = fhir::FindSearchParam("Observation", "code");
+  fhir::IndexValue t{code, "8480-6", "http://loinc.org", {}, 0};
+  EXPECT_EQ(IndexKey("Observation", t, "o1"), "Observation\0code\0"s + "8480-6\0\1\3\0o1"s);
+  // A prefix of the table (the longest one wins) keeps the rest of the system as text.
+  t.system = "http://terminology.hl7.org/CodeSystem/observation-category";
+  std::string k = IndexKey("Observation", t, "o1");
+  EXPECT_EQ(k, "Observation\0code\08480-6\0\1\7observation-category\0o1"s);
+  EXPECT_EQ(DecodeIndexKey(k, *code)->system, t.system);
+  t.system = "http://hl7.org/fhir/sid/cvx";  // both http://hl7.org/fhir/ and .../sid/ match
+  k = IndexKey("Observation", t, "o1");
+  EXPECT_EQ(k, "Observation\0code\08480-6\0\1\10cvx\0o1"s);
+  EXPECT_EQ(DecodeIndexKey(k, *code)->system, t.system);
+  EXPECT_TRUE(IsTabledSystem("http://snomed.info/sct"));
+  EXPECT_FALSE(IsTabledSystem("https://example.org/codes"));
+  EXPECT_FALSE(IsTabledSystem(""));
+  // The format-4 text of a tabled system reads the same.
+  auto old = DecodeIndexKey("Observation\0code\08480-6\0http://loinc.org\0o1"s, *code);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->system, "http://loinc.org");
+  EXPECT_EQ(old->id, "o1");
+  // A tag byte past the table is malformed.
+  EXPECT_FALSE(DecodeIndexKey("Observation\0code\08480-6\0\1\xf0\0o1"s, *code));
+}
+
+TEST(KeysTest, LowerCaseUuidIdsEndAKeyAsSixteenBytesAndOtherIdsAsText) {
+  const auto* code = fhir::FindSearchParam("Observation", "code");
+  fhir::IndexValue t{code, "8480-6", "http://loinc.org", {}, 0};
+  const std::string uuid = "0b5f08d2-74c1-4380-918f-96aec5e4fdf5";
+  const std::string k = IndexKey("Observation", t, uuid);
+  EXPECT_EQ(k.size(), IndexKey("Observation", t, "").size() + kPackedIdSize);
+  EXPECT_EQ(k.substr(k.size() - kPackedIdSize, 3), std::string("\1\x0b\x5f", 3));
+  EXPECT_EQ(DecodeIndexKey(k, *code)->id, uuid);
+  for (const std::string other :
+       {"0B5F08D2-74C1-4380-918F-96AEC5E4FDF5", "0b5f08d2-74c1-4380-918f-96aec5e4fdf",
+        "0b5f08d2x74c1-4380-918f-96aec5e4fdf5", "obs-1"}) {
+    const std::string o = IndexKey("Observation", t, other);
+    EXPECT_TRUE(o.ends_with(other)) << other;
+    EXPECT_EQ(DecodeIndexKey(o, *code)->id, other);
+  }
+  // The key ref of a packed id is short ('J') and reads back whole.
+  std::string refs;
+  AppendKeyRef(&refs, 'i', k, "Observation", uuid);
+  EXPECT_EQ(refs[0], 'J');
+  EXPECT_EQ(refs.size(), 2 + k.size() - 12 - kPackedIdSize);
+  bool ok = false;
+  EXPECT_EQ(Refs(refs, "Observation", uuid, &ok), std::vector<std::string>{"i" + k});
+  EXPECT_TRUE(ok);
+  Refs(refs, "Observation", "obs-1", &ok);  // a 'J' ref of a resource whose id is no UUID
+  EXPECT_FALSE(ok);
+}
+
+TEST(KeysTest, ReferencesToUuidIdsArePackedAndOthersStayText) {
+  using namespace std::string_literals;
+  const auto* subject = fhir::FindSearchParam("Observation", "subject");
+  const std::string uuid = "0b5f08d2-74c1-4380-918f-96aec5e4fdf5";
+  fhir::IndexValue r{subject, "Patient/" + uuid, "", {}, 0};
+  std::string k = IndexKey("Observation", r, "o1");
+  EXPECT_EQ(k.substr(0, 31), "Observation\0subject\0Patient/\1\xff\x0b"s);
+  EXPECT_EQ(k.size(), 20 + 8 + 2 + 16 + 1 + 2);
+  auto d = DecodeIndexKey(k, *subject);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->value, r.value);
+  EXPECT_EQ(d->id, "o1");
+  EXPECT_TRUE(IsPackedReference(r.value));
+  const std::vector<std::string> texts = {"Patient/p1", "Patient/" + uuid + "x",
+                                          "Pa-tient/" + uuid, "/" + uuid,
+                                          "http://x.org/" + uuid, uuid};
+  for (const std::string& text : texts) {
+    EXPECT_FALSE(IsPackedReference(text)) << text;
+    r.value = text;
+    k = IndexKey("Observation", r, "o1");
+    std::string esc;
+    AppendEscaped(&esc, text);
+    EXPECT_EQ(k, "Observation\0subject\0"s + esc + "o1");
+    EXPECT_EQ(DecodeIndexKey(k, *subject)->value, text);
+  }
+  // A packed UUID cut short is malformed.
+  EXPECT_FALSE(DecodeIndexKey("Observation\0subject\0Patient/\1\xff\x0b\x5f"s, *subject));
+}
+
 TEST(KeysTest, KeyRefsOfFormat3AreReadAsTheyAre) {
   // tag, u32 length, whole key: what format 3 wrote for every ref.
   const std::string refs = std::string("i\0\0\0\2k1c\0\0\0\4k\0 2", 16);

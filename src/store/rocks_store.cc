@@ -62,10 +62,12 @@ Status RocksStore::Init(std::string master_key) {
   auto s = db_->Get(rocksdb::ReadOptions(), keys::kMetaFormat, &v);
   if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the format version");
   // Format 2 lacks only the `readings` column family, which opening has just created;
-  // format 3 differs only in writing no short key refs, which this version reads too.
+  // format 3 differs only in writing no short key refs, format 4 in the longer index keys of
+  // format 4 (and its `_lastUpdated` keys): this version reads both as they are.
   const uint64_t found = s.ok() ? GetBigEndian64(v) : 0;
-  const bool migrate =
-      found == keys::kFormatVersionNeedsMigration || found == keys::kFormatVersionReadable;
+  const bool migrate = found == keys::kFormatVersionNeedsMigration ||
+                       found == keys::kFormatVersionReadable ||
+                       found == keys::kFormatVersionReadable4;
   if (found == keys::kFormatVersionNeedsMigration && options_.read_only)
     return Status::FailedPrecondition(
         "the data directory has store format 2: open it once for writing (e.g. `medhub serve`) "
@@ -85,9 +87,19 @@ Status RocksStore::Init(std::string master_key) {
   } else if (s.IsNotFound() || (migrate && !options_.read_only)) {
     std::string f;
     PutBigEndian64(&f, keys::kFormatVersion);
-    RETURN_IF_ERROR(FromRocks(db_->Put(SyncWrite(), keys::kMetaFormat, f), "writing format"));
+    rocksdb::WriteBatch batch;  // an older format's index keys stay until rewritten
+    if (migrate) batch.Put(keys::kMetaTextIndexKeys, "1");
+    batch.Put(keys::kMetaFormat, f);
+    RETURN_IF_ERROR(FromRocks(db_->Write(SyncWrite(), &batch), "writing format"));
   } else {
     RETURN_IF_ERROR(FromRocks(s, "reading the format version"));
+  }
+  text_index_keys_ = migrate;
+  if (!migrate && s.ok()) {
+    std::string marker;
+    auto m = db_->Get(rocksdb::ReadOptions(), keys::kMetaTextIndexKeys, &marker);
+    if (!m.ok() && !m.IsNotFound()) return FromRocks(m, "reading the format version");
+    text_index_keys_ = m.ok();
   }
   // The change feed is the source of truth for the sequence and the clock.
   std::unique_ptr<rocksdb::Iterator> it(

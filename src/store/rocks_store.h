@@ -137,6 +137,11 @@ class RocksStore final : public Store {
   Result<std::vector<std::string>> AllIds(std::string_view type, const rocksdb::ReadOptions& ro);
   Result<std::vector<std::string>> Drive(const fhir::SearchQuery& q, const fhir::SearchCriterion& c,
                                          const rocksdb::ReadOptions& ro);
+  // _lastUpdated from the type history and the current records (format 5 has no keys).
+  Result<std::vector<std::string>> DriveByLastUpdated(std::string_view type,
+                                                      const fhir::SearchCriterion& c,
+                                                      const rocksdb::ReadOptions& ro);
+  // The current records of `ids` not in *out yet ("" for a missing one), by id.
   Status LoadIndexKeys(std::string_view type, const std::vector<std::string>& ids,
                        const rocksdb::ReadOptions& ro,
                        std::unordered_map<std::string, std::string>* out);
@@ -224,6 +229,9 @@ class RocksStore final : public Store {
   // Device readings.
   uint32_t next_ordinal_ = 0;  // GUARDED_BY(write_mu_)
   std::atomic<bool> has_readings_{false};
+  // The store may hold index keys of format 4 or older (keys::kMetaTextIndexKeys): search
+  // seeks a reference's text form beside its packed form. Set by Init.
+  bool text_index_keys_ = false;
   std::mutex devices_mu_;
   std::unordered_map<std::string, ReadingDevice> devices_;  // GUARDED_BY(devices_mu_)
   std::unordered_map<uint32_t, std::string> device_names_;  // GUARDED_BY(devices_mu_)

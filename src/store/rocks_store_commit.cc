@@ -172,10 +172,12 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
                                      ": resourceType and id must match the write");
     SplitSerialize(op.resource, p);
     p->content_hash = ring.ContentHash({p->head, std::string_view("\0", 1), p->tail});
-    // Index values come from the content; _lastUpdated is added when the time is known.
+    // Index values come from the content. _lastUpdated has no keys: search reads the time
+    // from the current record and the type history (format 5, rocks_store_search.cc).
+    const keys::IndexId index_id(op.id);
     for (const fhir::IndexValue& v : fhir::ExtractIndexValues(op.resource)) {
       if (v.param->name == "_lastUpdated") continue;
-      AppendIndexKeys(ring, op.type, v, op.id, &p->index_keys);
+      AppendIndexKeys(ring, op.type, v, index_id, &p->index_keys);
     }
     // The Patient heads its own compartment and is sealed with its own key; a resource of
     // compartments with the first patient's key; anything else with the system key.
@@ -383,7 +385,6 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   for (const PreparedOp& p : ops)
     writes += 6 + 2 * (p.index_keys.size() + p.compartment_keys.size());
   plan.batch.Reserve(writes);
-  const fhir::SearchParamDef* last_updated = fhir::FindSearchParam("", "_lastUpdated");
   plan.outcomes.reserve(ops.size());
   const size_t nonces_at = keys::kSaltSize * ops.size();
   plan.random = RandomBytes(nonces_at + (key_ring_->enabled() ? kAeadNonceSize * ops.size() : 0));
@@ -445,17 +446,14 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.version = state.current ? state.current->version + 1 : 1;
       out.seq = ++seq;
       out.last_updated = now;
-      fhir::IndexValue updated;
-      updated.param = last_updated;
-      updated.range = {now, now + 1};
-      p.index_keys.push_back(keys::IndexKey(op.type, updated, op.id));
       std::string refs;
       size_t refs_size = 0;  // at most: the long form's header is the longer one
       for (const std::string& k : p.index_keys) refs_size += 5 + k.size();
       for (const std::string& k : p.compartment_keys) refs_size += 5 + k.size();
       refs.reserve(refs_size);
+      const keys::IndexId index_id(op.id);
       for (const std::string& k : p.index_keys)
-        keys::AppendKeyRef(&refs, 'i', k, op.type, op.id);
+        keys::AppendKeyRef(&refs, 'i', k, op.type, index_id);
       for (const std::string& k : p.compartment_keys)
         keys::AppendKeyRef(&refs, 'c', k, op.type, op.id);
       // Delete the previous version's keys unless this version writes them again.

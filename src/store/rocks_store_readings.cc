@@ -53,12 +53,22 @@ Result<std::optional<RocksStore::ReadingDevice>> RocksStore::FindReadingDevice(
 }
 
 Result<bool> RocksStore::HasLegacyReadings(std::string_view device_id) {
-  std::string prefix = keys::IndexParamPrefix("Observation", "device");
-  keys::AppendEscaped(&prefix, "Device/" + std::string(device_id));
+  const std::string param = keys::IndexParamPrefix("Observation", "device");
+  const std::string ref = "Device/" + std::string(device_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(keys::kIndex)));
-  it->Seek(prefix);
-  RETURN_IF_ERROR(FromRocks(it->status(), "scanning the search index"));
-  return it->Valid() && it->key().starts_with(prefix);
+  for (bool text : {false, true}) {  // the text form: index keys of format 4 or older
+    if (text && !(text_index_keys_ && keys::IsPackedReference(ref))) break;
+    std::string prefix = param;
+    if (text) {
+      keys::AppendEscaped(&prefix, ref);
+    } else {
+      keys::AppendReference(&prefix, ref);
+    }
+    it->Seek(prefix);
+    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the search index"));
+    if (it->Valid() && it->key().starts_with(prefix)) return true;
+  }
+  return false;
 }
 
 Status RocksStore::SplitStored(const ReadingBatch& batch, const ReadingDevice* dev, bool legacy,

@@ -4,9 +4,11 @@
 #include <iterator>
 
 #include "core/aead.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "fhir/search_params.h"
 #include "store/index_hashing.h"
+#include "store/readings_keys.h"
 #include "store/rocks_store.h"
 
 namespace medhub::store {
@@ -62,7 +64,144 @@ void SortUnique(std::vector<std::string>* ids) {
   ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
 }
 
+// _lastUpdated has no index keys since format 5 (format-4 stores still hold some, unread):
+// the current record holds the time, and the type history lists versions in time order.
+bool IsLastUpdated(const fhir::SearchParamDef& p) {
+  return p.resource.empty() && p.name == "_lastUpdated";
+}
+
+// The index value _lastUpdated had: the current version's time as a one-microsecond range;
+// nullopt for a missing or deleted current record.
+std::optional<keys::DecodedIndexKey> LastUpdatedValue(std::string_view current) {
+  if (current.size() < keys::kCurrentFixedSize || current[8] != 0) return std::nullopt;
+  keys::DecodedIndexKey d;
+  d.range.low = GetOrderedInt64(current.substr(9));
+  d.range.high = d.range.low + 1;
+  return d;
+}
+
+// The times [*lo, *hi) outside of which no resource's _lastUpdated = [t, t + 1) can match
+// `c` (fhir::DateMatches, solved for t); false when unbounded (ne).
+bool LastUpdatedBounds(const fhir::SearchCriterion& c, int64_t* lo, int64_t* hi) {
+  using P = fhir::Prefix;
+  *lo = INT64_MAX;
+  *hi = INT64_MIN;
+  for (const auto& v : c.any_of) {
+    int64_t l = INT64_MIN, h = INT64_MAX;
+    switch (v.prefix) {
+      case P::kEq:
+      case P::kAp:
+        l = v.range.low, h = v.range.high;
+        break;
+      case P::kGt:
+      case P::kSa:
+        l = v.range.high;
+        break;
+      case P::kGe:
+        l = v.range.low;
+        break;
+      case P::kLt:
+      case P::kEb:
+        h = v.range.low;
+        break;
+      case P::kLe:
+        h = v.range.high;
+        break;
+      case P::kNe:
+        return false;
+    }
+    *lo = std::min(*lo, l);
+    *hi = std::max(*hi, h);
+  }
+  return !c.any_of.empty();
+}
+
+// The time of a type-history entry (a resource version or a batch of device readings).
+std::optional<int64_t> HistoryTime(std::string_view value, std::string_view* id) {
+  if (!value.empty() && value[0] == '\0') {
+    auto batch = readings::DecodeBatchChange(value);
+    if (!batch) return std::nullopt;
+    *id = {};
+    return batch->last_updated;
+  }
+  auto change = keys::DecodeChange(value);
+  if (!change) return std::nullopt;
+  *id = change->id;
+  return change->last_updated;
+}
+
+// The ids of the versions of `type` written at times in [lo, hi), from the type history:
+// times increase with sequence numbers, so the first entry at or after `lo` is found by
+// bisecting the sequence numbers (up to the type's last one: about log2(seq) seeks), and
+// entries are read from there until `hi`.
+Status IdsWrittenBetween(rocksdb::Iterator* it, std::string_view type, int64_t lo, int64_t hi,
+                         std::vector<std::string>* ids) {
+  const std::string prefix = std::string(type) + std::string(1, '\0');
+  std::string_view id;
+  using Entry = std::optional<std::pair<uint64_t, int64_t>>;  // seq, time
+  auto at = [&](uint64_t seq) -> Result<Entry> {  // the first entry at or after `seq`
+    it->Seek(keys::TypeHistoryKey(type, seq));
+    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
+    if (!it->Valid() || !it->key().starts_with(prefix)) return Entry();
+    auto time = HistoryTime(View(it->value()), &id);
+    if (!time || it->key().size() != prefix.size() + 8)
+      return Status::DataLoss("malformed type history record");
+    return Entry(std::in_place, GetBigEndian64(View(it->key()).substr(prefix.size())), *time);
+  };
+  uint64_t a = 0, b = 0;
+  it->SeekForPrev(keys::TypeHistoryKey(type, UINT64_MAX));
+  RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
+  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8)
+    b = GetBigEndian64(View(it->key()).substr(prefix.size())) + 1;
+  while (lo != INT64_MIN && a < b) {
+    const uint64_t mid = a + (b - a) / 2;
+    ASSIGN_OR_RETURN(Entry entry, at(mid));
+    if (!entry || entry->second >= lo) {
+      b = mid;
+    } else {
+      a = entry->first + 1;
+    }
+  }
+  ASSIGN_OR_RETURN(Entry first, at(a));
+  std::optional<int64_t> time;
+  if (first) time = first->second;
+  while (time && *time < hi) {
+    if (!id.empty()) ids->emplace_back(id);  // a batch of device readings has no id here
+    it->Next();
+    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the type history"));
+    if (!it->Valid() || !it->key().starts_with(prefix)) break;
+    time = HistoryTime(View(it->value()), &id);
+    if (!time) return Status::DataLoss("malformed type history record");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> RocksStore::DriveByLastUpdated(std::string_view type,
+                                                                const fhir::SearchCriterion& c,
+                                                                const rocksdb::ReadOptions& ro) {
+  std::vector<std::string> ids;
+  int64_t lo, hi;
+  if (!LastUpdatedBounds(c, &lo, &hi)) {
+    ASSIGN_OR_RETURN(ids, AllIds(type, ro));
+  } else {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(keys::kTypeHistory)));
+    RETURN_IF_ERROR(IdsWrittenBetween(it.get(), type, lo, hi, &ids));
+    SortUnique(&ids);
+  }
+  // Each candidate's current version decides (the history also lists older versions).
+  std::unordered_map<std::string, std::string> currents;
+  RETURN_IF_ERROR(LoadIndexKeys(type, ids, ro, &currents));
+  std::vector<std::string> kept;
+  for (std::string& id : ids) {
+    auto d = LastUpdatedValue(currents[id]);
+    bool match = false;
+    for (const auto& v : c.any_of) match |= d && MatchesValue(c, v, *d);
+    if (match) kept.push_back(std::move(id));
+  }
+  return kept;
+}
 
 Result<std::vector<std::string>> RocksStore::AllIds(std::string_view type,
                                                     const rocksdb::ReadOptions& ro) {
@@ -94,16 +233,21 @@ Result<std::vector<std::string>> RocksStore::Drive(const fhir::SearchQuery& q,
     SortUnique(&ids);
     return ids;
   }
+  if (IsLastUpdated(*c.param)) return DriveByLastUpdated(q.type, c, ro);
   const fhir::SearchParamDef& indexed = fhir::IndexedParam(*c.param);
   const std::string param_prefix = keys::IndexParamPrefix(q.type, indexed.name);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(keys::kIndex)));
   for (const auto& v : c.any_of) {
     std::string prefix = param_prefix;
+    std::string text_prefix;  // a reference as format 4 wrote it, when it differs
     switch (c.param->type) {
       case fhir::ParamType::kToken:
         if (!v.value.empty()) {
           keys::AppendEscaped(&prefix, v.value);
-          if (v.has_system) keys::AppendEscaped(&prefix, v.system);
+          // A well-known system is a tag since format 5 and text before: seek the code
+          // alone then, and compare the decoded system.
+          if (v.has_system && !keys::IsTabledSystem(v.system))
+            keys::AppendEscaped(&prefix, v.system);
         }
         break;
       case fhir::ParamType::kString:
@@ -114,17 +258,24 @@ Result<std::vector<std::string>> RocksStore::Drive(const fhir::SearchQuery& q,
         }
         break;
       case fhir::ParamType::kReference:
-        keys::AppendEscaped(&prefix, v.value);
+        if (text_index_keys_ && keys::IsPackedReference(v.value)) {
+          text_prefix = param_prefix;
+          keys::AppendEscaped(&text_prefix, v.value);
+        }
+        keys::AppendReference(&prefix, v.value);
         break;
       default:
         break;
     }
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      auto k = keys::DecodeIndexKey(View(it->key()), indexed);
-      if (!k) return Status::DataLoss("malformed search index key");
-      if (MatchesValue(c, v, *k)) ids.push_back(std::move(k->id));
+    for (const std::string* p : {&prefix, &text_prefix}) {
+      if (p->empty()) continue;
+      for (it->Seek(*p); it->Valid() && it->key().starts_with(*p); it->Next()) {
+        auto k = keys::DecodeIndexKey(View(it->key()), indexed);
+        if (!k) return Status::DataLoss("malformed search index key");
+        if (MatchesValue(c, v, *k)) ids.push_back(std::move(k->id));
+      }
+      RETURN_IF_ERROR(FromRocks(it->status(), "scanning the search index"));
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), "scanning the search index"));
   }
   SortUnique(&ids);
   return ids;
@@ -146,8 +297,7 @@ Status RocksStore::LoadIndexKeys(std::string_view type, const std::vector<std::s
     if (!statuses[i].ok() && !statuses[i].IsNotFound())
       return FromRocks(statuses[i], "reading index keys");
     std::string id = key_strings[i].substr(type.size() + 1);
-    (*out)[std::move(id)] =
-        statuses[i].ok() ? std::string(keys::CurrentKeyRefs(values[i])) : std::string();
+    (*out)[std::move(id)] = statuses[i].ok() ? std::move(values[i]) : std::string();
   }
   return Status::Ok();
 }
@@ -215,7 +365,7 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
     if (steps[0].raw_check) RETURN_IF_ERROR(FilterRaw(q.type, *order[0], snap, &ids));
     first_filter = 1;
   }
-  std::unordered_map<std::string, std::string> index_keys;
+  std::unordered_map<std::string, std::string> currents;  // id -> current record
   for (size_t i = first_filter; i < steps.size() && !ids.empty(); ++i) {
     const fhir::SearchCriterion& c = steps[i].effective;
     std::vector<std::string> kept;
@@ -230,11 +380,18 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
       RETURN_IF_ERROR(FilterRaw(q.type, *order[i], snap, &ids));
       continue;
     }
-    RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &index_keys));
+    RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &currents));
     const fhir::SearchParamDef& indexed = fhir::IndexedParam(*c.param);
+    const bool last_updated = IsLastUpdated(indexed);
     for (auto& id : ids) {
       bool any_key = false, any_match = false;
-      keys::ForEachKeyRef(index_keys[id], q.type, id, [&](char tag, std::string_view k) {
+      const std::string& current = currents[id];
+      if (auto d = last_updated ? LastUpdatedValue(current) : std::nullopt) {
+        any_key = true;
+        for (const auto& v : c.any_of) any_match |= MatchesValue(c, v, *d);
+      }
+      const std::string_view refs = last_updated ? "" : keys::CurrentKeyRefs(current);
+      keys::ForEachKeyRef(refs, q.type, id, [&](char tag, std::string_view k) {
         if (tag != 'i' || keys::IndexKeyParam(k) != indexed.name) return;
         auto d = keys::DecodeIndexKey(k, indexed);
         if (d && !c.param->target.empty() && !d->value.starts_with(c.param->target)) return;
@@ -270,14 +427,19 @@ Result<std::vector<std::string>> RocksStore::Search(const fhir::SearchQuery& q) 
     ids = std::move(merged);
   }
   if (q.sort != nullptr && ids.size() > 1) {
-    RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &index_keys));
+    RETURN_IF_ERROR(LoadIndexKeys(q.type, ids, ro, &currents));
+    const bool last_updated = IsLastUpdated(*q.sort);
     std::vector<std::pair<int64_t, std::string>> keyed;
     for (auto& id : ids) {
       // Ascending sorts by the earliest start, descending by the latest end; resources
       // without a value go last either way.
       int64_t key = q.sort_descending ? INT64_MIN : INT64_MAX;
       if (auto r = reading_sort_keys.find(id); r != reading_sort_keys.end()) key = r->second;
-      keys::ForEachKeyRef(index_keys[id], q.type, id, [&](char tag, std::string_view k) {
+      const std::string& current = currents[id];
+      if (auto d = last_updated ? LastUpdatedValue(current) : std::nullopt)
+        key = q.sort_descending ? d->range.high : d->range.low;
+      const std::string_view refs = last_updated ? "" : keys::CurrentKeyRefs(current);
+      keys::ForEachKeyRef(refs, q.type, id, [&](char tag, std::string_view k) {
         if (tag != 'i' || keys::IndexKeyParam(k) != q.sort->name) return;
         auto d = keys::DecodeIndexKey(k, *q.sort);
         if (!d) return;
