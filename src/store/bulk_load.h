@@ -11,11 +11,13 @@
 // it; a committing thread that would exceed that waits), so that parsing and planning go
 // on while a chunk is written and fsynced. The writer sorts the chunk's writes per column
 // family (the last write of a key wins, as in the batches), writes one SST file per column
-// family with rocksdb::SstFileWriter (fsynced by Finish, left in the page cache), and adds
-// the files of all column families in one IngestExternalFiles call, which is atomic:
-// after a crash the store holds all of a chunk or none of it. Chunks are added in the
-// order they were closed (a later chunk may overwrite keys of an earlier one), and a
-// chunk's sequence numbers are published only once it is added.
+// family with rocksdb::SstFileWriter (fsynced by Finish, left in the page cache) and hands
+// them to the load's adder thread, which adds the files of all column families in one
+// IngestExternalFiles call, which is atomic: after a crash the store holds all of a chunk
+// or none of it. Adding mostly waits for fsyncs (links, directory, MANIFEST), so the writer
+// writes the next chunk meanwhile. Chunks are added in the order they were closed (a later
+// chunk may overwrite keys of an earlier one), and a chunk's sequence numbers are
+// published only once it is added.
 //
 // A chunk copies its writes' keys and values into arenas (BulkArena: the keys of each
 // column family side by side, the values apart) instead of keeping a string per write; a
@@ -25,9 +27,10 @@
 // Until its chunk is added, the state a commit left (current record, stored bytes) is kept
 // in `staged`, so that later commits plan against it and Read() returns it.
 //
-// Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` (the
-// thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor)
-// and the chunk the writer has taken from `closed` (its own until it puts it in `spare`).
+// Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` and
+// `adder` (the threads are started by BeginBulkLoad and joined by EndBulkLoad or the
+// store's destructor), the chunk the writer has taken from `closed` (its own until it puts
+// it in `spare`) and the written chunk the adder has taken from `written_chunks`.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -193,6 +196,16 @@ class HashSet64 {
   size_t size_ = 0;
 };
 
+// A chunk whose files are written (or failed to be), waiting for the adder thread: what
+// adding it needs, without the chunk's memory (back in BulkState::spare already).
+struct BulkWritten {
+  uint64_t gen = 0;
+  Status status;                     // of writing the files
+  std::vector<uint64_t> first_seqs;  // as in BulkChunk
+  std::vector<DataKeyRef> new_keys;  // as in BulkChunk
+  std::vector<rocksdb::IngestExternalFileArg> files;
+};
+
 // A resource as the staged commits left it.
 struct BulkStaged {
   keys::CurrentRecord current;
@@ -212,9 +225,16 @@ struct BulkState {
   std::deque<std::unique_ptr<BulkChunk>> closed;  // waiting for the writer, in gen order
   std::vector<std::unique_ptr<BulkChunk>> spare;   // written chunks, reused by CloseOpenChunk
   size_t max_closed = 1;
-  bool stop = false;                  // the writer exits (closed chunks are dropped)
+  bool stop = false;                  // the threads exit (closed/written chunks are dropped)
   std::condition_variable closed_cv;  // a chunk was closed or taken by the writer, or stop
   std::thread writer;                 // RocksStore::BulkWriter
+  // Written chunks waiting for the adder, in gen order: the writer writes the next chunk
+  // while the adder adds this one (ingestion mostly waits for fsyncs). At most
+  // kMaxWrittenChunks wait; the writer waits for room.
+  static constexpr size_t kMaxWrittenChunks = 2;
+  std::deque<BulkWritten> written_chunks;
+  std::condition_variable written_cv;  // a chunk was written or added, or stop
+  std::thread adder;                   // RocksStore::BulkAdder
   uint64_t next_gen = 1;
   uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
   std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state
