@@ -131,8 +131,12 @@ class RocksStore final : public Store {
   void BulkWriter();
   // The bulk load's adder thread: adds the written chunks in order until told to stop.
   void BulkAdder();
-  // Hands the open chunk to the writer and opens a new one. REQUIRES(write_mu_)
+  // Called by a commit that filled the open chunk: closes it (CloseOpenChunkNow) unless the
+  // writer is busy and the chunk is below BulkState::ChunkCap (then the writer takes it when
+  // done). REQUIRES(write_mu_)
   void CloseOpenChunk();
+  // Hands the open chunk to the writer and opens a new one. REQUIRES(write_mu_)
+  void CloseOpenChunkNow();
   // Stops and joins the writer and adder threads (no-op without a bulk load).
   void StopBulkWriter();
   // Adds the open chunk and waits until every chunk staged so far is added.

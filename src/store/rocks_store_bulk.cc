@@ -167,6 +167,15 @@ void RocksStore::StopBulkWriter() {
 
 void RocksStore::CloseOpenChunk() {
   BulkState& b = *bulk_;
+  // While the writer is busy, the open chunk keeps filling (up to the cap) and the writer
+  // takes it when it is done: a closed chunk waiting beside the open one would hold a third
+  // chunk's memory (fresh pages are expensive: docs/formats/store.md).
+  if (b.writing && b.open->bytes < b.ChunkCap()) return;
+  CloseOpenChunkNow();
+}
+
+void RocksStore::CloseOpenChunkNow() {
+  BulkState& b = *bulk_;
   b.closed_bytes += b.open->bytes;
   b.closed.push_back(std::move(b.open));
   if (b.spare.empty()) {
@@ -183,14 +192,19 @@ void RocksStore::BulkWriter() {
   std::unique_lock lock(write_mu_);
   BulkState& b = *bulk_;
   while (true) {
-    b.closed_cv.wait(lock, [&b] { return !b.closed.empty() || b.stop; });
+    b.closed_cv.wait(lock, [&b] {
+      return !b.closed.empty() || b.stop || b.open->bytes >= b.ChunkLimit();
+    });
     if (b.stop) return;
+    if (b.closed.empty()) CloseOpenChunkNow();  // full, left open while the writer was busy
     std::unique_ptr<BulkChunk> chunk = std::move(b.closed.front());
     b.closed.pop_front();
+    b.writing = true;
     b.closed_cv.notify_all();  // room for a committing thread that waits to close a chunk
     lock.unlock();
     WriteChunk(std::move(chunk));
     lock.lock();
+    b.writing = false;
   }
 }
 
@@ -213,7 +227,7 @@ Status RocksStore::AddStaged() {
   std::unique_lock lock(write_mu_);
   if (!bulk_) return Status::Ok();
   BulkState& b = *bulk_;
-  if (!b.open->empty()) CloseOpenChunk();
+  if (!b.open->empty()) CloseOpenChunkNow();
   const uint64_t wait_for = b.open->gen - 1;
   b.added_cv.wait(lock, [&] { return b.added_gen >= wait_for; });
   return b.failure;
