@@ -12,12 +12,12 @@
 // ChunkCap() is closed anyway; at most `max_closed` closed chunks wait for the writer and
 // a committing thread that would exceed that waits). So parsing and planning go on while
 // a chunk is written, with two chunks in memory rather than three (fresh pages cost: on
-// the benchmark machine a first touch costs 0.4–2 ms per MiB). The writer sorts the chunk's writes per column
-// family (the last write of a key wins, as in the batches), writes one SST file per column
-// family with rocksdb::SstFileWriter (fsynced by Finish, left in the page cache) and hands
-// them to the load's adder thread, which adds the files of all column families in one
-// IngestExternalFiles call, which is atomic: after a crash the store holds all of a chunk
-// or none of it. Adding mostly waits for fsyncs (links, directory, MANIFEST), so the writer
+// the benchmark machine a first touch costs 0.06–3 ms per MiB). The writer sorts the
+// chunk's writes per column family (the last write of a key wins, as in the batches),
+// writes one SST file per column family with rocksdb::SstFileWriter (fsynced by Finish,
+// left in the page cache) and hands them to the load's adder thread, which adds the files
+// of all column families in one IngestExternalFiles call, which is atomic: after a crash
+// the store holds all of a chunk or none of it. Adding mostly waits for fsyncs (links, directory, MANIFEST), so the writer
 // writes the next chunk meanwhile. Chunks are added in the order they were closed (a later
 // chunk may overwrite keys of an earlier one), and a chunk's sequence numbers are
 // published only once it is added.
