@@ -17,10 +17,10 @@
 // writes one SST file per column family with rocksdb::SstFileWriter (fsynced by Finish,
 // left in the page cache) and hands them to the load's adder thread, which adds the files
 // of all column families in one IngestExternalFiles call, which is atomic: after a crash
-// the store holds all of a chunk or none of it. Adding mostly waits for fsyncs (links, directory, MANIFEST), so the writer
-// writes the next chunk meanwhile. Chunks are added in the order they were closed (a later
-// chunk may overwrite keys of an earlier one), and a chunk's sequence numbers are
-// published only once it is added.
+// the store holds all of a chunk or none of it. Adding mostly waits for fsyncs (links,
+// directory, MANIFEST), so the writer writes the next chunk meanwhile. Chunks are added in
+// the order they were closed (a later chunk may overwrite keys of an earlier one), and a
+// chunk's sequence numbers are published only once it is added.
 //
 // A chunk copies its writes' keys and values into arenas (BulkArena: the keys of each
 // column family side by side, the values apart) instead of keeping a string per write; a
