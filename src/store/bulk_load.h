@@ -6,15 +6,20 @@
 // When the chunk holds its limit of keys and values (ChunkLimit(): `chunk_bytes`, growing
 // to half of what the load has closed so far, at most 4 × `chunk_bytes`: a long load makes
 // fewer, larger files, so the L0 → L1 compactions that rewrite the growing L1 during the
-// load stay few — docs/formats/store.md), the committing thread closes it
-// and hands it to the load's writer thread (at most `max_closed` closed chunks wait for
-// it; a committing thread that would exceed that waits), so that parsing and planning go
-// on while a chunk is written and fsynced. The writer sorts the chunk's writes per column
-// family (the last write of a key wins, as in the batches), writes one SST file per column
-// family with rocksdb::SstFileWriter (fsynced by Finish, left in the page cache), and adds
-// the files of all column families in one IngestExternalFiles call, which is atomic:
-// after a crash the store holds all of a chunk or none of it. Chunks are added in the
-// order they were closed (a later chunk may overwrite keys of an earlier one), and a
+// load stay few — docs/formats/store.md), it goes to the load's writer thread: the
+// committing thread closes it if the writer is idle; if the writer is busy the chunk stays
+// open and keeps filling, and the writer takes it when done (a chunk that reaches
+// ChunkCap() is closed anyway; at most `max_closed` closed chunks wait for the writer and
+// a committing thread that would exceed that waits). So parsing and planning go on while
+// a chunk is written, with two chunks in memory rather than three (fresh pages cost: on
+// the benchmark machine a first touch costs 0.06–3 ms per MiB). The writer sorts the
+// chunk's writes per column family (the last write of a key wins, as in the batches),
+// writes one SST file per column family with rocksdb::SstFileWriter (fsynced by Finish,
+// left in the page cache) and hands them to the load's adder thread, which adds the files
+// of all column families in one IngestExternalFiles call, which is atomic: after a crash
+// the store holds all of a chunk or none of it. Adding mostly waits for fsyncs (links,
+// directory, MANIFEST), so the writer writes the next chunk meanwhile. Chunks are added in
+// the order they were closed (a later chunk may overwrite keys of an earlier one), and a
 // chunk's sequence numbers are published only once it is added.
 //
 // A chunk copies its writes' keys and values into arenas (BulkArena: the keys of each
@@ -25,9 +30,10 @@
 // Until its chunk is added, the state a commit left (current record, stored bytes) is kept
 // in `staged`, so that later commits plan against it and Read() returns it.
 //
-// Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` (the
-// thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor)
-// and the chunk the writer has taken from `closed` (its own until it puts it in `spare`).
+// Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` and
+// `adder` (the threads are started by BeginBulkLoad and joined by EndBulkLoad or the
+// store's destructor), the chunk the writer has taken from `closed` (its own until it puts
+// it in `spare`) and the written chunk the adder has taken from `written_chunks`.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -193,6 +199,16 @@ class HashSet64 {
   size_t size_ = 0;
 };
 
+// A chunk whose files are written (or failed to be), waiting for the adder thread: what
+// adding it needs, without the chunk's memory (back in BulkState::spare already).
+struct BulkWritten {
+  uint64_t gen = 0;
+  Status status;                     // of writing the files
+  std::vector<uint64_t> first_seqs;  // as in BulkChunk
+  std::vector<DataKeyRef> new_keys;  // as in BulkChunk
+  std::vector<rocksdb::IngestExternalFileArg> files;
+};
+
 // A resource as the staged commits left it.
 struct BulkStaged {
   keys::CurrentRecord current;
@@ -207,14 +223,25 @@ struct BulkState {
     return static_cast<size_t>(std::clamp<uint64_t>(closed_bytes / 2, chunk_bytes,
                                                      uint64_t{4} * chunk_bytes));
   }
+  // A full chunk stays open while the writer is busy, up to this size (then it is closed
+  // and waits for the writer in `closed`).
+  size_t ChunkCap() const { return ChunkLimit() + ChunkLimit() / 2; }
   std::string dir;  // where the SST files are built (inside the data directory)
   std::unique_ptr<BulkChunk> open;
   std::deque<std::unique_ptr<BulkChunk>> closed;  // waiting for the writer, in gen order
   std::vector<std::unique_ptr<BulkChunk>> spare;   // written chunks, reused by CloseOpenChunk
   size_t max_closed = 1;
-  bool stop = false;                  // the writer exits (closed chunks are dropped)
+  bool stop = false;                  // the threads exit (closed/written chunks are dropped)
   std::condition_variable closed_cv;  // a chunk was closed or taken by the writer, or stop
   std::thread writer;                 // RocksStore::BulkWriter
+  bool writing = false;               // the writer is writing a chunk
+  // Written chunks waiting for the adder, in gen order: the writer writes the next chunk
+  // while the adder adds this one (ingestion mostly waits for fsyncs). At most
+  // kMaxWrittenChunks wait; the writer waits for room.
+  static constexpr size_t kMaxWrittenChunks = 2;
+  std::deque<BulkWritten> written_chunks;
+  std::condition_variable written_cv;  // a chunk was written or added, or stop
+  std::thread adder;                   // RocksStore::BulkAdder
   uint64_t next_gen = 1;
   uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
   std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state

@@ -495,6 +495,10 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   // Ciphertext does not compress: spare the compactions the attempt.
   if (!options.plaintext_for_benchmarks)
     descriptors[1].options.compression = rocksdb::kNoCompression;
+  // Index keys are prefix-compressed in their blocks already: LZ4 saves only 4% of the
+  // store's size but costs the bulk writer (and flushes, compactions) about a sixth of
+  // their time on this family (docs/benchmarks.md, "writer").
+  descriptors[3].options.compression = rocksdb::kNoCompression;
   // Every write looks up its current-version pointer, and most imports create new
   // resources: a whole-key bloom filter in the memtable answers those misses without a
   // skiplist search (about 1 MiB per 64 MiB memtable).

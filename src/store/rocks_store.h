@@ -46,6 +46,7 @@ struct PreparedOp;
 struct BulkChunk;
 struct BulkState;
 struct BulkStaged;
+struct BulkWritten;
 
 class RocksStore final : public Store {
  public:
@@ -120,14 +121,23 @@ class RocksStore final : public Store {
   Status Stage(Planned* plan, std::vector<DataKeyRef> new_keys);
   // The staged current state of `cur_key`, if a staged commit wrote it. REQUIRES(write_mu_)
   const BulkStaged* StagedCurrent(const std::string& cur_key) const;
-  // Writes a chunk's SST files, adds them in chunk order and publishes its sequence numbers;
-  // a failure is kept in bulk_->failure. Called by the writer thread only.
-  void AddChunk(std::unique_ptr<BulkChunk> chunk);
-  // The bulk load's writer thread: adds the closed chunks in order until told to stop.
+  // Writes a chunk's SST files and hands them to the adder thread; the chunk's memory goes
+  // back to BulkState::spare. Called by the writer thread only.
+  void WriteChunk(std::unique_ptr<BulkChunk> chunk);
+  // Adds a written chunk's files and publishes its sequence numbers; a failure is kept in
+  // bulk_->failure. Called by the adder thread only, in chunk order.
+  void AddChunk(BulkWritten written);
+  // The bulk load's writer thread: writes the closed chunks in order until told to stop.
   void BulkWriter();
-  // Hands the open chunk to the writer and opens a new one. REQUIRES(write_mu_)
+  // The bulk load's adder thread: adds the written chunks in order until told to stop.
+  void BulkAdder();
+  // Called by a commit that filled the open chunk: closes it (CloseOpenChunkNow) unless the
+  // writer is busy and the chunk is below BulkState::ChunkCap (then the writer takes it when
+  // done). REQUIRES(write_mu_)
   void CloseOpenChunk();
-  // Stops and joins the writer thread (no-op without a bulk load).
+  // Hands the open chunk to the writer and opens a new one. REQUIRES(write_mu_)
+  void CloseOpenChunkNow();
+  // Stops and joins the writer and adder threads (no-op without a bulk load).
   void StopBulkWriter();
   // Adds the open chunk and waits until every chunk staged so far is added.
   Status AddStaged();

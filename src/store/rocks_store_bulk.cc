@@ -3,96 +3,24 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include <algorithm>
-#include <bit>
-#include <cstring>
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
 #include "store/bulk_load.h"
+#include "store/bulk_sort.h"
 #include "store/rocks_store.h"
 
 namespace medhub::store {
 namespace {
 
-// Sorts writes (indices into `w`, all sharing their first `depth` key bytes) by key, then
-// by index. Keys share long prefixes ("Observation\0code\0..."), so instead of comparing
-// whole strings n log n times, this sorts 8-byte big-endian words of the keys at `depth`
-// (a contiguous array of integers) and sorts each run of equal words again at depth + 8.
-// It also sets same[i] (parallel to `first`) when the key at position i equals the next
-// one, found from the words (or from the bytes after `depth`), never by whole-key compares.
-static_assert(std::endian::native == std::endian::little, "SortKeys swaps bytes");
-
-struct KeyWord {
-  uint64_t word;  // key bytes [depth, depth + 8), zero-padded
-  uint32_t rest;  // key bytes from depth on, capped at 9 ("more than this word")
-  uint32_t index;
-  auto operator<=>(const KeyWord&) const = default;
-};
-
-void SortSmall(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, uint8_t* same,
-               size_t depth) {
-  auto tail = [&w, depth](uint32_t i) { return w[i].Key().substr(depth); };
-  std::sort(first, last, [&](uint32_t a, uint32_t b) {
-    if (int c = tail(a).compare(tail(b)); c != 0) return c < 0;
-    return a < b;
-  });
-  for (uint32_t* p = first; p + 1 < last; ++p) same[p - first] = tail(p[0]) == tail(p[1]);
-}
-
-void SortKeys(const std::vector<BulkWrite>& w, uint32_t* first, uint32_t* last, uint8_t* same,
-              size_t depth) {
-  const size_t n = static_cast<size_t>(last - first);
-  if (n < 2) return;
-  if (n <= 16) return SortSmall(w, first, last, same, depth);
-  // Skip the bytes all the keys share: sorting by words that are all equal would reorder
-  // nothing (a run is in write order) and cost n log n.
-  const std::string_view head = w[first[0]].Key();
-  size_t common = head.size();
-  for (size_t i = 1; i < n && common > depth; ++i) {
-    const std::string_view k = w[first[i]].Key();
-    const size_t limit = std::min(common, k.size());
-    size_t d = depth;
-    while (d + 8 <= limit && std::memcmp(head.data() + d, k.data() + d, 8) == 0) d += 8;
-    while (d < limit && head[d] == k[d]) ++d;
-    common = d;
-  }
-  depth = common;
-  std::vector<KeyWord> words(n);
-  for (size_t i = 0; i < n; ++i) {
-    const std::string_view k = w[first[i]].Key();
-    const size_t rest = k.size() - depth;
-    uint64_t word = 0;
-    if (rest >= 8) {
-      std::memcpy(&word, k.data() + depth, 8);
-      word = __builtin_bswap64(word);  // big-endian: integer order is byte order
-    } else {
-      for (size_t b = 0; b < 8; ++b)
-        word = (word << 8) | (b < rest ? static_cast<uint8_t>(k[depth + b]) : 0u);
-    }
-    words[i] = {word, static_cast<uint32_t>(std::min<size_t>(rest, 9)), first[i]};
-  }
-  std::sort(words.begin(), words.end());
-  for (size_t i = 0; i < n; ++i) first[i] = words[i].index;
-  for (size_t i = 0; i < n;) {
-    size_t j = i + 1;
-    while (j < n && words[j].word == words[i].word && words[j].rest == words[i].rest) ++j;
-    if (words[i].rest == 9) {  // the keys go on: sort the run by the next word
-      if (j - i > 1) SortKeys(w, first + i, first + j, same + i, depth + 8);
-    } else {  // the keys end in this word: the run is one key, written j - i times
-      for (size_t k = i; k + 1 < j; ++k) same[k] = 1;
-    }
-    i = j;
-  }
-}
-
 // Writes the writes of one column family as a sorted SST file at `path`; of several
 // writes of a key the last one wins.
 Status WriteSst(rocksdb::DB* db, const BulkFamily& family, const std::string& path) {
   const std::vector<BulkWrite>& w = family.writes;
-  std::vector<uint32_t> order(w.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::vector<uint8_t> same(order.size(), 0);
-  SortKeys(w, order.data(), order.data() + order.size(), same.data(), 0);
+  std::vector<uint32_t> order;
+  std::vector<uint8_t> same;
+  SortWrites(w, &order, &same);
   const rocksdb::Options options = db->GetOptions(family.cf);
   // The file stays in the page cache (invalidate_page_cache = false): the commits planned
   // next and the first reads after the load read it.
@@ -126,24 +54,19 @@ std::string ChunkFile(const std::string& dir, uint64_t gen, uint32_t cf_id) {
 // One SST file per column family the chunk writes, ready for IngestExternalFiles.
 Status WriteChunkFiles(rocksdb::DB* db, const BulkChunk& chunk, const std::string& dir,
                        std::vector<rocksdb::IngestExternalFileArg>* args) {
-  // The files are written on two threads (the column families split by write count), so
-  // that the last chunk of an import, which nothing else overlaps, takes half the time.
+  // The files are written on two threads, each taking the next column family, the largest
+  // (by write count) first, so that the last chunk of an import, which nothing else
+  // overlaps, takes about half the time.
   std::vector<uint32_t> ids;
   for (uint32_t id = 0; id < chunk.families.size(); ++id)
     if (!chunk.families[id].writes.empty()) ids.push_back(id);
   auto count = [&chunk](uint32_t id) { return chunk.families[id].writes.size(); };
   std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) { return count(a) > count(b); });
-  std::vector<std::vector<uint32_t>> halves(2);
-  size_t load[2] = {0, 0};
-  for (uint32_t id : ids) {
-    const int h = load[0] <= load[1] ? 0 : 1;
-    halves[h].push_back(id);
-    load[h] += count(id);
-  }
+  std::atomic<size_t> next{0};
   Status status[2];
   auto write = [&](int h) {
-    for (uint32_t id : halves[h]) {
-      status[h] = WriteSst(db, chunk.families[id], ChunkFile(dir, chunk.gen, id));
+    for (size_t i = next++; i < ids.size(); i = next++) {
+      status[h] = WriteSst(db, chunk.families[ids[i]], ChunkFile(dir, chunk.gen, ids[i]));
       if (!status[h].ok()) return;
     }
   };
@@ -205,6 +128,7 @@ Status RocksStore::BeginBulkLoad(size_t chunk_bytes) {
   }
   bulk_ = std::move(b);
   bulk_->writer = std::thread([this] { BulkWriter(); });
+  bulk_->adder = std::thread([this] { BulkAdder(); });
   bulk_active_.store(true, std::memory_order_release);
   return Status::Ok();
 }
@@ -223,18 +147,30 @@ Status RocksStore::EndBulkLoad() {
 }
 
 void RocksStore::StopBulkWriter() {
-  std::thread writer;
+  std::thread writer, adder;
   {
     std::lock_guard lock(write_mu_);
     if (!bulk_ || !bulk_->writer.joinable()) return;
     bulk_->stop = true;
     bulk_->closed_cv.notify_all();
+    bulk_->written_cv.notify_all();
     writer = std::move(bulk_->writer);
+    adder = std::move(bulk_->adder);
   }
   writer.join();
+  adder.join();
 }
 
 void RocksStore::CloseOpenChunk() {
+  BulkState& b = *bulk_;
+  // While the writer is busy, the open chunk keeps filling (up to the cap) and the writer
+  // takes it when it is done: a closed chunk waiting beside the open one would hold a third
+  // chunk's memory (fresh pages are expensive: docs/formats/store.md).
+  if (b.writing && b.open->bytes < b.ChunkCap()) return;
+  CloseOpenChunkNow();
+}
+
+void RocksStore::CloseOpenChunkNow() {
   BulkState& b = *bulk_;
   b.closed_bytes += b.open->bytes;
   b.closed.push_back(std::move(b.open));
@@ -252,13 +188,33 @@ void RocksStore::BulkWriter() {
   std::unique_lock lock(write_mu_);
   BulkState& b = *bulk_;
   while (true) {
-    b.closed_cv.wait(lock, [&b] { return !b.closed.empty() || b.stop; });
+    b.closed_cv.wait(lock, [&b] {
+      return !b.closed.empty() || b.stop || b.open->bytes >= b.ChunkLimit();
+    });
     if (b.stop) return;
+    if (b.closed.empty()) CloseOpenChunkNow();  // full, left open while the writer was busy
     std::unique_ptr<BulkChunk> chunk = std::move(b.closed.front());
     b.closed.pop_front();
+    b.writing = true;
     b.closed_cv.notify_all();  // room for a committing thread that waits to close a chunk
     lock.unlock();
-    AddChunk(std::move(chunk));
+    WriteChunk(std::move(chunk));
+    lock.lock();
+    b.writing = false;
+  }
+}
+
+void RocksStore::BulkAdder() {
+  std::unique_lock lock(write_mu_);
+  BulkState& b = *bulk_;
+  while (true) {
+    b.written_cv.wait(lock, [&b] { return !b.written_chunks.empty() || b.stop; });
+    if (b.stop) return;
+    BulkWritten written = std::move(b.written_chunks.front());
+    b.written_chunks.pop_front();
+    b.written_cv.notify_all();  // room for the writer
+    lock.unlock();
+    AddChunk(std::move(written));
     lock.lock();
   }
 }
@@ -267,45 +223,65 @@ Status RocksStore::AddStaged() {
   std::unique_lock lock(write_mu_);
   if (!bulk_) return Status::Ok();
   BulkState& b = *bulk_;
-  if (!b.open->empty()) CloseOpenChunk();
+  if (!b.open->empty()) CloseOpenChunkNow();
   const uint64_t wait_for = b.open->gen - 1;
   b.added_cv.wait(lock, [&] { return b.added_gen >= wait_for; });
   return b.failure;
 }
 
-void RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
-  std::vector<rocksdb::IngestExternalFileArg> args;
-  Status s = WriteChunkFiles(db_.get(), *chunk, bulk_->dir, &args);  // no lock held
+void RocksStore::WriteChunk(std::unique_ptr<BulkChunk> chunk) {
+  BulkWritten w;
+  w.gen = chunk->gen;
+  w.status = WriteChunkFiles(db_.get(), *chunk, bulk_->dir, &w.files);  // no lock held
+  std::unique_lock lock(write_mu_);
+  BulkState& b = *bulk_;
+  w.first_seqs = std::move(chunk->first_seqs);
+  w.new_keys = std::move(chunk->new_keys);
+  b.spare.push_back(std::move(chunk));  // reused, with its memory, by a later chunk
+  // Back-pressure: a few written chunks may wait for the adder (their files on disk).
+  b.written_cv.wait(lock, [&b] {
+    return b.written_chunks.size() < BulkState::kMaxWrittenChunks || b.stop;
+  });
+  if (b.stop) {
+    lock.unlock();
+    RemoveFiles(w.files);
+    return;
+  }
+  b.written_chunks.push_back(std::move(w));
+  b.written_cv.notify_all();
+}
+
+void RocksStore::AddChunk(BulkWritten chunk) {
+  Status s = std::move(chunk.status);
   std::unique_lock lock(write_mu_);
   BulkState& b = *bulk_;
   if (s.ok() && !b.failure.ok()) s = b.failure;
   if (s.ok()) {
     lock.unlock();  // only this thread adds chunks, in the order they were closed
-    s = FromRocks(db_->IngestExternalFiles(args), "adding a bulk-load chunk");
+    s = FromRocks(db_->IngestExternalFiles(chunk.files), "adding a bulk-load chunk");
     lock.lock();
   }
   // The staged states this chunk made durable, freed after the lock is released.
   std::vector<decltype(b.staged)::node_type> done;
   if (s.ok()) {
-    for (const DataKeyRef& k : chunk->new_keys) k->durable = true;
+    for (const DataKeyRef& k : chunk.new_keys) k->durable = true;
     for (auto it = b.staged.begin(); it != b.staged.end();) {
       auto next = std::next(it);
-      if (it->second.gen == chunk->gen) done.push_back(b.staged.extract(it));
+      if (it->second.gen == chunk.gen) done.push_back(b.staged.extract(it));
       it = next;
     }
   } else if (b.failure.ok()) {
     b.failure = s;
   }
   // Published as written, or as a gap when the chunk failed (like a failed commit).
-  for (uint64_t first : chunk->first_seqs) pending_.erase(first);
+  for (uint64_t first : chunk.first_seqs) pending_.erase(first);
   published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
-  b.added_gen = chunk->gen;
+  b.added_gen = chunk.gen;
   b.added_cv.notify_all();
-  chunk->new_keys.clear();  // its data keys are durable (or the load failed)
-  b.spare.push_back(std::move(chunk));  // reused, with its memory, by a later chunk
+  chunk.new_keys.clear();  // its data keys are durable (or the load failed)
   lock.unlock();
   done.clear();
-  RemoveFiles(args);  // left only when the chunk was not added (move_files links them)
+  RemoveFiles(chunk.files);  // left only when the chunk was not added (move_files links them)
 }
 
 }  // namespace medhub::store
