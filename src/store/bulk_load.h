@@ -22,8 +22,9 @@
 // written chunk is kept in `spare` and reused, memory included, by a later chunk, so a
 // long load does not give chunk memory back to the allocator and fault it in again.
 //
-// Until its chunk is added, the state a commit left (current record, stored bytes) is kept
-// in `staged`, so that later commits plan against it and Read() returns it.
+// Until its chunk is added, the state a commit left (where its current record and stored
+// bytes are in the chunk) is kept in `staged`, so that later commits plan against it and
+// Read() returns it (decrypting the staged record like one read from the database).
 //
 // Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` (the
 // thread is started by BeginBulkLoad and joined by EndBulkLoad or the store's destructor)
@@ -124,8 +125,9 @@ struct BulkChunk {
   size_t bytes = 0;
   std::vector<uint64_t> first_seqs;  // the pending_ entries of the staged commits
   std::vector<DataKeyRef> new_keys;  // data keys whose records this chunk writes
-  void Add(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string_view value,
-           bool del) {
+  // Copies one write into the arenas; returns it (its key and value stay put until Reset).
+  const BulkWrite& Add(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
+                       std::string_view value, bool del) {
     const uint32_t id = cf->GetID();
     if (id >= families.size()) families.resize(id + 1);
     BulkFamily& f = families[id];
@@ -134,6 +136,7 @@ struct BulkChunk {
                         static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
                         del});
     bytes += key.size() + value.size() + 16;
+    return f.writes.back();
   }
   bool empty() const { return bytes == 0; }
   // Makes the chunk empty, keeping its memory.
@@ -193,11 +196,13 @@ class HashSet64 {
   size_t size_ = 0;
 };
 
-// A resource as the staged commits left it.
+// A resource as the staged commits left it: views of the writes of chunk `gen` (its value
+// arena), which lives until that chunk is added and the entry removed (AddChunk), so no
+// copy of the stored bytes is kept.
 struct BulkStaged {
-  keys::CurrentRecord current;
-  StoredResource stored;  // the current version (json empty for a delete marker)
-  uint64_t gen = 0;       // the chunk that writes it
+  std::string_view current;  // the encoded current record (keys::EncodeCurrent)
+  std::string_view record;   // the resource record of the current version (sealed)
+  uint64_t gen = 0;          // the chunk that writes it
 };
 
 struct BulkState {
@@ -217,7 +222,9 @@ struct BulkState {
   std::thread writer;                 // RocksStore::BulkWriter
   uint64_t next_gen = 1;
   uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
-  std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state
+  // Current key (a view of the key in chunk `gen`'s arena) -> latest staged state. The
+  // entries of a chunk are removed when it is added or fails, before its memory is reused.
+  std::unordered_map<std::string_view, BulkStaged> staged;
   // Loading into a store without resources (nothing in `current`, no device readings): a
   // current key is in the database only if this load staged it, so a key whose hash is not
   // in `written` needs no lookup. Up to kMaxWritten keys (then `fresh` is cleared and every

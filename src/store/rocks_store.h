@@ -119,7 +119,7 @@ class RocksStore final : public Store {
   // the chunk when it is full.
   Status Stage(Planned* plan, std::vector<DataKeyRef> new_keys);
   // The staged current state of `cur_key`, if a staged commit wrote it. REQUIRES(write_mu_)
-  const BulkStaged* StagedCurrent(const std::string& cur_key) const;
+  const BulkStaged* StagedCurrent(std::string_view cur_key) const;
   // Writes a chunk's SST files, adds them in chunk order and publishes its sequence numbers;
   // a failure is kept in bulk_->failure. Called by the writer thread only.
   void AddChunk(std::unique_ptr<BulkChunk> chunk);

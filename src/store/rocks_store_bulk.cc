@@ -173,7 +173,7 @@ void RemoveFiles(const std::vector<rocksdb::IngestExternalFileArg>& args) {
 
 }  // namespace
 
-const BulkStaged* RocksStore::StagedCurrent(const std::string& cur_key) const {
+const BulkStaged* RocksStore::StagedCurrent(std::string_view cur_key) const {
   if (!bulk_) return nullptr;
   auto it = bulk_->staged.find(cur_key);
   return it == bulk_->staged.end() ? nullptr : &it->second;
@@ -285,14 +285,15 @@ void RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
     lock.lock();
   }
   // The staged states this chunk made durable, freed after the lock is released.
+  // Removed when the chunk failed too: they are views of the chunk, which is reused.
   std::vector<decltype(b.staged)::node_type> done;
+  for (auto it = b.staged.begin(); it != b.staged.end();) {
+    auto next = std::next(it);
+    if (it->second.gen == chunk->gen) done.push_back(b.staged.extract(it));
+    it = next;
+  }
   if (s.ok()) {
     for (const DataKeyRef& k : chunk->new_keys) k->durable = true;
-    for (auto it = b.staged.begin(); it != b.staged.end();) {
-      auto next = std::next(it);
-      if (it->second.gen == chunk->gen) done.push_back(b.staged.extract(it));
-      it = next;
-    }
   } else if (b.failure.ok()) {
     b.failure = s;
   }

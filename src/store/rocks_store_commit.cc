@@ -22,8 +22,26 @@ namespace medhub::store {
 // the memtable skiplist inserts ascending keys cheaply (it remembers the last insert
 // position). Writes to the same key keep their relative order (stable sort), so the batch
 // means exactly what the unsorted sequence meant.
+//
+// The writes' vector is handed from one batch to the next of the same thread (with its
+// capacity, up to kKeptWrites): a commit's batch is a large block, which otherwise the
+// allocator gets, faults in and gives back on every commit.
 class SortedBatch {
  public:
+  static constexpr size_t kKeptWrites = size_t{1} << 16;
+  SortedBatch() {
+    ops_.swap(Spare());
+    ops_.clear();
+  }
+  ~SortedBatch() {
+    if (ops_.capacity() <= kKeptWrites && ops_.capacity() > Spare().capacity()) {
+      ops_.clear();
+      ops_.swap(Spare());
+    }
+  }
+  SortedBatch(SortedBatch&&) = default;
+  SortedBatch& operator=(SortedBatch&&) = default;
+
   // Returns the write's position, for value().
   size_t Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
     ops_.emplace_back(cf->GetID(), cf, std::move(key), std::move(value), false);
@@ -36,6 +54,7 @@ class SortedBatch {
   }
   bool empty() const { return ops_.empty(); }
   void Reserve(size_t writes) { ops_.reserve(writes); }
+  size_t size() const { return ops_.size(); }
   // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
   template <typename F>
   void ForEach(F&& f) const {
@@ -75,6 +94,10 @@ class SortedBatch {
     std::string value;
     bool del;
   };
+  static std::vector<Op>& Spare() {
+    thread_local std::vector<Op> spare;
+    return spare;
+  }
   std::vector<Op> ops_;
 };
 
@@ -99,7 +122,6 @@ struct ToRender {
   size_t outcome = 0;            // in Planned::outcomes
   size_t write = 0;              // the resource record in the batch; its value holds the header
   const DataKey* key = nullptr;  // null in a plaintext store
-  size_t staged = kNone;         // in Planned::staged (bulk load)
   size_t salt_at = 0;            // in Planned::random (an offset: Planned is moved)
   size_t nonce_at = 0;           // in Planned::random (an encrypted store's puts)
 };
@@ -113,8 +135,12 @@ struct RocksStore::Planned {
   std::vector<WriteOutcome> outcomes;
   std::vector<std::string> keys;  // current keys marked in flight
   uint64_t first_seq = 0, last_seq = 0;
-  // Bulk load: the state each written resource is left in, in write order.
-  std::vector<std::pair<std::string, BulkStaged>> staged;
+  // Bulk load: where the state each written resource is left in is, in write order: its
+  // current record's and resource record's writes in the batch (BulkStaged once staged).
+  struct StagedWrites {
+    size_t current = 0, record = 0;
+  };
+  std::vector<StagedWrites> staged;
 };
 
 namespace {
@@ -213,10 +239,12 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
   if (bulk_active()) {
     // While `fresh`, every staged key's hash is in `written` (bulk_load.h): a key whose
     // hash is not there is neither staged nor in the database (the common case, a create).
-    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string>()(key)))
+    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string_view>()(key)))
       return Status::Ok();
     if (const BulkStaged* staged = StagedCurrent(key)) {
-      p->current = staged->current;
+      auto rec = keys::DecodeCurrent(staged->current);
+      if (!rec) return Status::DataLoss("malformed staged current-version record");
+      p->current = std::move(*rec);
       return Status::Ok();
     }
   }
@@ -293,7 +321,6 @@ void RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
       instant_of = out.last_updated;
     }
     out.json = RenderJson(ops[t.op], out.version, instant);
-    if (t.staged != ToRender::kNone) plan->staged[t.staged].second.stored.json = out.json;
     if (t.key) continue;  // sealed by Seal
     std::string* value = plan->batch.value(t.write);
     value->reserve(value->size() + keys::kSaltSize + out.json.size());
@@ -337,15 +364,33 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       BulkChunk& c = *b.open;
       // Copied into the chunk's arena; the batch's strings are freed with the plan, after
       // the lock is released.
+      thread_local std::vector<BulkWrite> added;
+      added.clear();
+      added.reserve(plan->batch.size());
       plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                               const std::string& value, bool del) { c.Add(cf, key, value, del); });
+                               const std::string& value, bool del) {
+        added.push_back(c.Add(cf, key, value, del));
+      });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
-      for (auto& [key, state] : plan->staged) {
-        state.gen = c.gen;
-        if (b.fresh) b.written.insert(std::hash<std::string>()(key));
-        b.staged.insert_or_assign(std::move(key), std::move(state));
+      // The staged states are views of the chunk's copies (the key's view too: an entry of
+      // an earlier chunk gets this chunk's key).
+      for (const Planned::StagedWrites& w : plan->staged) {
+        const BulkWrite& cur = added[w.current];
+        const BulkWrite& rec = added[w.record];
+        const BulkStaged state{{cur.value, cur.value_size}, {rec.value, rec.value_size}, c.gen};
+        if (b.fresh) b.written.insert(std::hash<std::string_view>()(cur.Key()));
+        auto it = b.staged.find(cur.Key());
+        if (it == b.staged.end()) {
+          b.staged.emplace(cur.Key(), state);
+          continue;
+        }
+        auto node = b.staged.extract(it);
+        node.key() = cur.Key();
+        node.mapped() = state;
+        b.staged.insert(std::move(node));
       }
+      if (added.capacity() > SortedBatch::kKeptWrites) added = {};
       if (b.written.size() > BulkState::kMaxWritten) {
         b.fresh = false;
         b.written = {};
@@ -377,7 +422,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   const bool bulk = bulk_active();
   const int64_t now = std::max(NowMicros(), last_time_ + 1);
   uint64_t seq = assigned_seq_;
-  std::unordered_map<std::string, Pending> pending;
+  std::unordered_map<std::string_view, Pending> pending;  // views of the ops' cur_key
   pending.reserve(ops.size());
   size_t writes = 0;  // an upper bound on the batch's writes, to size it once
   for (const PreparedOp& p : ops)
@@ -391,7 +436,6 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   for (PreparedOp& p : ops) {
     const WriteOp& op = p.op;
     const size_t op_at = static_cast<size_t>(&p - ops.data());
-    const std::string_view salt(plan.random.data() + keys::kSaltSize * op_at, keys::kSaltSize);
     if (p.key && p.key->erased)
       return Status::FailedPrecondition(op.type + "/" + op.id + " belongs to an erased patient (" +
                                         p.key_name + "): it cannot be written");
@@ -408,6 +452,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
 
     WriteOutcome out;
     out.created = !live;
+    size_t record_write = 0;  // the resource record's write in the batch
     if (op.kind == WriteOp::Kind::kDelete) {
       out.existed = live;
       if (!live) {
@@ -417,8 +462,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.version = state.current->version + 1;
       out.seq = ++seq;
       out.last_updated = now;
-      plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                     keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
+      record_write =
+          plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+                         keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
       keys::ForEachKeyRef(state.current->key_refs, op.type, op.id,
                           [&](char tag, std::string_view k) {
                             plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex),
@@ -472,31 +518,18 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       for (std::string& k : p.compartment_keys)
         plan.batch.Put(cf(keys::kCompartment), std::move(k), "");
       // The stored bytes are rendered (and sealed) once the lock is released (Render, Seal).
-      const size_t w = plan.batch.Put(
+      record_write = plan.batch.Put(
           cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
           p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
                 : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, ""));
-      plan.to_render.push_back({op_at, plan.outcomes.size(), w, p.key.get(),
-                                bulk ? plan.staged.size() : ToRender::kNone,
+      plan.to_render.push_back({op_at, plan.outcomes.size(), record_write, p.key.get(),
                                 keys::kSaltSize * op_at, nonces_at + kAeadNonceSize * op_at});
       state.current =
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }
-    plan.batch.Put(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
-    if (bulk) {
-      BulkStaged staged;
-      staged.current = *state.current;
-      StoredResource& r = staged.stored;
-      r.type = op.type;
-      r.id = op.id;
-      r.version = out.version;
-      r.last_updated = now;
-      r.seq = out.seq;
-      r.deleted = state.current->deleted;
-      r.json = out.json;  // a put's is rendered later
-      r.salt = r.deleted ? std::string(keys::kSaltSize, '\0') : std::string(salt);
-      plan.staged.emplace_back(p.cur_key, std::move(staged));
-    }
+    const size_t current_write =
+        plan.batch.Put(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
+    if (bulk) plan.staged.push_back({current_write, record_write});
     std::string change =
         keys::EncodeChange(op.type, op.id, out.version, state.current->deleted, now);
     plan.batch.Put(cf(keys::kChanges), keys::SequenceKey(out.seq), change);
