@@ -28,11 +28,8 @@ namespace medhub::store {
 // allocator gets, faults in and gives back on every commit.
 class SortedBatch {
  public:
-  static constexpr size_t kKeptWrites = size_t{1} << 16;
-  SortedBatch() {
-    ops_.swap(Spare());
-    ops_.clear();
-  }
+  static constexpr size_t kKeptWrites = size_t{1} << 17;
+  SortedBatch() = default;
   ~SortedBatch() {
     if (ops_.capacity() <= kKeptWrites && ops_.capacity() > Spare().capacity()) {
       ops_.clear();
@@ -53,7 +50,10 @@ class SortedBatch {
     ops_.push_back({cf->GetID(), cf, std::string(key), std::string(), true});
   }
   bool empty() const { return ops_.empty(); }
-  void Reserve(size_t writes) { ops_.reserve(writes); }
+  void Reserve(size_t writes) {
+    if (ops_.capacity() == 0) ops_.swap(Spare());  // empty: Spare() is cleared when kept
+    ops_.reserve(writes);
+  }
   size_t size() const { return ops_.size(); }
   // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
   template <typename F>
@@ -261,10 +261,16 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
 Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
   std::vector<PreparedOp> prepared(ops.size());
+  const PreparedOp* keyed = nullptr;  // the last op given a data key
   for (size_t i = 0; i < ops.size(); ++i) {
     RETURN_IF_ERROR(Prepare(*key_ring_, std::move(ops[i]), &prepared[i]));
     PreparedOp& p = prepared[i];
     if (p.op.kind != WriteOp::Kind::kPut || !key_ring_->enabled()) continue;
+    if (keyed != nullptr && keyed->key_name == p.key_name) {  // a bundle: mostly one patient's
+      p.key = keyed->key;
+      continue;
+    }
+    keyed = &p;
     auto key = key_ring_->Get(p.key_name, /*create=*/true);
     if (key.status().code() == StatusCode::kGone)
       return Status::FailedPrecondition(p.op.type + "/" + p.op.id + " belongs to an erased " +
@@ -368,9 +374,8 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       added.clear();
       added.reserve(plan->batch.size());
       plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                               const std::string& value, bool del) {
-        added.push_back(c.Add(cf, key, value, del));
-      });
+                               const std::string& value,
+                               bool del) { added.push_back(c.Add(cf, key, value, del)); });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
       // The staged states are views of the chunk's copies (the key's view too: an entry of
@@ -465,11 +470,10 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       record_write =
           plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
                          keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
-      keys::ForEachKeyRef(state.current->key_refs, op.type, op.id,
-                          [&](char tag, std::string_view k) {
-                            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex),
-                                              k);
-                          });
+      keys::ForEachKeyRef(
+          state.current->key_refs, op.type, op.id, [&](char tag, std::string_view k) {
+            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
+          });
       state.current =
           keys::CurrentRecord{out.version, true, now, out.seq, std::string(32, '\0'), ""};
     } else {
@@ -500,8 +504,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       for (const std::string& k : p.index_keys) refs_size += 5 + k.size();
       for (const std::string& k : p.compartment_keys) refs_size += 5 + k.size();
       refs.reserve(refs_size);
-      for (const std::string& k : p.index_keys)
-        keys::AppendKeyRef(&refs, 'i', k, op.type, op.id);
+      for (const std::string& k : p.index_keys) keys::AppendKeyRef(&refs, 'i', k, op.type, op.id);
       for (const std::string& k : p.compartment_keys)
         keys::AppendKeyRef(&refs, 'c', k, op.type, op.id);
       // Delete the previous version's keys unless this version writes them again.
