@@ -132,8 +132,9 @@ struct BulkChunk {
     if (id >= families.size()) families.resize(id + 1);
     BulkFamily& f = families[id];
     f.cf = cf;
-    f.writes.push_back({f.keys.Append(key), values.Append(value), static_cast<uint32_t>(key.size()),
-                        static_cast<uint32_t>(value.size()), del});
+    f.writes.push_back({f.keys.Append(key), values.Append(value),
+                        static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
+                        del});
     bytes += key.size() + value.size() + 16;
     return f.writes.back();
   }
@@ -208,13 +209,13 @@ struct BulkState {
   size_t chunk_bytes = 16u << 20;  // the first chunks' limit
   uint64_t closed_bytes = 0;       // keys and values of every chunk closed so far
   size_t ChunkLimit() const {
-    return static_cast<size_t>(
-        std::clamp<uint64_t>(closed_bytes / 2, chunk_bytes, uint64_t{4} * chunk_bytes));
+    return static_cast<size_t>(std::clamp<uint64_t>(closed_bytes / 2, chunk_bytes,
+                                                     uint64_t{4} * chunk_bytes));
   }
   std::string dir;  // where the SST files are built (inside the data directory)
   std::unique_ptr<BulkChunk> open;
   std::deque<std::unique_ptr<BulkChunk>> closed;  // waiting for the writer, in gen order
-  std::vector<std::unique_ptr<BulkChunk>> spare;  // written chunks, reused by CloseOpenChunk
+  std::vector<std::unique_ptr<BulkChunk>> spare;   // written chunks, reused by CloseOpenChunk
   size_t max_closed = 1;
   bool stop = false;                  // the writer exits (closed chunks are dropped)
   std::condition_variable closed_cv;  // a chunk was closed or taken by the writer, or stop

@@ -1,8 +1,6 @@
 // Store::BeginBulkLoad .. EndBulkLoad on RocksStore: staged commits plan against each
 // other, are readable through Read, and are published (change feed, history) only once
 // their chunk is added; the store reopens with the sequence continuing.
-#include "store/bulk_load.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,6 +10,7 @@
 #include "core/ids.h"
 #include "core/temp_dir.h"
 #include "fhir/resource.h"
+#include "store/bulk_load.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -59,7 +58,7 @@ TEST(BulkLoadTest, StagedCommitsAreReadableAndPublishedOnlyOnceTheirChunkIsAdded
   EXPECT_EQ(staged.seq, v2.seq);
   EXPECT_EQ(staged.last_updated, v2.last_updated);
   EXPECT_EQ(staged.salt.size(), keys::kSaltSize);
-  EXPECT_EQ(store->LastSequence(), 1u);  // not yet published
+  EXPECT_EQ(store->LastSequence(), 1u);                             // not yet published
   EXPECT_EQ(store->ChangesSince(0, 10).value().size(), 1u);
   EXPECT_EQ(store->ReadVersion("Observation", "o1", 1).status().code(), StatusCode::kNotFound);
 
@@ -162,7 +161,7 @@ TEST(BulkLoadTest, TheHashSetFindsEveryInsertedHashAndNoOtherAsItGrows) {
   uint64_t x = 0x9e3779b97f4a7c15u;
   for (int i = 0; i < 200000; ++i) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
-    (i % 2 ? in : out).push_back(x | 2);      // neither 0 nor 1 (0 is stored as 1)
+    (i % 2 ? in : out).push_back(x | 2);  // neither 0 nor 1 (0 is stored as 1)
   }
   for (uint64_t h : in) set.insert(h);
   for (uint64_t h : in) set.insert(h);  // twice: still one entry each
@@ -185,9 +184,9 @@ TEST(BulkLoadTest, TheHashSetFindsEveryInsertedHashAndNoOtherAsItGrows) {
 std::string ObsOf(int id, int value, int patient, size_t pad) {
   return R"({"resourceType":"Observation","id":"o)" + std::to_string(id) +
          R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},)"
-         R"("subject":{"reference":"Patient/p)" +
-         std::to_string(patient) + R"("},"effectiveDateTime":"2020-01-01","note":[{"text":")" +
-         std::string(pad, 'x') + R"("}],"valueQuantity":{"value":)" + std::to_string(value) + "}}";
+         R"("subject":{"reference":"Patient/p)" + std::to_string(patient) +
+         R"("},"effectiveDateTime":"2020-01-01","note":[{"text":")" + std::string(pad, 'x') +
+         R"("}],"valueQuantity":{"value":)" + std::to_string(value) + "}}";
 }
 TEST(BulkLoadTest, ARandomSequenceOfCommitsEndsTheSameInABulkLoadAsCommittedOneByOne) {
   auto run = [](bool bulk, std::vector<std::string>* log) {
@@ -257,8 +256,8 @@ TEST(BulkLoadTest, ARandomSequenceOfCommitsEndsTheSameInABulkLoadAsCommittedOneB
       ASSERT_TRUE(c.ok());
       log->push_back("comp" + p + ":" + std::to_string(c->size()));
     }
-    auto q =
-        fhir::ParseSearchQuery("Observation", {{"code", "8480-6"}, {"_sort", "-_lastUpdated"}});
+    auto q = fhir::ParseSearchQuery("Observation",
+                                    {{"code", "8480-6"}, {"_sort", "-_lastUpdated"}});
     ASSERT_TRUE(q.ok()) << q.status().ToString();
     auto all = store->Search(*q);
     ASSERT_TRUE(all.ok());

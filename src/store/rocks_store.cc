@@ -478,9 +478,10 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const StoreOptions& options) {
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kResources,
                            keys::kCurrent, keys::kIndex, keys::kCompartment, keys::kChanges,
                            keys::kTypeHistory, keys::kRecords, readings::kReadings}) {
-    const bool only_scanned =
-        name == std::string_view(keys::kIndex) || name == std::string_view(keys::kCompartment) ||
-        name == std::string_view(keys::kChanges) || name == std::string_view(keys::kTypeHistory);
+    const bool only_scanned = name == std::string_view(keys::kIndex) ||
+                              name == std::string_view(keys::kCompartment) ||
+                              name == std::string_view(keys::kChanges) ||
+                              name == std::string_view(keys::kTypeHistory);
     descriptors.emplace_back(name, only_scanned ? scanned : cf_options);
   }
   // Ciphertext does not compress: spare the compactions the attempt.

@@ -302,7 +302,7 @@ void RocksStore::AddChunk(std::unique_ptr<BulkChunk> chunk) {
   published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
   b.added_gen = chunk->gen;
   b.added_cv.notify_all();
-  chunk->new_keys.clear();              // its data keys are durable (or the load failed)
+  chunk->new_keys.clear();  // its data keys are durable (or the load failed)
   b.spare.push_back(std::move(chunk));  // reused, with its memory, by a later chunk
   lock.unlock();
   done.clear();

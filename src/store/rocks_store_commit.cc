@@ -374,8 +374,9 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       added.clear();
       added.reserve(plan->batch.size());
       plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                               const std::string& value,
-                               bool del) { added.push_back(c.Add(cf, key, value, del)); });
+                               const std::string& value, bool del) {
+        added.push_back(c.Add(cf, key, value, del));
+      });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
       // The staged states are views of the chunk's copies (the key's view too: an entry of
@@ -470,10 +471,11 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       record_write =
           plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
                          keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
-      keys::ForEachKeyRef(
-          state.current->key_refs, op.type, op.id, [&](char tag, std::string_view k) {
-            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
-          });
+      keys::ForEachKeyRef(state.current->key_refs, op.type, op.id,
+                          [&](char tag, std::string_view k) {
+                            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex),
+                                              k);
+                          });
       state.current =
           keys::CurrentRecord{out.version, true, now, out.seq, std::string(32, '\0'), ""};
     } else {
@@ -504,7 +506,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       for (const std::string& k : p.index_keys) refs_size += 5 + k.size();
       for (const std::string& k : p.compartment_keys) refs_size += 5 + k.size();
       refs.reserve(refs_size);
-      for (const std::string& k : p.index_keys) keys::AppendKeyRef(&refs, 'i', k, op.type, op.id);
+      for (const std::string& k : p.index_keys)
+        keys::AppendKeyRef(&refs, 'i', k, op.type, op.id);
       for (const std::string& k : p.compartment_keys)
         keys::AppendKeyRef(&refs, 'c', k, op.type, op.id);
       // Delete the previous version's keys unless this version writes them again.
