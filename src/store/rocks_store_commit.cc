@@ -386,11 +386,8 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
         const BulkWrite& rec = added[w.record];
         const BulkStaged state{{cur.value, cur.value_size}, {rec.value, rec.value_size}, c.gen};
         if (b.fresh) b.written.insert(std::hash<std::string_view>()(cur.Key()));
-        auto it = b.staged.find(cur.Key());
-        if (it == b.staged.end()) {
-          b.staged.emplace(cur.Key(), state);
-          continue;
-        }
+        auto [it, inserted] = b.staged.try_emplace(cur.Key(), state);
+        if (inserted) continue;
         auto node = b.staged.extract(it);
         node.key() = cur.Key();
         node.mapped() = state;
