@@ -125,6 +125,10 @@ struct BulkChunk {
   size_t bytes = 0;
   std::vector<uint64_t> first_seqs;  // the pending_ entries of the staged commits
   std::vector<DataKeyRef> new_keys;  // data keys whose records this chunk writes
+  // A family's write list grows to this many writes at once (set from the chunk limit), not
+  // by doubling from small: each step of that copies the list into fresh memory, which the
+  // first touch makes costly (zeroed pages); capacity not written to costs no memory.
+  size_t expected_writes = 0;
   // Copies one write into the arenas; returns it (its key and value stay put until Reset).
   const BulkWrite& Add(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
                        std::string_view value, bool del) {
@@ -132,6 +136,8 @@ struct BulkChunk {
     if (id >= families.size()) families.resize(id + 1);
     BulkFamily& f = families[id];
     f.cf = cf;
+    if (f.writes.size() == f.writes.capacity())
+      f.writes.reserve(std::max({f.writes.size() * 2, expected_writes, size_t{16}}));
     f.writes.push_back({f.keys.Append(key), values.Append(value),
                         static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
                         del});
