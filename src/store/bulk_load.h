@@ -125,10 +125,12 @@ struct BulkChunk {
   size_t bytes = 0;
   std::vector<uint64_t> first_seqs;  // the pending_ entries of the staged commits
   std::vector<DataKeyRef> new_keys;  // data keys whose records this chunk writes
-  // A family's write list grows to this many writes at once (set from the chunk limit), not
-  // by doubling from small: each step of that copies the list into fresh memory, which the
-  // first touch makes costly (zeroed pages); capacity not written to costs no memory.
-  size_t expected_writes = 0;
+  // The bytes the chunk is expected to hold (its limit, set by the committing threads). A
+  // family's write list, once it has kGrowFrom writes, grows at once to the share of `limit`
+  // the family has had so far, not by doubling: each doubling copies the list into fresh
+  // memory, whose first touch is costly (zeroed pages).
+  size_t limit = 0;
+  static constexpr size_t kGrowFrom = 1024;
   // Copies one write into the arenas; returns it (its key and value stay put until Reset).
   const BulkWrite& Add(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
                        std::string_view value, bool del) {
@@ -136,8 +138,7 @@ struct BulkChunk {
     if (id >= families.size()) families.resize(id + 1);
     BulkFamily& f = families[id];
     f.cf = cf;
-    if (f.writes.size() == f.writes.capacity())
-      f.writes.reserve(std::max({f.writes.size() * 2, expected_writes, size_t{16}}));
+    if (f.writes.size() == f.writes.capacity()) Grow(&f.writes);
     f.writes.push_back({f.keys.Append(key), values.Append(value),
                         static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
                         del});
@@ -145,6 +146,14 @@ struct BulkChunk {
     return f.writes.back();
   }
   bool empty() const { return bytes == 0; }
+  void Grow(std::vector<BulkWrite>* writes) const {
+    const size_t n = writes->size();
+    size_t want = std::max<size_t>(n * 2, 16);
+    if (n >= kGrowFrom && limit > bytes)  // n writes in `bytes`: about n * limit / bytes in all
+      want = std::max(want, static_cast<size_t>(static_cast<double>(n) * 1.125 *
+                                                static_cast<double>(limit) / bytes));
+    writes->reserve(want);
+  }
   // Makes the chunk empty, keeping its memory.
   void Reset(uint64_t new_gen) {
     gen = new_gen;

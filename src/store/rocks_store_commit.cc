@@ -370,7 +370,7 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       BulkChunk& c = *b.open;
       // Copied into the chunk's arena; the batch's strings are freed with the plan, after
       // the lock is released.
-      c.expected_writes = b.ChunkLimit() / 64;  // about 100 bytes a write, in a family
+      c.limit = b.ChunkLimit();
       thread_local std::vector<BulkWrite> added;
       added.clear();
       added.reserve(plan->batch.size());
