@@ -97,7 +97,7 @@ class RocksStore final : public Store {
   Result<Planned> Plan(std::vector<PreparedOp>& ops);  // REQUIRES(write_mu_)
   Status LoadCurrent(const std::string& key, Pending* p);
   void Finish(const Planned& plan);  // publishes the plan's sequence numbers
-  // Renders the plan's stored resources (outcome json, staged json, the plaintext to seal)
+  // Renders the plan's stored resources (outcome json, the plaintext to seal)
   // from the prepared ops (no lock held).
   void Render(const std::vector<PreparedOp>& ops, Planned* plan);
   // Seals the plan's resource records (no lock held) and adds the records of data keys not

@@ -152,6 +152,10 @@ bool IsServerMeta(std::string_view key) { return key == "versionId" || key == "l
 // client's other meta elements (tags, profiles, ...) after them. Client-sent versionId and
 // lastUpdated are dropped: the server owns them.
 void SplitSerialize(const json::Value& r, PreparedOp* p) {
+  // The tail (nearly all of the resource) is built in the thread's buffer, which keeps its
+  // capacity, then copied once: built in place it grew by doubling.
+  thread_local std::string tail;
+  tail.clear();
   const json::Value* meta = r.find("meta");
   std::string* out = &p->head;
   out->push_back('{');
@@ -165,7 +169,7 @@ void SplitSerialize(const json::Value& r, PreparedOp* p) {
   auto emit_meta = [&] {
     key("meta");
     out->push_back('{');
-    out = &p->tail;
+    out = &tail;
     if (meta != nullptr && meta->is_object()) {
       for (const auto& [k, v] : meta->members()) {
         if (IsServerMeta(k)) continue;
@@ -186,6 +190,8 @@ void SplitSerialize(const json::Value& r, PreparedOp* p) {
   }
   if (!meta_done) emit_meta();
   out->push_back('}');
+  p->tail.assign(tail);
+  if (tail.capacity() > (size_t{1} << 20)) tail = std::string();  // a rare large resource
 }
 
 Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
