@@ -28,7 +28,7 @@ namespace medhub::store {
 // allocator gets, faults in and gives back on every commit.
 class SortedBatch {
  public:
-  static constexpr size_t kKeptWrites = size_t{1} << 17;
+  static constexpr size_t kKeptWrites = size_t{1} << 16;  // at most 5.8 MB a thread
   SortedBatch() = default;
   ~SortedBatch() {
     if (ops_.capacity() <= kKeptWrites && ops_.capacity() > Spare().capacity()) {
