@@ -102,7 +102,7 @@ class RocksStore final : public Store {
   void Render(const std::vector<PreparedOp>& ops, Planned* plan);
   // Seals the plan's resource records (no lock held) and adds the records of data keys not
   // yet durable; returns those keys.
-  std::vector<const DataKey*> Seal(Planned* plan);
+  std::vector<const DataKey*> Seal(const std::vector<PreparedOp>& ops, Planned* plan);
 
   Result<StoredResource> ReadRecord(std::string_view type, std::string_view id, uint64_t version,
                                     const rocksdb::Snapshot* snap = nullptr);

@@ -227,16 +227,56 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
   return Status::Ok();
 }
 
-// The stored JSON: head + the server's meta elements + tail (the tail starts with ','
-// when the client's meta has more).
+// The stored JSON in its pieces: head + the server's meta elements + tail (the tail starts
+// with ',' when the client's meta has more). Views of the op and of `instant`, which must
+// outlive it.
+class JsonParts {
+ public:
+  JsonParts(const PreparedOp& p, uint64_t version, std::string_view instant)
+      : p_(p), instant_(instant) {
+    digits_size_ = static_cast<size_t>(
+        std::to_chars(digits_, digits_ + sizeof(digits_), version).ptr - digits_);
+  }
+  static constexpr std::string_view kVersion = "\"versionId\":\"";
+  static constexpr std::string_view kUpdated = "\",\"lastUpdated\":\"";
+  std::string_view head() const { return p_.head; }
+  std::string_view digits() const { return {digits_, digits_size_}; }
+  std::string_view instant() const { return instant_; }
+  std::string_view tail() const { return p_.tail; }
+  size_t size() const {
+    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() +
+           1 + p_.tail.size();
+  }
+  void AppendTo(std::string* out) const {
+    out->append(head()).append(kVersion).append(digits()).append(kUpdated).append(instant_);
+    out->append("\"").append(tail());
+  }
+  std::string String() const {
+    std::string out;
+    out.reserve(size());
+    AppendTo(&out);
+    return out;
+  }
+
+ private:
+  const PreparedOp& p_;
+  std::string_view instant_;
+  char digits_[24];
+  size_t digits_size_ = 0;
+};
+
 std::string RenderJson(const PreparedOp& p, uint64_t version, std::string_view instant) {
-  char digits[24];
-  const auto v = std::to_chars(digits, digits + sizeof(digits), version);
-  std::string out;
-  out.reserve(p.head.size() + p.tail.size() + 48 + instant.size());
-  out.append(p.head).append("\"versionId\":\"").append(digits, v.ptr);
-  out.append("\",\"lastUpdated\":\"").append(instant).append("\"").append(p.tail);
-  return out;
+  return JsonParts(p, version, instant).String();
+}
+
+// The instant of `micros`, formatted again only when it differs from the last one (a
+// commit's versions share their time).
+std::string_view InstantOf(int64_t micros, std::string* instant, int64_t* instant_of) {
+  if (instant->empty() || micros != *instant_of) {
+    *instant = FormatInstant(micros);
+    *instant_of = micros;
+  }
+  return *instant;
 }
 
 }  // namespace
@@ -301,7 +341,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     pending_[plan.first_seq] = plan.last_seq;
   }
   Render(prepared, &plan);
-  std::vector<const DataKey*> new_keys = Seal(&plan);
+  std::vector<const DataKey*> new_keys = Seal(prepared, &plan);
   if (bulk_active()) {
     std::vector<DataKeyRef> refs;  // the chunk keeps them alive until they are durable
     for (const DataKey* k : new_keys) {
@@ -324,35 +364,39 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
 }
 
 void RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
-  std::string instant;  // formatted once: a commit's versions share their time
+  std::string instant;
   int64_t instant_of = 0;
   for (const ToRender& t : plan->to_render) {
     WriteOutcome& out = plan->outcomes[t.outcome];
-    if (instant.empty() || out.last_updated != instant_of) {
-      instant = FormatInstant(out.last_updated);
-      instant_of = out.last_updated;
-    }
-    out.json = RenderJson(ops[t.op], out.version, instant);
+    const JsonParts json(ops[t.op], out.version,
+                         InstantOf(out.last_updated, &instant, &instant_of));
+    if (ops[t.op].op.want_json) out.json = json.String();
     if (t.key) continue;  // sealed by Seal
     std::string* value = plan->batch.value(t.write);
-    value->reserve(value->size() + keys::kSaltSize + out.json.size());
-    value->append(plan->random, t.salt_at, keys::kSaltSize).append(out.json);
+    value->reserve(value->size() + keys::kSaltSize + json.size());
+    value->append(plan->random, t.salt_at, keys::kSaltSize);
+    json.AppendTo(value);
   }
 }
 
-std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
+std::vector<const DataKey*> RocksStore::Seal(const std::vector<PreparedOp>& ops, Planned* plan) {
   std::vector<const DataKey*> new_keys;
+  std::string instant;
+  int64_t instant_of = 0;
   for (const ToRender& t : plan->to_render) {
     if (!t.key) continue;
-    // The sealed plaintext is salt || json; the associated data is the resource key:
-    // type \0 id \0 version.
+    // The sealed plaintext is salt || json, sealed from the json's pieces (no copy of it is
+    // needed); the associated data is the resource key: type \0 id \0 version.
     const std::string_view random = plan->random;
-    const std::string& json = plan->outcomes[t.outcome].json;
+    const WriteOutcome& out = plan->outcomes[t.outcome];
+    const JsonParts json(ops[t.op], out.version,
+                         InstantOf(out.last_updated, &instant, &instant_of));
     std::string* value = plan->batch.value(t.write);
     value->reserve(value->size() + kAeadOverhead + keys::kSaltSize + json.size());
     AeadSealPartsTo(t.key->bytes, random.substr(t.nonce_at, kAeadNonceSize),
-                    {random.substr(t.salt_at, keys::kSaltSize), json}, plan->batch.key(t.write),
-                    value);
+                    {random.substr(t.salt_at, keys::kSaltSize), json.head(), JsonParts::kVersion,
+                     json.digits(), JsonParts::kUpdated, json.instant(), "\"", json.tail()},
+                    plan->batch.key(t.write), value);
     if (!t.key->durable && std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
       new_keys.push_back(t.key);
   }
@@ -487,7 +531,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         out.unchanged = true;
         out.version = state.current->version;
         out.last_updated = state.current->last_updated;
-        if (bulk) {
+        if (!op.want_json) {
+          // The caller does not need the stored bytes.
+        } else if (bulk) {
           // The same content hash means the same bytes around the server's meta: this is
           // what the current version stores (it may be staged, not yet in the database).
           out.json = RenderJson(p, out.version, FormatInstant(out.last_updated));
