@@ -175,6 +175,7 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
     op.type = p.url.type;
     op.id = p.url.id;
     op.if_match = p.if_match;
+    op.want_json = false;  // the response carries no resource bodies
     if (p.method == "DELETE") {
       op.kind = store::WriteOp::Kind::kDelete;
     } else {

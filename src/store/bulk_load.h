@@ -11,8 +11,8 @@
 // open and keeps filling, and the writer takes it when done (a chunk that reaches
 // ChunkCap() is closed anyway; at most `max_closed` closed chunks wait for the writer and
 // a committing thread that would exceed that waits). So parsing and planning go on while
-// a chunk is written, with two chunks in memory rather than three (fresh pages cost: on
-// the benchmark machine a first touch costs 0.06–3 ms per MiB). The writer sorts the
+// a chunk is written, without a closed chunk waiting beside the open one (fresh pages
+// cost: on the benchmark machine a first touch costs 0.06–3 ms per MiB). The writer sorts the
 // chunk's writes per column family (the last write of a key wins, as in the batches),
 // writes one SST file per column family with rocksdb::SstFileWriter (fsynced by Finish,
 // left in the page cache) and hands them to the load's adder thread, which adds the files
@@ -23,17 +23,20 @@
 // chunk's sequence numbers are published only once it is added.
 //
 // A chunk copies its writes' keys and values into arenas (BulkArena: the keys of each
-// column family side by side, the values apart) instead of keeping a string per write; a
-// written chunk is kept in `spare` and reused, memory included, by a later chunk, so a
-// long load does not give chunk memory back to the allocator and fault it in again.
+// column family side by side, the values apart) instead of keeping a string per write; an
+// added chunk is kept in `spare` and reused, memory included, by a later chunk, so a long
+// load does not give chunk memory back to the allocator and fault it in again. A chunk
+// keeps its memory until it is added, because the staged states below are views of it.
 //
-// Until its chunk is added, the state a commit left (current record, stored bytes) is kept
-// in `staged`, so that later commits plan against it and Read() returns it.
+// Until its chunk is added, the state a commit left (where its current record and stored
+// bytes are in the chunk) is kept in `staged`, so that later commits plan against it and
+// Read() returns it (decrypting the staged record like one read from the database).
 //
 // Thread safety: everything here is guarded by RocksStore::write_mu_, except `writer` and
 // `adder` (the threads are started by BeginBulkLoad and joined by EndBulkLoad or the
-// store's destructor), the chunk the writer has taken from `closed` (its own until it puts
-// it in `spare`) and the written chunk the adder has taken from `written_chunks`.
+// store's destructor), the chunk the writer has taken from `closed` (its own until it hands
+// it to the adder) and the written chunk the adder has taken from `written_chunks` (its own
+// until it puts it in `spare`).
 #pragma once
 
 #include <rocksdb/db.h>
@@ -130,18 +133,35 @@ struct BulkChunk {
   size_t bytes = 0;
   std::vector<uint64_t> first_seqs;  // the pending_ entries of the staged commits
   std::vector<DataKeyRef> new_keys;  // data keys whose records this chunk writes
-  void Add(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string_view value,
-           bool del) {
+  // The bytes the chunk is expected to hold (its limit, set by the committing threads). A
+  // family's write list, once it has kGrowFrom writes, grows at once to the share of `limit`
+  // the family has had so far, not by doubling: each doubling copies the list into fresh
+  // memory, whose first touch is costly (zeroed pages).
+  size_t limit = 0;
+  static constexpr size_t kGrowFrom = 1024;
+  // Copies one write into the arenas; returns it (its key and value stay put until Reset).
+  const BulkWrite& Add(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
+                       std::string_view value, bool del) {
     const uint32_t id = cf->GetID();
     if (id >= families.size()) families.resize(id + 1);
     BulkFamily& f = families[id];
     f.cf = cf;
+    if (f.writes.size() == f.writes.capacity()) Grow(&f.writes);
     f.writes.push_back({f.keys.Append(key), values.Append(value),
                         static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
                         del});
     bytes += key.size() + value.size() + 16;
+    return f.writes.back();
   }
   bool empty() const { return bytes == 0; }
+  void Grow(std::vector<BulkWrite>* writes) const {
+    const size_t n = writes->size();
+    size_t want = std::max<size_t>(n * 2, 16);
+    if (n >= kGrowFrom && limit > bytes)  // n writes in `bytes`: about n * limit / bytes in all
+      want = std::max(want, static_cast<size_t>(static_cast<double>(n) * 1.125 *
+                                                static_cast<double>(limit) / bytes));
+    writes->reserve(want);
+  }
   // Makes the chunk empty, keeping its memory.
   void Reset(uint64_t new_gen) {
     gen = new_gen;
@@ -199,21 +219,21 @@ class HashSet64 {
   size_t size_ = 0;
 };
 
-// A chunk whose files are written (or failed to be), waiting for the adder thread: what
-// adding it needs, without the chunk's memory (back in BulkState::spare already).
+// A chunk whose files are written (or failed to be), waiting for the adder thread. The
+// chunk keeps its memory until it is added: the staged states are views of it (BulkStaged).
 struct BulkWritten {
-  uint64_t gen = 0;
-  Status status;                     // of writing the files
-  std::vector<uint64_t> first_seqs;  // as in BulkChunk
-  std::vector<DataKeyRef> new_keys;  // as in BulkChunk
+  std::unique_ptr<BulkChunk> chunk;
+  Status status;  // of writing the files
   std::vector<rocksdb::IngestExternalFileArg> files;
 };
 
-// A resource as the staged commits left it.
+// A resource as the staged commits left it: views of the writes of chunk `gen` (its value
+// arena), which lives until that chunk is added and the entry removed (AddChunk), so no
+// copy of the stored bytes is kept.
 struct BulkStaged {
-  keys::CurrentRecord current;
-  StoredResource stored;  // the current version (json empty for a delete marker)
-  uint64_t gen = 0;       // the chunk that writes it
+  std::string_view current;  // the encoded current record (keys::EncodeCurrent)
+  std::string_view record;   // the resource record of the current version (sealed)
+  uint64_t gen = 0;          // the chunk that writes it
 };
 
 struct BulkState {
@@ -237,14 +257,16 @@ struct BulkState {
   bool writing = false;               // the writer is writing a chunk
   // Written chunks waiting for the adder, in gen order: the writer writes the next chunk
   // while the adder adds this one (ingestion mostly waits for fsyncs). At most
-  // kMaxWrittenChunks wait; the writer waits for room.
-  static constexpr size_t kMaxWrittenChunks = 2;
+  // kMaxWrittenChunks wait, with their memory; the writer waits for room.
+  static constexpr size_t kMaxWrittenChunks = 1;
   std::deque<BulkWritten> written_chunks;
   std::condition_variable written_cv;  // a chunk was written or added, or stop
   std::thread adder;                   // RocksStore::BulkAdder
   uint64_t next_gen = 1;
   uint64_t added_gen = 0;  // every chunk with a gen <= this was added (or failed)
-  std::unordered_map<std::string, BulkStaged> staged;  // current key -> latest staged state
+  // Current key (a view of the key in chunk `gen`'s arena) -> latest staged state. The
+  // entries of a chunk are removed when it is added or fails, before its memory is reused.
+  std::unordered_map<std::string_view, BulkStaged> staged;
   // Loading into a store without resources (nothing in `current`, no device readings): a
   // current key is in the database only if this load staged it, so a key whose hash is not
   // in `written` needs no lookup. Up to kMaxWritten keys (then `fresh` is cleared and every

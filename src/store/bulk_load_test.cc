@@ -47,11 +47,17 @@ TEST(BulkLoadTest, StagedCommitsAreReadableAndPublishedOnlyOnceTheirChunkIsAdded
   ASSERT_TRUE(store->BeginBulkLoad(1u << 30).ok());  // one chunk: nothing added before End
   EXPECT_EQ(store->BeginBulkLoad(1u << 30).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(Commit1(store.get(), Put(Obs(120))).version, 1u);
-  EXPECT_EQ(Commit1(store.get(), Put(Obs(130))).version, 2u);  // plans against the staged v1
+  const WriteOutcome v2 = Commit1(store.get(), Put(Obs(130)));
+  EXPECT_EQ(v2.version, 2u);  // plans against the staged v1
   const WriteOutcome same = Commit1(store.get(), Put(kPatient));
   EXPECT_TRUE(same.unchanged);
   EXPECT_EQ(same.json, patient.json);
-  EXPECT_EQ(store->Read("Observation", "o1").value().version, 2u);  // staged
+  const StoredResource staged = store->Read("Observation", "o1").value();  // staged
+  EXPECT_EQ(staged.version, 2u);
+  EXPECT_EQ(staged.json, v2.json);
+  EXPECT_EQ(staged.seq, v2.seq);
+  EXPECT_EQ(staged.last_updated, v2.last_updated);
+  EXPECT_EQ(staged.salt.size(), keys::kSaltSize);
   EXPECT_EQ(store->LastSequence(), 1u);                             // not yet published
   EXPECT_EQ(store->ChangesSince(0, 10).value().size(), 1u);
   EXPECT_EQ(store->ReadVersion("Observation", "o1", 1).status().code(), StatusCode::kNotFound);
@@ -75,6 +81,7 @@ TEST(BulkLoadTest, StagedCommitsAreReadableAndPublishedOnlyOnceTheirChunkIsAdded
   h.id = "o1";
   EXPECT_EQ(store->History(h).value().total, 3u);
   EXPECT_NE(store->ReadVersion("Observation", "o1", 2).value().json.find("130"), std::string::npos);
+  EXPECT_EQ(store->ReadVersion("Observation", "o1", 2).value().salt, staged.salt);
 
   store.reset();  // reopened: the sequence continues after the added chunk
   store = OpenRocksStore({dir.string()}).value();

@@ -180,7 +180,11 @@ Result<StoredResource> RocksStore::Read(std::string_view type, std::string_view 
   const std::string cur_key = keys::CurrentKey(type, id);
   if (bulk_active()) {  // a staged commit's state, before its chunk is added
     std::lock_guard lock(write_mu_);
-    if (const BulkStaged* staged = StagedCurrent(cur_key)) return staged->stored;
+    if (const BulkStaged* staged = StagedCurrent(cur_key)) {
+      auto cur = keys::DecodeCurrent(staged->current);
+      if (!cur) return Status::DataLoss("malformed staged current-version record");
+      return DecodeStored(type, id, cur->version, staged->record);
+    }
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cf(keys::kCurrent), cur_key, &v);

@@ -98,12 +98,12 @@ class RocksStore final : public Store {
   Result<Planned> Plan(std::vector<PreparedOp>& ops);  // REQUIRES(write_mu_)
   Status LoadCurrent(const std::string& key, Pending* p);
   void Finish(const Planned& plan);  // publishes the plan's sequence numbers
-  // Renders the plan's stored resources (outcome json, staged json, the plaintext to seal)
+  // Renders the plan's stored resources (outcome json, the plaintext to seal)
   // from the prepared ops (no lock held).
   void Render(const std::vector<PreparedOp>& ops, Planned* plan);
   // Seals the plan's resource records (no lock held) and adds the records of data keys not
   // yet durable; returns those keys.
-  std::vector<const DataKey*> Seal(Planned* plan);
+  std::vector<const DataKey*> Seal(const std::vector<PreparedOp>& ops, Planned* plan);
 
   Result<StoredResource> ReadRecord(std::string_view type, std::string_view id, uint64_t version,
                                     const rocksdb::Snapshot* snap = nullptr);
@@ -120,12 +120,13 @@ class RocksStore final : public Store {
   // the chunk when it is full.
   Status Stage(Planned* plan, std::vector<DataKeyRef> new_keys);
   // The staged current state of `cur_key`, if a staged commit wrote it. REQUIRES(write_mu_)
-  const BulkStaged* StagedCurrent(const std::string& cur_key) const;
-  // Writes a chunk's SST files and hands them to the adder thread; the chunk's memory goes
-  // back to BulkState::spare. Called by the writer thread only.
+  const BulkStaged* StagedCurrent(std::string_view cur_key) const;
+  // Writes a chunk's SST files and hands them, with the chunk, to the adder thread. Called
+  // by the writer thread only.
   void WriteChunk(std::unique_ptr<BulkChunk> chunk);
   // Adds a written chunk's files and publishes its sequence numbers; a failure is kept in
-  // bulk_->failure. Called by the adder thread only, in chunk order.
+  // bulk_->failure. The chunk's staged states are removed and its memory goes back to
+  // BulkState::spare. Called by the adder thread only, in chunk order.
   void AddChunk(BulkWritten written);
   // The bulk load's writer thread: writes the closed chunks in order until told to stop.
   void BulkWriter();

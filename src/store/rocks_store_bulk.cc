@@ -96,7 +96,7 @@ void RemoveFiles(const std::vector<rocksdb::IngestExternalFileArg>& args) {
 
 }  // namespace
 
-const BulkStaged* RocksStore::StagedCurrent(const std::string& cur_key) const {
+const BulkStaged* RocksStore::StagedCurrent(std::string_view cur_key) const {
   if (!bulk_) return nullptr;
   auto it = bulk_->staged.find(cur_key);
   return it == bulk_->staged.end() ? nullptr : &it->second;
@@ -231,18 +231,16 @@ Status RocksStore::AddStaged() {
 
 void RocksStore::WriteChunk(std::unique_ptr<BulkChunk> chunk) {
   BulkWritten w;
-  w.gen = chunk->gen;
   w.status = WriteChunkFiles(db_.get(), *chunk, bulk_->dir, &w.files);  // no lock held
+  w.chunk = std::move(chunk);
   std::unique_lock lock(write_mu_);
   BulkState& b = *bulk_;
-  w.first_seqs = std::move(chunk->first_seqs);
-  w.new_keys = std::move(chunk->new_keys);
-  b.spare.push_back(std::move(chunk));  // reused, with its memory, by a later chunk
-  // Back-pressure: a few written chunks may wait for the adder (their files on disk).
+  // Back-pressure: a written chunk may wait for the adder (its files on disk).
   b.written_cv.wait(lock, [&b] {
     return b.written_chunks.size() < BulkState::kMaxWrittenChunks || b.stop;
   });
   if (b.stop) {
+    b.spare.push_back(std::move(w.chunk));  // staged states may still view it
     lock.unlock();
     RemoveFiles(w.files);
     return;
@@ -251,25 +249,27 @@ void RocksStore::WriteChunk(std::unique_ptr<BulkChunk> chunk) {
   b.written_cv.notify_all();
 }
 
-void RocksStore::AddChunk(BulkWritten chunk) {
-  Status s = std::move(chunk.status);
+void RocksStore::AddChunk(BulkWritten written) {
+  Status s = std::move(written.status);
+  BulkChunk& chunk = *written.chunk;
   std::unique_lock lock(write_mu_);
   BulkState& b = *bulk_;
   if (s.ok() && !b.failure.ok()) s = b.failure;
   if (s.ok()) {
     lock.unlock();  // only this thread adds chunks, in the order they were closed
-    s = FromRocks(db_->IngestExternalFiles(chunk.files), "adding a bulk-load chunk");
+    s = FromRocks(db_->IngestExternalFiles(written.files), "adding a bulk-load chunk");
     lock.lock();
   }
   // The staged states this chunk made durable, freed after the lock is released.
+  // Removed when the chunk failed too: they are views of the chunk, which is reused.
   std::vector<decltype(b.staged)::node_type> done;
+  for (auto it = b.staged.begin(); it != b.staged.end();) {
+    auto next = std::next(it);
+    if (it->second.gen == chunk.gen) done.push_back(b.staged.extract(it));
+    it = next;
+  }
   if (s.ok()) {
     for (const DataKeyRef& k : chunk.new_keys) k->durable = true;
-    for (auto it = b.staged.begin(); it != b.staged.end();) {
-      auto next = std::next(it);
-      if (it->second.gen == chunk.gen) done.push_back(b.staged.extract(it));
-      it = next;
-    }
   } else if (b.failure.ok()) {
     b.failure = s;
   }
@@ -279,9 +279,10 @@ void RocksStore::AddChunk(BulkWritten chunk) {
   b.added_gen = chunk.gen;
   b.added_cv.notify_all();
   chunk.new_keys.clear();  // its data keys are durable (or the load failed)
+  b.spare.push_back(std::move(written.chunk));  // reused, with its memory, by a later chunk
   lock.unlock();
   done.clear();
-  RemoveFiles(chunk.files);  // left only when the chunk was not added (move_files links them)
+  RemoveFiles(written.files);  // left only when the chunk was not added (move_files links them)
 }
 
 }  // namespace medhub::store

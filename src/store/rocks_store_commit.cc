@@ -22,8 +22,23 @@ namespace medhub::store {
 // the memtable skiplist inserts ascending keys cheaply (it remembers the last insert
 // position). Writes to the same key keep their relative order (stable sort), so the batch
 // means exactly what the unsorted sequence meant.
+//
+// The writes' vector is handed from one batch to the next of the same thread (with its
+// capacity, up to kKeptWrites): a commit's batch is a large block, which otherwise the
+// allocator gets, faults in and gives back on every commit.
 class SortedBatch {
  public:
+  static constexpr size_t kKeptWrites = size_t{1} << 16;  // at most 5.8 MB a thread
+  SortedBatch() = default;
+  ~SortedBatch() {
+    if (ops_.capacity() <= kKeptWrites && ops_.capacity() > Spare().capacity()) {
+      ops_.clear();
+      ops_.swap(Spare());
+    }
+  }
+  SortedBatch(SortedBatch&&) = default;
+  SortedBatch& operator=(SortedBatch&&) = default;
+
   // Returns the write's position, for value().
   size_t Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
     ops_.emplace_back(cf->GetID(), cf, std::move(key), std::move(value), false);
@@ -35,7 +50,11 @@ class SortedBatch {
     ops_.push_back({cf->GetID(), cf, std::string(key), std::string(), true});
   }
   bool empty() const { return ops_.empty(); }
-  void Reserve(size_t writes) { ops_.reserve(writes); }
+  void Reserve(size_t writes) {
+    if (ops_.capacity() == 0) ops_.swap(Spare());  // empty: Spare() is cleared when kept
+    ops_.reserve(writes);
+  }
+  size_t size() const { return ops_.size(); }
   // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
   template <typename F>
   void ForEach(F&& f) const {
@@ -75,6 +94,10 @@ class SortedBatch {
     std::string value;
     bool del;
   };
+  static std::vector<Op>& Spare() {
+    thread_local std::vector<Op> spare;
+    return spare;
+  }
   std::vector<Op> ops_;
 };
 
@@ -99,7 +122,6 @@ struct ToRender {
   size_t outcome = 0;            // in Planned::outcomes
   size_t write = 0;              // the resource record in the batch; its value holds the header
   const DataKey* key = nullptr;  // null in a plaintext store
-  size_t staged = kNone;         // in Planned::staged (bulk load)
   size_t salt_at = 0;            // in Planned::random (an offset: Planned is moved)
   size_t nonce_at = 0;           // in Planned::random (an encrypted store's puts)
 };
@@ -113,8 +135,12 @@ struct RocksStore::Planned {
   std::vector<WriteOutcome> outcomes;
   std::vector<std::string> keys;  // current keys marked in flight
   uint64_t first_seq = 0, last_seq = 0;
-  // Bulk load: the state each written resource is left in, in write order.
-  std::vector<std::pair<std::string, BulkStaged>> staged;
+  // Bulk load: where the state each written resource is left in is, in write order: its
+  // current record's and resource record's writes in the batch (BulkStaged once staged).
+  struct StagedWrites {
+    size_t current = 0, record = 0;
+  };
+  std::vector<StagedWrites> staged;
 };
 
 namespace {
@@ -126,6 +152,10 @@ bool IsServerMeta(std::string_view key) { return key == "versionId" || key == "l
 // client's other meta elements (tags, profiles, ...) after them. Client-sent versionId and
 // lastUpdated are dropped: the server owns them.
 void SplitSerialize(const json::Value& r, PreparedOp* p) {
+  // The tail (nearly all of the resource) is built in the thread's buffer, which keeps its
+  // capacity, then copied once: built in place it grew by doubling.
+  thread_local std::string tail;
+  tail.clear();
   const json::Value* meta = r.find("meta");
   std::string* out = &p->head;
   out->push_back('{');
@@ -139,7 +169,7 @@ void SplitSerialize(const json::Value& r, PreparedOp* p) {
   auto emit_meta = [&] {
     key("meta");
     out->push_back('{');
-    out = &p->tail;
+    out = &tail;
     if (meta != nullptr && meta->is_object()) {
       for (const auto& [k, v] : meta->members()) {
         if (IsServerMeta(k)) continue;
@@ -160,6 +190,8 @@ void SplitSerialize(const json::Value& r, PreparedOp* p) {
   }
   if (!meta_done) emit_meta();
   out->push_back('}');
+  p->tail.assign(tail);
+  if (tail.capacity() > (size_t{1} << 20)) tail = std::string();  // a rare large resource
 }
 
 Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
@@ -197,16 +229,56 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
   return Status::Ok();
 }
 
-// The stored JSON: head + the server's meta elements + tail (the tail starts with ','
-// when the client's meta has more).
+// The stored JSON in its pieces: head + the server's meta elements + tail (the tail starts
+// with ',' when the client's meta has more). Views of the op and of `instant`, which must
+// outlive it.
+class JsonParts {
+ public:
+  JsonParts(const PreparedOp& p, uint64_t version, std::string_view instant)
+      : p_(p), instant_(instant) {
+    digits_size_ = static_cast<size_t>(
+        std::to_chars(digits_, digits_ + sizeof(digits_), version).ptr - digits_);
+  }
+  static constexpr std::string_view kVersion = "\"versionId\":\"";
+  static constexpr std::string_view kUpdated = "\",\"lastUpdated\":\"";
+  std::string_view head() const { return p_.head; }
+  std::string_view digits() const { return {digits_, digits_size_}; }
+  std::string_view instant() const { return instant_; }
+  std::string_view tail() const { return p_.tail; }
+  size_t size() const {
+    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() +
+           1 + p_.tail.size();
+  }
+  void AppendTo(std::string* out) const {
+    out->append(head()).append(kVersion).append(digits()).append(kUpdated).append(instant_);
+    out->append("\"").append(tail());
+  }
+  std::string String() const {
+    std::string out;
+    out.reserve(size());
+    AppendTo(&out);
+    return out;
+  }
+
+ private:
+  const PreparedOp& p_;
+  std::string_view instant_;
+  char digits_[24];
+  size_t digits_size_ = 0;
+};
+
 std::string RenderJson(const PreparedOp& p, uint64_t version, std::string_view instant) {
-  char digits[24];
-  const auto v = std::to_chars(digits, digits + sizeof(digits), version);
-  std::string out;
-  out.reserve(p.head.size() + p.tail.size() + 48 + instant.size());
-  out.append(p.head).append("\"versionId\":\"").append(digits, v.ptr);
-  out.append("\",\"lastUpdated\":\"").append(instant).append("\"").append(p.tail);
-  return out;
+  return JsonParts(p, version, instant).String();
+}
+
+// The instant of `micros`, formatted again only when it differs from the last one (a
+// commit's versions share their time).
+std::string_view InstantOf(int64_t micros, std::string* instant, int64_t* instant_of) {
+  if (instant->empty() || micros != *instant_of) {
+    *instant = FormatInstant(micros);
+    *instant_of = micros;
+  }
+  return *instant;
 }
 
 }  // namespace
@@ -215,10 +287,12 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
   if (bulk_active()) {
     // While `fresh`, every staged key's hash is in `written` (bulk_load.h): a key whose
     // hash is not there is neither staged nor in the database (the common case, a create).
-    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string>()(key)))
+    if (bulk_->fresh && !bulk_->written.contains(std::hash<std::string_view>()(key)))
       return Status::Ok();
     if (const BulkStaged* staged = StagedCurrent(key)) {
-      p->current = staged->current;
+      auto rec = keys::DecodeCurrent(staged->current);
+      if (!rec) return Status::DataLoss("malformed staged current-version record");
+      p->current = std::move(*rec);
       return Status::Ok();
     }
   }
@@ -235,10 +309,16 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
 Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
   std::vector<PreparedOp> prepared(ops.size());
+  const PreparedOp* keyed = nullptr;  // the last op given a data key
   for (size_t i = 0; i < ops.size(); ++i) {
     RETURN_IF_ERROR(Prepare(*key_ring_, std::move(ops[i]), &prepared[i]));
     PreparedOp& p = prepared[i];
     if (p.op.kind != WriteOp::Kind::kPut || !key_ring_->enabled()) continue;
+    if (keyed != nullptr && keyed->key_name == p.key_name) {  // a bundle: mostly one patient's
+      p.key = keyed->key;
+      continue;
+    }
+    keyed = &p;
     auto key = key_ring_->Get(p.key_name, /*create=*/true);
     if (key.status().code() == StatusCode::kGone)
       return Status::FailedPrecondition(p.op.type + "/" + p.op.id + " belongs to an erased " +
@@ -263,7 +343,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     pending_[plan.first_seq] = plan.last_seq;
   }
   Render(prepared, &plan);
-  std::vector<const DataKey*> new_keys = Seal(&plan);
+  std::vector<const DataKey*> new_keys = Seal(prepared, &plan);
   if (bulk_active()) {
     std::vector<DataKeyRef> refs;  // the chunk keeps them alive until they are durable
     for (const DataKey* k : new_keys) {
@@ -286,36 +366,39 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
 }
 
 void RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
-  std::string instant;  // formatted once: a commit's versions share their time
+  std::string instant;
   int64_t instant_of = 0;
   for (const ToRender& t : plan->to_render) {
     WriteOutcome& out = plan->outcomes[t.outcome];
-    if (instant.empty() || out.last_updated != instant_of) {
-      instant = FormatInstant(out.last_updated);
-      instant_of = out.last_updated;
-    }
-    out.json = RenderJson(ops[t.op], out.version, instant);
-    if (t.staged != ToRender::kNone) plan->staged[t.staged].second.stored.json = out.json;
+    const JsonParts json(ops[t.op], out.version,
+                         InstantOf(out.last_updated, &instant, &instant_of));
+    if (ops[t.op].op.want_json) out.json = json.String();
     if (t.key) continue;  // sealed by Seal
     std::string* value = plan->batch.value(t.write);
-    value->reserve(value->size() + keys::kSaltSize + out.json.size());
-    value->append(plan->random, t.salt_at, keys::kSaltSize).append(out.json);
+    value->reserve(value->size() + keys::kSaltSize + json.size());
+    value->append(plan->random, t.salt_at, keys::kSaltSize);
+    json.AppendTo(value);
   }
 }
 
-std::vector<const DataKey*> RocksStore::Seal(Planned* plan) {
+std::vector<const DataKey*> RocksStore::Seal(const std::vector<PreparedOp>& ops, Planned* plan) {
   std::vector<const DataKey*> new_keys;
+  std::string instant;
+  int64_t instant_of = 0;
   for (const ToRender& t : plan->to_render) {
     if (!t.key) continue;
-    // The sealed plaintext is salt || json; the associated data is the resource key:
-    // type \0 id \0 version.
+    // The sealed plaintext is salt || json, sealed from the json's pieces (no copy of it is
+    // needed); the associated data is the resource key: type \0 id \0 version.
     const std::string_view random = plan->random;
-    const std::string& json = plan->outcomes[t.outcome].json;
+    const WriteOutcome& out = plan->outcomes[t.outcome];
+    const JsonParts json(ops[t.op], out.version,
+                         InstantOf(out.last_updated, &instant, &instant_of));
     std::string* value = plan->batch.value(t.write);
     value->reserve(value->size() + kAeadOverhead + keys::kSaltSize + json.size());
     AeadSealPartsTo(t.key->bytes, random.substr(t.nonce_at, kAeadNonceSize),
-                    {random.substr(t.salt_at, keys::kSaltSize), json}, plan->batch.key(t.write),
-                    value);
+                    {random.substr(t.salt_at, keys::kSaltSize), json.head(), JsonParts::kVersion,
+                     json.digits(), JsonParts::kUpdated, json.instant(), "\"", json.tail()},
+                    plan->batch.key(t.write), value);
     if (!t.key->durable && std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
       new_keys.push_back(t.key);
   }
@@ -339,15 +422,31 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       BulkChunk& c = *b.open;
       // Copied into the chunk's arena; the batch's strings are freed with the plan, after
       // the lock is released.
+      c.limit = b.ChunkLimit();
+      thread_local std::vector<BulkWrite> added;
+      added.clear();
+      added.reserve(plan->batch.size());
       plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                               const std::string& value, bool del) { c.Add(cf, key, value, del); });
+                               const std::string& value, bool del) {
+        added.push_back(c.Add(cf, key, value, del));
+      });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
-      for (auto& [key, state] : plan->staged) {
-        state.gen = c.gen;
-        if (b.fresh) b.written.insert(std::hash<std::string>()(key));
-        b.staged.insert_or_assign(std::move(key), std::move(state));
+      // The staged states are views of the chunk's copies (the key's view too: an entry of
+      // an earlier chunk gets this chunk's key).
+      for (const Planned::StagedWrites& w : plan->staged) {
+        const BulkWrite& cur = added[w.current];
+        const BulkWrite& rec = added[w.record];
+        const BulkStaged state{{cur.value, cur.value_size}, {rec.value, rec.value_size}, c.gen};
+        if (b.fresh) b.written.insert(std::hash<std::string_view>()(cur.Key()));
+        auto [it, inserted] = b.staged.try_emplace(cur.Key(), state);
+        if (inserted) continue;
+        auto node = b.staged.extract(it);
+        node.key() = cur.Key();
+        node.mapped() = state;
+        b.staged.insert(std::move(node));
       }
+      if (added.capacity() > SortedBatch::kKeptWrites) added = {};
       if (b.written.size() > BulkState::kMaxWritten) {
         b.fresh = false;
         b.written = {};
@@ -379,7 +478,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   const bool bulk = bulk_active();
   const int64_t now = std::max(NowMicros(), last_time_ + 1);
   uint64_t seq = assigned_seq_;
-  std::unordered_map<std::string, Pending> pending;
+  std::unordered_map<std::string_view, Pending> pending;  // views of the ops' cur_key
   pending.reserve(ops.size());
   size_t writes = 0;  // an upper bound on the batch's writes, to size it once
   for (const PreparedOp& p : ops)
@@ -392,7 +491,6 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   for (PreparedOp& p : ops) {
     const WriteOp& op = p.op;
     const size_t op_at = static_cast<size_t>(&p - ops.data());
-    const std::string_view salt(plan.random.data() + keys::kSaltSize * op_at, keys::kSaltSize);
     if (p.key && p.key->erased)
       return Status::FailedPrecondition(op.type + "/" + op.id + " belongs to an erased patient (" +
                                         p.key_name + "): it cannot be written");
@@ -409,6 +507,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
 
     WriteOutcome out;
     out.created = !live;
+    size_t record_write = 0;  // the resource record's write in the batch
     if (op.kind == WriteOp::Kind::kDelete) {
       out.existed = live;
       if (!live) {
@@ -418,8 +517,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.version = state.current->version + 1;
       out.seq = ++seq;
       out.last_updated = now;
-      plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                     keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
+      record_write =
+          plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
+                         keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
       keys::ForEachKeyRef(state.current->key_refs, op.type, op.id,
                           [&](char tag, std::string_view k) {
                             plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex),
@@ -432,7 +532,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         out.unchanged = true;
         out.version = state.current->version;
         out.last_updated = state.current->last_updated;
-        if (bulk) {
+        if (!op.want_json) {
+          // The caller does not need the stored bytes.
+        } else if (bulk) {
           // The same content hash means the same bytes around the server's meta: this is
           // what the current version stores (it may be staged, not yet in the database).
           out.json = RenderJson(p, out.version, FormatInstant(out.last_updated));
@@ -470,31 +572,18 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       for (std::string& k : p.compartment_keys)
         plan.batch.Put(cf(keys::kCompartment), std::move(k), "");
       // The stored bytes are rendered (and sealed) once the lock is released (Render, Seal).
-      const size_t w = plan.batch.Put(
+      record_write = plan.batch.Put(
           cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
           p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
                 : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, ""));
-      plan.to_render.push_back({op_at, plan.outcomes.size(), w, p.key.get(),
-                                bulk ? plan.staged.size() : ToRender::kNone,
+      plan.to_render.push_back({op_at, plan.outcomes.size(), record_write, p.key.get(),
                                 keys::kSaltSize * op_at, nonces_at + kAeadNonceSize * op_at});
       state.current =
           keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
     }
-    plan.batch.Put(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
-    if (bulk) {
-      BulkStaged staged;
-      staged.current = *state.current;
-      StoredResource& r = staged.stored;
-      r.type = op.type;
-      r.id = op.id;
-      r.version = out.version;
-      r.last_updated = now;
-      r.seq = out.seq;
-      r.deleted = state.current->deleted;
-      r.json = out.json;  // a put's is rendered later
-      r.salt = r.deleted ? std::string(keys::kSaltSize, '\0') : std::string(salt);
-      plan.staged.emplace_back(p.cur_key, std::move(staged));
-    }
+    const size_t current_write =
+        plan.batch.Put(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
+    if (bulk) plan.staged.push_back({current_write, record_write});
     std::string change =
         keys::EncodeChange(op.type, op.id, out.version, state.current->deleted, now);
     plan.batch.Put(cf(keys::kChanges), keys::SequenceKey(out.seq), change);

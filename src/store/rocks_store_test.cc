@@ -93,6 +93,39 @@ TEST_F(RocksStoreTest, PutsMakeVersionsWithServerMetaAndIdenticalContentMakesNon
   EXPECT_EQ(store_->Read("Patient", "nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(RocksStoreTest, AWriteThatDoesNotWantTheJsonStoresTheSameBytesAndReturnsNone) {
+  for (const bool plaintext : {false, true}) {
+    SCOPED_TRACE(plaintext ? "plaintext store" : "encrypted store");
+    StoreOptions o;
+    o.path = (dir_ / (plaintext ? "plain" : "sealed")).string();
+    o.plaintext_for_benchmarks = plaintext;
+    auto opened = OpenRocksStore(o);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+    WriteOp op = Put(kPatient);
+    op.want_json = false;
+    const WriteOutcome a = Commit1(std::move(op));
+    EXPECT_TRUE(a.created);
+    EXPECT_EQ(a.version, 1u);
+    EXPECT_TRUE(a.json.empty());
+    // What a write that wants the json returns (here: identical content, read back).
+    const WriteOutcome same = Commit1(Put(kPatient));
+    EXPECT_TRUE(same.unchanged);
+    EXPECT_EQ(same.json, store_->Read("Patient", "p1").value().json);
+    EXPECT_NE(same.json.find(R"("meta":{"versionId":"1","lastUpdated":")" +
+                             FormatInstant(a.last_updated) + R"("},"name")"),
+              std::string::npos);
+    op = Put(kPatient);
+    op.want_json = false;
+    EXPECT_TRUE(Commit1(std::move(op)).json.empty());  // unchanged: not read back either
+    std::string changed = kPatient;
+    changed.replace(changed.find("Ann"), 3, "Anna");
+    const WriteOutcome b = Commit1(Put(changed));  // wants it: rendered from the same pieces
+    EXPECT_EQ(b.json, store_->Read("Patient", "p1").value().json);
+    store_.reset();
+  }
+}
+
 TEST_F(RocksStoreTest, ReadManyReturnsEachCurrentVersionInTheOrderAsked) {
   Commit1(Put(kPatient));
   Commit1(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));

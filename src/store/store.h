@@ -60,6 +60,10 @@ struct WriteOp {
   std::optional<uint64_t> if_match;
   // Fail with AlreadyExists when a live (not deleted) resource has this id.
   bool create_only = false;
+  // false: WriteOutcome::json is left empty (for callers that do not use the stored bytes,
+  // e.g. a transaction's response; the store then neither renders a copy of them nor, for
+  // an unchanged resource, reads them back). What is stored is the same.
+  bool want_json = true;
 };
 
 struct WriteOutcome {
@@ -69,7 +73,7 @@ struct WriteOutcome {
   bool created = false;    // there was no live resource before
   bool unchanged = false;  // identical content: no new version
   bool existed = false;    // kDelete: there was a live resource to delete
-  std::string json;        // kPut: the stored bytes
+  std::string json;        // kPut: the stored bytes (empty unless WriteOp::want_json)
 };
 
 struct Change {
