@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/ids.h"
@@ -115,6 +116,9 @@ TEST_F(FeedFollowerTest, ErrorsAreLoggedKeptInStatusAndRetriedUntilTheyClear) {
   consumer.broken = true;
   FeedFollower follower = Make(&consumer);
   follower.Start();
+  // The first failed attempt may come late on a busy machine: wait for it, then for the
+  // sequence, which cannot arrive while the consumer is broken.
+  for (int i = 0; i < 3000 && follower.status().ok(); ++i) std::this_thread::sleep_for(10ms);
   const Status waited = follower.WaitForSequence(store_->LastSequence(), 30ms, "in the test");
   EXPECT_EQ(waited.code(), StatusCode::kUnavailable);
   EXPECT_NE(waited.message().find("is not in the test yet"), std::string::npos);
