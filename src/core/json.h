@@ -8,6 +8,8 @@
 // deterministic, which is what the store and ledger call the canonical form
 // (docs/formats/store.md).
 //
+// A moved-from Value is null.
+//
 // Thread-safety: a Value is a plain value type; const access from many threads is safe.
 #pragma once
 
@@ -102,8 +104,8 @@ class Value {
   void Destroy() noexcept;  // ends the active payload (kNumber and up)
   Value& MoveAssignSlow(Value& other) noexcept;
   // Constructs the payload from `other`'s: copied from a const Value&, moved from a Value&&
-  // (which is left empty, of the same kind). *this holds no payload before; the kind is
-  // set last, so a throwing copy leaves nothing to destroy.
+  // (which is left empty, of the same kind; MoveFrom leaves it null). *this holds no payload
+  // before; the kind is set last, so a throwing copy leaves nothing to destroy.
   template <typename Other>
   void ConstructFrom(Other&& other) noexcept(std::is_rvalue_reference_v<Other&&>) {
     switch (other.kind_) {
@@ -125,7 +127,32 @@ class Value {
     }
     kind_ = other.kind_;
   }
-  void MoveFrom(Value& other) noexcept { ConstructFrom(std::move(other)); }
+  // Moves `other`'s payload into *this (which holds none) and leaves `other` null, so the
+  // moved-from shells the parser and containers leave behind cost nothing to destroy.
+  void MoveFrom(Value& other) noexcept {
+    switch (other.kind_) {
+      case Kind::kNull:
+        return;
+      case Kind::kBool:
+        bool_ = other.bool_;
+        break;
+      case Kind::kNumber:
+      case Kind::kString:
+        new (&text_) std::string(std::move(other.text_));
+        other.text_.~basic_string();
+        break;
+      case Kind::kArray:
+        new (&items_) std::vector<Value>(std::move(other.items_));
+        other.items_.~vector();
+        break;
+      case Kind::kObject:
+        new (&members_) std::vector<Member>(std::move(other.members_));
+        other.members_.~vector();
+        break;
+    }
+    kind_ = other.kind_;
+    other.kind_ = Kind::kNull;
+  }
   void Become(Kind kind);  // null -> empty array or object
   static const std::string& NoText();
   static const std::vector<Value>& NoItems();

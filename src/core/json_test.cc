@@ -369,6 +369,11 @@ TEST(JsonValueTest, CopiesAndMovesKeepEveryKind) {
     EXPECT_EQ(copy, v);
     Value moved = std::move(copy);
     EXPECT_EQ(moved, v);
+    EXPECT_TRUE(copy.is_null());  // NOLINT(bugprone-use-after-move): documented state
+    Value assigned_from = Value::String("old");
+    assigned_from = std::move(moved);
+    EXPECT_EQ(assigned_from, v);
+    EXPECT_TRUE(moved.is_null());  // NOLINT(bugprone-use-after-move)
     Value assigned = Value::String("something else");
     assigned = v;
     EXPECT_EQ(assigned, v);
