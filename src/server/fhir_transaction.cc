@@ -40,7 +40,7 @@ Status RewriteReferences(json::Value* v, const FullUrlIds& ids, size_t entry) {
         const std::string& ref = child.text();
         auto it = ids.find(ref);
         if (it != ids.end()) {
-          child = json::Value::String(it->second);
+          child.assign_string(it->second);
         } else if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:")) {
           return fhir::ErrorAt(
               StatusCode::kInvalidArgument, "Bundle.entry[" + std::to_string(entry) + "].resource",
@@ -98,7 +98,11 @@ Status CheckEntry(size_t i, bool keep_ids, Planned& p) {
     std::string id(fhir::ResourceId(p.resource));
     if (!keep_ids || id.empty()) {
       id = NewId();
-      p.resource.set("id", json::Value::String(id));
+      if (json::Value* old = p.resource.find("id")) {
+        old->assign_string(id);  // in place: the new id fits the old one's buffer
+      } else {
+        p.resource.set("id", json::Value::String(id));
+      }
     }
     p.url.id = std::move(id);
   } else if (p.method == "PUT") {
