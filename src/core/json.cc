@@ -64,13 +64,37 @@ namespace {
 
 using internal::ValueAccess;
 
+// Elements a thread's parser stacks keep room for between documents (40 and 72 bytes each).
+constexpr size_t kKeptStackCapacity = 4096;
+
 // Objects with fewer members than this are checked for duplicates by a linear scan.
 constexpr size_t kLinearDuplicateCheckLimit = 16;
 
+// The parser's element stacks, one pair per thread (Parse does not nest).
+struct ParserStacks {
+  std::vector<Value> items;
+  std::vector<Member> members;
+};
+
 class Parser {
  public:
-  Parser(std::string_view text, const ParseOptions& options)
-      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()), options_(options) {}
+  Parser(std::string_view text, const ParseOptions& options, ParserStacks& stacks)
+      : begin_(text.data()),
+        p_(text.data()),
+        end_(text.data() + text.size()),
+        options_(options),
+        item_stack_(stacks.items),
+        member_stack_(stacks.members) {}
+  // Leaves the stacks empty (an error leaves the elements of the open containers on them);
+  // a stack grown by a huge document gives its memory back.
+  ~Parser() {
+    item_stack_.clear();
+    member_stack_.clear();
+    if (item_stack_.capacity() > kKeptStackCapacity) std::vector<Value>().swap(item_stack_);
+    if (member_stack_.capacity() > kKeptStackCapacity) std::vector<Member>().swap(member_stack_);
+  }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
 
   Result<Value> Run() {
     if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) {
@@ -430,8 +454,10 @@ class Parser {
   const char* p_;
   const char* const end_;
   const ParseOptions& options_;
-  std::vector<Value> item_stack_;
-  std::vector<Member> member_stack_;
+  // The stacks are the thread's (ParserStacks): their capacity is kept from one Parse to
+  // the next, so parsing a small document allocates only its own nodes.
+  std::vector<Value>& item_stack_;
+  std::vector<Member>& member_stack_;
   const char* error_at_ = nullptr;
   std::string error_;
 };
@@ -439,7 +465,8 @@ class Parser {
 }  // namespace
 
 Result<Value> Parse(std::string_view text, const ParseOptions& options) {
-  return Parser(text, options).Run();
+  thread_local ParserStacks stacks;
+  return Parser(text, options, stacks).Run();
 }
 
 }  // namespace medhub::json

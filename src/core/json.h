@@ -8,6 +8,8 @@
 // deterministic, which is what the store and ledger call the canonical form
 // (docs/formats/store.md).
 //
+// A moved-from Value is null.
+//
 // Thread-safety: a Value is a plain value type; const access from many threads is safe.
 #pragma once
 
@@ -56,6 +58,10 @@ class Value {
   static Value Array();
   static Value Object();
 
+  // Makes this a string holding `s`; a string already reuses its buffer (no allocation
+  // when `s` fits), which is how transactions rewrite references in place.
+  void assign_string(std::string_view s);
+
   Kind kind() const { return kind_; }
   bool is_null() const { return kind_ == Kind::kNull; }
   bool is_bool() const { return kind_ == Kind::kBool; }
@@ -102,8 +108,8 @@ class Value {
   void Destroy() noexcept;  // ends the active payload (kNumber and up)
   Value& MoveAssignSlow(Value& other) noexcept;
   // Constructs the payload from `other`'s: copied from a const Value&, moved from a Value&&
-  // (which is left empty, of the same kind). *this holds no payload before; the kind is
-  // set last, so a throwing copy leaves nothing to destroy.
+  // (which is left empty, of the same kind; MoveFrom leaves it null). *this holds no payload
+  // before; the kind is set last, so a throwing copy leaves nothing to destroy.
   template <typename Other>
   void ConstructFrom(Other&& other) noexcept(std::is_rvalue_reference_v<Other&&>) {
     switch (other.kind_) {
@@ -125,7 +131,32 @@ class Value {
     }
     kind_ = other.kind_;
   }
-  void MoveFrom(Value& other) noexcept { ConstructFrom(std::move(other)); }
+  // Moves `other`'s payload into *this (which holds none) and leaves `other` null, so the
+  // moved-from shells the parser and containers leave behind cost nothing to destroy. The
+  // moved-from payload is not destroyed: a moved-from std::vector owns no buffer, and a
+  // moved-from std::string (libstdc++, libc++) is empty in its inline buffer, so its
+  // destructor would do nothing (LeakSanitizer in the asan preset checks this).
+  void MoveFrom(Value& other) noexcept {
+    switch (other.kind_) {
+      case Kind::kNull:
+        return;
+      case Kind::kBool:
+        bool_ = other.bool_;
+        break;
+      case Kind::kNumber:
+      case Kind::kString:
+        new (&text_) std::string(std::move(other.text_));
+        break;
+      case Kind::kArray:
+        new (&items_) std::vector<Value>(std::move(other.items_));
+        break;
+      case Kind::kObject:
+        new (&members_) std::vector<Member>(std::move(other.members_));
+        break;
+    }
+    kind_ = other.kind_;
+    other.kind_ = Kind::kNull;
+  }
   void Become(Kind kind);  // null -> empty array or object
   static const std::string& NoText();
   static const std::vector<Value>& NoItems();

@@ -362,6 +362,19 @@ TEST(JsonRoundTripTest, AppendQuotedEscapesExactlyTheCharactersThatNeedIt) {
   EXPECT_EQ(Serialize(Value::String("\x7F\xC3\xA9")), "\"\x7F\xC3\xA9\"");  // not escaped
 }
 
+TEST(JsonValueTest, AssignStringReplacesAStringInPlaceAndAnyOtherKind) {
+  Value doc =
+      MustParse(R"({"a":"urn:uuid:0f5c9ab2-6f63-4c8e-9f0e-2f1c3d4e5a6b","b":[1],"c":null})");
+  Value* a = doc.find("a");
+  const char* buffer = a->text().data();
+  a->assign_string("Patient/0f5c9ab2-6f63-4c8e-9f0e-2f1c3d4e5a6b");
+  EXPECT_EQ(a->text().data(), buffer);  // fits: no new allocation
+  doc.find("b")->assign_string("x");
+  doc.find("c")->assign_string(std::string(40, 'y'));
+  EXPECT_EQ(Serialize(doc), R"({"a":"Patient/0f5c9ab2-6f63-4c8e-9f0e-2f1c3d4e5a6b","b":"x","c":")" +
+                                std::string(40, 'y') + "\"}");
+}
+
 TEST(JsonValueTest, CopiesAndMovesKeepEveryKind) {
   const Value doc = MustParse(R"([null,true,false,-1.50,"text",[1,[2]],{"a":{"b":"c"}}])");
   for (const Value& v : doc.items()) {
@@ -369,6 +382,11 @@ TEST(JsonValueTest, CopiesAndMovesKeepEveryKind) {
     EXPECT_EQ(copy, v);
     Value moved = std::move(copy);
     EXPECT_EQ(moved, v);
+    EXPECT_TRUE(copy.is_null());  // NOLINT(bugprone-use-after-move): documented state
+    Value assigned_from = Value::String("old");
+    assigned_from = std::move(moved);
+    EXPECT_EQ(assigned_from, v);
+    EXPECT_TRUE(moved.is_null());  // NOLINT(bugprone-use-after-move)
     Value assigned = Value::String("something else");
     assigned = v;
     EXPECT_EQ(assigned, v);

@@ -182,6 +182,14 @@ std::string_view Value::get_string(std::string_view key) const {
 
 // set() and insert_at() turn a null Value into an object (so `Value v; v.set(...)` does
 // not silently serialize as "null"); on other non-object kinds they are a caller bug.
+void Value::assign_string(std::string_view s) {
+  if (kind_ == Kind::kString) {
+    text_.assign(s);
+  } else {
+    *this = String(std::string(s));
+  }
+}
+
 Value& Value::set(std::string_view key, Value v) {
   if (kind_ == Kind::kNull) Become(Kind::kObject);
   assert(kind_ == Kind::kObject);

@@ -98,7 +98,7 @@ Status RequestAccess::CheckRead(const store::StoredResource& r) {
 }
 
 Status RequestAccess::CheckWrite(const json::Value& resource, bool creates) {
-  const std::string type(fhir::ResourceType(resource));
+  const std::string_view type = fhir::ResourceType(resource);
   if (security::AffectsRelations(type)) {
     if (type == "PractitionerRole") relations_all_ = true;
     for (const std::string& p : fhir::PatientCompartmentsOf(resource)) relation_patients_.insert(p);

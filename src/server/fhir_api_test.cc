@@ -977,6 +977,9 @@ TEST_F(FhirApiTest, TransactionWithAConditionalCreateReusesTheExistingResource) 
   json::Value b = Body(r);
   EXPECT_EQ(Text(b, "entry.0.response.status"), "200 OK");
   EXPECT_EQ(Text(b, "entry.0.response.location"), "Patient/" + existing + "/_history/1");
+  EXPECT_EQ(Text(b, "entry.0.response.etag"), "W/\"1\"");
+  EXPECT_EQ(Text(b, "entry.0.response.lastModified"),
+            Text(Body(Get("/fhir/Patient/" + existing)), "meta.lastUpdated"));
   EXPECT_EQ(Text(b, "entry.1.response.status"), "201 Created");
   EXPECT_EQ(SearchTotal("/fhir/Patient"), 1);
   EXPECT_EQ(SearchTotal("/fhir/Observation?patient=" + existing), 1);

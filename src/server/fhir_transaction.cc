@@ -1,5 +1,10 @@
 // Batch and transaction Bundles (FHIR R4 3.1.0.11).
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/ids.h"
 #include "core/time.h"
@@ -18,25 +23,31 @@ Status EntryError(size_t i, std::string_view element, std::string_view problem) 
                        "Bundle.entry[" + std::to_string(i) + "]" + std::string(element), problem);
 }
 
-// Replaces references to bundle-local fullUrls by the ids the server assigned.
-Status RewriteReferences(json::Value* v, const std::unordered_map<std::string, std::string>& ids,
-                         const std::string& path) {
+// fullUrl -> "Type/id". The keys view the fullUrl strings of the Bundle being processed,
+// which outlives the map (only the entries' resources are moved out of it).
+using FullUrlIds = std::unordered_map<std::string_view, std::string>;
+
+// Replaces references to bundle-local fullUrls by the ids the server assigned. `entry` is
+// the entry's index, for the error path.
+Status RewriteReferences(json::Value* v, const FullUrlIds& ids, size_t entry) {
   if (v->is_array()) {
     for (json::Value& item : v->items())
-      if (item.is_array() || item.is_object()) RETURN_IF_ERROR(RewriteReferences(&item, ids, path));
+      if (item.is_array() || item.is_object())
+        RETURN_IF_ERROR(RewriteReferences(&item, ids, entry));
   } else if (v->is_object()) {
     for (auto& [k, child] : v->members()) {
       if (child.is_string() && std::string_view(k) == std::string_view("reference")) {
-        auto it = ids.find(child.text());
+        const std::string& ref = child.text();
+        auto it = ids.find(ref);
         if (it != ids.end()) {
-          child = json::Value::String(it->second);
-        } else if (child.text().starts_with("urn:uuid:") || child.text().starts_with("urn:oid:")) {
-          return fhir::ErrorAt(StatusCode::kInvalidArgument, path,
-                               "reference '" + child.text().substr(0, 80) +
-                                   "' matches no fullUrl in the transaction");
+          child.assign_string(it->second);
+        } else if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:")) {
+          return fhir::ErrorAt(
+              StatusCode::kInvalidArgument, "Bundle.entry[" + std::to_string(entry) + "].resource",
+              "reference '" + ref.substr(0, 80) + "' matches no fullUrl in the transaction");
         }
       } else if (child.is_array() || child.is_object()) {
-        RETURN_IF_ERROR(RewriteReferences(&child, ids, path));
+        RETURN_IF_ERROR(RewriteReferences(&child, ids, entry));
       }
     }
   }
@@ -48,7 +59,8 @@ struct EntryUrl {
   std::string type, id, query;
 };
 Result<EntryUrl> ParseEntryUrl(std::string_view url, const std::string& base) {
-  if (url.starts_with(base + "/")) url.remove_prefix(base.size() + 1);
+  if (url.size() > base.size() && url.starts_with(base) && url[base.size()] == '/')
+    url.remove_prefix(base.size() + 1);
   if (url.starts_with("/")) url.remove_prefix(1);
   EntryUrl out;
   const size_t qm = url.find('?');
@@ -63,15 +75,129 @@ Result<EntryUrl> ParseEntryUrl(std::string_view url, const std::string& base) {
 }
 
 struct Planned {
-  std::string method;
+  std::string_view method;  // the entry's request.method (in the Bundle)
   EntryUrl url;
-  std::string full_url;
+  std::string_view full_url;  // in the Bundle
   json::Value resource;
   std::optional<uint64_t> if_match;
-  std::string if_none_exist;
-  bool skip = false;  // conditional create that matched an existing resource
-  store::StoredResource existing;
+  std::string_view if_none_exist;  // in the Bundle
+  bool skip = false;               // conditional create that matched an existing resource
+  std::optional<store::StoredResource> existing;  // what it matched
 };
+
+// "Bundle.entry[i]: ", the prefix of a refusal's message.
+std::string EntryPrefix(size_t i) { return "Bundle.entry[" + std::to_string(i) + "]: "; }
+
+// Checks an entry's method, url and resource against each other and assigns a POST's id.
+Status CheckEntry(size_t i, bool keep_ids, Planned& p) {
+  const bool has_resource = p.resource.is_object();
+  if (p.method == "POST") {
+    if (!has_resource) return EntryError(i, ".resource", "a POST entry needs a resource");
+    if (p.url.type != fhir::ResourceType(p.resource) || !p.url.id.empty())
+      return EntryError(i, ".request.url", "a POST entry's url must be its resource type");
+    std::string id(fhir::ResourceId(p.resource));
+    if (!keep_ids || id.empty()) {
+      id = NewId();
+      if (json::Value* old = p.resource.find("id")) {
+        old->assign_string(id);  // in place: the new id fits the old one's buffer
+      } else {
+        p.resource.set("id", json::Value::String(id));
+      }
+    }
+    p.url.id = std::move(id);
+  } else if (p.method == "PUT") {
+    if (!has_resource) return EntryError(i, ".resource", "a PUT entry needs a resource");
+    if (!p.url.query.empty())
+      return EntryError(i, ".request.url", "conditional update is not supported");
+    if (p.url.type != fhir::ResourceType(p.resource) || !IsValidFhirId(p.url.id))
+      return EntryError(i, ".request.url", "a PUT entry's url must be Type/id of its resource");
+    if (fhir::ResourceId(p.resource) != p.url.id)
+      return EntryError(i, ".resource.id", "must equal the id in request.url");
+  } else if (p.method == "DELETE") {
+    if (!IsValidFhirId(p.url.id) || !p.url.query.empty())
+      return EntryError(i, ".request.url", "a DELETE entry's url must be Type/id");
+  } else {
+    return EntryError(
+        i, ".request.method",
+        "'" + std::string(p.method) + "' is not supported in a transaction (POST, PUT, DELETE)");
+  }
+  return Status::Ok();
+}
+
+// Conditional creates are decided before anything is written: a match turns the entry
+// into a "200 OK" of the existing resource, and its fullUrl into that resource's id.
+Status DecideConditionalCreates(store::Store* store, std::mutex& conditional_mu,
+                                std::vector<Planned>& plan, FullUrlIds& ids, RequestAccess& a) {
+  std::unique_lock lock(conditional_mu, std::defer_lock);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Planned& p = plan[i];
+    if (p.method != "POST" || p.if_none_exist.empty()) continue;
+    if (!lock.owns_lock()) lock.lock();
+    std::string_view q = p.if_none_exist;
+    if (size_t qm = q.find('?'); qm != std::string_view::npos) q = q.substr(qm + 1);
+    const auto params = ParseUrlEncoded(q);
+    auto query = fhir::ParseSearchQuery(p.url.type, params);
+    if (!query.ok()) return EntryError(i, ".request.ifNoneExist", query.status().message());
+    ASSIGN_OR_RETURN(auto matches, store->Search(*query));
+    if (matches.size() > 1)
+      return Status::FailedPrecondition("Bundle.entry[" + std::to_string(i) +
+                                        "].request.ifNoneExist matches several resources");
+    if (matches.size() == 1) {
+      p.skip = true;
+      p.url.id = matches.front();
+      if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
+      ASSIGN_OR_RETURN(p.existing, store->Read(p.url.type, p.url.id));
+      if (!a.MayRead(*p.existing))
+        return Status::PermissionDenied("Bundle.entry[" + std::to_string(i) +
+                                        "].request.ifNoneExist matches a resource this caller "
+                                        "may not read");
+    }
+  }
+  return Status::Ok();
+}
+
+// The transaction-response Bundle: per entry its fullUrl and response (status, location,
+// etag, lastModified), in the order of the request's entries.
+std::string TransactionResponse(std::string_view base_url, const std::vector<Planned>& plan,
+                                const std::vector<size_t>& op_of_entry,
+                                const std::vector<store::WriteOutcome>& outcomes) {
+  BundleWriter b("transaction-response");
+  std::string modified;  // formatted once: the versions of a transaction share their time
+  int64_t modified_at = 0;
+  std::string url = std::string(base_url) + "/", location, etag;
+  const size_t base_size = url.size();
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const Planned& p = plan[i];
+    url.resize(base_size);
+    url.append(p.url.type).append("/").append(p.url.id);
+    b.BeginEntry();
+    b.FullUrl(url);
+    uint64_t version = 0;
+    if (p.skip) {
+      version = p.existing->version;
+      modified = FormatInstant(p.existing->last_updated);
+      modified_at = p.existing->last_updated;
+    } else if (p.method == "DELETE") {
+      b.Response("204 No Content", "", "", "");
+      b.EndEntry();
+      continue;
+    } else {
+      const store::WriteOutcome& w = outcomes[op_of_entry[i]];
+      version = w.version;
+      if (modified.empty() || w.last_updated != modified_at) {
+        modified = FormatInstant(w.last_updated);
+        modified_at = w.last_updated;
+      }
+    }
+    const std::string v = std::to_string(version);
+    location.assign(url, base_size).append("/_history/").append(v);
+    etag.assign("W/\"").append(v).append("\"");
+    const bool created = !p.skip && outcomes[op_of_entry[i]].created;
+    b.Response(created ? "201 Created" : "200 OK", location, etag, modified);
+    b.EndEntry();
+  }
+  return b.Finish();
+}
 
 }  // namespace
 
@@ -92,86 +218,39 @@ Result<BundleOutcome> FhirApi::ProcessBundleAs(json::Value bundle, bool keep_ids
 
 Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_ids,
                                                   RequestAccess& a) {
-  std::vector<Planned> plan;
-  std::unordered_map<std::string, std::string> ids;  // fullUrl -> "Type/id"
   json::Value* entries = bundle.find("entry");
   const size_t n = entries ? entries->items().size() : 0;
+  std::vector<Planned> plan;
+  plan.reserve(n);
+  FullUrlIds ids;  // views into `bundle`, which lives until the end of this function
+  ids.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     json::Value& e = entries->items()[i];
-    Planned p;
+    Planned& p = plan.emplace_back();
     const json::Value* request = e.find("request");
     if (request == nullptr) return EntryError(i, ".request", "is required in a transaction");
-    p.method = std::string(request->get_string("method"));
+    p.method = request->get_string("method");
     ASSIGN_OR_RETURN(p.url, ParseEntryUrl(request->get_string("url"), options_.base_url));
-    p.full_url = std::string(e.get_string("fullUrl"));
+    p.full_url = e.get_string("fullUrl");
     if (!p.full_url.empty() && ids.contains(p.full_url))
-      return EntryError(i, ".fullUrl", "'" + p.full_url + "' appears twice in the transaction");
+      return EntryError(i, ".fullUrl",
+                        "'" + std::string(p.full_url) + "' appears twice in the transaction");
     if (json::Value* r = e.find("resource")) p.resource = std::move(*r);
-    p.if_none_exist = std::string(request->get_string("ifNoneExist"));
+    p.if_none_exist = request->get_string("ifNoneExist");
     if (std::string_view m = request->get_string("ifMatch"); !m.empty()) {
       ASSIGN_OR_RETURN(p.if_match, ParseETag(m));
     }
-    const bool has_resource = p.resource.is_object();
-    if (p.method == "POST") {
-      if (!has_resource) return EntryError(i, ".resource", "a POST entry needs a resource");
-      if (p.url.type != fhir::ResourceType(p.resource) || !p.url.id.empty())
-        return EntryError(i, ".request.url", "a POST entry's url must be its resource type");
-      std::string id(fhir::ResourceId(p.resource));
-      if (!keep_ids || id.empty()) {
-        id = NewId();
-        p.resource.set("id", json::Value::String(id));
-      }
-      p.url.id = id;
-    } else if (p.method == "PUT") {
-      if (!has_resource) return EntryError(i, ".resource", "a PUT entry needs a resource");
-      if (!p.url.query.empty())
-        return EntryError(i, ".request.url", "conditional update is not supported");
-      if (p.url.type != fhir::ResourceType(p.resource) || !IsValidFhirId(p.url.id))
-        return EntryError(i, ".request.url", "a PUT entry's url must be Type/id of its resource");
-      if (fhir::ResourceId(p.resource) != p.url.id)
-        return EntryError(i, ".resource.id", "must equal the id in request.url");
-    } else if (p.method == "DELETE") {
-      if (!IsValidFhirId(p.url.id) || !p.url.query.empty())
-        return EntryError(i, ".request.url", "a DELETE entry's url must be Type/id");
-    } else {
-      return EntryError(i, ".request.method",
-                        "'" + p.method + "' is not supported in a transaction (POST, PUT, DELETE)");
-    }
+    RETURN_IF_ERROR(CheckEntry(i, keep_ids, p));
     if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
-    plan.push_back(std::move(p));
   }
-  // Conditional creates are decided before anything is written.
-  std::unique_lock lock(conditional_mu_, std::defer_lock);
-  for (size_t i = 0; i < plan.size(); ++i) {
-    Planned& p = plan[i];
-    if (p.method != "POST" || p.if_none_exist.empty()) continue;
-    if (!lock.owns_lock()) lock.lock();
-    std::string_view q = p.if_none_exist;
-    if (size_t qm = q.find('?'); qm != std::string_view::npos) q = q.substr(qm + 1);
-    const auto params = ParseUrlEncoded(q);
-    auto query = fhir::ParseSearchQuery(p.url.type, params);
-    if (!query.ok()) return EntryError(i, ".request.ifNoneExist", query.status().message());
-    ASSIGN_OR_RETURN(auto matches, store_->Search(*query));
-    if (matches.size() > 1)
-      return Status::FailedPrecondition("Bundle.entry[" + std::to_string(i) +
-                                        "].request.ifNoneExist matches several resources");
-    if (matches.size() == 1) {
-      p.skip = true;
-      p.url.id = matches.front();
-      if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
-      ASSIGN_OR_RETURN(p.existing, store_->Read(p.url.type, p.url.id));
-      if (!a.MayRead(p.existing))
-        return Status::PermissionDenied("Bundle.entry[" + std::to_string(i) +
-                                        "].request.ifNoneExist matches a resource this caller "
-                                        "may not read");
-    }
-  }
+  RETURN_IF_ERROR(DecideConditionalCreates(store_, conditional_mu_, plan, ids, a));
   std::vector<store::WriteOp> ops;
+  ops.reserve(plan.size());
   std::vector<size_t> op_of_entry(plan.size(), SIZE_MAX);
   for (size_t i = 0; i < plan.size(); ++i) {
     Planned& p = plan[i];
     if (p.skip) continue;
-    store::WriteOp op;
+    store::WriteOp& op = ops.emplace_back();
     op.type = p.url.type;
     op.id = p.url.id;
     op.if_match = p.if_match;
@@ -179,61 +258,34 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
     if (p.method == "DELETE") {
       op.kind = store::WriteOp::Kind::kDelete;
     } else {
-      RETURN_IF_ERROR(
-          RewriteReferences(&p.resource, ids, "Bundle.entry[" + std::to_string(i) + "].resource"));
+      RETURN_IF_ERROR(RewriteReferences(&p.resource, ids, i));
       op.resource = std::move(p.resource);
     }
     // Every entry is decided by the policy before anything is written: one refusal fails
     // the whole transaction.
-    const std::string at = "Bundle.entry[" + std::to_string(i) + "]: ";
     if (p.url.type == "AuditEvent" && p.method != "POST")
-      return Status::PermissionDenied(at + "AuditEvents cannot be updated or deleted");
-    RETURN_IF_ERROR(a.CheckType(p.url.type, security::Action::kWrite).WithPrefix(at));
-    if (p.method != "POST") RETURN_IF_ERROR(CheckReplace(p.url.type, p.url.id, a).WithPrefix(at));
+      return Status::PermissionDenied(EntryPrefix(i) + "AuditEvents cannot be updated or deleted");
+    if (Status s = a.CheckType(p.url.type, security::Action::kWrite); !s.ok())
+      return s.WithPrefix(EntryPrefix(i));
+    if (p.method != "POST") {
+      if (Status s = CheckReplace(p.url.type, p.url.id, a); !s.ok())
+        return s.WithPrefix(EntryPrefix(i));
+    }
     if (p.method != "DELETE") {
       bool creates = p.method == "POST";
       if (!creates) {
         auto existing = store_->Read(p.url.type, p.url.id);
         creates = !existing.ok() || existing->deleted;
       }
-      RETURN_IF_ERROR(a.CheckWrite(op.resource, creates).WithPrefix(at));
+      if (Status s = a.CheckWrite(op.resource, creates); !s.ok())
+        return s.WithPrefix(EntryPrefix(i));
     }
-    op_of_entry[i] = ops.size();
-    ops.push_back(std::move(op));
+    op_of_entry[i] = ops.size() - 1;
   }
   ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes, store_->Commit(std::move(ops)));
-
   BundleOutcome result;
   result.entries = plan.size();
-  BundleWriter b("transaction-response");
-  std::string modified;  // formatted once: the versions of a transaction share their time
-  int64_t modified_at = 0;
-  for (size_t i = 0; i < plan.size(); ++i) {
-    const Planned& p = plan[i];
-    const std::string rel = p.url.type + "/" + p.url.id;
-    b.BeginEntry();
-    b.FullUrl(options_.base_url + "/" + rel);
-    if (p.skip) {
-      b.Response("200 OK", rel + "/_history/" + std::to_string(p.existing.version),
-                 "W/\"" + std::to_string(p.existing.version) + "\"",
-                 FormatInstant(p.existing.last_updated));
-    } else {
-      const store::WriteOutcome& w = outcomes[op_of_entry[i]];
-      if (p.method == "DELETE") {
-        b.Response("204 No Content", "", "", "");
-      } else {
-        if (modified.empty() || w.last_updated != modified_at) {
-          modified = FormatInstant(w.last_updated);
-          modified_at = w.last_updated;
-        }
-        b.Response(w.created ? "201 Created" : "200 OK",
-                   rel + "/_history/" + std::to_string(w.version),
-                   "W/\"" + std::to_string(w.version) + "\"", modified);
-      }
-    }
-    b.EndEntry();
-  }
-  result.response_bundle = b.Finish();
+  result.response_bundle = TransactionResponse(options_.base_url, plan, op_of_entry, outcomes);
   return result;
 }
 
