@@ -3,11 +3,18 @@
 //
 //   store_bench [--copies N] [--sample DIR] [--pg CONNINFO | --no-pg] [--json FILE]
 //               [--work DIR] [--threads N] [--reads N] [--searches N] [--everything-runs N]
-//               [--no-encryption | --compare-encryption] [--no-bulk]
+//               [--no-encryption | --compare-encryption] [--no-bulk] [--warmup-copies N]
 //
 // medhub's store is encrypted at rest (a random master key per run). --no-encryption
 // measures a plaintext store instead; --compare-encryption runs phase 1 a second time on a
 // plaintext store first, in the same process, and prints the cost of encryption as ratios.
+//
+// Warm-up: before each store's measured import, --warmup-copies copies (default: as many
+// as --copies; 0 for none) are imported the same way and thrown away (medhub: a store of
+// its own, deleted; PostgreSQL: the same table, then TRUNCATE), so that neither store's
+// figure includes the machine's first touches after idle (on the benchmark VM a run after
+// a pause of a few seconds costs up to 50% more CPU per resource than one right after
+// another: docs/benchmarks.md) and each store runs as a server that has been running would.
 //
 // Phases, in this order:
 //  1. medhub: durable import of N copies of the sample Bundles into a fresh RocksDB store
@@ -27,6 +34,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -97,6 +105,11 @@ struct Options {
   // --no-bulk: then every Bundle is its own fsynced commit, as under `medhub serve`.
   bool no_bulk = false;
   size_t bulk_chunk_kb = 16384;  // --bulk-chunk-kb, like `medhub import`
+  size_t warmup_copies = kAsCopies;  // imported into each store and thrown away first
+  static constexpr size_t kAsCopies = SIZE_MAX;
+  size_t WarmupCopies() const {
+    return warmup_copies == kAsCopies ? static_cast<size_t>(copies) : warmup_copies;
+  }
 };
 
 constexpr char kUsage[] =
@@ -104,7 +117,7 @@ constexpr char kUsage[] =
     "                   [--work DIR] [--threads N] [--reads N] [--searches N]\n"
     "                   [--everything-runs N] [--pg-load copy|insert]\n"
     "                   [--no-encryption | --compare-encryption] [--no-bulk]\n"
-    "                   [--bulk-chunk-kb N]\n";
+    "                   [--bulk-chunk-kb N] [--warmup-copies N]\n";
 
 Result<size_t> ParseCount(std::string_view name, const std::string& text, size_t min) {
   char* end = nullptr;
@@ -131,10 +144,11 @@ Status ApplyOption(const std::string& name, const std::string& value, Options* o
       {"reads", &o->reads},
       {"searches", &o->searches},
       {"everything-runs", &o->everything_runs},
-      {"bulk-chunk-kb", &o->bulk_chunk_kb}};
+      {"bulk-chunk-kb", &o->bulk_chunk_kb},
+      {"warmup-copies", &o->warmup_copies}};
   for (const auto& [n, field] : counts) {
     if (name == n) {
-      ASSIGN_OR_RETURN(*field, ParseCount(name, value, 1));
+      ASSIGN_OR_RETURN(*field, ParseCount(name, value, field == &o->warmup_copies ? 0 : 1));
       return Status::Ok();
     }
   }
@@ -585,6 +599,37 @@ struct Workload {
   size_t largest_item = 0;  // work item of the largest patient (copy 0)
 };
 
+// Options for a warm-up import: o.WarmupCopies() copies, otherwise as measured.
+Options WarmupOptions(const Options& o) {
+  Options w = o;
+  w.copies = static_cast<int>(o.WarmupCopies());
+  return w;
+}
+
+// The warm-up import into a store of its own, deleted afterwards (see the file comment).
+Status MedhubWarmup(const Sample& sample, const Options& o, const std::filesystem::path& dir,
+                    bool encrypted) {
+  if (o.WarmupCopies() == 0) return Status::Ok();
+  Status status;
+  {
+    store::StoreOptions so;
+    so.path = dir.string();
+    so.sync_writes = true;
+    so.master_key = encrypted ? RandomBytes(32) : std::string();
+    so.plaintext_for_benchmarks = !encrypted;
+    auto store = store::OpenRocksStore(so);
+    status = store.status();
+    if (status.ok()) {
+      server::FhirApi api(store->get(), server::FhirApiOptions{"http://127.0.0.1/fhir"});
+      LoadedIds ids;
+      status = MedhubImport(store->get(), &api, sample, WarmupOptions(o), &ids).status();
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return status.WithPrefix("medhub warm-up");
+}
+
 Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
                                 const std::filesystem::path& dir, LoadedIds* ids, Workload* work,
                                 bool encrypted) {
@@ -971,6 +1016,11 @@ Result<PgFigures> RunPostgres(const Sample& sample, const Options& o, const Work
   PGconn* c = conns.front().get();
   RETURN_IF_ERROR(PgDescribeServer(c, &fig));
   RETURN_IF_ERROR(PgCreateSchema(c));
+  if (o.WarmupCopies() > 0) {  // the warm-up import, then an empty table (file comment)
+    LoadedIds scratch;
+    RETURN_IF_ERROR(PgImport(conns, sample, WarmupOptions(o), &scratch).status());
+    RETURN_IF_ERROR(PgRun(c, std::string("TRUNCATE ") + kTable));
+  }
   LoadedIds ids;
   ASSIGN_OR_RETURN(fig.import, PgImport(conns, sample, o, &ids));
   std::cout << "  PostgreSQL import: " << fig.import.resources << " resources in "
@@ -1128,6 +1178,7 @@ json::Value ReportJson(const Report& r) {
   config.set("copies", json::Value::Int(r.options.copies));
   config.set("pg_load", json::Value::String(r.options.pg_load));
   config.set("threads", json::Value::Int(r.options.threads));
+  config.set("warmup_copies", json::Value::Int(static_cast<int64_t>(r.options.WarmupCopies())));
   config.set("sample", json::Value::String(r.options.sample));
   config.set("sample_files", json::Value::Int(static_cast<int64_t>(r.sample->files.size())));
   config.set("sample_resources", json::Value::Int(static_cast<int64_t>(r.sample->resources)));
@@ -1208,6 +1259,10 @@ Status Run(const Options& o) {
   LoadedIds ids;
   Workload work;
   std::error_code ec;
+  RETURN_IF_ERROR(MedhubWarmup(sample, o, dir.string() + "-warmup", !o.no_encryption));
+  if (o.WarmupCopies() > 0)
+    std::printf("warm-up: %zu copies imported into each store and thrown away first\n",
+                o.WarmupCopies());
   std::optional<MedhubFigures> plain;
   if (o.compare_encryption && !o.no_encryption) {
     // The plaintext run goes first: warm-up effects then count against it, not for it.
