@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -983,6 +984,35 @@ TEST_F(FhirApiTest, TransactionWithAConditionalCreateReusesTheExistingResource) 
   EXPECT_EQ(Text(b, "entry.1.response.status"), "201 Created");
   EXPECT_EQ(SearchTotal("/fhir/Patient"), 1);
   EXPECT_EQ(SearchTotal("/fhir/Observation?patient=" + existing), 1);
+}
+
+TEST_F(FhirApiTest, ConcurrentConditionalCreatesOfOnePatientCreateItOnce) {
+  // Four transactions and four plain POSTs race, round after round, to create the patient
+  // of one identifier: the check and the write of each are one step, so each round ends
+  // with exactly one such patient, whatever the interleaving.
+  for (int round = 0; round < 10; ++round) {
+    const std::string mrn = "race-" + std::to_string(round);
+    const std::string patient =
+        PatientJson("Racer", "", R"("identifier":[{"system":"urn:test:mrn","value":")" + mrn +
+                                     R"("}])");
+    const std::string bundle =
+        R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)" + patient +
+        R"(,"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:test:mrn|)" +
+        mrn + R"("}}]})";
+    std::vector<int> statuses(8, 0);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < statuses.size(); ++t) {
+      threads.emplace_back([&, t] {
+        statuses[t] = t % 2 == 0 ? Call("POST", "/fhir", bundle).status
+                                 : Call("POST", "/fhir/Patient", patient,
+                                        {{"if-none-exist", "identifier=urn:test:mrn|" + mrn}})
+                                       .status;
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (int status : statuses) EXPECT_TRUE(status == 200 || status == 201) << status;
+    EXPECT_EQ(SearchTotal("/fhir/Patient?identifier=urn:test:mrn|" + mrn), 1) << mrn;
+  }
 }
 
 TEST_F(FhirApiTest, PostToTheBaseRejectsAnythingButABatchOrTransactionBundle) {

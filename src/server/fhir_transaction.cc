@@ -125,10 +125,11 @@ Status CheckEntry(size_t i, bool keep_ids, Planned& p) {
 }
 
 // Conditional creates are decided before anything is written: a match turns the entry
-// into a "200 OK" of the existing resource, and its fullUrl into that resource's id.
-Status DecideConditionalCreates(store::Store* store, std::mutex& conditional_mu,
+// into a "200 OK" of the existing resource, and its fullUrl into that resource's id. Takes
+// `lock` (FhirApi's conditional_mu_) at the first conditional create; the caller holds it
+// until its commit, so that no other create can come between the check and the write.
+Status DecideConditionalCreates(store::Store* store, std::unique_lock<std::mutex>& lock,
                                 std::vector<Planned>& plan, FullUrlIds& ids, RequestAccess& a) {
-  std::unique_lock lock(conditional_mu, std::defer_lock);
   for (size_t i = 0; i < plan.size(); ++i) {
     Planned& p = plan[i];
     if (p.method != "POST" || p.if_none_exist.empty()) continue;
@@ -243,7 +244,8 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
     RETURN_IF_ERROR(CheckEntry(i, keep_ids, p));
     if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
   }
-  RETURN_IF_ERROR(DecideConditionalCreates(store_, conditional_mu_, plan, ids, a));
+  std::unique_lock lock(conditional_mu_, std::defer_lock);  // held until the commit
+  RETURN_IF_ERROR(DecideConditionalCreates(store_, lock, plan, ids, a));
   std::vector<store::WriteOp> ops;
   ops.reserve(plan.size());
   std::vector<size_t> op_of_entry(plan.size(), SIZE_MAX);
