@@ -98,11 +98,7 @@ class EncryptionTest : public ::testing::Test {
   }
   std::vector<std::string> Search(std::string_view type,
                                   std::vector<std::pair<std::string, std::string>> params) {
-    auto q = fhir::ParseSearchQuery(type, params);
-    EXPECT_TRUE(q.ok()) << q.status().ToString();
-    auto ids = store_->Search(*q);
-    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
-    return ids.ok() ? *ids : std::vector<std::string>{};
+    return testing::SearchIds(*store_, type, params);
   }
 
   std::filesystem::path dir_;

@@ -32,20 +32,10 @@ class RocksStoreTest : public ::testing::Test {
   }
 
   static WriteOp Put(std::string_view body) { return testing::PutOp(body); }
-  WriteOutcome Commit1(WriteOp op) {
-    std::vector<WriteOp> ops;
-    ops.push_back(std::move(op));
-    auto r = store_->Commit(std::move(ops));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->at(0) : WriteOutcome{};
-  }
+  WriteOutcome Commit1(WriteOp op) { return testing::CommitOne(*store_, std::move(op)); }
   std::vector<std::string> Search(std::string_view type,
                                   std::vector<std::pair<std::string, std::string>> params) {
-    auto q = fhir::ParseSearchQuery(type, params);
-    EXPECT_TRUE(q.ok()) << q.status().ToString();
-    auto ids = store_->Search(*q);
-    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
-    return ids.ok() ? *ids : std::vector<std::string>{};
+    return testing::SearchIds(*store_, type, params);
   }
 
   std::filesystem::path dir_;

@@ -117,19 +117,11 @@ class StoreFormatTest : public ::testing::Test {
     store_ = std::move(s).value();
   }
   WriteOutcome Commit1(std::string_view body) {
-    std::vector<WriteOp> ops;
-    ops.push_back(testing::PutOp(body));
-    auto r = store_->Commit(std::move(ops));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->at(0) : WriteOutcome{};
+    return testing::CommitOne(*store_, testing::PutOp(body));
   }
   std::vector<std::string> Search(std::string_view type,
                                   std::vector<std::pair<std::string, std::string>> params) {
-    auto q = fhir::ParseSearchQuery(type, params);
-    EXPECT_TRUE(q.ok()) << q.status().ToString();
-    auto ids = store_->Search(*q);
-    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
-    return ids.ok() ? *ids : std::vector<std::string>{};
+    return testing::SearchIds(*store_, type, params);
   }
 
   std::filesystem::path dir_;
