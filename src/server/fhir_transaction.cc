@@ -310,11 +310,7 @@ Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle, RequestAccess& a
       std::string url(request->get_string("url"));
       if (url.starts_with(options_.base_url + "/")) url = url.substr(options_.base_url.size() + 1);
       if (url.starts_with("/")) url = url.substr(1);
-      const size_t qm = url.find('?');
-      sub.path = "/fhir/" + url.substr(0, qm);
-      sub.target = "/fhir/" + url;
-      if (qm != std::string::npos)
-        sub.query = ParseUrlEncoded(std::string_view(url).substr(qm + 1));
+      sub.SetTarget("/fhir/" + url);  // as the server parses a request's target
       if (const json::Value* res = e.find("resource")) {
         sub.body = json::Serialize(*res);
         sub.headers.emplace_back("content-type", "application/fhir+json");
