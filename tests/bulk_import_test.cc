@@ -24,6 +24,7 @@
 #include "ledger/test_util.h"
 #include "server/fhir_api.h"
 #include "store/keys.h"
+#include "store/raw_db_test_util.h"
 
 namespace medhub {
 namespace {
@@ -90,18 +91,10 @@ std::vector<std::string> EntryUrls(const std::string& body) {
 
 // Every key of every column family, the _lastUpdated index entries left out.
 std::map<std::string, std::set<std::string>> AllKeys(const std::string& path) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(
-      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  testing::RawStoreDb raw(path, /*read_only=*/true);
   std::map<std::string, std::set<std::string>> out;
-  for (rocksdb::ColumnFamilyHandle* h : handles) {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+  for (rocksdb::ColumnFamilyHandle* h : raw.handles()) {
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), h));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string key = it->key().ToString();
       if (h->GetName() == store::keys::kIndex && store::keys::IndexKeyParam(key) == "_lastUpdated")
@@ -111,7 +104,6 @@ std::map<std::string, std::set<std::string>> AllKeys(const std::string& path) {
       if (h->GetName() == store::keys::kCompartment) key.erase(key.find('\0') + 1, 8);
       out[h->GetName()].insert(key);
     }
-    db->DestroyColumnFamilyHandle(h);
   }
   return out;
 }

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "ledger/member_files.h"
 #include "ledger/test_util.h"
 #include "store/keys.h"
+#include "store/raw_db_test_util.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/tokens.h"
@@ -155,21 +157,13 @@ TEST_F(LedgerTamperTest, AStoredVersionChangedInRocksDbFailsVerifyNamingTheRecor
   const std::string id = PatientId(SyntheaFiles()[0]);
   ASSERT_FALSE(id.empty());
   const std::string key = store::keys::ResourceKey("Patient", id, 1);
-  rocksdb::DBOptions db_options;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(db_options, Data(), &names).ok());
   // Change one byte of the sealed salt and JSON, then one byte of the nonce (the record is
   // encrypted at rest: either makes the version fail authentication).
   for (const bool salt : {false, true}) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(db_options, Data(), descriptors, &handles, &db).ok());
-    rocksdb::ColumnFamilyHandle* resources = nullptr;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == store::keys::kResources) resources = handles[i];
-    }
+    auto raw = std::make_unique<testing::RawStoreDb>(Data());  // closed before Verify()
+    ASSERT_TRUE(raw->ok());
+    rocksdb::DB* db = raw->db();
+    rocksdb::ColumnFamilyHandle* resources = raw->cf(store::keys::kResources);
     ASSERT_NE(resources, nullptr);
     std::string value;
     ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), resources, key, &value).ok());
@@ -180,21 +174,18 @@ TEST_F(LedgerTamperTest, AStoredVersionChangedInRocksDbFailsVerifyNamingTheRecor
     const size_t at = salt ? payload_at + 3 : payload_at + record->payload.size() / 2;
     value[at] = static_cast<char>(value[at] ^ 0x01);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), resources, key, value).ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    delete db;
+    raw.reset();
 
     const RunResult run = Verify();
     EXPECT_EQ(run.exit_code, 1) << run.output;
     EXPECT_NE(run.output.find("record Patient/" + id + "/_history/1"), std::string::npos)
         << run.output;
 
-    ASSERT_TRUE(rocksdb::DB::Open(db_options, Data(), descriptors, &handles, &db).ok());
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == store::keys::kResources) resources = handles[i];
-    }
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), resources, key, original).ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    delete db;
+    testing::RawStoreDb again(Data());
+    ASSERT_TRUE(again.ok());
+    ASSERT_TRUE(
+        again.db()->Put(rocksdb::WriteOptions(), again.cf(store::keys::kResources), key, original)
+            .ok());
   }
   EXPECT_EQ(Verify().exit_code, 0);
 }

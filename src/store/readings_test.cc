@@ -12,6 +12,7 @@
 #include "fhir/reading_codec.h"
 #include "fhir/resource.h"
 #include "store/keys.h"
+#include "store/raw_db_test_util.h"
 #include "store/readings_keys.h"
 #include "store/store.h"
 #include "store/test_util.h"
@@ -305,19 +306,13 @@ TEST_F(ReadingsTest, AFormatTwoDirectoryIsMigratedOnOpen) {
   Ingest("cuff", "p1", {HeartRate(1, kT1)});
   store_.reset();
   {  // make it a format-2 directory: no `readings` family, format_version 2
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir_ / "db", &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_ / "db", cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    std::string two;
-    PutBigEndian64(&two, 2);
-    ASSERT_TRUE(db->Put({}, keys::kMetaFormat, two).ok());
+    testing::RawStoreDb raw(dir_ / "db");
+    ASSERT_TRUE(raw.ok());
+    rocksdb::DB* db = raw.db();
+    const std::vector<std::string>& names = raw.names();
+    const std::vector<rocksdb::ColumnFamilyHandle*>& handles = raw.handles();
+    raw.SetFormat(2);
     // Only the readings' feed records and family are format 3: drop both.
-    std::string last;
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] == readings::kReadings) {
         ASSERT_TRUE(db->DropColumnFamily(handles[i]).ok());
@@ -330,7 +325,6 @@ TEST_F(ReadingsTest, AFormatTwoDirectoryIsMigratedOnOpen) {
           }
       }
     }
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   }
   StoreOptions ro;
   ro.path = dir_ / "db";

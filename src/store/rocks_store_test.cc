@@ -8,6 +8,7 @@
 #include "core/time.h"
 #include "fhir/resource.h"
 #include "store/keys.h"
+#include "store/raw_db_test_util.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -386,18 +387,12 @@ TEST_F(RocksStoreTest, ASecondOpenOfTheSameDirectoryIsRefused) {
 // Rewrites every current record's key refs in the long form of format 3 and marks the
 // directory format 3; returns how many bytes the long form added.
 size_t MakeFormatThree(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir.string(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir.string(), cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  testing::RawStoreDb raw(dir.string());
+  rocksdb::DB* db = raw.db();
+  rocksdb::ColumnFamilyHandle* current = raw.cf(keys::kCurrent);
   size_t added = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != keys::kCurrent) continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[i]));
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, current));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string key = it->key().ToString(), value = it->value().ToString();
       const size_t nul = key.find('\0');
@@ -410,13 +405,10 @@ size_t MakeFormatThree(const std::filesystem::path& dir) {
                                         v.append(k);
                                       }));
       added += v.size() - value.size();
-      EXPECT_TRUE(db->Put({}, handles[i], key, v).ok());
+      EXPECT_TRUE(db->Put({}, current, key, v).ok());
     }
   }
-  std::string three;
-  PutBigEndian64(&three, 3);
-  EXPECT_TRUE(db->Put({}, keys::kMetaFormat, three).ok());
-  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  raw.SetFormat(3);
   return added;
 }
 

@@ -4,12 +4,12 @@
 #include <rocksdb/db.h>
 
 #include <filesystem>
-#include <map>
 
 #include "core/ids.h"
 #include "core/time.h"
 #include "fhir/device_reading.h"
 #include "store/keys.h"
+#include "store/raw_db_test_util.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -46,19 +46,12 @@ std::string FormatFourKey(std::string_view type, const fhir::SearchParamDef& p,
 // `_lastUpdated` key), with format 4's key refs, and marks the directory format 4.
 // Returns how many index keys changed.
 size_t MakeFormatFour(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir.string(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir.string(), cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> cf;
-  for (size_t i = 0; i < names.size(); ++i) cf[names[i]] = handles[i];
+  testing::RawStoreDb raw(dir.string());
+  rocksdb::DB* db = raw.db();
+  auto cf = [&raw](std::string_view name) { return raw.cf(name); };
   const fhir::SearchParamDef* last_updated = fhir::FindSearchParam("", "_lastUpdated");
   size_t changed = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, cf[keys::kCurrent]));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, cf(keys::kCurrent)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string key = it->key().ToString(), value = it->value().ToString();
     const std::string type = key.substr(0, key.find('\0')), id = key.substr(type.size() + 1);
@@ -75,26 +68,23 @@ size_t MakeFormatFour(const std::filesystem::path& dir) {
       EXPECT_TRUE(d);
       const std::string old = FormatFourKey(type, *p, *d);
       changed += old != k;
-      EXPECT_TRUE(batch.Delete(cf[keys::kIndex], k).ok());
-      EXPECT_TRUE(batch.Put(cf[keys::kIndex], old, "").ok());
+      EXPECT_TRUE(batch.Delete(cf(keys::kIndex), k).ok());
+      EXPECT_TRUE(batch.Put(cf(keys::kIndex), old, "").ok());
       keys::AppendKeyRef(&refs, 'i', old, type, id);
     }));
     keys::DecodedIndexKey updated;
     updated.range = {cur->last_updated, cur->last_updated + 1};
     updated.id = id;
     const std::string lu = FormatFourKey(type, *last_updated, updated);
-    EXPECT_TRUE(batch.Put(cf[keys::kIndex], lu, "").ok());
+    EXPECT_TRUE(batch.Put(cf(keys::kIndex), lu, "").ok());
     keys::AppendKeyRef(&refs, 'i', lu, type, id);
     ++changed;
     cur->key_refs = refs;
-    EXPECT_TRUE(batch.Put(cf[keys::kCurrent], key, keys::EncodeCurrent(*cur)).ok());
+    EXPECT_TRUE(batch.Put(cf(keys::kCurrent), key, keys::EncodeCurrent(*cur)).ok());
     EXPECT_TRUE(db->Write({}, &batch).ok());
   }
   it.reset();
-  std::string four;
-  PutBigEndian64(&four, 4);
-  EXPECT_TRUE(db->Put({}, keys::kMetaFormat, four).ok());
-  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  raw.SetFormat(4);
   return changed;
 }
 
