@@ -98,12 +98,11 @@ class RocksStore final : public Store {
   Result<Planned> Plan(std::vector<PreparedOp>& ops);  // REQUIRES(write_mu_)
   Status LoadCurrent(const std::string& key, Pending* p);
   void Finish(const Planned& plan);  // publishes the plan's sequence numbers
-  // Renders the plan's stored resources (outcome json, the plaintext to seal)
-  // from the prepared ops (no lock held).
-  void Render(const std::vector<PreparedOp>& ops, Planned* plan);
-  // Seals the plan's resource records (no lock held) and adds the records of data keys not
-  // yet durable; returns those keys.
-  std::vector<const DataKey*> Seal(const std::vector<PreparedOp>& ops, Planned* plan);
+  // Renders each put's stored bytes from the prepared ops into its resource record (salt ||
+  // json, sealed with its data key in an encrypted store) and, when the op wants it, into
+  // its outcome's json; adds the records of data keys not yet durable and returns those
+  // keys. No lock held.
+  std::vector<const DataKey*> Render(const std::vector<PreparedOp>& ops, Planned* plan);
 
   Result<StoredResource> ReadRecord(std::string_view type, std::string_view id, uint64_t version,
                                     const rocksdb::Snapshot* snap = nullptr);

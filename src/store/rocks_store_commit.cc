@@ -114,10 +114,8 @@ struct PreparedOp {
   DataKeyRef key;                             // null in a plaintext store
 };
 
-// A put's stored bytes, rendered (and sealed) after the lock is released (RocksStore::Render,
-// RocksStore::Seal).
+// A put's stored bytes, rendered (and sealed) after the lock is released (RocksStore::Render).
 struct ToRender {
-  static constexpr size_t kNone = SIZE_MAX;
   size_t op = 0;                 // in the prepared ops
   size_t outcome = 0;            // in Planned::outcomes
   size_t write = 0;              // the resource record in the batch; its value holds the header
@@ -342,8 +340,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     }
     pending_[plan.first_seq] = plan.last_seq;
   }
-  Render(prepared, &plan);
-  std::vector<const DataKey*> new_keys = Seal(prepared, &plan);
+  std::vector<const DataKey*> new_keys = Render(prepared, &plan);
   if (bulk_active()) {
     std::vector<DataKeyRef> refs;  // the chunk keeps them alive until they are durable
     for (const DataKey* k : new_keys) {
@@ -365,39 +362,31 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   return std::move(plan.outcomes);
 }
 
-void RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
+std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops,
+                                               Planned* plan) {
+  std::vector<const DataKey*> new_keys;
   std::string instant;
   int64_t instant_of = 0;
+  const std::string_view random = plan->random;
   for (const ToRender& t : plan->to_render) {
     WriteOutcome& out = plan->outcomes[t.outcome];
     const JsonParts json(ops[t.op], out.version,
                          InstantOf(out.last_updated, &instant, &instant_of));
     if (ops[t.op].op.want_json) out.json = json.String();
-    if (t.key) continue;  // sealed by Seal
     std::string* value = plan->batch.value(t.write);
-    value->reserve(value->size() + keys::kSaltSize + json.size());
-    value->append(plan->random, t.salt_at, keys::kSaltSize);
-    json.AppendTo(value);
-  }
-}
-
-std::vector<const DataKey*> RocksStore::Seal(const std::vector<PreparedOp>& ops, Planned* plan) {
-  std::vector<const DataKey*> new_keys;
-  std::string instant;
-  int64_t instant_of = 0;
-  for (const ToRender& t : plan->to_render) {
-    if (!t.key) continue;
+    const std::string_view salt = random.substr(t.salt_at, keys::kSaltSize);
+    if (!t.key) {
+      value->reserve(value->size() + keys::kSaltSize + json.size());
+      value->append(salt);
+      json.AppendTo(value);
+      continue;
+    }
     // The sealed plaintext is salt || json, sealed from the json's pieces (no copy of it is
     // needed); the associated data is the resource key: type \0 id \0 version.
-    const std::string_view random = plan->random;
-    const WriteOutcome& out = plan->outcomes[t.outcome];
-    const JsonParts json(ops[t.op], out.version,
-                         InstantOf(out.last_updated, &instant, &instant_of));
-    std::string* value = plan->batch.value(t.write);
     value->reserve(value->size() + kAeadOverhead + keys::kSaltSize + json.size());
     AeadSealPartsTo(t.key->bytes, random.substr(t.nonce_at, kAeadNonceSize),
-                    {random.substr(t.salt_at, keys::kSaltSize), json.head(), JsonParts::kVersion,
-                     json.digits(), JsonParts::kUpdated, json.instant(), "\"", json.tail()},
+                    {salt, json.head(), JsonParts::kVersion, json.digits(), JsonParts::kUpdated,
+                     json.instant(), "\"", json.tail()},
                     plan->batch.key(t.write), value);
     if (!t.key->durable && std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
       new_keys.push_back(t.key);
@@ -571,7 +560,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       for (std::string& k : p.index_keys) plan.batch.Put(cf(keys::kIndex), std::move(k), "");
       for (std::string& k : p.compartment_keys)
         plan.batch.Put(cf(keys::kCompartment), std::move(k), "");
-      // The stored bytes are rendered (and sealed) once the lock is released (Render, Seal).
+      // The stored bytes are rendered (and sealed) once the lock is released (Render).
       record_write = plan.batch.Put(
           cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
           p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
