@@ -224,6 +224,13 @@ double CpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// Minor page faults of this process so far (first touches of memory, mostly).
+uint64_t MinorFaults() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_minflt);
+}
+
 uint64_t PeakRssBytes() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -421,6 +428,7 @@ struct MedhubFigures {
   size_t search_matches = 0;      // entries returned, summed over the searches
   size_t everything_entries = 0;  // resources in the largest patient's $everything
   double import_cpu_seconds = 0;  // process CPU time (user + system) during the import
+  uint64_t import_minor_faults = 0;
 };
 
 struct MedhubStore {
@@ -643,15 +651,18 @@ Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
   ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenRocksStore(so));
   server::FhirApi api(store.get(), server::FhirApiOptions{"http://127.0.0.1/fhir"});
   const double cpu_before = CpuSeconds();
+  const uint64_t faults_before = MinorFaults();
   ASSIGN_OR_RETURN(fig.import, MedhubImport(store.get(), &api, sample, o, ids));
   fig.import_cpu_seconds = CpuSeconds() - cpu_before;
+  fig.import_minor_faults = MinorFaults() - faults_before;
   fig.peak_rss = PeakRssBytes();
   fig.disk_bytes = DirectoryBytes(dir);
   std::cout << "  medhub import (" << (encrypted ? "encrypted" : "no encryption")
             << (o.no_bulk ? ", per-commit writes" : ", bulk load")
             << "): " << fig.import.resources << " resources in " << fig.import.seconds << " s, "
             << (fig.import.resources ? fig.import_cpu_seconds * 1e6 / fig.import.resources : 0.0)
-            << " CPU us/resource" << std::endl;
+            << " CPU us/resource, " << fig.import_minor_faults << " minor page faults"
+            << std::endl;
 
   work->reads = PickResources(*ids, o.reads);
   work->search_items = PickPatients(ids->patients.size(), o.searches);
