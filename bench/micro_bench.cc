@@ -1,7 +1,9 @@
 // micro_bench: microbenchmarks on the shared Synthea sample, each against a peer measured
 // in the same run where there is one (docs/benchmarks.md).
 //
-//   JsonParse/medhub    vs JsonParse/boost       whole Bundles, bytes/s
+//   JsonParse/medhub    vs JsonParse/boost       whole Bundles, bytes/s (parse + destroy)
+//   JsonParse/medhub_no_duplicates                the same, rejecting repeated names as FHIR does
+//   JsonDestroy/medhub                            freeing parsed Bundles no longer in the cache
 //   JsonSerialize/medhub vs JsonSerialize/boost  whole Bundles, bytes/s
 //   ParseResource                                 one resource: parse + FHIR validation
 //   ExtractIndexValues                            one parsed resource: search index values
@@ -94,6 +96,43 @@ void BM_JsonParse_Medhub(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * c.bundle_bytes));
 }
 BENCHMARK(BM_JsonParse_Medhub)->Name("JsonParse/medhub")->Unit(benchmark::kMillisecond);
+
+// As fhir::ParseResource parses: repeated member names are rejected.
+void BM_JsonParse_MedhubNoDuplicates(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  json::ParseOptions options;
+  options.reject_duplicate_keys = true;
+  for (auto _ : state) {
+    for (const std::string& text : c.bundles) {
+      auto v = json::Parse(text, options);
+      if (!v.ok()) state.SkipWithError("parse failed");
+      benchmark::DoNotOptimize(v);
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * c.bundle_bytes));
+}
+BENCHMARK(BM_JsonParse_MedhubNoDuplicates)
+    ->Name("JsonParse/medhub_no_duplicates")
+    ->Unit(benchmark::kMillisecond);
+
+// Destroying parsed Bundles that are no longer in the cache, as the import frees a Bundle
+// after committing it.
+void BM_JsonDestroy_Medhub(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<json::Value> docs;
+    for (const std::string& text : c.bundles) {
+      auto doc = json::Parse(text);
+      docs.push_back(std::move(*doc));
+    }
+    state.ResumeTiming();
+    docs.clear();
+    benchmark::DoNotOptimize(docs);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * c.bundle_bytes));
+}
+BENCHMARK(BM_JsonDestroy_Medhub)->Name("JsonDestroy/medhub")->Unit(benchmark::kMillisecond);
 
 void BM_JsonParse_Boost(benchmark::State& state) {
   const Corpus& c = GetCorpus();

@@ -233,6 +233,29 @@ TEST(JsonParseTest, DuplicateKeysAreFoundAfterANestedLargeObjectWithTheSameNames
   EXPECT_EQ(error, "line 1, column " + std::to_string(text.size() + 2) + ": duplicate key \"k3\"");
 }
 
+TEST(JsonParseTest, DuplicateKeysAreFoundInBigObjectsNestedInBigObjects) {
+  // Three big objects open at once, then big siblings: each has its own name table.
+  ParseOptions strict;
+  strict.reject_duplicate_keys = true;
+  auto big = [](const std::string& prefix, const std::string& last) {
+    std::string s;
+    for (int i = 0; i < 40; ++i) s += "\"" + prefix + std::to_string(i) + "\":" + "0,";
+    return s + last;
+  };
+  const std::string inner = "{" + big("k", "\"z\":1") + "}";
+  const std::string middle = "{" + big("k", "\"inner\":" + inner) + "}";
+  const std::string ok = "{" + big("k", "\"a\":" + middle + ",\"b\":" + middle) + "}";
+  EXPECT_TRUE(Parse(ok, strict).ok());
+  const std::string bad_sibling =
+      "{" + big("k", "\"a\":" + middle + ",\"b\":{" + big("k", "\"k7\":1") + "}") + "}";
+  EXPECT_NE(ParseError(bad_sibling, strict).find("duplicate key \"k7\""), std::string::npos);
+  const std::string bad_outer = ok.substr(0, ok.size() - 1) + ",\"k39\":2}";
+  EXPECT_EQ(ParseError(bad_outer, strict),
+            "line 1, column " + std::to_string(ok.size() + 1) + ": duplicate key \"k39\"");
+  // An error inside nested big objects leaves the next parse unaffected.
+  EXPECT_TRUE(Parse(ok, strict).ok());
+}
+
 TEST(JsonParseTest, ByteOrderMarkIsRejected) {
   EXPECT_EQ(ParseError("\xEF\xBB\xBF{}"), "line 1, column 1: byte order mark is not allowed");
 }
