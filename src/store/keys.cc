@@ -174,12 +174,18 @@ std::string CompartmentPrefix(std::string_view patient) {
 
 std::string CompartmentKey(std::string_view patient, int64_t time, std::string_view type,
                            std::string_view id) {
-  std::string k = CompartmentPrefix(patient);
-  PutOrderedInt64(&k, time);
-  k.append(type);
-  k.push_back('\0');
-  k.append(id);
+  std::string k;
+  AppendCompartmentKey(&k, patient, time, type, id);
   return k;
+}
+
+void AppendCompartmentKey(std::string* out, std::string_view patient, int64_t time,
+                          std::string_view type, std::string_view id) {
+  out->reserve(out->size() + patient.size() + type.size() + id.size() + 10);
+  out->append(patient).push_back('\0');
+  PutOrderedInt64(out, time);
+  out->append(type).push_back('\0');
+  out->append(id);
 }
 
 void AppendEscaped(std::string* out, std::string_view s, bool terminate) {
@@ -277,32 +283,40 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::stri
 }
 
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id) {
+  std::string k;
+  AppendIndexKey(&k, type, fhir::AsRef(v), id);
+  return k;
+}
+
+void AppendIndexKey(std::string* k, std::string_view type, const fhir::IndexValueRef& v,
+                    const IndexId& id) {
   // Room for the escapes of a few bytes; more only when the values hold many \0 or \1.
-  std::string k =
-      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.tail().size() + 26);
+  k->reserve(k->size() + type.size() + v.param->name.size() + 2 + v.value.size() + v.system.size() +
+             id.tail().size() + 26);
+  k->append(type).push_back('\0');
+  k->append(v.param->name).push_back('\0');
   switch (v.param->type) {
     case fhir::ParamType::kToken:
-      AppendEscaped(&k, v.value);
-      AppendSystem(&k, v.system);
+      AppendEscaped(k, v.value);
+      AppendSystem(k, v.system);
       break;
     case fhir::ParamType::kString:
-      AppendEscaped(&k, v.value);
+      AppendEscaped(k, v.value);
       break;
     case fhir::ParamType::kReference:
-      AppendReference(&k, v.value);
+      AppendReference(k, v.value);
       break;
     case fhir::ParamType::kDate:
-      PutOrderedInt64(&k, v.range.low);
-      PutOrderedInt64(&k, v.range.high);
+      PutOrderedInt64(k, v.range.low);
+      PutOrderedInt64(k, v.range.high);
       break;
     case fhir::ParamType::kQuantity:
-      AppendOrderedDouble(&k, v.number);
-      AppendEscaped(&k, v.value);
-      AppendSystem(&k, v.system);
+      AppendOrderedDouble(k, v.number);
+      AppendEscaped(k, v.value);
+      AppendSystem(k, v.system);
       break;
   }
-  k.append(id.tail());
-  return k;
+  k->append(id.tail());
 }
 
 std::string_view IndexKeyParam(std::string_view key) {
@@ -446,8 +460,8 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
   bool compact = false;
   char short_tag = tag == 'i' ? 'I' : 'C';
   if (tag == 'i') {  // type \0 param \0 value id
-    const bool typed = key.size() > type.size() + 1 && key.starts_with(type) &&
-                       key[type.size()] == '\0';
+    const bool typed =
+        key.size() > type.size() + 1 && key.starts_with(type) && key[type.size()] == '\0';
     // Format 5 ends the key with the packed UUID (short tag 'J'); any other id is text.
     const std::string_view tail = index_id.tail();
     if (typed && key.size() > type.size() + 1 + tail.size() && key.ends_with(tail)) {
@@ -468,7 +482,7 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
   }
   if (compact) {
     out->push_back(short_tag);
-    for (size_t n = part.size(); ; n >>= 7) {  // varint: 7 bits a byte, low first
+    for (size_t n = part.size();; n >>= 7) {  // varint: 7 bits a byte, low first
       out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
       if (n < 0x80) break;
     }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fhir/search_params.h"
 
@@ -43,6 +44,8 @@ std::string TypeHistoryKey(std::string_view type, uint64_t seq);
 std::string CompartmentKey(std::string_view patient, int64_t time, std::string_view type,
                            std::string_view id);
 std::string CompartmentPrefix(std::string_view patient);
+void AppendCompartmentKey(std::string* out, std::string_view patient, int64_t time,
+                          std::string_view type, std::string_view id);
 
 // Appends `s` with 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02, then a 0x00 terminator,
 // so that components can hold any bytes and keys still sort by component.
@@ -75,9 +78,7 @@ class IndexId {
   IndexId(const IndexId&) = delete;  // tail() may point into this object
   IndexId& operator=(const IndexId&) = delete;
   std::string_view id() const { return id_; }
-  std::string_view tail() const {
-    return packed_ ? std::string_view(buf_, kPackedIdSize) : id_;
-  }
+  std::string_view tail() const { return packed_ ? std::string_view(buf_, kPackedIdSize) : id_; }
 
  private:
   std::string_view id_;  // not owned
@@ -88,6 +89,33 @@ class IndexId {
 // The search-index key of one value: type\0param\0<value encoding><id>.
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id);
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id);
+// The same key appended to *out (the write path builds many keys into one buffer).
+void AppendIndexKey(std::string* out, std::string_view type, const fhir::IndexValueRef& v,
+                    const IndexId& id);
+
+// Keys built back to back in one buffer: one allocation for the many keys of a commit.
+// A key is appended to the string Begin() returns; views stay valid until the next Begin()
+// or clear(). Not thread-safe.
+class KeyList {
+ public:
+  std::string* Begin() {
+    starts_.push_back(static_cast<uint32_t>(buf_.size()));
+    return &buf_;
+  }
+  size_t size() const { return starts_.size(); }
+  std::string_view operator[](size_t i) const {
+    const size_t end = i + 1 < starts_.size() ? starts_[i + 1] : buf_.size();
+    return std::string_view(buf_).substr(starts_[i], end - starts_[i]);
+  }
+  void Reserve(size_t bytes, size_t keys) {
+    buf_.reserve(bytes);
+    starts_.reserve(keys);
+  }
+
+ private:
+  std::string buf_;
+  std::vector<uint32_t> starts_;
+};
 // type\0param\0 : every key of one parameter.
 std::string IndexParamPrefix(std::string_view type, std::string_view param);
 

@@ -41,13 +41,18 @@ class SortedBatch {
 
   // Returns the write's position, for value().
   size_t Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
-    ops_.emplace_back(cf->GetID(), cf, std::move(key), std::move(value), false);
+    ops_.push_back({cf->GetID(), false, false, cf, {}, std::move(key), std::move(value)});
+    return ops_.size() - 1;
+  }
+  // The same with a key that is not copied: it must outlive the batch (the commit's keys).
+  size_t PutView(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string value) {
+    ops_.push_back({cf->GetID(), false, true, cf, key, std::string(), std::move(value)});
     return ops_.size() - 1;
   }
   std::string* value(size_t i) { return &ops_[i].value; }
-  const std::string& key(size_t i) const { return ops_[i].key; }
+  std::string_view key(size_t i) const { return ops_[i].Key(); }
   void Delete(rocksdb::ColumnFamilyHandle* cf, std::string_view key) {
-    ops_.push_back({cf->GetID(), cf, std::string(key), std::string(), true});
+    ops_.push_back({cf->GetID(), true, false, cf, {}, std::string(key), std::string()});
   }
   bool empty() const { return ops_.empty(); }
   void Reserve(size_t writes) {
@@ -58,29 +63,29 @@ class SortedBatch {
   // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
   template <typename F>
   void ForEach(F&& f) const {
-    for (const Op& op : ops_) f(op.cf, op.key, op.value, op.del);
+    for (const Op& op : ops_) f(op.cf, op.Key(), op.value, op.del);
   }
   rocksdb::WriteBatch Build() const {
     std::vector<uint32_t> order(ops_.size());
     size_t bytes = 0;
     for (uint32_t i = 0; i < order.size(); ++i) {
       order[i] = i;
-      bytes += ops_[i].key.size() + ops_[i].value.size() + 16;
+      bytes += ops_[i].Key().size() + ops_[i].value.size() + 16;
     }
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
       const Op& x = ops_[a];
       const Op& y = ops_[b];
       if (x.cf_id != y.cf_id) return x.cf_id < y.cf_id;
-      if (int c = x.key.compare(y.key); c != 0) return c < 0;
+      if (int c = x.Key().compare(y.Key()); c != 0) return c < 0;
       return a < b;  // same key: keep the order of the writes
     });
     rocksdb::WriteBatch batch(bytes);
     for (uint32_t i : order) {
       const Op& op = ops_[i];
       if (op.del) {
-        batch.Delete(op.cf, op.key);
+        batch.Delete(op.cf, op.Key());
       } else {
-        batch.Put(op.cf, op.key, op.value);
+        batch.Put(op.cf, op.Key(), op.value);
       }
     }
     return batch;
@@ -89,10 +94,13 @@ class SortedBatch {
  private:
   struct Op {
     uint32_t cf_id;
+    bool del;
+    bool viewed;  // the key is `view`, not `key`
     rocksdb::ColumnFamilyHandle* cf;
+    std::string_view view;
     std::string key;
     std::string value;
-    bool del;
+    std::string_view Key() const { return viewed ? view : std::string_view(key); }
   };
   static std::vector<Op>& Spare() {
     thread_local std::vector<Op> spare;
@@ -104,14 +112,26 @@ class SortedBatch {
 // One write, prepared from its own content before any lock is taken.
 struct PreparedOp {
   WriteOp op;
-  std::string cur_key;
+  std::string cur_key;  // the batch holds views of it
   // kPut: the stored bytes are head + server meta + tail (see SplitSerialize).
   std::string head, tail;
   std::string content_hash;
-  std::vector<std::string> index_keys;        // search index (kIndex)
-  std::vector<std::string> compartment_keys;  // patient compartments (kCompartment)
-  std::string key_name;                       // the data key of a put (KeyRing)
-  DataKeyRef key;                             // null in a plaintext store
+  // The put's search-index keys (kIndex) are keys[index_begin, index_end), its patient
+  // compartment keys (kCompartment) keys[index_end, compartment_end); the commit's
+  // KeyList holds them (and the batch views of them).
+  const keys::KeyList* keys = nullptr;
+  size_t index_begin = 0, index_end = 0, compartment_end = 0;
+  std::string key_refs;  // the key refs of those keys (keys::AppendKeyRef)
+  std::string key_name;  // the data key of a put (KeyRing)
+  DataKeyRef key;        // null in a plaintext store
+  // Whether `k` is one of the put's index ('i') or compartment ('c') keys.
+  bool Writes(char tag, std::string_view k) const {
+    const size_t begin = tag == 'c' ? index_end : index_begin;
+    const size_t end = tag == 'c' ? compartment_end : index_end;
+    for (size_t i = begin; i < end; ++i)
+      if ((*keys)[i] == k) return true;
+    return false;
+  }
 };
 
 // A put's stored bytes, rendered (and sealed) after the lock is released (RocksStore::Render).
@@ -131,7 +151,7 @@ struct RocksStore::Planned {
   std::string random;
   std::vector<ToRender> to_render;
   std::vector<WriteOutcome> outcomes;
-  std::vector<std::string> keys;  // current keys marked in flight
+  std::vector<std::string_view> keys;  // current keys marked in flight (views of the ops')
   uint64_t first_seq = 0, last_seq = 0;
   // Bulk load: where the state each written resource is left in is, in write order: its
   // current record's and resource record's writes in the batch (BulkStaged once staged).
@@ -192,7 +212,43 @@ void SplitSerialize(const json::Value& r, PreparedOp* p) {
   if (tail.capacity() > (size_t{1} << 20)) tail = std::string();  // a rare large resource
 }
 
-Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
+// Appends the index and compartment keys of a put to *list and their key refs to p->key_refs.
+void PrepareKeys(const KeyRing& ring, const WriteOp& op, keys::KeyList* list, PreparedOp* p) {
+  // Index values come from the content. _lastUpdated has no keys: search reads the time
+  // from the current record and the type history (format 5, rocks_store_search.cc).
+  thread_local fhir::IndexValueRefs values;
+  fhir::ExtractIndexValueRefs(op.resource, &values);
+  const keys::IndexId index_id(op.id);
+  p->keys = list;
+  p->index_begin = list->size();
+  for (const fhir::IndexValueRef& v : values.values) {
+    if (v.param->name == "_lastUpdated") continue;
+    AppendIndexKeys(ring, op.type, v, index_id, list);
+  }
+  p->index_end = list->size();
+  // The Patient heads its own compartment and is sealed with its own key; a resource of
+  // compartments with the first patient's key; anything else with the system key.
+  p->key_name = KeyRing::kSystemKeyName;
+  if (op.type == "Patient") {
+    p->key_name = KeyRing::PatientKeyName(op.id);
+  } else {
+    const int64_t time = fhir::ClinicalTime(op.resource, NowMicros());
+    const std::vector<std::string> patients = fhir::PatientCompartmentsOf(op.resource);
+    for (const std::string& patient : patients)
+      keys::AppendCompartmentKey(list->Begin(), patient, time, op.type, op.id);
+    if (!patients.empty()) p->key_name = KeyRing::PatientKeyName(patients.front());
+  }
+  p->compartment_end = list->size();
+  size_t refs_size = 0;  // at most: the long form's header is the longer one
+  for (size_t i = p->index_begin; i < p->compartment_end; ++i) refs_size += 5 + (*list)[i].size();
+  p->key_refs.reserve(refs_size);
+  for (size_t i = p->index_begin; i < p->index_end; ++i)
+    keys::AppendKeyRef(&p->key_refs, 'i', (*list)[i], op.type, index_id);
+  for (size_t i = p->index_end; i < p->compartment_end; ++i)
+    keys::AppendKeyRef(&p->key_refs, 'c', (*list)[i], op.type, index_id);
+}
+
+Status Prepare(const KeyRing& ring, WriteOp op, keys::KeyList* list, PreparedOp* p) {
   if (op.type.empty() || !IsValidFhirId(op.id))
     return Status::InvalidArgument("a write needs a resource type and a valid id");
   p->cur_key = keys::CurrentKey(op.type, op.id);
@@ -202,25 +258,7 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
                                      ": resourceType and id must match the write");
     SplitSerialize(op.resource, p);
     p->content_hash = ring.ContentHash({p->head, std::string_view("\0", 1), p->tail});
-    // Index values come from the content. _lastUpdated has no keys: search reads the time
-    // from the current record and the type history (format 5, rocks_store_search.cc).
-    const keys::IndexId index_id(op.id);
-    for (const fhir::IndexValue& v : fhir::ExtractIndexValues(op.resource)) {
-      if (v.param->name == "_lastUpdated") continue;
-      AppendIndexKeys(ring, op.type, v, index_id, &p->index_keys);
-    }
-    // The Patient heads its own compartment and is sealed with its own key; a resource of
-    // compartments with the first patient's key; anything else with the system key.
-    p->key_name = KeyRing::kSystemKeyName;
-    if (op.type == "Patient") {
-      p->key_name = KeyRing::PatientKeyName(op.id);
-    } else {
-      const int64_t time = fhir::ClinicalTime(op.resource, NowMicros());
-      const std::vector<std::string> patients = fhir::PatientCompartmentsOf(op.resource);
-      for (const std::string& patient : patients)
-        p->compartment_keys.push_back(keys::CompartmentKey(patient, time, op.type, op.id));
-      if (!patients.empty()) p->key_name = KeyRing::PatientKeyName(patients.front());
-    }
+    PrepareKeys(ring, op, list, p);
     op.resource = json::Value();  // no longer needed
   }
   p->op = std::move(op);
@@ -244,8 +282,8 @@ class JsonParts {
   std::string_view instant() const { return instant_; }
   std::string_view tail() const { return p_.tail; }
   size_t size() const {
-    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() +
-           1 + p_.tail.size();
+    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() + 1 +
+           p_.tail.size();
   }
   void AppendTo(std::string* out) const {
     out->append(head()).append(kVersion).append(digits()).append(kUpdated).append(instant_);
@@ -306,10 +344,12 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
 
 Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  keys::KeyList key_list;  // the index and compartment keys of every put
+  key_list.Reserve(ops.size() * 640, ops.size() * 10);
   std::vector<PreparedOp> prepared(ops.size());
   const PreparedOp* keyed = nullptr;  // the last op given a data key
   for (size_t i = 0; i < ops.size(); ++i) {
-    RETURN_IF_ERROR(Prepare(*key_ring_, std::move(ops[i]), &prepared[i]));
+    RETURN_IF_ERROR(Prepare(*key_ring_, std::move(ops[i]), &key_list, &prepared[i]));
     PreparedOp& p = prepared[i];
     if (p.op.kind != WriteOp::Kind::kPut || !key_ring_->enabled()) continue;
     if (keyed != nullptr && keyed->key_name == p.key_name) {  // a bundle: mostly one patient's
@@ -335,8 +375,8 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     });
     ASSIGN_OR_RETURN(plan, Plan(prepared));
     if (plan.batch.empty()) return std::move(plan.outcomes);  // nothing changed
-    for (PreparedOp& p : prepared) {                          // cur_key is not needed after this
-      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(std::move(p.cur_key));
+    for (const PreparedOp& p : prepared) {
+      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(p.cur_key);
     }
     pending_[plan.first_seq] = plan.last_seq;
   }
@@ -362,8 +402,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   return std::move(plan.outcomes);
 }
 
-std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops,
-                                               Planned* plan) {
+std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
   std::vector<const DataKey*> new_keys;
   std::string instant;
   int64_t instant_of = 0;
@@ -402,7 +441,8 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
   {
     std::unique_lock lock(write_mu_);
     BulkState& b = *bulk_;
-    for (const std::string& k : plan->keys) in_flight_.erase(k);
+    for (std::string_view k : plan->keys)
+      if (auto it = in_flight_.find(k); it != in_flight_.end()) in_flight_.erase(it);
     if (!b.failure.ok()) {  // an earlier chunk failed: this commit is a gap
       failed = b.failure;
       pending_.erase(plan->first_seq);
@@ -415,10 +455,9 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       thread_local std::vector<BulkWrite> added;
       added.clear();
       added.reserve(plan->batch.size());
-      plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                               const std::string& value, bool del) {
-        added.push_back(c.Add(cf, key, value, del));
-      });
+      plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, std::string_view key,
+                               const std::string& value,
+                               bool del) { added.push_back(c.Add(cf, key, value, del)); });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
       // The staged states are views of the chunk's copies (the key's view too: an entry of
@@ -455,7 +494,8 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
 
 void RocksStore::Finish(const Planned& plan) {
   std::lock_guard lock(write_mu_);
-  for (const std::string& k : plan.keys) in_flight_.erase(k);
+  for (std::string_view k : plan.keys)
+    if (auto it = in_flight_.find(k); it != in_flight_.end()) in_flight_.erase(it);
   pending_.erase(plan.first_seq);
   published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
   write_cv_.notify_all();
@@ -470,8 +510,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   std::unordered_map<std::string_view, Pending> pending;  // views of the ops' cur_key
   pending.reserve(ops.size());
   size_t writes = 0;  // an upper bound on the batch's writes, to size it once
-  for (const PreparedOp& p : ops)
-    writes += 6 + 2 * (p.index_keys.size() + p.compartment_keys.size());
+  for (const PreparedOp& p : ops) writes += 6 + 2 * (p.compartment_end - p.index_begin);
   plan.batch.Reserve(writes);
   plan.outcomes.reserve(ops.size());
   const size_t nonces_at = keys::kSaltSize * ops.size();
@@ -509,11 +548,10 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       record_write =
           plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
                          keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
-      keys::ForEachKeyRef(state.current->key_refs, op.type, op.id,
-                          [&](char tag, std::string_view k) {
-                            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex),
-                                              k);
-                          });
+      keys::ForEachKeyRef(
+          state.current->key_refs, op.type, op.id, [&](char tag, std::string_view k) {
+            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
+          });
       state.current =
           keys::CurrentRecord{out.version, true, now, out.seq, std::string(32, '\0'), ""};
     } else {
@@ -537,41 +575,36 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.version = state.current ? state.current->version + 1 : 1;
       out.seq = ++seq;
       out.last_updated = now;
-      std::string refs;
-      size_t refs_size = 0;  // at most: the long form's header is the longer one
-      for (const std::string& k : p.index_keys) refs_size += 5 + k.size();
-      for (const std::string& k : p.compartment_keys) refs_size += 5 + k.size();
-      refs.reserve(refs_size);
-      const keys::IndexId index_id(op.id);
-      for (const std::string& k : p.index_keys)
-        keys::AppendKeyRef(&refs, 'i', k, op.type, index_id);
-      for (const std::string& k : p.compartment_keys)
-        keys::AppendKeyRef(&refs, 'c', k, op.type, op.id);
       // Delete the previous version's keys unless this version writes them again.
-      const std::string previous_refs =
-          state.current ? std::move(state.current->key_refs) : std::string();
-      keys::ForEachKeyRef(previous_refs, op.type, op.id, [&](char tag, std::string_view k) {
-        const auto& mine = tag == 'c' ? p.compartment_keys : p.index_keys;
-        if (std::find(mine.begin(), mine.end(), k) == mine.end())
-          plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
-      });
-      // The keys move into the batch (a later write of this resource in the same commit
-      // prepared its own).
-      for (std::string& k : p.index_keys) plan.batch.Put(cf(keys::kIndex), std::move(k), "");
-      for (std::string& k : p.compartment_keys)
-        plan.batch.Put(cf(keys::kCompartment), std::move(k), "");
-      // The stored bytes are rendered (and sealed) once the lock is released (Render).
+      if (state.current) {
+        keys::ForEachKeyRef(
+            state.current->key_refs, op.type, op.id, [&](char tag, std::string_view k) {
+              if (!p.Writes(tag, k))
+                plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
+            });
+      }
+      // The batch holds views of the keys (a later write of this resource in the same
+      // commit prepared its own).
+      for (size_t i = p.index_begin; i < p.index_end; ++i)
+        plan.batch.PutView(cf(keys::kIndex), (*p.keys)[i], "");
+      for (size_t i = p.index_end; i < p.compartment_end; ++i)
+        plan.batch.PutView(cf(keys::kCompartment), (*p.keys)[i], "");
+      // The stored bytes are rendered (and sealed) once the lock is released (Render), into
+      // the header's string, sized for them here.
+      std::string header = p.key
+                               ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
+                               : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, "");
+      header.reserve(header.size() + kAeadOverhead + keys::kSaltSize + p.head.size() +
+                     p.tail.size() + 96);
       record_write = plan.batch.Put(
-          cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-          p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
-                : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, ""));
+          cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version), std::move(header));
       plan.to_render.push_back({op_at, plan.outcomes.size(), record_write, p.key.get(),
                                 keys::kSaltSize * op_at, nonces_at + kAeadNonceSize * op_at});
-      state.current =
-          keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
+      state.current = keys::CurrentRecord{
+          out.version, false, now, out.seq, std::move(p.content_hash), std::move(p.key_refs)};
     }
     const size_t current_write =
-        plan.batch.Put(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
+        plan.batch.PutView(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
     if (bulk) plan.staged.push_back({current_write, record_write});
     std::string change =
         keys::EncodeChange(op.type, op.id, out.version, state.current->deleted, now);
