@@ -367,11 +367,41 @@ std::string NormalizeString(std::string_view s) {
 }
 
 std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
-  std::vector<std::string> out;
+  std::vector<std::string_view> ids;
+  PatientCompartmentIds(resource, &ids);
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+namespace {
+
+// Adds the id of the Patient that one compartment element's value refers to, once.
+void AddCompartmentPatient(const json::Value& r, std::vector<std::string_view>* out) {
+  if (r.is_array()) {
+    for (const json::Value& item : r.items()) AddCompartmentPatient(item, out);
+    return;
+  }
+  if (!r.is_object()) return;
+  const json::Value* target = r.find("reference");
+  if (target == nullptr) {
+    const json::Value* actor = r.find("actor");
+    target = actor != nullptr ? actor->find("reference") : nullptr;
+  }
+  if (target == nullptr || !target->is_string()) return;
+  const auto ref = ParseReferenceView(target->text());
+  if (!ref || ref->type != "Patient") return;
+  for (std::string_view known : *out)
+    if (known == ref->id) return;
+  out->push_back(ref->id);
+}
+
+}  // namespace
+
+void PatientCompartmentIds(const json::Value& resource, std::vector<std::string_view>* out) {
+  out->clear();
   const std::string_view type = ResourceType(resource);
   if (type == "Patient") {
-    out.emplace_back(ResourceId(resource));
-    return out;
+    out->push_back(ResourceId(resource));
+    return;
   }
   // The patient-compartment elements of FHIR R4's CompartmentDefinition that carry a
   // reference to the patient, checked on every type.
@@ -380,22 +410,8 @@ std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
       "requester", "author",  "informationSource", "individual"};
   for (std::string_view element : kElements) {
     const json::Value* v = resource.find(element);
-    if (v == nullptr) continue;
-    std::vector<const json::Value*> refs;
-    Collect(*v, "", &refs);
-    for (const json::Value* r : refs) {
-      const json::Value* target = r->find("reference");
-      if (target == nullptr)
-        target = r->find("actor") ? r->find("actor")->find("reference") : nullptr;
-      if (target == nullptr || !target->is_string()) continue;
-      const auto ref = ParseReferenceView(target->text());
-      if (!ref || ref->type != "Patient") continue;
-      bool seen = false;
-      for (const auto& known : out) seen |= known == ref->id;
-      if (!seen) out.emplace_back(ref->id);
-    }
+    if (v != nullptr) AddCompartmentPatient(*v, out);
   }
-  return out;
 }
 
 int64_t ClinicalTime(const json::Value& r, int64_t fallback) {

@@ -87,6 +87,8 @@ std::string NormalizeString(std::string_view s);
 // The ids of the patients whose compartment holds this resource: the Patient itself, or
 // the Patient references in the compartment elements of its type.
 std::vector<std::string> PatientCompartmentsOf(const json::Value& resource);
+// The same ids as views of the resource (which must outlive them); clears *out first.
+void PatientCompartmentIds(const json::Value& resource, std::vector<std::string_view>* out);
 
 // The time the resource is about (effective, onset, performed, period start, authored,
 // issued, ...), in microseconds; `fallback` when it has none.

@@ -140,7 +140,10 @@ std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
 }  // namespace
 
 std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version) {
-  std::string k = ResourcePrefix(type, id);
+  std::string k;
+  k.reserve(type.size() + id.size() + 10);
+  k.append(type).push_back('\0');
+  k.append(id).push_back('\0');
   PutBigEndian64(&k, version);
   return k;
 }
@@ -160,8 +163,9 @@ std::string SequenceKey(uint64_t seq) {
 }
 
 std::string TypeHistoryKey(std::string_view type, uint64_t seq) {
-  std::string k(type);
-  k.push_back('\0');
+  std::string k;
+  k.reserve(type.size() + 9);
+  k.append(type).push_back('\0');
   PutBigEndian64(&k, seq);
   return k;
 }
@@ -427,7 +431,10 @@ std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v) {
 
 std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version, bool deleted,
                          int64_t last_updated) {
-  std::string v = ResourcePrefix(type, id);
+  std::string v;
+  v.reserve(type.size() + id.size() + 19);
+  v.append(type).push_back('\0');
+  v.append(id).push_back('\0');
   PutBigEndian64(&v, version);
   v.push_back(deleted ? 1 : 0);
   PutOrderedInt64(&v, last_updated);

@@ -232,11 +232,17 @@ void PrepareKeys(const KeyRing& ring, const WriteOp& op, keys::KeyList* list, Pr
   if (op.type == "Patient") {
     p->key_name = KeyRing::PatientKeyName(op.id);
   } else {
-    const int64_t time = fhir::ClinicalTime(op.resource, NowMicros());
-    const std::vector<std::string> patients = fhir::PatientCompartmentsOf(op.resource);
-    for (const std::string& patient : patients)
-      keys::AppendCompartmentKey(list->Begin(), patient, time, op.type, op.id);
-    if (!patients.empty()) p->key_name = KeyRing::PatientKeyName(patients.front());
+    thread_local std::vector<std::string_view> patients;
+    fhir::PatientCompartmentIds(op.resource, &patients);
+    if (!patients.empty()) {
+      // The time orders the compartment; now when the resource has no time of its own.
+      constexpr int64_t kNoTime = INT64_MIN;
+      int64_t time = fhir::ClinicalTime(op.resource, kNoTime);
+      if (time == kNoTime) time = NowMicros();
+      for (std::string_view patient : patients)
+        keys::AppendCompartmentKey(list->Begin(), patient, time, op.type, op.id);
+      p->key_name = KeyRing::PatientKeyName(patients.front());
+    }
   }
   p->compartment_end = list->size();
   size_t refs_size = 0;  // at most: the long form's header is the longer one
