@@ -142,10 +142,15 @@ std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
 std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version) {
   std::string k;
   k.reserve(type.size() + id.size() + 10);
-  k.append(type).push_back('\0');
-  k.append(id).push_back('\0');
-  PutBigEndian64(&k, version);
+  AppendResourceKey(&k, type, id, version);
   return k;
+}
+
+void AppendResourceKey(std::string* out, std::string_view type, std::string_view id,
+                       uint64_t version) {
+  out->append(type).push_back('\0');
+  out->append(id).push_back('\0');
+  PutBigEndian64(out, version);
 }
 
 std::string ResourcePrefix(std::string_view type, std::string_view id) {
@@ -165,9 +170,13 @@ std::string SequenceKey(uint64_t seq) {
 std::string TypeHistoryKey(std::string_view type, uint64_t seq) {
   std::string k;
   k.reserve(type.size() + 9);
-  k.append(type).push_back('\0');
-  PutBigEndian64(&k, seq);
+  AppendTypeHistoryKey(&k, type, seq);
   return k;
+}
+
+void AppendTypeHistoryKey(std::string* out, std::string_view type, uint64_t seq) {
+  out->append(type).push_back('\0');
+  PutBigEndian64(out, seq);
 }
 
 std::string CompartmentPrefix(std::string_view patient) {
@@ -380,13 +389,17 @@ std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
 std::string EncodeCurrent(const CurrentRecord& r) {
   std::string v;
   v.reserve(25 + r.content_hash.size() + r.key_refs.size());
-  PutBigEndian64(&v, r.version);
-  v.push_back(r.erased ? 2 : (r.deleted ? 1 : 0));
-  PutOrderedInt64(&v, r.last_updated);
-  PutBigEndian64(&v, r.seq);
-  v.append(r.content_hash);
-  v.append(r.key_refs);
+  AppendCurrent(&v, r);
   return v;
+}
+
+void AppendCurrent(std::string* out, const CurrentRecord& r) {
+  PutBigEndian64(out, r.version);
+  out->push_back(r.erased ? 2 : (r.deleted ? 1 : 0));
+  PutOrderedInt64(out, r.last_updated);
+  PutBigEndian64(out, r.seq);
+  out->append(r.content_hash);
+  out->append(r.key_refs);
 }
 
 std::optional<CurrentRecord> DecodeCurrent(std::string_view v) {
@@ -406,12 +419,17 @@ std::string EncodeResourceHeader(uint8_t flags, int64_t last_updated, uint64_t s
                                  std::string_view key_name) {
   std::string v;
   v.reserve(18 + key_name.size());
-  v.push_back(static_cast<char>(flags));
-  PutOrderedInt64(&v, last_updated);
-  PutBigEndian64(&v, seq);
-  v.push_back(static_cast<char>(std::min<size_t>(key_name.size(), 255)));
-  v.append(key_name.substr(0, 255));
+  AppendResourceHeader(&v, flags, last_updated, seq, key_name);
   return v;
+}
+
+void AppendResourceHeader(std::string* out, uint8_t flags, int64_t last_updated, uint64_t seq,
+                          std::string_view key_name) {
+  out->push_back(static_cast<char>(flags));
+  PutOrderedInt64(out, last_updated);
+  PutBigEndian64(out, seq);
+  out->push_back(static_cast<char>(std::min<size_t>(key_name.size(), 255)));
+  out->append(key_name.substr(0, 255));
 }
 
 std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v) {
@@ -433,12 +451,15 @@ std::string EncodeChange(std::string_view type, std::string_view id, uint64_t ve
                          int64_t last_updated) {
   std::string v;
   v.reserve(type.size() + id.size() + 19);
-  v.append(type).push_back('\0');
-  v.append(id).push_back('\0');
-  PutBigEndian64(&v, version);
-  v.push_back(deleted ? 1 : 0);
-  PutOrderedInt64(&v, last_updated);
+  AppendChange(&v, type, id, version, deleted, last_updated);
   return v;
+}
+
+void AppendChange(std::string* out, std::string_view type, std::string_view id, uint64_t version,
+                  bool deleted, int64_t last_updated) {
+  AppendResourceKey(out, type, id, version);
+  out->push_back(deleted ? 1 : 0);
+  PutOrderedInt64(out, last_updated);
 }
 
 std::optional<ChangeView> DecodeChange(std::string_view v) {

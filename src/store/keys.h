@@ -41,6 +41,10 @@ std::string ResourcePrefix(std::string_view type, std::string_view id);  // all 
 std::string CurrentKey(std::string_view type, std::string_view id);
 std::string SequenceKey(uint64_t seq);
 std::string TypeHistoryKey(std::string_view type, uint64_t seq);
+// The same keys appended to *out (the write path builds a commit's bytes in one buffer).
+void AppendResourceKey(std::string* out, std::string_view type, std::string_view id,
+                       uint64_t version);
+void AppendTypeHistoryKey(std::string* out, std::string_view type, uint64_t seq);
 std::string CompartmentKey(std::string_view patient, int64_t time, std::string_view type,
                            std::string_view id);
 std::string CompartmentPrefix(std::string_view patient);
@@ -148,6 +152,7 @@ struct CurrentRecord {
 };
 inline constexpr size_t kCurrentFixedSize = 57;
 std::string EncodeCurrent(const CurrentRecord& r);
+void AppendCurrent(std::string* out, const CurrentRecord& r);
 std::optional<CurrentRecord> DecodeCurrent(std::string_view v);
 // The key refs of an encoded current record without decoding the rest ("" if malformed).
 inline std::string_view CurrentKeyRefs(std::string_view v) {
@@ -165,6 +170,8 @@ inline constexpr uint8_t kFlagDeleted = 1;
 inline constexpr uint8_t kFlagPlaintext = 2;
 std::string EncodeResourceHeader(uint8_t flags, int64_t last_updated, uint64_t seq,
                                  std::string_view key_name);
+void AppendResourceHeader(std::string* out, uint8_t flags, int64_t last_updated, uint64_t seq,
+                          std::string_view key_name);
 struct ResourceRecordView {
   bool deleted = false;
   bool plaintext = false;
@@ -178,6 +185,8 @@ std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v);
 // Value of kChanges: type\0id\0 version(8) flags(1) last_updated(8).
 std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version, bool deleted,
                          int64_t last_updated);
+void AppendChange(std::string* out, std::string_view type, std::string_view id, uint64_t version,
+                  bool deleted, int64_t last_updated);
 struct ChangeView {
   std::string_view type, id;
   uint64_t version = 0;

@@ -23,69 +23,99 @@ namespace medhub::store {
 // position). Writes to the same key keep their relative order (stable sort), so the batch
 // means exactly what the unsorted sequence meant.
 //
-// The writes' vector is handed from one batch to the next of the same thread (with its
-// capacity, up to kKeptWrites): a commit's batch is a large block, which otherwise the
-// allocator gets, faults in and gives back on every commit.
+// Keys and values are either views of bytes that outlive the batch (the commit's prepared
+// keys) or bytes in the batch's one buffer, built there in place (Append*, then Since) or
+// copied: a commit's writes allocate nothing of their own. The writes' vector and the buffer
+// are handed from one batch to the next of the same thread (with their capacity, up to
+// kKeptWrites and kKeptBytes): otherwise the allocator gets, faults in and gives back large
+// blocks on every commit.
 class SortedBatch {
  public:
-  static constexpr size_t kKeptWrites = size_t{1} << 16;  // at most 5.8 MB a thread
+  static constexpr size_t kKeptWrites = size_t{1} << 16;  // at most 5 MB a thread
+  static constexpr size_t kKeptBytes = size_t{8} << 20;
+  // Bytes of the batch: external (`ext` set) or at `at` in its buffer.
+  struct Ref {
+    const char* ext = nullptr;
+    uint32_t at = 0;
+    uint32_t size = 0;
+  };
   SortedBatch() = default;
   ~SortedBatch() {
-    if (ops_.capacity() <= kKeptWrites && ops_.capacity() > Spare().capacity()) {
+    if (ops_.capacity() <= kKeptWrites && ops_.capacity() > Spare().ops.capacity()) {
       ops_.clear();
-      ops_.swap(Spare());
+      ops_.swap(Spare().ops);
+    }
+    if (bytes_.capacity() <= kKeptBytes && bytes_.capacity() > Spare().bytes.capacity()) {
+      bytes_.clear();
+      bytes_.swap(Spare().bytes);
     }
   }
   SortedBatch(SortedBatch&&) = default;
   SortedBatch& operator=(SortedBatch&&) = default;
 
-  // Returns the write's position, for value().
-  size_t Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
-    ops_.push_back({cf->GetID(), false, false, cf, {}, std::move(key), std::move(value)});
+  // The buffer to build bytes in: append after noting its size, then Since(that size).
+  std::string* buffer() { return &bytes_; }
+  Ref Since(size_t at) const {
+    return {nullptr, static_cast<uint32_t>(at), static_cast<uint32_t>(bytes_.size() - at)};
+  }
+  Ref Copy(std::string_view bytes) {
+    const size_t at = bytes_.size();
+    bytes_.append(bytes);
+    return Since(at);
+  }
+  // `bytes` must outlive the batch.
+  static Ref View(std::string_view bytes) {
+    return {bytes.data(), 0, static_cast<uint32_t>(bytes.size())};
+  }
+  // Returns the write's position, for key(), value() and SetValue().
+  size_t Put(rocksdb::ColumnFamilyHandle* cf, Ref key, Ref value) {
+    ops_.push_back({cf->GetID(), false, cf, key, value});
     return ops_.size() - 1;
   }
-  // The same with a key that is not copied: it must outlive the batch (the commit's keys).
-  size_t PutView(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string value) {
-    ops_.push_back({cf->GetID(), false, true, cf, key, std::string(), std::move(value)});
-    return ops_.size() - 1;
-  }
-  std::string* value(size_t i) { return &ops_[i].value; }
-  std::string_view key(size_t i) const { return ops_[i].Key(); }
   void Delete(rocksdb::ColumnFamilyHandle* cf, std::string_view key) {
-    ops_.push_back({cf->GetID(), true, false, cf, {}, std::string(key), std::string()});
+    ops_.push_back({cf->GetID(), true, cf, Copy(key), Ref()});
   }
+  std::string_view key(size_t i) const { return Bytes(ops_[i].key); }
+  std::string_view value(size_t i) const { return Bytes(ops_[i].value); }
+  void SetValue(size_t i, Ref value) { ops_[i].value = value; }
   bool empty() const { return ops_.empty(); }
-  void Reserve(size_t writes) {
-    if (ops_.capacity() == 0) ops_.swap(Spare());  // empty: Spare() is cleared when kept
+  void Reserve(size_t writes, size_t bytes) {
+    if (ops_.capacity() == 0) ops_.swap(Spare().ops);  // empty: the spare is cleared when kept
     ops_.reserve(writes);
+    ReserveBytes(bytes);
+  }
+  // Room for `more` bytes: appending them moves no byte of the buffer.
+  void ReserveBytes(size_t more) {
+    if (bytes_.capacity() == 0) bytes_.swap(Spare().bytes);
+    bytes_.reserve(bytes_.size() + more);
   }
   size_t size() const { return ops_.size(); }
   // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
   template <typename F>
   void ForEach(F&& f) const {
-    for (const Op& op : ops_) f(op.cf, op.Key(), op.value, op.del);
+    for (const Op& op : ops_) f(op.cf, Bytes(op.key), Bytes(op.value), op.del);
   }
   rocksdb::WriteBatch Build() const {
     std::vector<uint32_t> order(ops_.size());
     size_t bytes = 0;
     for (uint32_t i = 0; i < order.size(); ++i) {
       order[i] = i;
-      bytes += ops_[i].Key().size() + ops_[i].value.size() + 16;
+      bytes += ops_[i].key.size + ops_[i].value.size + 16;
     }
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
       const Op& x = ops_[a];
       const Op& y = ops_[b];
       if (x.cf_id != y.cf_id) return x.cf_id < y.cf_id;
-      if (int c = x.Key().compare(y.Key()); c != 0) return c < 0;
+      if (int c = Bytes(x.key).compare(Bytes(y.key)); c != 0) return c < 0;
       return a < b;  // same key: keep the order of the writes
     });
     rocksdb::WriteBatch batch(bytes);
     for (uint32_t i : order) {
       const Op& op = ops_[i];
       if (op.del) {
-        batch.Delete(op.cf, op.Key());
+        batch.Delete(op.cf, Bytes(op.key));
       } else {
-        batch.Put(op.cf, op.Key(), op.value);
+        batch.Put(op.cf, Bytes(op.key), Bytes(op.value));
       }
     }
     return batch;
@@ -95,18 +125,22 @@ class SortedBatch {
   struct Op {
     uint32_t cf_id;
     bool del;
-    bool viewed;  // the key is `view`, not `key`
     rocksdb::ColumnFamilyHandle* cf;
-    std::string_view view;
-    std::string key;
-    std::string value;
-    std::string_view Key() const { return viewed ? view : std::string_view(key); }
+    Ref key, value;
   };
-  static std::vector<Op>& Spare() {
-    thread_local std::vector<Op> spare;
+  struct Kept {
+    std::vector<Op> ops;
+    std::string bytes;
+  };
+  static Kept& Spare() {
+    thread_local Kept spare;
     return spare;
   }
+  std::string_view Bytes(Ref r) const {
+    return {r.ext != nullptr ? r.ext : bytes_.data() + r.at, r.size};
+  }
   std::vector<Op> ops_;
+  std::string bytes_;
 };
 
 // One write, prepared from its own content before any lock is taken.
@@ -283,6 +317,8 @@ class JsonParts {
   }
   static constexpr std::string_view kVersion = "\"versionId\":\"";
   static constexpr std::string_view kUpdated = "\",\"lastUpdated\":\"";
+  // At most the size of the server's meta elements: the version's digits, an instant.
+  static constexpr size_t kMaxServerMeta = kVersion.size() + 20 + kUpdated.size() + 40 + 1;
   std::string_view head() const { return p_.head; }
   std::string_view digits() const { return {digits_, digits_size_}; }
   std::string_view instant() const { return instant_; }
@@ -413,32 +449,45 @@ std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& op
   std::string instant;
   int64_t instant_of = 0;
   const std::string_view random = plan->random;
+  size_t bytes = 0;  // at most, for the records' values
+  for (const ToRender& t : plan->to_render) {
+    bytes += plan->batch.value(t.write).size() + kAeadOverhead + keys::kSaltSize +
+             ops[t.op].head.size() + ops[t.op].tail.size() + JsonParts::kMaxServerMeta;
+  }
+  plan->batch.ReserveBytes(bytes);
+  thread_local std::string aad;  // a copy: the key is in the buffer the payload is appended to
   for (const ToRender& t : plan->to_render) {
     WriteOutcome& out = plan->outcomes[t.outcome];
     const JsonParts json(ops[t.op], out.version,
                          InstantOf(out.last_updated, &instant, &instant_of));
     if (ops[t.op].op.want_json) out.json = json.String();
-    std::string* value = plan->batch.value(t.write);
+    // The record's value is its header (written by Plan) and the payload, built after the
+    // other bytes of the batch (the buffer has room for all of them: nothing moves).
+    std::string* value = plan->batch.buffer();
+    const size_t at = value->size();
+    value->append(plan->batch.value(t.write));
     const std::string_view salt = random.substr(t.salt_at, keys::kSaltSize);
     if (!t.key) {
-      value->reserve(value->size() + keys::kSaltSize + json.size());
       value->append(salt);
       json.AppendTo(value);
+      plan->batch.SetValue(t.write, plan->batch.Since(at));
       continue;
     }
     // The sealed plaintext is salt || json, sealed from the json's pieces (no copy of it is
     // needed); the associated data is the resource key: type \0 id \0 version.
-    value->reserve(value->size() + kAeadOverhead + keys::kSaltSize + json.size());
+    aad.assign(plan->batch.key(t.write));
     AeadSealPartsTo(t.key->bytes, random.substr(t.nonce_at, kAeadNonceSize),
                     {salt, json.head(), JsonParts::kVersion, json.digits(), JsonParts::kUpdated,
                      json.instant(), "\"", json.tail()},
-                    plan->batch.key(t.write), value);
+                    aad, value);
+    plan->batch.SetValue(t.write, plan->batch.Since(at));
     if (!t.key->durable && std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
       new_keys.push_back(t.key);
   }
   // A key not yet known to be durable is written by every commit that uses it.
   for (const DataKey* k : new_keys)
-    plan->batch.Put(db_->DefaultColumnFamily(), KeyRing::KeyRecordKey(k->name), k->record);
+    plan->batch.Put(db_->DefaultColumnFamily(), plan->batch.Copy(KeyRing::KeyRecordKey(k->name)),
+                    plan->batch.Copy(k->record));
   return new_keys;
 }
 
@@ -462,7 +511,7 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       added.clear();
       added.reserve(plan->batch.size());
       plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, std::string_view key,
-                               const std::string& value,
+                               std::string_view value,
                                bool del) { added.push_back(c.Add(cf, key, value, del)); });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
@@ -507,6 +556,50 @@ void RocksStore::Finish(const Planned& plan) {
   write_cv_.notify_all();
 }
 
+namespace {
+
+// Bytes built by f(std::string*) in the batch's buffer.
+template <typename F>
+SortedBatch::Ref Built(SortedBatch* batch, F&& f) {
+  const size_t at = batch->buffer()->size();
+  f(batch->buffer());
+  return batch->Since(at);
+}
+
+// The resource record of a version: its header (Render appends the payload of a put).
+// Returns the write's position.
+size_t PutRecord(SortedBatch* batch, rocksdb::ColumnFamilyHandle* cf, const WriteOp& op,
+                 const WriteOutcome& out, uint8_t flags, std::string_view key_name) {
+  const SortedBatch::Ref key = Built(
+      batch, [&](std::string* b) { keys::AppendResourceKey(b, op.type, op.id, out.version); });
+  const SortedBatch::Ref header = Built(batch, [&](std::string* b) {
+    keys::AppendResourceHeader(b, flags, out.last_updated, out.seq, key_name);
+  });
+  return batch->Put(cf, key, header);
+}
+
+size_t PutCurrent(SortedBatch* batch, rocksdb::ColumnFamilyHandle* cf, std::string_view cur_key,
+                  const keys::CurrentRecord& current) {
+  const SortedBatch::Ref value =
+      Built(batch, [&](std::string* b) { keys::AppendCurrent(b, current); });
+  return batch->Put(cf, SortedBatch::View(cur_key), value);
+}
+
+// The change feed's and the type history's entries of a version (one value for both).
+void PutChange(SortedBatch* batch, rocksdb::ColumnFamilyHandle* changes,
+               rocksdb::ColumnFamilyHandle* type_history, const WriteOp& op,
+               const WriteOutcome& out, bool deleted) {
+  const SortedBatch::Ref change = Built(batch, [&](std::string* b) {
+    keys::AppendChange(b, op.type, op.id, out.version, deleted, out.last_updated);
+  });
+  batch->Put(changes, Built(batch, [&](std::string* b) { PutBigEndian64(b, out.seq); }), change);
+  batch->Put(type_history,
+             Built(batch, [&](std::string* b) { keys::AppendTypeHistoryKey(b, op.type, out.seq); }),
+             change);
+}
+
+}  // namespace
+
 Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   Planned plan;
   if (bulk_ && !bulk_->failure.ok()) return bulk_->failure;
@@ -515,9 +608,12 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   uint64_t seq = assigned_seq_;
   std::unordered_map<std::string_view, Pending> pending;  // views of the ops' cur_key
   pending.reserve(ops.size());
-  size_t writes = 0;  // an upper bound on the batch's writes, to size it once
-  for (const PreparedOp& p : ops) writes += 6 + 2 * (p.compartment_end - p.index_begin);
-  plan.batch.Reserve(writes);
+  size_t writes = 0, bytes = 0;  // upper bounds (deletes aside), to size the batch once
+  for (const PreparedOp& p : ops) {
+    writes += 6 + 2 * (p.compartment_end - p.index_begin);
+    bytes += 5 * p.cur_key.size() + p.key_name.size() + p.key_refs.size() + 128;
+  }
+  plan.batch.Reserve(writes, bytes);
   plan.outcomes.reserve(ops.size());
   const size_t nonces_at = keys::kSaltSize * ops.size();
   plan.random = RandomBytes(nonces_at + (key_ring_->enabled() ? kAeadNonceSize * ops.size() : 0));
@@ -551,9 +647,7 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.version = state.current->version + 1;
       out.seq = ++seq;
       out.last_updated = now;
-      record_write =
-          plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                         keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
+      record_write = PutRecord(&plan.batch, cf(keys::kResources), op, out, keys::kFlagDeleted, "");
       keys::ForEachKeyRef(
           state.current->key_refs, op.type, op.id, [&](char tag, std::string_view k) {
             plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
@@ -592,31 +686,24 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       // The batch holds views of the keys (a later write of this resource in the same
       // commit prepared its own).
       for (size_t i = p.index_begin; i < p.index_end; ++i)
-        plan.batch.PutView(cf(keys::kIndex), (*p.keys)[i], "");
+        plan.batch.Put(cf(keys::kIndex), SortedBatch::View((*p.keys)[i]), {});
       for (size_t i = p.index_end; i < p.compartment_end; ++i)
-        plan.batch.PutView(cf(keys::kCompartment), (*p.keys)[i], "");
-      // The stored bytes are rendered (and sealed) once the lock is released (Render), into
-      // the header's string, sized for them here.
-      std::string header = p.key
-                               ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
-                               : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, "");
-      header.reserve(header.size() + kAeadOverhead + keys::kSaltSize + p.head.size() +
-                     p.tail.size() + 96);
-      record_write = plan.batch.Put(
-          cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version), std::move(header));
+        plan.batch.Put(cf(keys::kCompartment), SortedBatch::View((*p.keys)[i]), {});
+      // The stored bytes are rendered (and sealed) after the header once the lock is
+      // released (Render).
+      record_write =
+          p.key ? PutRecord(&plan.batch, cf(keys::kResources), op, out, 0, p.key_name)
+                : PutRecord(&plan.batch, cf(keys::kResources), op, out, keys::kFlagPlaintext, "");
       plan.to_render.push_back({op_at, plan.outcomes.size(), record_write, p.key.get(),
                                 keys::kSaltSize * op_at, nonces_at + kAeadNonceSize * op_at});
       state.current = keys::CurrentRecord{
           out.version, false, now, out.seq, std::move(p.content_hash), std::move(p.key_refs)};
     }
     const size_t current_write =
-        plan.batch.PutView(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
+        PutCurrent(&plan.batch, cf(keys::kCurrent), p.cur_key, *state.current);
     if (bulk) plan.staged.push_back({current_write, record_write});
-    std::string change =
-        keys::EncodeChange(op.type, op.id, out.version, state.current->deleted, now);
-    plan.batch.Put(cf(keys::kChanges), keys::SequenceKey(out.seq), change);
-    plan.batch.Put(cf(keys::kTypeHistory), keys::TypeHistoryKey(op.type, out.seq),
-                   std::move(change));
+    PutChange(&plan.batch, cf(keys::kChanges), cf(keys::kTypeHistory), op, out,
+              state.current->deleted);
     plan.outcomes.push_back(std::move(out));
   }
   if (seq == assigned_seq_) return plan;
