@@ -86,7 +86,7 @@ class SortedBatch {
   }
   // Room for `more` bytes: appending them moves no byte of the buffer.
   void ReserveBytes(size_t more) {
-    if (bytes_.capacity() == 0) bytes_.swap(Spare().bytes);
+    if (bytes_.empty() && bytes_.capacity() < Spare().bytes.capacity()) bytes_.swap(Spare().bytes);
     bytes_.reserve(bytes_.size() + more);
   }
   size_t size() const { return ops_.size(); }
@@ -611,7 +611,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   size_t writes = 0, bytes = 0;  // upper bounds (deletes aside), to size the batch once
   for (const PreparedOp& p : ops) {
     writes += 6 + 2 * (p.compartment_end - p.index_begin);
-    bytes += 5 * p.cur_key.size() + p.key_name.size() + p.key_refs.size() + 128;
+    bytes += 5 * p.cur_key.size() + 2 * p.key_name.size() + p.key_refs.size() + 160 +
+             p.head.size() + p.tail.size() + kAeadOverhead + keys::kSaltSize +
+             JsonParts::kMaxServerMeta;  // Render's payload (the header copied once more)
   }
   plan.batch.Reserve(writes, bytes);
   plan.outcomes.reserve(ops.size());
