@@ -107,6 +107,7 @@ class KeyList {
     return &buf_;
   }
   size_t size() const { return starts_.size(); }
+  size_t bytes() const { return buf_.size(); }
   std::string_view operator[](size_t i) const {
     const size_t end = i + 1 < starts_.size() ? starts_[i + 1] : buf_.size();
     return std::string_view(buf_).substr(starts_[i], end - starts_[i]);

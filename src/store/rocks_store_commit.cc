@@ -143,6 +143,8 @@ class SortedBatch {
   std::string bytes_;
 };
 
+constexpr size_t kMaxCommitBytes = size_t{1} << 30;
+
 // One write, prepared from its own content before any lock is taken.
 struct PreparedOp {
   WriteOp op;
@@ -253,7 +255,6 @@ void PrepareKeys(const KeyRing& ring, const WriteOp& op, keys::KeyList* list, Pr
   thread_local fhir::IndexValueRefs values;
   fhir::ExtractIndexValueRefs(op.resource, &values);
   const keys::IndexId index_id(op.id);
-  p->keys = list;
   p->index_begin = list->size();
   for (const fhir::IndexValueRef& v : values.values) {
     if (v.param->name == "_lastUpdated") continue;
@@ -289,6 +290,7 @@ void PrepareKeys(const KeyRing& ring, const WriteOp& op, keys::KeyList* list, Pr
 }
 
 Status Prepare(const KeyRing& ring, WriteOp op, keys::KeyList* list, PreparedOp* p) {
+  p->keys = list;
   if (op.type.empty() || !IsValidFhirId(op.id))
     return Status::InvalidArgument("a write needs a resource type and a valid id");
   p->cur_key = keys::CurrentKey(op.type, op.id);
@@ -615,6 +617,9 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
              p.head.size() + p.tail.size() + kAeadOverhead + keys::kSaltSize +
              JsonParts::kMaxServerMeta;  // Render's payload (the header copied once more)
   }
+  // The batch and the key list address their bytes with 32 bits.
+  if (bytes > kMaxCommitBytes || (!ops.empty() && ops.front().keys->bytes() > kMaxCommitBytes))
+    return Status::InvalidArgument("a commit of more than 1 GiB of resources");
   plan.batch.Reserve(writes, bytes);
   plan.outcomes.reserve(ops.size());
   const size_t nonces_at = keys::kSaltSize * ops.size();
