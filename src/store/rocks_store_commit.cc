@@ -326,8 +326,8 @@ class JsonParts {
   std::string_view instant() const { return instant_; }
   std::string_view tail() const { return p_.tail; }
   size_t size() const {
-    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() + 1 +
-           p_.tail.size();
+    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() +
+           1 + p_.tail.size();
   }
   void AppendTo(std::string* out) const {
     out->append(head()).append(kVersion).append(digits()).append(kUpdated).append(instant_);
@@ -446,7 +446,8 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   return std::move(plan.outcomes);
 }
 
-std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
+std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops,
+                                               Planned* plan) {
   std::vector<const DataKey*> new_keys;
   std::string instant;
   int64_t instant_of = 0;
