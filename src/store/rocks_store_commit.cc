@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 
 #include "core/aead.h"
@@ -157,9 +158,10 @@ struct PreparedOp {
   // KeyList holds them (and the batch views of them).
   const keys::KeyList* keys = nullptr;
   size_t index_begin = 0, index_end = 0, compartment_end = 0;
-  std::string key_refs;  // the key refs of those keys (keys::AppendKeyRef)
-  std::string key_name;  // the data key of a put (KeyRing)
-  DataKeyRef key;        // null in a plaintext store
+  std::string key_refs;     // the key refs of those keys (keys::AppendKeyRef)
+  size_t first_of_key = 0;  // the commit's first op of the same resource (LinkSameKeys)
+  std::string key_name;     // the data key of a put (KeyRing)
+  DataKeyRef key;           // null in a plaintext store
   // Whether `k` is one of the put's index ('i') or compartment ('c') keys.
   bool Writes(char tag, std::string_view k) const {
     const size_t begin = tag == 'c' ? index_end : index_begin;
@@ -169,6 +171,25 @@ struct PreparedOp {
     return false;
   }
 };
+
+// Sets each op's first_of_key, before the lock is taken: an open-addressing table of the
+// current keys' hashes (the thread's, reused).
+void LinkSameKeys(std::vector<PreparedOp>* ops) {
+  thread_local std::vector<std::pair<size_t, size_t>> table;  // hash, op + 1 (0: free)
+  const size_t slots = std::bit_ceil(2 * ops->size() + 1);
+  table.assign(slots, {0, 0});
+  for (size_t i = 0; i < ops->size(); ++i) {
+    PreparedOp& p = (*ops)[i];
+    const size_t hash = std::hash<std::string_view>()(p.cur_key);
+    size_t s = hash & (slots - 1);
+    while (table[s].second != 0 &&
+           (table[s].first != hash || (*ops)[table[s].second - 1].cur_key != p.cur_key))
+      s = (s + 1) & (slots - 1);
+    if (table[s].second == 0) table[s] = {hash, i + 1};
+    p.first_of_key = table[s].second - 1;
+  }
+  if (table.capacity() > (size_t{1} << 16)) table = {};
+}
 
 // A put's stored bytes, rendered (and sealed) after the lock is released (RocksStore::Render).
 struct ToRender {
@@ -326,8 +347,8 @@ class JsonParts {
   std::string_view instant() const { return instant_; }
   std::string_view tail() const { return p_.tail; }
   size_t size() const {
-    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() +
-           1 + p_.tail.size();
+    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() + 1 +
+           p_.tail.size();
   }
   void AppendTo(std::string* out) const {
     out->append(head()).append(kVersion).append(digits()).append(kUpdated).append(instant_);
@@ -408,6 +429,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     RETURN_IF_ERROR(key.status());
     p.key = std::move(key).value();
   }
+  LinkSameKeys(&prepared);
 
   Planned plan;
   {
@@ -446,8 +468,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   return std::move(plan.outcomes);
 }
 
-std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops,
-                                               Planned* plan) {
+std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
   std::vector<const DataKey*> new_keys;
   std::string instant;
   int64_t instant_of = 0;
@@ -499,8 +520,7 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
   {
     std::unique_lock lock(write_mu_);
     BulkState& b = *bulk_;
-    for (std::string_view k : plan->keys)
-      if (auto it = in_flight_.find(k); it != in_flight_.end()) in_flight_.erase(it);
+    for (std::string_view k : plan->keys) in_flight_.erase(k);
     if (!b.failure.ok()) {  // an earlier chunk failed: this commit is a gap
       failed = b.failure;
       pending_.erase(plan->first_seq);
@@ -552,8 +572,7 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
 
 void RocksStore::Finish(const Planned& plan) {
   std::lock_guard lock(write_mu_);
-  for (std::string_view k : plan.keys)
-    if (auto it = in_flight_.find(k); it != in_flight_.end()) in_flight_.erase(it);
+  for (std::string_view k : plan.keys) in_flight_.erase(k);
   pending_.erase(plan.first_seq);
   published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
   write_cv_.notify_all();
@@ -609,9 +628,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   const bool bulk = bulk_active();
   const int64_t now = std::max(NowMicros(), last_time_ + 1);
   uint64_t seq = assigned_seq_;
-  std::unordered_map<std::string_view, Pending> pending;  // views of the ops' cur_key
-  pending.reserve(ops.size());
-  size_t writes = 0, bytes = 0;  // upper bounds (deletes aside), to size the batch once
+  std::vector<Pending> pending(ops.size());  // at each resource's first op (first_of_key)
+  size_t writes = 0, bytes = 0;              // upper bounds (deletes aside), to size the batch once
   for (const PreparedOp& p : ops) {
     writes += 6 + 2 * (p.compartment_end - p.index_begin);
     bytes += 5 * p.cur_key.size() + 2 * p.key_name.size() + p.key_refs.size() + 160 +
@@ -632,9 +650,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
     if (p.key && p.key->erased)
       return Status::FailedPrecondition(op.type + "/" + op.id + " belongs to an erased patient (" +
                                         p.key_name + "): it cannot be written");
-    auto [it, inserted] = pending.try_emplace(p.cur_key);
-    Pending& state = it->second;
-    if (inserted) RETURN_IF_ERROR(LoadCurrent(p.cur_key, &state));
+    Pending& state = pending[p.first_of_key];
+    if (p.first_of_key == op_at) RETURN_IF_ERROR(LoadCurrent(p.cur_key, &state));
     const bool live = state.current && !state.current->deleted;
     auto ref = [&op] { return op.type + "/" + op.id; };  // for errors only
     if (op.if_match && (!live || state.current->version != *op.if_match))
@@ -669,9 +686,10 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         out.last_updated = state.current->last_updated;
         if (!op.want_json) {
           // The caller does not need the stored bytes.
-        } else if (bulk) {
+        } else if (bulk || state.current->seq > assigned_seq_) {
           // The same content hash means the same bytes around the server's meta: this is
-          // what the current version stores (it may be staged, not yet in the database).
+          // what the current version stores (it may be staged, or written by this commit:
+          // not yet in the database).
           out.json = RenderJson(p, out.version, FormatInstant(out.last_updated));
         } else {
           ASSIGN_OR_RETURN(StoredResource cur, ReadRecord(op.type, op.id, out.version));
