@@ -467,7 +467,7 @@ TEST_F(RocksStoreTest, AFormatThreeDirectoryIsReadAsItIsAndItsLongKeyRefsAreRepl
     ASSERT_TRUE(ids.ok());
     EXPECT_EQ(*ids, (std::vector<std::string>{"o2", "o1"}));
   }
-  Reopen();                                            // opened for writing: marked format 4
+  Reopen();  // opened for writing: marked format 4
   Commit1(Put(Obs("o1", "2339-0", "2022-01-01", 5)));  // the refs of version 1 are long
   EXPECT_TRUE(Search("Observation", {{"code", "8480-6"}}).empty());
   EXPECT_EQ(Search("Observation", {{"code", "2339-0"}}), std::vector<std::string>{"o1"});
