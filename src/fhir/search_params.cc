@@ -234,14 +234,13 @@ class Adder {
   IndexValueRefs* out_;
 };
 
-void AddValues(const SearchParamDef* p, const json::Value& v, IndexValueRefs* out,
-               bool normalize = true) {
+void AddValues(const SearchParamDef* p, const json::Value& v, IndexValueRefs* out) {
   Adder add(p, out);
   switch (p->type) {
     case PT::kToken:
       return add.Token(v);
     case PT::kString:
-      return add.String(v, normalize);
+      return add.String(v, /*normalize=*/true);
     case PT::kDate:
       return add.Date(v);
     case PT::kReference:
@@ -330,7 +329,7 @@ std::vector<std::string> RawStringValues(const json::Value& resource, const Sear
   for (std::string_view path : param.paths) {
     found.clear();
     Collect(resource, path, &found);
-    for (const json::Value* v : found) AddValues(&param, *v, &values, /*normalize=*/false);
+    for (const json::Value* v : found) Adder(&param, &values).String(*v, /*normalize=*/false);
   }
   std::vector<std::string> out;
   for (const auto& v : values.values) out.emplace_back(v.value);
