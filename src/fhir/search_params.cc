@@ -149,100 +149,105 @@ void Collect(const json::Value& v, std::string_view path, std::vector<const json
   if (const json::Value* child = v.find(head)) Collect(*child, tail, out);
 }
 
-void AddToken(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
-  auto add = [&](std::string_view system, std::string_view code) {
-    if (code.empty()) return;
-    IndexValue iv;
-    iv.param = p;
-    iv.value = std::string(code);
-    iv.system = std::string(system);
-    out->push_back(std::move(iv));
-  };
-  if (v.is_string()) return add("", v.text());
-  if (v.is_bool()) return add("", v.as_bool() ? "true" : "false");
-  if (!v.is_object()) return;
-  if (const json::Value* codings = v.find("coding")) {  // CodeableConcept
-    for (const auto& c : codings->items()) add(c.get_string("system"), c.get_string("code"));
-    return;
+// Appends the values of one parameter found at one JSON value.
+class Adder {
+ public:
+  Adder(const SearchParamDef* p, IndexValueRefs* out) : p_(p), out_(out) {}
+  void Token(const json::Value& v) {
+    if (v.is_string()) return AddCode("", v.text());
+    if (v.is_bool()) return AddCode("", v.as_bool() ? "true" : "false");
+    if (!v.is_object()) return;
+    if (const json::Value* codings = v.find("coding")) {  // CodeableConcept
+      for (const auto& c : codings->items()) AddCode(c.get_string("system"), c.get_string("code"));
+      return;
+    }
+    if (v.find("code")) return AddCode(v.get_string("system"), v.get_string("code"));  // Coding
+    if (v.find("value")) return AddCode(v.get_string("system"), v.get_string("value"));
   }
-  if (v.find("code")) return add(v.get_string("system"), v.get_string("code"));    // Coding
-  if (v.find("value")) return add(v.get_string("system"), v.get_string("value"));  // Identifier
-}
-
-void AddString(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out,
-               bool normalize = true) {
-  auto add = [&](std::string_view s) {
-    if (s.empty()) return;
-    IndexValue iv;
-    iv.param = p;
-    iv.value = normalize ? NormalizeString(s) : std::string(s);
-    out->push_back(std::move(iv));
-  };
-  if (v.is_string()) return add(v.text());
-  if (!v.is_object()) return;
-  // HumanName and Address: every textual part is searchable.
-  for (std::string_view k : {"text", "family", "given", "prefix", "suffix", "line", "city",
-                             "district", "state", "postalCode", "country"}) {
-    if (const json::Value* part = v.find(k)) {
-      if (part->is_string()) add(part->text());
-      for (const auto& item : part->items())
-        if (item.is_string()) add(item.text());
+  void String(const json::Value& v, bool normalize) {
+    if (v.is_string()) return AddString(v.text(), normalize);
+    if (!v.is_object()) return;
+    // HumanName and Address: every textual part is searchable.
+    for (std::string_view k : {"text", "family", "given", "prefix", "suffix", "line", "city",
+                               "district", "state", "postalCode", "country"}) {
+      if (const json::Value* part = v.find(k)) {
+        if (part->is_string()) AddString(part->text(), normalize);
+        for (const auto& item : part->items())
+          if (item.is_string()) AddString(item.text(), normalize);
+      }
     }
   }
-}
-
-void AddDate(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
-  IndexValue iv;
-  iv.param = p;
-  if (v.is_string()) {
-    auto r = ParseFhirDate(v.text());
-    if (!r.ok()) return;
-    iv.range = *r;
-  } else if (v.is_object()) {  // Period: an open end is unbounded
-    iv.range = {INT64_MIN, INT64_MAX};
-    if (auto s = ParseFhirDate(v.get_string("start")); s.ok()) iv.range.low = s->low;
-    if (auto e = ParseFhirDate(v.get_string("end")); e.ok()) iv.range.high = e->high;
-    if (iv.range.low == INT64_MIN && iv.range.high == INT64_MAX) return;
-  } else {
-    return;
+  void Date(const json::Value& v) {
+    IndexValueRef iv{p_};
+    if (v.is_string()) {
+      auto r = ParseFhirDate(v.text());
+      if (!r.ok()) return;
+      iv.range = *r;
+    } else if (v.is_object()) {  // Period: an open end is unbounded
+      iv.range = {INT64_MIN, INT64_MAX};
+      if (auto s = ParseFhirDate(v.get_string("start")); s.ok()) iv.range.low = s->low;
+      if (auto e = ParseFhirDate(v.get_string("end")); e.ok()) iv.range.high = e->high;
+      if (iv.range.low == INT64_MIN && iv.range.high == INT64_MAX) return;
+    } else {
+      return;
+    }
+    out_->values.push_back(iv);
   }
-  out->push_back(std::move(iv));
-}
-
-void AddReference(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
-  std::string_view text = v.is_string() ? v.text() : v.get_string("reference");
-  if (text.empty()) return;
-  auto add = [p, out](std::string value) {
-    IndexValue iv;
-    iv.param = p;
-    iv.value = std::move(value);
-    out->push_back(std::move(iv));
-  };
-  const auto ref = ParseReferenceView(text);
-  if (!ref || ref->type.empty()) {
-    // Canonical URLs (meta.profile) are indexed as written.
-    if (v.is_string() && p->type == PT::kReference) add(std::string(text));
-    return;
+  void Reference(const json::Value& v) {
+    std::string_view text = v.is_string() ? v.text() : v.get_string("reference");
+    if (text.empty()) return;
+    const auto ref = ParseReferenceView(text);
+    if (!ref || ref->type.empty()) {
+      // Canonical URLs (meta.profile) are indexed as written.
+      if (v.is_string() && p_->type == PT::kReference) out_->values.push_back({p_, text});
+      return;
+    }
+    // "Type/id": the type and the id are views of `text`, one '/' apart.
+    if (p_->target.empty() || ref->type == p_->target) {
+      const size_t size = static_cast<size_t>(ref->id.data() + ref->id.size() - ref->type.data());
+      out_->values.push_back({p_, std::string_view(ref->type.data(), size)});
+    }
   }
-  if (p->target.empty() || ref->type == p->target) {
-    std::string value;
-    value.reserve(ref->type.size() + 1 + ref->id.size());
-    value.append(ref->type).append("/").append(ref->id);
-    add(std::move(value));
+  void Quantity(const json::Value& v) {
+    const json::Value* n = v.find("value");
+    if (n == nullptr) return;
+    auto d = n->as_double();
+    if (!d) return;
+    IndexValueRef iv{p_};
+    iv.number = *d;
+    iv.system = v.get_string("system");
+    iv.value = v.find("code") ? v.get_string("code") : v.get_string("unit");
+    out_->values.push_back(iv);
   }
-}
 
-void AddQuantity(const SearchParamDef* p, const json::Value& v, std::vector<IndexValue>* out) {
-  const json::Value* n = v.find("value");
-  if (n == nullptr) return;
-  auto d = n->as_double();
-  if (!d) return;
-  IndexValue iv;
-  iv.param = p;
-  iv.number = *d;
-  iv.system = std::string(v.get_string("system"));
-  iv.value = std::string(v.find("code") ? v.get_string("code") : v.get_string("unit"));
-  out->push_back(std::move(iv));
+ private:
+  void AddCode(std::string_view system, std::string_view code) {
+    if (!code.empty()) out_->values.push_back({p_, code, system});
+  }
+  void AddString(std::string_view s, bool normalize) {
+    if (s.empty()) return;
+    if (normalize) s = out_->owned.emplace_back(NormalizeString(s));
+    out_->values.push_back({p_, s});
+  }
+
+  const SearchParamDef* p_;
+  IndexValueRefs* out_;
+};
+
+void AddValues(const SearchParamDef* p, const json::Value& v, IndexValueRefs* out) {
+  Adder add(p, out);
+  switch (p->type) {
+    case PT::kToken:
+      return add.Token(v);
+    case PT::kString:
+      return add.String(v, /*normalize=*/true);
+    case PT::kDate:
+      return add.Date(v);
+    case PT::kReference:
+      return add.Reference(v);
+    case PT::kQuantity:
+      return add.Quantity(v);
+  }
 }
 
 }  // namespace
@@ -289,48 +294,45 @@ const std::vector<const SearchParamDef*>& IndexedParamsOf(std::string_view type)
 
 }  // namespace
 
-std::vector<IndexValue> ExtractIndexValues(const json::Value& resource) {
-  std::vector<IndexValue> out;
-  const std::string_view type = ResourceType(resource);
-  std::vector<const json::Value*> found;
-  for (const SearchParamDef* p : IndexedParamsOf(type)) {
+void ExtractIndexValueRefs(const json::Value& resource, IndexValueRefs* out) {
+  out->values.clear();
+  out->owned.clear();
+  thread_local std::vector<const json::Value*> found;
+  for (const SearchParamDef* p : IndexedParamsOf(ResourceType(resource))) {
     for (std::string_view path : p->paths) {
       found.clear();
       Collect(resource, path, &found);
-      for (const json::Value* v : found) {
-        switch (p->type) {
-          case PT::kToken:
-            AddToken(p, *v, &out);
-            break;
-          case PT::kString:
-            AddString(p, *v, &out);
-            break;
-          case PT::kDate:
-            AddDate(p, *v, &out);
-            break;
-          case PT::kReference:
-            AddReference(p, *v, &out);
-            break;
-          case PT::kQuantity:
-            AddQuantity(p, *v, &out);
-            break;
-        }
-      }
+      for (const json::Value* v : found) AddValues(p, *v, out);
     }
+  }
+}
+
+std::vector<IndexValue> ExtractIndexValues(const json::Value& resource) {
+  IndexValueRefs refs;
+  ExtractIndexValueRefs(resource, &refs);
+  std::vector<IndexValue> out;
+  out.reserve(refs.values.size());
+  for (const IndexValueRef& r : refs.values) {
+    IndexValue& v = out.emplace_back();
+    v.param = r.param;
+    v.value = std::string(r.value);
+    v.system = std::string(r.system);
+    v.range = r.range;
+    v.number = r.number;
   }
   return out;
 }
 
 std::vector<std::string> RawStringValues(const json::Value& resource, const SearchParamDef& param) {
-  std::vector<IndexValue> values;
+  IndexValueRefs values;
   std::vector<const json::Value*> found;
   for (std::string_view path : param.paths) {
     found.clear();
     Collect(resource, path, &found);
-    for (const json::Value* v : found) AddString(&param, *v, &values, /*normalize=*/false);
+    for (const json::Value* v : found) Adder(&param, &values).String(*v, /*normalize=*/false);
   }
   std::vector<std::string> out;
-  for (auto& v : values) out.push_back(std::move(v.value));
+  for (const auto& v : values.values) out.emplace_back(v.value);
   return out;
 }
 
@@ -364,11 +366,41 @@ std::string NormalizeString(std::string_view s) {
 }
 
 std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
-  std::vector<std::string> out;
+  std::vector<std::string_view> ids;
+  PatientCompartmentIds(resource, &ids);
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+namespace {
+
+// Adds the id of the Patient that one compartment element's value refers to, once.
+void AddCompartmentPatient(const json::Value& r, std::vector<std::string_view>* out) {
+  if (r.is_array()) {
+    for (const json::Value& item : r.items()) AddCompartmentPatient(item, out);
+    return;
+  }
+  if (!r.is_object()) return;
+  const json::Value* target = r.find("reference");
+  if (target == nullptr) {
+    const json::Value* actor = r.find("actor");
+    target = actor != nullptr ? actor->find("reference") : nullptr;
+  }
+  if (target == nullptr || !target->is_string()) return;
+  const auto ref = ParseReferenceView(target->text());
+  if (!ref || ref->type != "Patient") return;
+  for (std::string_view known : *out)
+    if (known == ref->id) return;
+  out->push_back(ref->id);
+}
+
+}  // namespace
+
+void PatientCompartmentIds(const json::Value& resource, std::vector<std::string_view>* out) {
+  out->clear();
   const std::string_view type = ResourceType(resource);
   if (type == "Patient") {
-    out.emplace_back(ResourceId(resource));
-    return out;
+    out->push_back(ResourceId(resource));
+    return;
   }
   // The patient-compartment elements of FHIR R4's CompartmentDefinition that carry a
   // reference to the patient, checked on every type.
@@ -377,22 +409,8 @@ std::vector<std::string> PatientCompartmentsOf(const json::Value& resource) {
       "requester", "author",  "informationSource", "individual"};
   for (std::string_view element : kElements) {
     const json::Value* v = resource.find(element);
-    if (v == nullptr) continue;
-    std::vector<const json::Value*> refs;
-    Collect(*v, "", &refs);
-    for (const json::Value* r : refs) {
-      const json::Value* target = r->find("reference");
-      if (target == nullptr)
-        target = r->find("actor") ? r->find("actor")->find("reference") : nullptr;
-      if (target == nullptr || !target->is_string()) continue;
-      const auto ref = ParseReferenceView(target->text());
-      if (!ref || ref->type != "Patient") continue;
-      bool seen = false;
-      for (const auto& known : out) seen |= known == ref->id;
-      if (!seen) out.emplace_back(ref->id);
-    }
+    if (v != nullptr) AddCompartmentPatient(*v, out);
   }
-  return out;
 }
 
 int64_t ClinicalTime(const json::Value& r, int64_t fallback) {

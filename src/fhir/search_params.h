@@ -5,6 +5,7 @@
 // values become RocksDB keys). Thread-safe: the table is immutable.
 #pragma once
 
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,9 +52,30 @@ struct IndexValue {
   double number = 0;  // quantity
 };
 
+// One index value as views: of the resource's JSON (codes, systems, references) or of
+// IndexValueRefs::owned (normalized strings). Same meaning as IndexValue.
+struct IndexValueRef {
+  const SearchParamDef* param = nullptr;
+  std::string_view value;
+  std::string_view system;
+  DateRange range;
+  double number = 0;
+};
+inline IndexValueRef AsRef(const IndexValue& v) {
+  return {v.param, v.value, v.system, v.range, v.number};
+}
+// The index values of one resource, valid while the resource and this object are unchanged.
+// Reuse one object (e.g. a thread's) so that extracting allocates nothing in the common case.
+struct IndexValueRefs {
+  std::vector<IndexValueRef> values;
+  std::deque<std::string> owned;  // the strings that are not in the JSON as they are indexed
+};
+
 // All index values of a resource (already validated). References that are not "Type/id"
 // (absolute foreign URLs, urn:, #contained) are not indexed.
 std::vector<IndexValue> ExtractIndexValues(const json::Value& resource);
+// The same values as views (the store's write path); clears *out first.
+void ExtractIndexValueRefs(const json::Value& resource, IndexValueRefs* out);
 
 // The strings of a string parameter as written (for the :exact modifier).
 std::vector<std::string> RawStringValues(const json::Value& resource, const SearchParamDef& param);
@@ -65,6 +87,8 @@ std::string NormalizeString(std::string_view s);
 // The ids of the patients whose compartment holds this resource: the Patient itself, or
 // the Patient references in the compartment elements of its type.
 std::vector<std::string> PatientCompartmentsOf(const json::Value& resource);
+// The same ids as views of the resource (which must outlive them); clears *out first.
+void PatientCompartmentIds(const json::Value& resource, std::vector<std::string_view>* out);
 
 // The time the resource is about (effective, onset, performed, period start, authored,
 // issued, ...), in microseconds; `fallback` when it has none.

@@ -100,5 +100,58 @@ TEST(SearchParamsTest, NormalizationFoldsCaseAndLatinAccents) {
   EXPECT_EQ(NormalizeString("O'Keefe"), "o'keefe");
 }
 
+TEST(SearchParamsTest, ValueRefsAreTheValuesAndStayValidWhileMoreAreAdded) {
+  std::string names;
+  for (int i = 0; i < 40; ++i)
+    names += (i ? "," : "") + std::string("\"Given") + char('A' + i % 26) + "\"";
+  auto p = Parse(R"({"resourceType":"Patient","id":"p1","gender":"male","birthDate":"1970-05",
+    "managingOrganization":{"reference":"http://x.org/fhir/Organization/o1/_history/2"},
+    "name":[{"family":"Müller","given":[)" +
+                 names + R"(]}],
+    "identifier":[{"system":"urn:ssn","value":"999-1"}]})");
+  IndexValueRefs refs;
+  for (int round = 0; round < 2; ++round) {  // a reused object gives the same values again
+    ExtractIndexValueRefs(p, &refs);
+    const std::vector<IndexValue> values = ExtractIndexValues(p);
+    ASSERT_EQ(refs.values.size(), values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      EXPECT_EQ(refs.values[i].param, values[i].param);
+      EXPECT_EQ(refs.values[i].value, values[i].value);
+      EXPECT_EQ(refs.values[i].system, values[i].system);
+      EXPECT_EQ(refs.values[i].range, values[i].range);
+    }
+  }
+  std::vector<std::string> given;
+  for (const IndexValueRef& r : refs.values)
+    if (r.param->name == "given") given.emplace_back(r.value);
+  ASSERT_EQ(given.size(), 40u);
+  EXPECT_EQ(given[0], "givena");
+  EXPECT_EQ(given[39], "givenn");
+  bool organization = false;
+  for (const IndexValueRef& r : refs.values)
+    organization |= r.param->name == "organization" && r.value == "Organization/o1";
+  EXPECT_TRUE(organization);
+}
+
+TEST(SearchParamsTest, CompartmentIdsAreThePatientsReferencedOnceEach) {
+  auto c = Parse(R"({"resourceType":"Claim","id":"c1","patient":{"reference":"Patient/p1"},
+    "provider":{"reference":"Organization/o1"},"status":"active","use":"claim",
+    "created":"2020-01-01","careTeam":[{"sequence":1,"provider":{"reference":"Practitioner/d"}}],
+    "insurance":[{"sequence":1,"focal":true,"coverage":{"reference":"Coverage/x"}}],
+    "priority":{"coding":[{"code":"normal"}]},"type":{"coding":[{"code":"x"}]}})");
+  std::vector<std::string_view> ids{"stale"};
+  PatientCompartmentIds(c, &ids);
+  EXPECT_EQ(ids, std::vector<std::string_view>{"p1"});
+  EXPECT_EQ(PatientCompartmentsOf(c), std::vector<std::string>{"p1"});
+  auto e = Parse(R"({"resourceType":"Encounter","id":"e1","status":"finished",
+    "class":{"code":"AMB"},"subject":{"reference":"Patient/p2"},
+    "participant":[{"individual":{"reference":"Practitioner/d"}}]})");
+  PatientCompartmentIds(e, &ids);
+  EXPECT_EQ(ids, std::vector<std::string_view>{"p2"});
+  auto pat = Parse(R"({"resourceType":"Patient","id":"p9"})");
+  PatientCompartmentIds(pat, &ids);
+  EXPECT_EQ(ids, std::vector<std::string_view>{"p9"});
+}
+
 }  // namespace
 }  // namespace medhub::fhir

@@ -12,26 +12,20 @@ bool IsHashedParam(const KeyRing& ring, const fhir::SearchParamDef& param) {
           param.name == "email");
 }
 
-void AppendIndexKeys(const KeyRing& ring, std::string_view type, const fhir::IndexValue& v,
-                     const keys::IndexId& id, std::vector<std::string>* out) {
-  if (!IsHashedParam(ring, *v.param)) {
-    out->push_back(keys::IndexKey(type, v, id));
-    return;
-  }
-  fhir::IndexValue h;  // v with its value hashed (the value is not copied)
-  h.param = v.param;
-  h.system = v.system;
-  h.range = v.range;
-  h.number = v.number;
+void AppendIndexKeys(const KeyRing& ring, std::string_view type, const fhir::IndexValueRef& v,
+                     const keys::IndexId& id, keys::KeyList* out) {
+  if (!IsHashedParam(ring, *v.param)) return keys::AppendIndexKey(out->Begin(), type, v, id);
+  fhir::IndexValueRef h = v;  // v with its value hashed
   if (v.param->type == fhir::ParamType::kToken) {
-    h.value = ring.IndexHash('t', v.value);
-    out->push_back(keys::IndexKey(type, h, id));
-    return;
+    const std::string hash = ring.IndexHash('t', v.value);
+    h.value = hash;
+    return keys::AppendIndexKey(out->Begin(), type, h, id);
   }
   const size_t n = std::min(v.value.size(), kMaxHashedPrefix);
   for (size_t len = 1; len <= n; ++len) {
-    h.value = ring.IndexHash('p', std::string_view(v.value).substr(0, len));
-    out->push_back(keys::IndexKey(type, h, id));
+    const std::string hash = ring.IndexHash('p', v.value.substr(0, len));
+    h.value = hash;
+    keys::AppendIndexKey(out->Begin(), type, h, id);
   }
 }
 

@@ -27,8 +27,8 @@ inline constexpr size_t kMaxHashedPrefix = 32;
 bool IsHashedParam(const KeyRing& ring, const fhir::SearchParamDef& param);
 
 // Appends the search-index keys of one value (one key, or one per hashed prefix).
-void AppendIndexKeys(const KeyRing& ring, std::string_view type, const fhir::IndexValue& v,
-                     const keys::IndexId& id, std::vector<std::string>* out);
+void AppendIndexKeys(const KeyRing& ring, std::string_view type, const fhir::IndexValueRef& v,
+                     const keys::IndexId& id, keys::KeyList* out);
 
 // How one criterion is evaluated against the index.
 struct IndexCriterion {

@@ -65,7 +65,10 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Open(rocksdb::DB* db, std::string mast
 }
 
 std::string KeyRing::PatientKeyName(std::string_view patient_id) {
-  return "p/" + std::string(patient_id);
+  std::string name;
+  name.reserve(2 + patient_id.size());
+  name.append("p/").append(patient_id);
+  return name;
 }
 
 std::string KeyRing::KeyRecordKey(std::string_view name) { return "key/" + std::string(name); }

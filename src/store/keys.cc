@@ -140,9 +140,17 @@ std::optional<std::string> ReadEscaped(std::string_view key, size_t* pos) {
 }  // namespace
 
 std::string ResourceKey(std::string_view type, std::string_view id, uint64_t version) {
-  std::string k = ResourcePrefix(type, id);
-  PutBigEndian64(&k, version);
+  std::string k;
+  k.reserve(type.size() + id.size() + 10);
+  AppendResourceKey(&k, type, id, version);
   return k;
+}
+
+void AppendResourceKey(std::string* out, std::string_view type, std::string_view id,
+                       uint64_t version) {
+  out->append(type).push_back('\0');
+  out->append(id).push_back('\0');
+  PutBigEndian64(out, version);
 }
 
 std::string ResourcePrefix(std::string_view type, std::string_view id) {
@@ -160,10 +168,15 @@ std::string SequenceKey(uint64_t seq) {
 }
 
 std::string TypeHistoryKey(std::string_view type, uint64_t seq) {
-  std::string k(type);
-  k.push_back('\0');
-  PutBigEndian64(&k, seq);
+  std::string k;
+  k.reserve(type.size() + 9);
+  AppendTypeHistoryKey(&k, type, seq);
   return k;
+}
+
+void AppendTypeHistoryKey(std::string* out, std::string_view type, uint64_t seq) {
+  out->append(type).push_back('\0');
+  PutBigEndian64(out, seq);
 }
 
 std::string CompartmentPrefix(std::string_view patient) {
@@ -174,12 +187,18 @@ std::string CompartmentPrefix(std::string_view patient) {
 
 std::string CompartmentKey(std::string_view patient, int64_t time, std::string_view type,
                            std::string_view id) {
-  std::string k = CompartmentPrefix(patient);
-  PutOrderedInt64(&k, time);
-  k.append(type);
-  k.push_back('\0');
-  k.append(id);
+  std::string k;
+  AppendCompartmentKey(&k, patient, time, type, id);
   return k;
+}
+
+void AppendCompartmentKey(std::string* out, std::string_view patient, int64_t time,
+                          std::string_view type, std::string_view id) {
+  out->reserve(out->size() + patient.size() + type.size() + id.size() + 10);
+  out->append(patient).push_back('\0');
+  PutOrderedInt64(out, time);
+  out->append(type).push_back('\0');
+  out->append(id);
 }
 
 void AppendEscaped(std::string* out, std::string_view s, bool terminate) {
@@ -277,32 +296,40 @@ std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::stri
 }
 
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id) {
+  std::string k;
+  AppendIndexKey(&k, type, fhir::AsRef(v), id);
+  return k;
+}
+
+void AppendIndexKey(std::string* k, std::string_view type, const fhir::IndexValueRef& v,
+                    const IndexId& id) {
   // Room for the escapes of a few bytes; more only when the values hold many \0 or \1.
-  std::string k =
-      ParamPrefix(type, v.param->name, v.value.size() + v.system.size() + id.tail().size() + 26);
+  k->reserve(k->size() + type.size() + v.param->name.size() + 2 + v.value.size() + v.system.size() +
+             id.tail().size() + 26);
+  k->append(type).push_back('\0');
+  k->append(v.param->name).push_back('\0');
   switch (v.param->type) {
     case fhir::ParamType::kToken:
-      AppendEscaped(&k, v.value);
-      AppendSystem(&k, v.system);
+      AppendEscaped(k, v.value);
+      AppendSystem(k, v.system);
       break;
     case fhir::ParamType::kString:
-      AppendEscaped(&k, v.value);
+      AppendEscaped(k, v.value);
       break;
     case fhir::ParamType::kReference:
-      AppendReference(&k, v.value);
+      AppendReference(k, v.value);
       break;
     case fhir::ParamType::kDate:
-      PutOrderedInt64(&k, v.range.low);
-      PutOrderedInt64(&k, v.range.high);
+      PutOrderedInt64(k, v.range.low);
+      PutOrderedInt64(k, v.range.high);
       break;
     case fhir::ParamType::kQuantity:
-      AppendOrderedDouble(&k, v.number);
-      AppendEscaped(&k, v.value);
-      AppendSystem(&k, v.system);
+      AppendOrderedDouble(k, v.number);
+      AppendEscaped(k, v.value);
+      AppendSystem(k, v.system);
       break;
   }
-  k.append(id.tail());
-  return k;
+  k->append(id.tail());
 }
 
 std::string_view IndexKeyParam(std::string_view key) {
@@ -362,13 +389,17 @@ std::optional<DecodedIndexKey> DecodeIndexKey(std::string_view key,
 std::string EncodeCurrent(const CurrentRecord& r) {
   std::string v;
   v.reserve(25 + r.content_hash.size() + r.key_refs.size());
-  PutBigEndian64(&v, r.version);
-  v.push_back(r.erased ? 2 : (r.deleted ? 1 : 0));
-  PutOrderedInt64(&v, r.last_updated);
-  PutBigEndian64(&v, r.seq);
-  v.append(r.content_hash);
-  v.append(r.key_refs);
+  AppendCurrent(&v, r);
   return v;
+}
+
+void AppendCurrent(std::string* out, const CurrentRecord& r) {
+  PutBigEndian64(out, r.version);
+  out->push_back(r.erased ? 2 : (r.deleted ? 1 : 0));
+  PutOrderedInt64(out, r.last_updated);
+  PutBigEndian64(out, r.seq);
+  out->append(r.content_hash);
+  out->append(r.key_refs);
 }
 
 std::optional<CurrentRecord> DecodeCurrent(std::string_view v) {
@@ -388,12 +419,17 @@ std::string EncodeResourceHeader(uint8_t flags, int64_t last_updated, uint64_t s
                                  std::string_view key_name) {
   std::string v;
   v.reserve(18 + key_name.size());
-  v.push_back(static_cast<char>(flags));
-  PutOrderedInt64(&v, last_updated);
-  PutBigEndian64(&v, seq);
-  v.push_back(static_cast<char>(std::min<size_t>(key_name.size(), 255)));
-  v.append(key_name.substr(0, 255));
+  AppendResourceHeader(&v, flags, last_updated, seq, key_name);
   return v;
+}
+
+void AppendResourceHeader(std::string* out, uint8_t flags, int64_t last_updated, uint64_t seq,
+                          std::string_view key_name) {
+  out->push_back(static_cast<char>(flags));
+  PutOrderedInt64(out, last_updated);
+  PutBigEndian64(out, seq);
+  out->push_back(static_cast<char>(std::min<size_t>(key_name.size(), 255)));
+  out->append(key_name.substr(0, 255));
 }
 
 std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v) {
@@ -413,11 +449,17 @@ std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v) {
 
 std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version, bool deleted,
                          int64_t last_updated) {
-  std::string v = ResourcePrefix(type, id);
-  PutBigEndian64(&v, version);
-  v.push_back(deleted ? 1 : 0);
-  PutOrderedInt64(&v, last_updated);
+  std::string v;
+  v.reserve(type.size() + id.size() + 19);
+  AppendChange(&v, type, id, version, deleted, last_updated);
   return v;
+}
+
+void AppendChange(std::string* out, std::string_view type, std::string_view id, uint64_t version,
+                  bool deleted, int64_t last_updated) {
+  AppendResourceKey(out, type, id, version);
+  out->push_back(deleted ? 1 : 0);
+  PutOrderedInt64(out, last_updated);
 }
 
 std::optional<ChangeView> DecodeChange(std::string_view v) {
@@ -446,8 +488,8 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
   bool compact = false;
   char short_tag = tag == 'i' ? 'I' : 'C';
   if (tag == 'i') {  // type \0 param \0 value id
-    const bool typed = key.size() > type.size() + 1 && key.starts_with(type) &&
-                       key[type.size()] == '\0';
+    const bool typed =
+        key.size() > type.size() + 1 && key.starts_with(type) && key[type.size()] == '\0';
     // Format 5 ends the key with the packed UUID (short tag 'J'); any other id is text.
     const std::string_view tail = index_id.tail();
     if (typed && key.size() > type.size() + 1 + tail.size() && key.ends_with(tail)) {
@@ -468,7 +510,7 @@ void AppendKeyRef(std::string* out, char tag, std::string_view key, std::string_
   }
   if (compact) {
     out->push_back(short_tag);
-    for (size_t n = part.size(); ; n >>= 7) {  // varint: 7 bits a byte, low first
+    for (size_t n = part.size();; n >>= 7) {  // varint: 7 bits a byte, low first
       out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
       if (n < 0x80) break;
     }

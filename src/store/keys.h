@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fhir/search_params.h"
 
@@ -40,9 +41,15 @@ std::string ResourcePrefix(std::string_view type, std::string_view id);  // all 
 std::string CurrentKey(std::string_view type, std::string_view id);
 std::string SequenceKey(uint64_t seq);
 std::string TypeHistoryKey(std::string_view type, uint64_t seq);
+// The same keys appended to *out (the write path builds a commit's bytes in one buffer).
+void AppendResourceKey(std::string* out, std::string_view type, std::string_view id,
+                       uint64_t version);
+void AppendTypeHistoryKey(std::string* out, std::string_view type, uint64_t seq);
 std::string CompartmentKey(std::string_view patient, int64_t time, std::string_view type,
                            std::string_view id);
 std::string CompartmentPrefix(std::string_view patient);
+void AppendCompartmentKey(std::string* out, std::string_view patient, int64_t time,
+                          std::string_view type, std::string_view id);
 
 // Appends `s` with 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02, then a 0x00 terminator,
 // so that components can hold any bytes and keys still sort by component.
@@ -75,9 +82,7 @@ class IndexId {
   IndexId(const IndexId&) = delete;  // tail() may point into this object
   IndexId& operator=(const IndexId&) = delete;
   std::string_view id() const { return id_; }
-  std::string_view tail() const {
-    return packed_ ? std::string_view(buf_, kPackedIdSize) : id_;
-  }
+  std::string_view tail() const { return packed_ ? std::string_view(buf_, kPackedIdSize) : id_; }
 
  private:
   std::string_view id_;  // not owned
@@ -88,6 +93,34 @@ class IndexId {
 // The search-index key of one value: type\0param\0<value encoding><id>.
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, std::string_view id);
 std::string IndexKey(std::string_view type, const fhir::IndexValue& v, const IndexId& id);
+// The same key appended to *out (the write path builds many keys into one buffer).
+void AppendIndexKey(std::string* out, std::string_view type, const fhir::IndexValueRef& v,
+                    const IndexId& id);
+
+// Keys built back to back in one buffer: one allocation for the many keys of a commit.
+// A key is appended to the string Begin() returns; views stay valid until the next Begin()
+// or clear(). Not thread-safe.
+class KeyList {
+ public:
+  std::string* Begin() {
+    starts_.push_back(static_cast<uint32_t>(buf_.size()));
+    return &buf_;
+  }
+  size_t size() const { return starts_.size(); }
+  size_t bytes() const { return buf_.size(); }
+  std::string_view operator[](size_t i) const {
+    const size_t end = i + 1 < starts_.size() ? starts_[i + 1] : buf_.size();
+    return std::string_view(buf_).substr(starts_[i], end - starts_[i]);
+  }
+  void Reserve(size_t bytes, size_t keys) {
+    buf_.reserve(bytes);
+    starts_.reserve(keys);
+  }
+
+ private:
+  std::string buf_;
+  std::vector<uint32_t> starts_;
+};
 // type\0param\0 : every key of one parameter.
 std::string IndexParamPrefix(std::string_view type, std::string_view param);
 
@@ -120,6 +153,7 @@ struct CurrentRecord {
 };
 inline constexpr size_t kCurrentFixedSize = 57;
 std::string EncodeCurrent(const CurrentRecord& r);
+void AppendCurrent(std::string* out, const CurrentRecord& r);
 std::optional<CurrentRecord> DecodeCurrent(std::string_view v);
 // The key refs of an encoded current record without decoding the rest ("" if malformed).
 inline std::string_view CurrentKeyRefs(std::string_view v) {
@@ -137,6 +171,8 @@ inline constexpr uint8_t kFlagDeleted = 1;
 inline constexpr uint8_t kFlagPlaintext = 2;
 std::string EncodeResourceHeader(uint8_t flags, int64_t last_updated, uint64_t seq,
                                  std::string_view key_name);
+void AppendResourceHeader(std::string* out, uint8_t flags, int64_t last_updated, uint64_t seq,
+                          std::string_view key_name);
 struct ResourceRecordView {
   bool deleted = false;
   bool plaintext = false;
@@ -150,6 +186,8 @@ std::optional<ResourceRecordView> DecodeResourceRecord(std::string_view v);
 // Value of kChanges: type\0id\0 version(8) flags(1) last_updated(8).
 std::string EncodeChange(std::string_view type, std::string_view id, uint64_t version, bool deleted,
                          int64_t last_updated);
+void AppendChange(std::string* out, std::string_view type, std::string_view id, uint64_t version,
+                  bool deleted, int64_t last_updated);
 struct ChangeView {
   std::string_view type, id;
   uint64_t version = 0;

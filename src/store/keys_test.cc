@@ -99,8 +99,8 @@ TEST(KeysTest, KeyRefsOfTheResourceItselfAreStoredWithoutItsTypeAndIdAndReadBack
   AppendKeyRef(&refs, 'i', index, "Observation", "obs-1");
   AppendKeyRef(&refs, 'c', compartment, "Observation", "obs-1");
   AppendKeyRef(&refs, 'i', foreign, "Observation", "obs-1");  // another type: kept whole
-  EXPECT_EQ(refs.size(), (index.size() - 17 + 2) + (compartment.size() - 17 + 2) +
-                             (foreign.size() + 5));
+  EXPECT_EQ(refs.size(),
+            (index.size() - 17 + 2) + (compartment.size() - 17 + 2) + (foreign.size() + 5));
   bool ok = false;
   EXPECT_EQ(Refs(refs, "Observation", "obs-1", &ok),
             (std::vector<std::string>{"i" + index, "c" + compartment, "i" + foreign}));
@@ -179,9 +179,8 @@ TEST(KeysTest, ReferencesToUuidIdsArePackedAndOthersStayText) {
   EXPECT_EQ(d->value, r.value);
   EXPECT_EQ(d->id, "o1");
   EXPECT_TRUE(IsPackedReference(r.value));
-  const std::vector<std::string> texts = {"Patient/p1", "Patient/" + uuid + "x",
-                                          "Pa-tient/" + uuid, "/" + uuid,
-                                          "http://x.org/" + uuid, uuid};
+  const std::vector<std::string> texts = {"Patient/p1", "Patient/" + uuid + "x", "Pa-tient/" + uuid,
+                                          "/" + uuid,   "http://x.org/" + uuid,  uuid};
   for (const std::string& text : texts) {
     EXPECT_FALSE(IsPackedReference(text)) << text;
     r.value = text;
@@ -206,6 +205,52 @@ TEST(KeysTest, KeyRefsOfFormat3AreReadAsTheyAre) {
   EXPECT_FALSE(ok);
   Refs("x", "Patient", "p1", &ok);  // an unknown tag
   EXPECT_FALSE(ok);
+}
+
+TEST(KeysTest, KeysBuiltInOneBufferEqualTheKeysBuiltAlone) {
+  const auto* code = fhir::FindSearchParam("Observation", "code");
+  const auto* subject = fhir::FindSearchParam("Observation", "subject");
+  const std::string uuid = "0b6bd6a5-5d2e-4cf1-9d2b-8a0c2f0f0a11";
+  const IndexId id(uuid);
+  KeyList list;
+  std::vector<std::string> alone;
+  for (int i = 0; i < 200; ++i) {  // enough to move the buffer several times
+    fhir::IndexValue v{i % 2 ? code : subject,
+                       i % 2 ? std::to_string(i) : "Patient/" + uuid,
+                       i % 2 ? "http://loinc.org" : "",
+                       {},
+                       0};
+    AppendIndexKey(list.Begin(), "Observation", fhir::AsRef(v), id);
+    alone.push_back(IndexKey("Observation", v, uuid));
+    AppendCompartmentKey(list.Begin(), "p" + std::to_string(i), i, "Observation", uuid);
+    alone.push_back(CompartmentKey("p" + std::to_string(i), i, "Observation", uuid));
+  }
+  ASSERT_EQ(list.size(), alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(list[i], alone[i]) << i;
+}
+
+TEST(KeysTest, AppendedRecordsEqualTheEncodedOnes) {
+  const CurrentRecord c{7, false, 123, 99, std::string(32, 'h'), "refs"};
+  std::string out = "x";
+  AppendCurrent(&out, c);
+  EXPECT_EQ(out, "x" + EncodeCurrent(c));
+  out = "x";
+  AppendResourceHeader(&out, kFlagPlaintext, -3, 5, "p/1");
+  EXPECT_EQ(out, "x" + EncodeResourceHeader(kFlagPlaintext, -3, 5, "p/1"));
+  out = "x";
+  AppendChange(&out, "Patient", "p1", 3, true, 77);
+  EXPECT_EQ(out, "x" + EncodeChange("Patient", "p1", 3, true, 77));
+  const std::string encoded = EncodeChange("Patient", "p1", 3, true, 77);
+  auto change = DecodeChange(encoded);
+  ASSERT_TRUE(change);
+  EXPECT_EQ(change->id, "p1");
+  EXPECT_EQ(change->version, 3u);
+  out = "x";
+  AppendResourceKey(&out, "Patient", "p1", 3);
+  EXPECT_EQ(out, "x" + ResourceKey("Patient", "p1", 3));
+  out = "x";
+  AppendTypeHistoryKey(&out, "Patient", 9);
+  EXPECT_EQ(out, "x" + TypeHistoryKey("Patient", 9));
 }
 
 }  // namespace

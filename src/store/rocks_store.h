@@ -230,7 +230,9 @@ class RocksStore final : public Store {
   std::condition_variable write_cv_;           // signalled when a commit finishes
   uint64_t assigned_seq_ = 0;                  // GUARDED_BY(write_mu_): the last number handed out
   int64_t last_time_ = 0;                      // GUARDED_BY(write_mu_)
-  std::unordered_set<std::string> in_flight_;  // GUARDED_BY(write_mu_): current keys being written
+  // GUARDED_BY(write_mu_): the current keys being written, views of the writer's own copy
+  // (which it keeps until it erases the entry).
+  std::unordered_set<std::string_view> in_flight_;
   std::map<uint64_t, uint64_t> pending_;       // GUARDED_BY(write_mu_): first -> last seq in flight
   std::atomic<uint64_t> published_seq_{0};     // every seq <= this is durable (or a gap)
   // Bulk loading: set by BeginBulkLoad, reset by EndBulkLoad (no commit running then).

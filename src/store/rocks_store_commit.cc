@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 
 #include "core/aead.h"
@@ -23,64 +24,99 @@ namespace medhub::store {
 // position). Writes to the same key keep their relative order (stable sort), so the batch
 // means exactly what the unsorted sequence meant.
 //
-// The writes' vector is handed from one batch to the next of the same thread (with its
-// capacity, up to kKeptWrites): a commit's batch is a large block, which otherwise the
-// allocator gets, faults in and gives back on every commit.
+// Keys and values are either views of bytes that outlive the batch (the commit's prepared
+// keys) or bytes in the batch's one buffer, built there in place (Append*, then Since) or
+// copied: a commit's writes allocate nothing of their own. The writes' vector and the buffer
+// are handed from one batch to the next of the same thread (with their capacity, up to
+// kKeptWrites and kKeptBytes): otherwise the allocator gets, faults in and gives back large
+// blocks on every commit.
 class SortedBatch {
  public:
-  static constexpr size_t kKeptWrites = size_t{1} << 16;  // at most 5.8 MB a thread
+  static constexpr size_t kKeptWrites = size_t{1} << 16;  // at most 5 MB a thread
+  static constexpr size_t kKeptBytes = size_t{8} << 20;
+  // Bytes of the batch: external (`ext` set) or at `at` in its buffer.
+  struct Ref {
+    const char* ext = nullptr;
+    uint32_t at = 0;
+    uint32_t size = 0;
+  };
   SortedBatch() = default;
   ~SortedBatch() {
-    if (ops_.capacity() <= kKeptWrites && ops_.capacity() > Spare().capacity()) {
+    if (ops_.capacity() <= kKeptWrites && ops_.capacity() > Spare().ops.capacity()) {
       ops_.clear();
-      ops_.swap(Spare());
+      ops_.swap(Spare().ops);
+    }
+    if (bytes_.capacity() <= kKeptBytes && bytes_.capacity() > Spare().bytes.capacity()) {
+      bytes_.clear();
+      bytes_.swap(Spare().bytes);
     }
   }
   SortedBatch(SortedBatch&&) = default;
   SortedBatch& operator=(SortedBatch&&) = default;
 
-  // Returns the write's position, for value().
-  size_t Put(rocksdb::ColumnFamilyHandle* cf, std::string key, std::string value) {
-    ops_.emplace_back(cf->GetID(), cf, std::move(key), std::move(value), false);
+  // The buffer to build bytes in: append after noting its size, then Since(that size).
+  std::string* buffer() { return &bytes_; }
+  Ref Since(size_t at) const {
+    return {nullptr, static_cast<uint32_t>(at), static_cast<uint32_t>(bytes_.size() - at)};
+  }
+  Ref Copy(std::string_view bytes) {
+    const size_t at = bytes_.size();
+    bytes_.append(bytes);
+    return Since(at);
+  }
+  // `bytes` must outlive the batch.
+  static Ref View(std::string_view bytes) {
+    return {bytes.data(), 0, static_cast<uint32_t>(bytes.size())};
+  }
+  // Returns the write's position, for key(), value() and SetValue().
+  size_t Put(rocksdb::ColumnFamilyHandle* cf, Ref key, Ref value) {
+    ops_.push_back({cf->GetID(), false, cf, key, value});
     return ops_.size() - 1;
   }
-  std::string* value(size_t i) { return &ops_[i].value; }
-  const std::string& key(size_t i) const { return ops_[i].key; }
   void Delete(rocksdb::ColumnFamilyHandle* cf, std::string_view key) {
-    ops_.push_back({cf->GetID(), cf, std::string(key), std::string(), true});
+    ops_.push_back({cf->GetID(), true, cf, Copy(key), Ref()});
   }
+  std::string_view key(size_t i) const { return Bytes(ops_[i].key); }
+  std::string_view value(size_t i) const { return Bytes(ops_[i].value); }
+  void SetValue(size_t i, Ref value) { ops_[i].value = value; }
   bool empty() const { return ops_.empty(); }
-  void Reserve(size_t writes) {
-    if (ops_.capacity() == 0) ops_.swap(Spare());  // empty: Spare() is cleared when kept
+  void Reserve(size_t writes, size_t bytes) {
+    if (ops_.capacity() == 0) ops_.swap(Spare().ops);  // empty: the spare is cleared when kept
     ops_.reserve(writes);
+    ReserveBytes(bytes);
+  }
+  // Room for `more` bytes: appending them moves no byte of the buffer.
+  void ReserveBytes(size_t more) {
+    if (bytes_.empty() && bytes_.capacity() < Spare().bytes.capacity()) bytes_.swap(Spare().bytes);
+    bytes_.reserve(bytes_.size() + more);
   }
   size_t size() const { return ops_.size(); }
   // Hands every write, in the order written, to f(cf, key, value, del) (bulk load).
   template <typename F>
   void ForEach(F&& f) const {
-    for (const Op& op : ops_) f(op.cf, op.key, op.value, op.del);
+    for (const Op& op : ops_) f(op.cf, Bytes(op.key), Bytes(op.value), op.del);
   }
   rocksdb::WriteBatch Build() const {
     std::vector<uint32_t> order(ops_.size());
     size_t bytes = 0;
     for (uint32_t i = 0; i < order.size(); ++i) {
       order[i] = i;
-      bytes += ops_[i].key.size() + ops_[i].value.size() + 16;
+      bytes += ops_[i].key.size + ops_[i].value.size + 16;
     }
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
       const Op& x = ops_[a];
       const Op& y = ops_[b];
       if (x.cf_id != y.cf_id) return x.cf_id < y.cf_id;
-      if (int c = x.key.compare(y.key); c != 0) return c < 0;
+      if (int c = Bytes(x.key).compare(Bytes(y.key)); c != 0) return c < 0;
       return a < b;  // same key: keep the order of the writes
     });
     rocksdb::WriteBatch batch(bytes);
     for (uint32_t i : order) {
       const Op& op = ops_[i];
       if (op.del) {
-        batch.Delete(op.cf, op.key);
+        batch.Delete(op.cf, Bytes(op.key));
       } else {
-        batch.Put(op.cf, op.key, op.value);
+        batch.Put(op.cf, Bytes(op.key), Bytes(op.value));
       }
     }
     return batch;
@@ -89,30 +125,71 @@ class SortedBatch {
  private:
   struct Op {
     uint32_t cf_id;
-    rocksdb::ColumnFamilyHandle* cf;
-    std::string key;
-    std::string value;
     bool del;
+    rocksdb::ColumnFamilyHandle* cf;
+    Ref key, value;
   };
-  static std::vector<Op>& Spare() {
-    thread_local std::vector<Op> spare;
+  struct Kept {
+    std::vector<Op> ops;
+    std::string bytes;
+  };
+  static Kept& Spare() {
+    thread_local Kept spare;
     return spare;
   }
+  std::string_view Bytes(Ref r) const {
+    return {r.ext != nullptr ? r.ext : bytes_.data() + r.at, r.size};
+  }
   std::vector<Op> ops_;
+  std::string bytes_;
 };
+
+constexpr size_t kMaxCommitBytes = size_t{1} << 30;
 
 // One write, prepared from its own content before any lock is taken.
 struct PreparedOp {
   WriteOp op;
-  std::string cur_key;
+  std::string cur_key;  // the batch holds views of it
   // kPut: the stored bytes are head + server meta + tail (see SplitSerialize).
   std::string head, tail;
   std::string content_hash;
-  std::vector<std::string> index_keys;        // search index (kIndex)
-  std::vector<std::string> compartment_keys;  // patient compartments (kCompartment)
-  std::string key_name;                       // the data key of a put (KeyRing)
-  DataKeyRef key;                             // null in a plaintext store
+  // The put's search-index keys (kIndex) are keys[index_begin, index_end), its patient
+  // compartment keys (kCompartment) keys[index_end, compartment_end); the commit's
+  // KeyList holds them (and the batch views of them).
+  const keys::KeyList* keys = nullptr;
+  size_t index_begin = 0, index_end = 0, compartment_end = 0;
+  std::string key_refs;     // the key refs of those keys (keys::AppendKeyRef)
+  size_t first_of_key = 0;  // the commit's first op of the same resource (LinkSameKeys)
+  std::string key_name;     // the data key of a put (KeyRing)
+  DataKeyRef key;           // null in a plaintext store
+  // Whether `k` is one of the put's index ('i') or compartment ('c') keys.
+  bool Writes(char tag, std::string_view k) const {
+    const size_t begin = tag == 'c' ? index_end : index_begin;
+    const size_t end = tag == 'c' ? compartment_end : index_end;
+    for (size_t i = begin; i < end; ++i)
+      if ((*keys)[i] == k) return true;
+    return false;
+  }
 };
+
+// Sets each op's first_of_key, before the lock is taken: an open-addressing table of the
+// current keys' hashes (the thread's, reused).
+void LinkSameKeys(std::vector<PreparedOp>* ops) {
+  thread_local std::vector<std::pair<size_t, size_t>> table;  // hash, op + 1 (0: free)
+  const size_t slots = std::bit_ceil(2 * ops->size() + 1);
+  table.assign(slots, {0, 0});
+  for (size_t i = 0; i < ops->size(); ++i) {
+    PreparedOp& p = (*ops)[i];
+    const size_t hash = std::hash<std::string_view>()(p.cur_key);
+    size_t s = hash & (slots - 1);
+    while (table[s].second != 0 &&
+           (table[s].first != hash || (*ops)[table[s].second - 1].cur_key != p.cur_key))
+      s = (s + 1) & (slots - 1);
+    if (table[s].second == 0) table[s] = {hash, i + 1};
+    p.first_of_key = table[s].second - 1;
+  }
+  if (table.capacity() > (size_t{1} << 16)) table = {};
+}
 
 // A put's stored bytes, rendered (and sealed) after the lock is released (RocksStore::Render).
 struct ToRender {
@@ -131,7 +208,7 @@ struct RocksStore::Planned {
   std::string random;
   std::vector<ToRender> to_render;
   std::vector<WriteOutcome> outcomes;
-  std::vector<std::string> keys;  // current keys marked in flight
+  std::vector<std::string_view> keys;  // current keys marked in flight (views of the ops')
   uint64_t first_seq = 0, last_seq = 0;
   // Bulk load: where the state each written resource is left in is, in write order: its
   // current record's and resource record's writes in the batch (BulkStaged once staged).
@@ -192,7 +269,49 @@ void SplitSerialize(const json::Value& r, PreparedOp* p) {
   if (tail.capacity() > (size_t{1} << 20)) tail = std::string();  // a rare large resource
 }
 
-Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
+// Appends the index and compartment keys of a put to *list and their key refs to p->key_refs.
+void PrepareKeys(const KeyRing& ring, const WriteOp& op, keys::KeyList* list, PreparedOp* p) {
+  // Index values come from the content. _lastUpdated has no keys: search reads the time
+  // from the current record and the type history (format 5, rocks_store_search.cc).
+  thread_local fhir::IndexValueRefs values;
+  fhir::ExtractIndexValueRefs(op.resource, &values);
+  const keys::IndexId index_id(op.id);
+  p->index_begin = list->size();
+  for (const fhir::IndexValueRef& v : values.values) {
+    if (v.param->name == "_lastUpdated") continue;
+    AppendIndexKeys(ring, op.type, v, index_id, list);
+  }
+  p->index_end = list->size();
+  // The Patient heads its own compartment and is sealed with its own key; a resource of
+  // compartments with the first patient's key; anything else with the system key.
+  p->key_name = KeyRing::kSystemKeyName;
+  if (op.type == "Patient") {
+    p->key_name = KeyRing::PatientKeyName(op.id);
+  } else {
+    thread_local std::vector<std::string_view> patients;
+    fhir::PatientCompartmentIds(op.resource, &patients);
+    if (!patients.empty()) {
+      // The time orders the compartment; now when the resource has no time of its own.
+      constexpr int64_t kNoTime = INT64_MIN;
+      int64_t time = fhir::ClinicalTime(op.resource, kNoTime);
+      if (time == kNoTime) time = NowMicros();
+      for (std::string_view patient : patients)
+        keys::AppendCompartmentKey(list->Begin(), patient, time, op.type, op.id);
+      p->key_name = KeyRing::PatientKeyName(patients.front());
+    }
+  }
+  p->compartment_end = list->size();
+  size_t refs_size = 0;  // at most: the long form's header is the longer one
+  for (size_t i = p->index_begin; i < p->compartment_end; ++i) refs_size += 5 + (*list)[i].size();
+  p->key_refs.reserve(refs_size);
+  for (size_t i = p->index_begin; i < p->index_end; ++i)
+    keys::AppendKeyRef(&p->key_refs, 'i', (*list)[i], op.type, index_id);
+  for (size_t i = p->index_end; i < p->compartment_end; ++i)
+    keys::AppendKeyRef(&p->key_refs, 'c', (*list)[i], op.type, index_id);
+}
+
+Status Prepare(const KeyRing& ring, WriteOp op, keys::KeyList* list, PreparedOp* p) {
+  p->keys = list;
   if (op.type.empty() || !IsValidFhirId(op.id))
     return Status::InvalidArgument("a write needs a resource type and a valid id");
   p->cur_key = keys::CurrentKey(op.type, op.id);
@@ -202,25 +321,7 @@ Status Prepare(const KeyRing& ring, WriteOp op, PreparedOp* p) {
                                      ": resourceType and id must match the write");
     SplitSerialize(op.resource, p);
     p->content_hash = ring.ContentHash({p->head, std::string_view("\0", 1), p->tail});
-    // Index values come from the content. _lastUpdated has no keys: search reads the time
-    // from the current record and the type history (format 5, rocks_store_search.cc).
-    const keys::IndexId index_id(op.id);
-    for (const fhir::IndexValue& v : fhir::ExtractIndexValues(op.resource)) {
-      if (v.param->name == "_lastUpdated") continue;
-      AppendIndexKeys(ring, op.type, v, index_id, &p->index_keys);
-    }
-    // The Patient heads its own compartment and is sealed with its own key; a resource of
-    // compartments with the first patient's key; anything else with the system key.
-    p->key_name = KeyRing::kSystemKeyName;
-    if (op.type == "Patient") {
-      p->key_name = KeyRing::PatientKeyName(op.id);
-    } else {
-      const int64_t time = fhir::ClinicalTime(op.resource, NowMicros());
-      const std::vector<std::string> patients = fhir::PatientCompartmentsOf(op.resource);
-      for (const std::string& patient : patients)
-        p->compartment_keys.push_back(keys::CompartmentKey(patient, time, op.type, op.id));
-      if (!patients.empty()) p->key_name = KeyRing::PatientKeyName(patients.front());
-    }
+    PrepareKeys(ring, op, list, p);
     op.resource = json::Value();  // no longer needed
   }
   p->op = std::move(op);
@@ -239,13 +340,15 @@ class JsonParts {
   }
   static constexpr std::string_view kVersion = "\"versionId\":\"";
   static constexpr std::string_view kUpdated = "\",\"lastUpdated\":\"";
+  // At most the size of the server's meta elements: the version's digits, an instant.
+  static constexpr size_t kMaxServerMeta = kVersion.size() + 20 + kUpdated.size() + 40 + 1;
   std::string_view head() const { return p_.head; }
   std::string_view digits() const { return {digits_, digits_size_}; }
   std::string_view instant() const { return instant_; }
   std::string_view tail() const { return p_.tail; }
   size_t size() const {
-    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() +
-           1 + p_.tail.size();
+    return p_.head.size() + kVersion.size() + digits_size_ + kUpdated.size() + instant_.size() + 1 +
+           p_.tail.size();
   }
   void AppendTo(std::string* out) const {
     out->append(head()).append(kVersion).append(digits()).append(kUpdated).append(instant_);
@@ -306,10 +409,12 @@ Status RocksStore::LoadCurrent(const std::string& key, Pending* p) {
 
 Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  keys::KeyList key_list;  // the index and compartment keys of every put
+  key_list.Reserve(ops.size() * 640, ops.size() * 10);
   std::vector<PreparedOp> prepared(ops.size());
   const PreparedOp* keyed = nullptr;  // the last op given a data key
   for (size_t i = 0; i < ops.size(); ++i) {
-    RETURN_IF_ERROR(Prepare(*key_ring_, std::move(ops[i]), &prepared[i]));
+    RETURN_IF_ERROR(Prepare(*key_ring_, std::move(ops[i]), &key_list, &prepared[i]));
     PreparedOp& p = prepared[i];
     if (p.op.kind != WriteOp::Kind::kPut || !key_ring_->enabled()) continue;
     if (keyed != nullptr && keyed->key_name == p.key_name) {  // a bundle: mostly one patient's
@@ -324,6 +429,7 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     RETURN_IF_ERROR(key.status());
     p.key = std::move(key).value();
   }
+  LinkSameKeys(&prepared);
 
   Planned plan;
   {
@@ -335,8 +441,8 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
     });
     ASSIGN_OR_RETURN(plan, Plan(prepared));
     if (plan.batch.empty()) return std::move(plan.outcomes);  // nothing changed
-    for (PreparedOp& p : prepared) {                          // cur_key is not needed after this
-      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(std::move(p.cur_key));
+    for (const PreparedOp& p : prepared) {
+      if (in_flight_.insert(p.cur_key).second) plan.keys.push_back(p.cur_key);
     }
     pending_[plan.first_seq] = plan.last_seq;
   }
@@ -362,38 +468,50 @@ Result<std::vector<WriteOutcome>> RocksStore::Commit(std::vector<WriteOp> ops) {
   return std::move(plan.outcomes);
 }
 
-std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops,
-                                               Planned* plan) {
+std::vector<const DataKey*> RocksStore::Render(const std::vector<PreparedOp>& ops, Planned* plan) {
   std::vector<const DataKey*> new_keys;
   std::string instant;
   int64_t instant_of = 0;
   const std::string_view random = plan->random;
+  size_t bytes = 0;  // at most, for the records' values
+  for (const ToRender& t : plan->to_render) {
+    bytes += plan->batch.value(t.write).size() + kAeadOverhead + keys::kSaltSize +
+             ops[t.op].head.size() + ops[t.op].tail.size() + JsonParts::kMaxServerMeta;
+  }
+  plan->batch.ReserveBytes(bytes);
+  thread_local std::string aad;  // a copy: the key is in the buffer the payload is appended to
   for (const ToRender& t : plan->to_render) {
     WriteOutcome& out = plan->outcomes[t.outcome];
     const JsonParts json(ops[t.op], out.version,
                          InstantOf(out.last_updated, &instant, &instant_of));
     if (ops[t.op].op.want_json) out.json = json.String();
-    std::string* value = plan->batch.value(t.write);
+    // The record's value is its header (written by Plan) and the payload, built after the
+    // other bytes of the batch (the buffer has room for all of them: nothing moves).
+    std::string* value = plan->batch.buffer();
+    const size_t at = value->size();
+    value->append(plan->batch.value(t.write));
     const std::string_view salt = random.substr(t.salt_at, keys::kSaltSize);
     if (!t.key) {
-      value->reserve(value->size() + keys::kSaltSize + json.size());
       value->append(salt);
       json.AppendTo(value);
+      plan->batch.SetValue(t.write, plan->batch.Since(at));
       continue;
     }
     // The sealed plaintext is salt || json, sealed from the json's pieces (no copy of it is
     // needed); the associated data is the resource key: type \0 id \0 version.
-    value->reserve(value->size() + kAeadOverhead + keys::kSaltSize + json.size());
+    aad.assign(plan->batch.key(t.write));
     AeadSealPartsTo(t.key->bytes, random.substr(t.nonce_at, kAeadNonceSize),
                     {salt, json.head(), JsonParts::kVersion, json.digits(), JsonParts::kUpdated,
                      json.instant(), "\"", json.tail()},
-                    plan->batch.key(t.write), value);
+                    aad, value);
+    plan->batch.SetValue(t.write, plan->batch.Since(at));
     if (!t.key->durable && std::find(new_keys.begin(), new_keys.end(), t.key) == new_keys.end())
       new_keys.push_back(t.key);
   }
   // A key not yet known to be durable is written by every commit that uses it.
   for (const DataKey* k : new_keys)
-    plan->batch.Put(db_->DefaultColumnFamily(), KeyRing::KeyRecordKey(k->name), k->record);
+    plan->batch.Put(db_->DefaultColumnFamily(), plan->batch.Copy(KeyRing::KeyRecordKey(k->name)),
+                    plan->batch.Copy(k->record));
   return new_keys;
 }
 
@@ -402,7 +520,7 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
   {
     std::unique_lock lock(write_mu_);
     BulkState& b = *bulk_;
-    for (const std::string& k : plan->keys) in_flight_.erase(k);
+    for (std::string_view k : plan->keys) in_flight_.erase(k);
     if (!b.failure.ok()) {  // an earlier chunk failed: this commit is a gap
       failed = b.failure;
       pending_.erase(plan->first_seq);
@@ -415,10 +533,9 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
       thread_local std::vector<BulkWrite> added;
       added.clear();
       added.reserve(plan->batch.size());
-      plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                               const std::string& value, bool del) {
-        added.push_back(c.Add(cf, key, value, del));
-      });
+      plan->batch.ForEach([&c](rocksdb::ColumnFamilyHandle* cf, std::string_view key,
+                               std::string_view value,
+                               bool del) { added.push_back(c.Add(cf, key, value, del)); });
       c.first_seqs.push_back(plan->first_seq);
       for (DataKeyRef& k : new_keys) c.new_keys.push_back(std::move(k));
       // The staged states are views of the chunk's copies (the key's view too: an entry of
@@ -455,11 +572,55 @@ Status RocksStore::Stage(Planned* plan, std::vector<DataKeyRef> new_keys) {
 
 void RocksStore::Finish(const Planned& plan) {
   std::lock_guard lock(write_mu_);
-  for (const std::string& k : plan.keys) in_flight_.erase(k);
+  for (std::string_view k : plan.keys) in_flight_.erase(k);
   pending_.erase(plan.first_seq);
   published_seq_ = pending_.empty() ? assigned_seq_ : pending_.begin()->first - 1;
   write_cv_.notify_all();
 }
+
+namespace {
+
+// Bytes built by f(std::string*) in the batch's buffer.
+template <typename F>
+SortedBatch::Ref Built(SortedBatch* batch, F&& f) {
+  const size_t at = batch->buffer()->size();
+  f(batch->buffer());
+  return batch->Since(at);
+}
+
+// The resource record of a version: its header (Render appends the payload of a put).
+// Returns the write's position.
+size_t PutRecord(SortedBatch* batch, rocksdb::ColumnFamilyHandle* cf, const WriteOp& op,
+                 const WriteOutcome& out, uint8_t flags, std::string_view key_name) {
+  const SortedBatch::Ref key = Built(
+      batch, [&](std::string* b) { keys::AppendResourceKey(b, op.type, op.id, out.version); });
+  const SortedBatch::Ref header = Built(batch, [&](std::string* b) {
+    keys::AppendResourceHeader(b, flags, out.last_updated, out.seq, key_name);
+  });
+  return batch->Put(cf, key, header);
+}
+
+size_t PutCurrent(SortedBatch* batch, rocksdb::ColumnFamilyHandle* cf, std::string_view cur_key,
+                  const keys::CurrentRecord& current) {
+  const SortedBatch::Ref value =
+      Built(batch, [&](std::string* b) { keys::AppendCurrent(b, current); });
+  return batch->Put(cf, SortedBatch::View(cur_key), value);
+}
+
+// The change feed's and the type history's entries of a version (one value for both).
+void PutChange(SortedBatch* batch, rocksdb::ColumnFamilyHandle* changes,
+               rocksdb::ColumnFamilyHandle* type_history, const WriteOp& op,
+               const WriteOutcome& out, bool deleted) {
+  const SortedBatch::Ref change = Built(batch, [&](std::string* b) {
+    keys::AppendChange(b, op.type, op.id, out.version, deleted, out.last_updated);
+  });
+  batch->Put(changes, Built(batch, [&](std::string* b) { PutBigEndian64(b, out.seq); }), change);
+  batch->Put(type_history,
+             Built(batch, [&](std::string* b) { keys::AppendTypeHistoryKey(b, op.type, out.seq); }),
+             change);
+}
+
+}  // namespace
 
 Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   Planned plan;
@@ -467,12 +628,18 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
   const bool bulk = bulk_active();
   const int64_t now = std::max(NowMicros(), last_time_ + 1);
   uint64_t seq = assigned_seq_;
-  std::unordered_map<std::string_view, Pending> pending;  // views of the ops' cur_key
-  pending.reserve(ops.size());
-  size_t writes = 0;  // an upper bound on the batch's writes, to size it once
-  for (const PreparedOp& p : ops)
-    writes += 6 + 2 * (p.index_keys.size() + p.compartment_keys.size());
-  plan.batch.Reserve(writes);
+  std::vector<Pending> pending(ops.size());  // at each resource's first op (first_of_key)
+  size_t writes = 0, bytes = 0;              // upper bounds (deletes aside), to size the batch once
+  for (const PreparedOp& p : ops) {
+    writes += 6 + 2 * (p.compartment_end - p.index_begin);
+    bytes += 5 * p.cur_key.size() + 2 * p.key_name.size() + p.key_refs.size() + 160 +
+             p.head.size() + p.tail.size() + kAeadOverhead + keys::kSaltSize +
+             JsonParts::kMaxServerMeta;  // Render's payload (the header copied once more)
+  }
+  // The batch and the key list address their bytes with 32 bits.
+  if (bytes > kMaxCommitBytes || (!ops.empty() && ops.front().keys->bytes() > kMaxCommitBytes))
+    return Status::InvalidArgument("a commit of more than 1 GiB of resources");
+  plan.batch.Reserve(writes, bytes);
   plan.outcomes.reserve(ops.size());
   const size_t nonces_at = keys::kSaltSize * ops.size();
   plan.random = RandomBytes(nonces_at + (key_ring_->enabled() ? kAeadNonceSize * ops.size() : 0));
@@ -483,9 +650,8 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
     if (p.key && p.key->erased)
       return Status::FailedPrecondition(op.type + "/" + op.id + " belongs to an erased patient (" +
                                         p.key_name + "): it cannot be written");
-    auto [it, inserted] = pending.try_emplace(p.cur_key);
-    Pending& state = it->second;
-    if (inserted) RETURN_IF_ERROR(LoadCurrent(p.cur_key, &state));
+    Pending& state = pending[p.first_of_key];
+    if (p.first_of_key == op_at) RETURN_IF_ERROR(LoadCurrent(p.cur_key, &state));
     const bool live = state.current && !state.current->deleted;
     auto ref = [&op] { return op.type + "/" + op.id; };  // for errors only
     if (op.if_match && (!live || state.current->version != *op.if_match))
@@ -506,14 +672,11 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.version = state.current->version + 1;
       out.seq = ++seq;
       out.last_updated = now;
-      record_write =
-          plan.batch.Put(cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-                         keys::EncodeResourceHeader(keys::kFlagDeleted, now, out.seq, ""));
-      keys::ForEachKeyRef(state.current->key_refs, op.type, op.id,
-                          [&](char tag, std::string_view k) {
-                            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex),
-                                              k);
-                          });
+      record_write = PutRecord(&plan.batch, cf(keys::kResources), op, out, keys::kFlagDeleted, "");
+      keys::ForEachKeyRef(
+          state.current->key_refs, op.type, op.id, [&](char tag, std::string_view k) {
+            plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
+          });
       state.current =
           keys::CurrentRecord{out.version, true, now, out.seq, std::string(32, '\0'), ""};
     } else {
@@ -523,9 +686,10 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
         out.last_updated = state.current->last_updated;
         if (!op.want_json) {
           // The caller does not need the stored bytes.
-        } else if (bulk) {
+        } else if (bulk || state.current->seq > assigned_seq_) {
           // The same content hash means the same bytes around the server's meta: this is
-          // what the current version stores (it may be staged, not yet in the database).
+          // what the current version stores (it may be staged, or written by this commit:
+          // not yet in the database).
           out.json = RenderJson(p, out.version, FormatInstant(out.last_updated));
         } else {
           ASSIGN_OR_RETURN(StoredResource cur, ReadRecord(op.type, op.id, out.version));
@@ -537,47 +701,35 @@ Result<RocksStore::Planned> RocksStore::Plan(std::vector<PreparedOp>& ops) {
       out.version = state.current ? state.current->version + 1 : 1;
       out.seq = ++seq;
       out.last_updated = now;
-      std::string refs;
-      size_t refs_size = 0;  // at most: the long form's header is the longer one
-      for (const std::string& k : p.index_keys) refs_size += 5 + k.size();
-      for (const std::string& k : p.compartment_keys) refs_size += 5 + k.size();
-      refs.reserve(refs_size);
-      const keys::IndexId index_id(op.id);
-      for (const std::string& k : p.index_keys)
-        keys::AppendKeyRef(&refs, 'i', k, op.type, index_id);
-      for (const std::string& k : p.compartment_keys)
-        keys::AppendKeyRef(&refs, 'c', k, op.type, op.id);
       // Delete the previous version's keys unless this version writes them again.
-      const std::string previous_refs =
-          state.current ? std::move(state.current->key_refs) : std::string();
-      keys::ForEachKeyRef(previous_refs, op.type, op.id, [&](char tag, std::string_view k) {
-        const auto& mine = tag == 'c' ? p.compartment_keys : p.index_keys;
-        if (std::find(mine.begin(), mine.end(), k) == mine.end())
-          plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
-      });
-      // The keys move into the batch (a later write of this resource in the same commit
-      // prepared its own).
-      for (std::string& k : p.index_keys) plan.batch.Put(cf(keys::kIndex), std::move(k), "");
-      for (std::string& k : p.compartment_keys)
-        plan.batch.Put(cf(keys::kCompartment), std::move(k), "");
-      // The stored bytes are rendered (and sealed) once the lock is released (Render).
-      record_write = plan.batch.Put(
-          cf(keys::kResources), keys::ResourceKey(op.type, op.id, out.version),
-          p.key ? keys::EncodeResourceHeader(0, now, out.seq, p.key_name)
-                : keys::EncodeResourceHeader(keys::kFlagPlaintext, now, out.seq, ""));
+      if (state.current) {
+        keys::ForEachKeyRef(
+            state.current->key_refs, op.type, op.id, [&](char tag, std::string_view k) {
+              if (!p.Writes(tag, k))
+                plan.batch.Delete(cf(tag == 'c' ? keys::kCompartment : keys::kIndex), k);
+            });
+      }
+      // The batch holds views of the keys (a later write of this resource in the same
+      // commit prepared its own).
+      for (size_t i = p.index_begin; i < p.index_end; ++i)
+        plan.batch.Put(cf(keys::kIndex), SortedBatch::View((*p.keys)[i]), {});
+      for (size_t i = p.index_end; i < p.compartment_end; ++i)
+        plan.batch.Put(cf(keys::kCompartment), SortedBatch::View((*p.keys)[i]), {});
+      // The stored bytes are rendered (and sealed) after the header once the lock is
+      // released (Render).
+      record_write =
+          p.key ? PutRecord(&plan.batch, cf(keys::kResources), op, out, 0, p.key_name)
+                : PutRecord(&plan.batch, cf(keys::kResources), op, out, keys::kFlagPlaintext, "");
       plan.to_render.push_back({op_at, plan.outcomes.size(), record_write, p.key.get(),
                                 keys::kSaltSize * op_at, nonces_at + kAeadNonceSize * op_at});
-      state.current =
-          keys::CurrentRecord{out.version, false, now, out.seq, p.content_hash, std::move(refs)};
+      state.current = keys::CurrentRecord{
+          out.version, false, now, out.seq, std::move(p.content_hash), std::move(p.key_refs)};
     }
     const size_t current_write =
-        plan.batch.Put(cf(keys::kCurrent), p.cur_key, keys::EncodeCurrent(*state.current));
+        PutCurrent(&plan.batch, cf(keys::kCurrent), p.cur_key, *state.current);
     if (bulk) plan.staged.push_back({current_write, record_write});
-    std::string change =
-        keys::EncodeChange(op.type, op.id, out.version, state.current->deleted, now);
-    plan.batch.Put(cf(keys::kChanges), keys::SequenceKey(out.seq), change);
-    plan.batch.Put(cf(keys::kTypeHistory), keys::TypeHistoryKey(op.type, out.seq),
-                   std::move(change));
+    PutChange(&plan.batch, cf(keys::kChanges), cf(keys::kTypeHistory), op, out,
+              state.current->deleted);
     plan.outcomes.push_back(std::move(out));
   }
   if (seq == assigned_seq_) return plan;

@@ -153,6 +153,45 @@ TEST_F(RocksStoreTest, DeleteLeavesAMarkerAndRemovesTheResourceFromSearch) {
   EXPECT_EQ(back.version, 3u);
 }
 
+TEST_F(RocksStoreTest, OneCommitWritingAResourceSeveralTimesMakesAVersionForEachChange) {
+  Commit1(Put(kPatient));
+  std::vector<WriteOp> ops;
+  ops.push_back(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));
+  ops.push_back(Put(Obs("o2", "8462-4", "2020-01-01T00:00:00Z", 80)));
+  ops.push_back(Put(Obs("o1", "8480-6", "2020-01-01T00:00:00Z", 120)));  // unchanged
+  ops.push_back(Put(Obs("o1", "1234-5", "2020-01-01T00:00:00Z", 121)));
+  WriteOp gone;
+  gone.kind = WriteOp::Kind::kDelete;
+  gone.type = "Observation";
+  gone.id = "o2";
+  ops.push_back(std::move(gone));
+  auto r = store_->Commit(std::move(ops));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 5u);
+  EXPECT_EQ((*r)[0].version, 1u);
+  EXPECT_EQ((*r)[1].version, 1u);
+  EXPECT_TRUE((*r)[2].unchanged);
+  EXPECT_EQ((*r)[2].version, 1u);
+  EXPECT_EQ((*r)[3].version, 2u);
+  EXPECT_FALSE((*r)[3].created);
+  EXPECT_EQ((*r)[4].version, 2u);
+  EXPECT_TRUE((*r)[4].existed);
+  // Only the last version's index keys remain; the deleted resource has none.
+  EXPECT_EQ(Search("Observation", {{"code", "http://loinc.org|1234-5"}}),
+            std::vector<std::string>{"o1"});
+  EXPECT_TRUE(Search("Observation", {{"code", "http://loinc.org|8480-6"}}).empty());
+  EXPECT_TRUE(Search("Observation", {{"code", "http://loinc.org|8462-4"}}).empty());
+  EXPECT_EQ(Search("Observation", {{"patient", "p1"}}), std::vector<std::string>{"o1"});
+  auto o1 = store_->Read("Observation", "o1");
+  ASSERT_TRUE(o1.ok());
+  EXPECT_EQ(o1->version, 2u);
+  EXPECT_NE(o1->json.find("1234-5"), std::string::npos);
+  auto o2 = store_->Read("Observation", "o2");
+  ASSERT_TRUE(o2.ok());
+  EXPECT_TRUE(o2->deleted);
+  EXPECT_EQ(o2->version, 2u);
+}
+
 TEST_F(RocksStoreTest, FailedPreconditionsLeaveTheStoreUnchanged) {
   Commit1(Put(kPatient));
   const uint64_t seq = store_->LastSequence();
