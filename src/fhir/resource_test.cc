@@ -115,6 +115,41 @@ TEST(ResourceTest, ErrorsInNestedResourcesNameTheFullPathAndTheProblem) {
   }
 }
 
+TEST(ResourceTest, ResourceRulesRunInTheirOrderAndReadTheFirstOfRepeatedMembers) {
+  // Several problems at once: the id comes first, then meta, then the type's rules in their
+  // order (required elements before codes and dates), then the elements in document order.
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"resourceType":"Observation","status":"bad","issued":"x","id":"a b"})",
+       "Unprocessable: Observation.id: an id is 1-64 characters of A-Z, a-z, 0-9, '-' and '.'"},
+      {R"({"resourceType":"Observation","status":"bad","meta":{"versionId":"a b"},"id":"1"})",
+       "Unprocessable: Observation.meta.versionId: expected an id"},
+      {R"({"resourceType":"Observation","issued":"x","status":"bad"})",
+       "Unprocessable: Observation.code: is required"},
+      {R"({"resourceType":"Observation","issued":"x","code":{"text":"c"},"status":"bad"})",
+       "Unprocessable: Observation.status: 'bad' is not an allowed code"},
+      {R"({"resourceType":"Observation","issued":"x","code":{"text":"c"},"status":"final"})",
+       "Unprocessable: Observation.issued: invalid date 'x': expected a four-digit year"},
+      {R"({"resourceType":"MedicationRequest","subject":{"reference":"Patient/1"},"status":"active"})",
+       "Unprocessable: MedicationRequest.intent: is required"},
+      {R"({"resourceType":"Patient","birthDate":"1990-02-30","gender":"x"})",
+       "Unprocessable: Patient.gender: 'x' is not an allowed code"},
+  };
+  for (const auto& [body, message] : cases) {
+    auto r = ParseResource(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().ToString(), message) << body;
+  }
+  // A value built in code may repeat a member (the parser refuses that): the rules read
+  // the first one, as json::Value::find does; the element walk still sees every one.
+  json::Value valid_first = json::Parse(R"({"resourceType":"Patient","gender":"male"})").value();
+  valid_first.members().emplace_back("gender", json::Value::String("x"));
+  EXPECT_TRUE(ValidateResource(valid_first).ok());
+  json::Value invalid_first = json::Parse(R"({"resourceType":"Patient","gender":"x"})").value();
+  invalid_first.members().emplace_back("gender", json::Value::String("male"));
+  EXPECT_EQ(ValidateResource(invalid_first).ToString(),
+            "Unprocessable: Patient.gender: 'x' is not an allowed code");
+}
+
 TEST(ResourceTest, UnknownElementsAndDecimalPrecisionAreKeptExactly) {
   const std::string body =
       R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
@@ -157,8 +192,8 @@ TEST(ResourceTest, ReferencesOfEveryKindParse) {
 }
 
 TEST(ResourceTest, CodingsAndConceptsAreBuiltInElementOrderWithoutEmptyStrings) {
-  EXPECT_EQ(json::Serialize(MakeConcept(MakeCoding("http://loinc.org", "8867-4", "Heart rate"),
-                                        "Heart rate")),
+  EXPECT_EQ(json::Serialize(
+                MakeConcept(MakeCoding("http://loinc.org", "8867-4", "Heart rate"), "Heart rate")),
             R"({"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}],)"
             R"("text":"Heart rate"})");
   EXPECT_EQ(json::Serialize(MakeConcept(MakeCoding("urn:x", "a"))),
