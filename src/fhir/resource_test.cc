@@ -5,7 +5,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <string_view>
 #include <utility>
+
+#include "fhir/resource_types.h"
 
 namespace medhub::fhir {
 namespace {
@@ -189,6 +193,67 @@ TEST(ResourceTest, ReferencesOfEveryKindParse) {
   EXPECT_EQ(other->text, "https://example.org/somewhere");
   EXPECT_FALSE(ParseReference("Unknown/1").ok());
   EXPECT_FALSE(ParseReference("Patient/1 2").ok());
+}
+
+// What ParseReference makes of `text`: "kind type id version" or the error message.
+std::string Describe(std::string_view text) {
+  auto r = ParseReference(text);
+  if (!r.ok()) return r.status().message();
+  return std::to_string(static_cast<int>(r->kind)) + " " + r->type + " " + r->id + " " + r->version;
+}
+
+TEST(ResourceTest, ReferenceSyntaxEdgesGiveTheirExactResultOrMessage) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"Patient/1\t", "invalid reference 'Patient/1\t': contains whitespace"},
+      {"Patient/12345678 x", "invalid reference 'Patient/12345678 x': contains whitespace"},
+      {std::string("Patient/1\0", 10),
+       std::string("invalid reference 'Patient/1\0", 29) + "': contains whitespace"},
+      {"Patient/\x7f"
+       "1",
+       "invalid reference 'Patient/\x7f"
+       "1': expected ResourceType/id with "
+       "a known type and a valid id"},
+      {"Patient/\xc3\xa9",
+       "invalid reference 'Patient/\xc3\xa9': expected ResourceType/id with a "
+       "known type and a valid id"},
+      {"Patient/a_b",
+       "invalid reference 'Patient/a_b': expected ResourceType/id with a known "
+       "type and a valid id"},
+      {"Patient/1/_history/2/x", "invalid reference 'Patient/1/_history/2/x': invalid version id"},
+      {"Patient/1/_history/2", "0 Patient 1 2"},
+      {"Patient/1/_history/_history/2",
+       "invalid reference 'Patient/1/_history/_history/2': "
+       "expected ResourceType/id with a known type and a valid "
+       "id"},
+      {"http://x.org/fhir/Patient/1/_history/3", "1 Patient 1 3"},
+      {"https://x.org/a_b/c", "1   "},
+      {"a/b/Patient/1", "invalid reference 'a/b/Patient/1': expected Type/id"},
+      {"/Patient/1", "invalid reference '/Patient/1': expected Type/id"},
+      {"Patient/1/",
+       "invalid reference 'Patient/1/': expected ResourceType/id with a known "
+       "type and a valid id"},
+      {"MedicationRequest/m-1.2", "0 MedicationRequest m-1.2 "},
+      {"patient/1",
+       "invalid reference 'patient/1': expected ResourceType/id with a known type "
+       "and a valid id"},
+  };
+  for (const auto& [text, expected] : cases) EXPECT_EQ(Describe(text), expected) << text;
+}
+
+TEST(ResourceTest, EveryR4TypeAndNothingElseIsAKnownResourceType) {
+  size_t n = 0;
+  for (std::string_view type : AllResourceTypes()) {
+    EXPECT_TRUE(IsKnownResourceType(type)) << type;
+    EXPECT_FALSE(IsKnownResourceType(std::string(type) + "s")) << type;
+    EXPECT_FALSE(IsKnownResourceType(type.substr(0, type.size() - 1))) << type;
+    std::string lower(type);
+    lower[0] = static_cast<char>(lower[0] - 'A' + 'a');
+    EXPECT_FALSE(IsKnownResourceType(lower)) << type;
+    ++n;
+  }
+  EXPECT_EQ(n, 146u);
+  for (std::string_view bad : {"", " ", "Patient ", "PATIENT", "Bundle/1", "\xff"})
+    EXPECT_FALSE(IsKnownResourceType(bad)) << bad;
 }
 
 TEST(ResourceTest, CodingsAndConceptsAreBuiltInElementOrderWithoutEmptyStrings) {
