@@ -244,7 +244,9 @@ class Validator {
     if (!v.is_object()) return Bad("expected a Quantity object");
     if (const json::Value* n = v.find("value"); n && !n->is_number())
       return BadAt("value", "expected a number");
-    for (std::string_view k : {"unit", "system", "code", "comparator"})
+    static constexpr std::array<std::string_view, 4> kStrings = {"unit", "system", "code",
+                                                                 "comparator"};
+    for (std::string_view k : kStrings)
       if (const json::Value* s = v.find(k); s && !s->is_string())
         return BadAt(k, "expected a string");
     return true;
@@ -256,7 +258,11 @@ class Validator {
       const json::Value& c = v.items()[i];
       PathSegment seg(&segments_, i);
       if (!c.is_object()) return Bad("expected a Coding object");
-      for (std::string_view k : {"system", "version", "code", "display"})
+      // An array of string_view: a braced list of literals would be one of const char*,
+      // measured anew (strlen) on every use.
+      static constexpr std::array<std::string_view, 4> kStrings = {"system", "version", "code",
+                                                                   "display"};
+      for (std::string_view k : kStrings)
         if (const json::Value* s = c.find(k); s && !s->is_string())
           return BadAt(k, "expected a string");
     }
