@@ -32,8 +32,7 @@ class EntryIds {
   explicit EntryIds(size_t entries) : spans_(entries) { text_.reserve(entries * 48); }
 
   void Set(size_t entry, std::string_view type, std::string_view id) {
-    spans_[entry] = {static_cast<uint32_t>(text_.size()),
-                     static_cast<uint32_t>(type.size() + 1 + id.size())};
+    spans_[entry] = {text_.size(), type.size() + 1 + id.size()};
     text_.append(type).append("/").append(id);
   }
   std::string_view Get(size_t entry) const {
@@ -49,7 +48,7 @@ class EntryIds {
 
  private:
   std::string text_;
-  std::vector<std::pair<uint32_t, uint32_t>> spans_;  // offset and size in text_
+  std::vector<std::pair<size_t, size_t>> spans_;  // offset and size in text_
 };
 
 // fullUrl -> index of the entry that has it: an open-addressing table (linear probing,
