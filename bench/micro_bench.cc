@@ -7,6 +7,7 @@
 //   JsonSerialize/medhub vs JsonSerialize/boost  whole Bundles, bytes/s
 //   ParseResource                                 one resource: parse + FHIR validation
 //   ExtractIndexValues                            one parsed resource: search index values
+//   ValidateResource                              one parsed resource: FHIR validation
 //   ImportJsonPath                                the import's JSON work per resource: Bundle
 //                                                 parse + validation + canonical serialization
 //
@@ -238,6 +239,19 @@ void BM_ExtractIndexValues(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(values) / static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_ExtractIndexValues)->Name("ExtractIndexValues/per_resource");
+
+// FHIR validation alone (what ParseResource adds to json::Parse), per parsed resource.
+void BM_ValidateResource(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  size_t i = 0;
+  for (auto _ : state) {
+    Status s = fhir::ValidateResource(c.parsed[i]);
+    if (!s.ok()) Fail("ValidateResource: " + s.ToString());
+    if (++i == c.parsed.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ValidateResource)->Name("ValidateResource/per_resource");
 
 }  // namespace
 }  // namespace medhub::bench

@@ -18,7 +18,9 @@
 //
 // Phases, in this order:
 //  1. medhub: durable import of N copies of the sample Bundles into a fresh RocksDB store
-//     (sync_writes), each Bundle one FhirApi::ProcessBundle transaction with fresh ids,
+//     (sync_writes), each Bundle one FhirApi::ProcessBundle transaction with fresh ids
+//     that replies with the assigned ids only (BundleReply::kIds; `medhub import` asks for
+//     nothing, kNone),
 //     inside Store::BeginBulkLoad .. EndBulkLoad like `medhub import` (--no-bulk: each
 //     commit written and fsynced on its own, the path of `medhub serve`);
 //     then peak RSS; then reads (in-process and over HTTP on loopback), searches and
@@ -400,12 +402,7 @@ Status RunParallel(size_t items, int threads, const std::function<Status(size_t,
   return failure;
 }
 
-// "Patient/abc/_history/1" -> "Patient/abc"
-std::string StripHistory(std::string_view location) {
-  const size_t h = location.find("/_history/");
-  return std::string(location.substr(0, h));
-}
-
+// "Patient/abc" -> "abc"
 std::string IdOf(std::string_view ref) { return std::string(ref.substr(ref.find('/') + 1)); }
 
 std::pair<std::string_view, std::string_view> SplitRef(std::string_view ref) {
@@ -436,21 +433,21 @@ struct MedhubStore {
   std::unique_ptr<server::FhirApi> api;
 };
 
-Result<LoadedIds> ParseTransactionResponses(const std::vector<std::string>& responses,
-                                            const Sample& sample) {
+// The "Type/id" of each entry from each transaction's BundleOutcome::entry_ids (what
+// `medhub import` asks for, BundleReply::kNone, is even less: no response is built).
+Result<LoadedIds> ParseEntryIds(const std::vector<std::string>& responses, const Sample& sample) {
   LoadedIds ids;
   for (size_t k = 0; k < responses.size(); ++k) {
-    auto doc = json::Parse(responses[k]);
-    if (!doc.ok()) return doc.status().WithPrefix("transaction-response");
-    const json::Value* entries = doc->find("entry");
     const SampleFile& f = sample.files[k % sample.files.size()];
-    if (entries == nullptr || entries->items().size() != f.entries)
-      return Status::Internal("transaction-response of " + f.path + " has the wrong entries");
     std::vector<std::string> refs;
-    for (const json::Value& e : entries->items()) {
-      const json::Value* resp = e.find("response");
-      refs.push_back(StripHistory(resp ? resp->get_string("location") : ""));
+    std::string_view lines = responses[k];
+    while (!lines.empty()) {
+      const size_t nl = lines.find('\n');
+      refs.emplace_back(lines.substr(0, nl));
+      lines.remove_prefix(nl == std::string_view::npos ? lines.size() : nl + 1);
     }
+    if (refs.size() != f.entries)
+      return Status::Internal("transaction of " + f.path + " has the wrong entries");
     ids.patients.push_back(IdOf(refs[f.patient_entry]));
     ids.refs.push_back(std::move(refs));
   }
@@ -465,10 +462,11 @@ Result<ImportFigures> MedhubImport(store::Store* store, server::FhirApi* api, co
     const SampleFile& f = sample.files[k % sample.files.size()];
     auto bundle = fhir::ParseResource(f.text);
     if (!bundle.ok()) return bundle.status().WithPrefix(f.path);
-    auto out = api->ProcessBundle(std::move(bundle).value(), /*keep_ids=*/false);
+    auto out = api->ProcessBundle(std::move(bundle).value(), /*keep_ids=*/false,
+                                  server::BundleReply::kIds);
     if (!out.ok()) return out.status().WithPrefix(f.path);
     if (out->failed != 0) return Status::Internal(f.path + ": entries failed");
-    responses[k] = std::move(out->response_bundle);
+    responses[k] = std::move(out->entry_ids);
     return Status::Ok();
   };
   const auto start = Clock::now();
@@ -479,7 +477,7 @@ Result<ImportFigures> MedhubImport(store::Store* store, server::FhirApi* api, co
   fig.seconds = Seconds(start);
   fig.resources = sample.resources * static_cast<size_t>(o.copies);
   fig.bytes = sample.bytes * static_cast<uint64_t>(o.copies);
-  ASSIGN_OR_RETURN(*ids, ParseTransactionResponses(responses, sample));
+  ASSIGN_OR_RETURN(*ids, ParseEntryIds(responses, sample));
   return fig;
 }
 
@@ -570,8 +568,8 @@ Status MedhubSearches(server::FhirApi* api, const LoadedIds& ids,
   std::vector<std::string> bodies(patients.size());
   auto search = [&](size_t i) -> Status {
     server::HttpResponse r = api->Handle(server::HttpRequest::Get(
-        "/fhir/Observation?patient=" + ids.patients[patients[i]] + "&code=" + kSearchSystem +
-        "|" + kSearchCode + "&date=ge" + kSearchSince + "&_sort=-date"));
+        "/fhir/Observation?patient=" + ids.patients[patients[i]] + "&code=" + kSearchSystem + "|" +
+        kSearchCode + "&date=ge" + kSearchSince + "&_sort=-date"));
     RETURN_IF_ERROR(Expect200(r, "search"));
     bodies[i] = std::move(r.body);
     return Status::Ok();
@@ -658,11 +656,10 @@ Result<MedhubFigures> RunMedhub(const Sample& sample, const Options& o,
   fig.peak_rss = PeakRssBytes();
   fig.disk_bytes = DirectoryBytes(dir);
   std::cout << "  medhub import (" << (encrypted ? "encrypted" : "no encryption")
-            << (o.no_bulk ? ", per-commit writes" : ", bulk load")
-            << "): " << fig.import.resources << " resources in " << fig.import.seconds << " s, "
+            << (o.no_bulk ? ", per-commit writes" : ", bulk load") << "): " << fig.import.resources
+            << " resources in " << fig.import.seconds << " s, "
             << (fig.import.resources ? fig.import_cpu_seconds * 1e6 / fig.import.resources : 0.0)
-            << " CPU us/resource, " << fig.import_minor_faults << " minor page faults"
-            << std::endl;
+            << " CPU us/resource, " << fig.import_minor_faults << " minor page faults" << std::endl;
 
   work->reads = PickResources(*ids, o.reads);
   work->search_items = PickPatients(ids->patients.size(), o.searches);

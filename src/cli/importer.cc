@@ -136,7 +136,7 @@ void Importer::ImportJson(const std::string& origin, std::string_view text, Impo
       const json::Value* r = entries->items()[i].find("resource");
       if (r && fhir::ResourceType(*r) == "Patient") patient = std::string(fhir::ResourceId(*r));
     }
-    auto out = api_->ProcessBundle(std::move(doc), /*keep_ids=*/true);
+    auto out = api_->ProcessBundle(std::move(doc), /*keep_ids=*/true, server::BundleReply::kNone);
     if (!out.ok()) {
       stats->resources_failed += n;
       AddError(stats, origin + ": " + out.status().ToString());
@@ -168,7 +168,7 @@ void Importer::ImportJson(const std::string& origin, std::string_view text, Impo
   entry.set("request", std::move(request));
   entries.push_back(std::move(entry));
   bundle.set("entry", std::move(entries));
-  auto out = api_->ProcessBundle(std::move(bundle), /*keep_ids=*/true);
+  auto out = api_->ProcessBundle(std::move(bundle), /*keep_ids=*/true, server::BundleReply::kNone);
   if (!out.ok()) {
     ++stats->resources_failed;
     AddError(stats, origin + ": " + out.status().ToString());
@@ -182,7 +182,8 @@ void Importer::ImportNdjson(const std::string& origin, std::string_view text, Im
   size_t line_no = 0, pending = 0, first_line = 1;
   auto flush = [&] {
     if (pending == 0) return;
-    auto out = api_->ProcessBundle(std::move(bundle), /*keep_ids=*/true);
+    auto out =
+        api_->ProcessBundle(std::move(bundle), /*keep_ids=*/true, server::BundleReply::kNone);
     if (out.ok()) {
       stats->resources_ok += pending;
     } else {

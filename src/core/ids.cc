@@ -22,12 +22,11 @@ std::string NewId() {
   b[6] = (b[6] & 0x0f) | 0x40;  // version 4
   b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 15]);
+  std::string out(36, '-');  // written in place: one allocation, no per-character checks
+  for (int i = 0, o = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // skip the '-'
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 15];
   }
   return out;
 }

@@ -1,6 +1,8 @@
 #include "fhir/resource.h"
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -104,12 +106,58 @@ class Validator {
     return Bad(problem);
   }
 
+  // The first occurrence (what json::Value::find gives) of each member the resource rules
+  // read, found in one pass over the members instead of one search per rule.
+  struct RuleMembers {
+    const json::Value *id = nullptr, *meta = nullptr, *gender = nullptr, *birth_date = nullptr,
+                      *status = nullptr, *code = nullptr, *issued = nullptr, *klass = nullptr,
+                      *subject = nullptr, *intent = nullptr;
+
+    explicit RuleMembers(const json::Value& r) {
+      for (const auto& [key, value] : r.members()) {
+        if (Member slot = SlotOf(key); slot != nullptr && this->*slot == nullptr)
+          this->*slot = &value;
+      }
+    }
+    const json::Value* Get(std::string_view key) const {
+      const Member slot = SlotOf(key);
+      return slot == nullptr ? nullptr : this->*slot;
+    }
+
+   private:
+    using Member = const json::Value* RuleMembers::*;
+    // Told apart by length first: most member names cost one comparison of sizes.
+    static Member SlotOf(std::string_view key) {
+      switch (key.size()) {
+        case 2:
+          return key == "id" ? &RuleMembers::id : nullptr;
+        case 4:
+          return key == "meta" ? &RuleMembers::meta : key == "code" ? &RuleMembers::code : nullptr;
+        case 5:
+          return key == "class" ? &RuleMembers::klass : nullptr;
+        case 6:
+          return key == "status"   ? &RuleMembers::status
+                 : key == "gender" ? &RuleMembers::gender
+                 : key == "issued" ? &RuleMembers::issued
+                 : key == "intent" ? &RuleMembers::intent
+                                   : nullptr;
+        case 7:
+          return key == "subject" ? &RuleMembers::subject : nullptr;
+        case 9:
+          return key == "birthDate" ? &RuleMembers::birth_date : nullptr;
+        default:
+          return nullptr;
+      }
+    }
+  };
+
   bool ResourceBody(std::string_view type, const json::Value& r) {
-    if (const json::Value* id = r.find("id")) {
+    const RuleMembers m(r);
+    if (const json::Value* id = m.id) {
       if (!id->is_string() || !IsValidFhirId(id->text()))
         return BadAt("id", "an id is 1-64 characters of A-Z, a-z, 0-9, '-' and '.'");
     }
-    if (const json::Value* meta = r.find("meta")) {
+    if (const json::Value* meta = m.meta) {
       PathSegment seg(&segments_, "meta");
       if (!meta->is_object()) return Bad("expected an object");
       if (const json::Value* v = meta->find("versionId");
@@ -120,7 +168,7 @@ class Validator {
         if (!Date(*v, DateKind::kInstant)) return false;
       }
     }
-    if (!TypeRules(type, r)) return false;
+    if (!TypeRules(type, m)) return false;
     for (const auto& [key, value] : r.members()) {
       if (key == "resourceType") continue;
       PathSegment seg(&segments_, key);
@@ -129,14 +177,14 @@ class Validator {
     return true;
   }
 
-  bool Required(const json::Value& r, std::string_view key) {
-    if (r.find(key) == nullptr) return BadAt(key, "is required");
+  bool Required(const RuleMembers& r, std::string_view key) {
+    if (r.Get(key) == nullptr) return BadAt(key, "is required");
     return true;
   }
 
-  bool Code(const json::Value& r, std::string_view key,
+  bool Code(const RuleMembers& r, std::string_view key,
             std::initializer_list<std::string_view> allowed) {
-    const json::Value* v = r.find(key);
+    const json::Value* v = r.Get(key);
     if (v == nullptr) return true;
     if (!v->is_string()) return BadAt(key, "expected a code (string)");
     for (auto a : allowed)
@@ -145,17 +193,19 @@ class Validator {
   }
 
   bool DateAt(const json::Value& r, std::string_view key, DateKind kind) {
-    const json::Value* v = r.find(key);
+    return DateOf(r.find(key), key, kind);
+  }
+  bool DateOf(const json::Value* v, std::string_view key, DateKind kind) {
     if (v == nullptr) return true;
     PathSegment seg(&segments_, key);
     return Date(*v, kind);
   }
 
   // Rules for the elements that medhub indexes or reasons about, per resource type.
-  bool TypeRules(std::string_view type, const json::Value& r) {
+  bool TypeRules(std::string_view type, const RuleMembers& r) {
     if (type == "Patient") {
       if (!Code(r, "gender", {"male", "female", "other", "unknown"})) return false;
-      if (!DateAt(r, "birthDate", DateKind::kDate)) return false;
+      if (!DateOf(r.birth_date, "birthDate", DateKind::kDate)) return false;
     } else if (type == "Observation") {
       if (!Required(r, "status")) return false;
       if (!Required(r, "code")) return false;
@@ -163,7 +213,7 @@ class Validator {
                 {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
                  "entered-in-error", "unknown"}))
         return false;
-      if (!DateAt(r, "issued", DateKind::kInstant)) return false;
+      if (!DateOf(r.issued, "issued", DateKind::kInstant)) return false;
     } else if (type == "Encounter") {
       if (!Required(r, "status")) return false;
       if (!Required(r, "class")) return false;
@@ -194,7 +244,9 @@ class Validator {
     if (!v.is_object()) return Bad("expected a Quantity object");
     if (const json::Value* n = v.find("value"); n && !n->is_number())
       return BadAt("value", "expected a number");
-    for (std::string_view k : {"unit", "system", "code", "comparator"})
+    static constexpr std::array<std::string_view, 4> kStrings = {"unit", "system", "code",
+                                                                 "comparator"};
+    for (std::string_view k : kStrings)
       if (const json::Value* s = v.find(k); s && !s->is_string())
         return BadAt(k, "expected a string");
     return true;
@@ -206,7 +258,11 @@ class Validator {
       const json::Value& c = v.items()[i];
       PathSegment seg(&segments_, i);
       if (!c.is_object()) return Bad("expected a Coding object");
-      for (std::string_view k : {"system", "version", "code", "display"})
+      // An array of string_view: a braced list of literals would be one of const char*,
+      // measured anew (strlen) on every use.
+      static constexpr std::array<std::string_view, 4> kStrings = {"system", "version", "code",
+                                                                   "display"};
+      for (std::string_view k : kStrings)
         if (const json::Value* s = c.find(k); s && !s->is_string())
           return BadAt(k, "expected a string");
     }
@@ -338,10 +394,31 @@ namespace {
 // Checks a reference string; returns nullptr when it is valid (filling *ref unless null)
 // or why it is not. ParseReference(), ParseReferenceView() and the Validator share it, so
 // validation allocates nothing.
+// True when some byte of `s` is a control character or a space (<= ' '), eight bytes at a
+// time: a word has a byte below 0x21 exactly when (w - 0x21..21) & ~w & 0x80..80 is not 0.
+bool HasSpaceOrControl(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (((w - kOnes * 0x21) & ~w & kHigh) != 0) return true;
+  }
+  for (; i < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) <= ' ') return true;
+  return false;
+}
+
+// The position of the last `c` in `s`, or npos (memrchr: vectorized, unlike rfind).
+size_t LastOf(std::string_view s, char c) {
+  const void* p = s.empty() ? nullptr : memrchr(s.data(), c, s.size());
+  return p == nullptr ? std::string_view::npos
+                      : static_cast<size_t>(static_cast<const char*>(p) - s.data());
+}
+
 const char* CheckReference(std::string_view text, ReferenceView* ref) {
   if (text.empty()) return "empty";
-  for (char c : text)
-    if (static_cast<unsigned char>(c) <= ' ') return "contains whitespace";
+  if (HasSpaceOrControl(text)) return "contains whitespace";
   Reference::Kind kind = Reference::Kind::kRelative;
   if (text[0] == '#') {
     if (ref != nullptr) {
@@ -362,20 +439,23 @@ const char* CheckReference(std::string_view text, ReferenceView* ref) {
   if (ref != nullptr) ref->kind = kind;
   // Take the trailing "Type/id[/_history/v]" of the path.
   std::string_view version;
-  if (size_t h = rest.rfind("/_history/"); h != std::string_view::npos) {
+  // Most references have no '_' at all: one vectorized search spares the substring search.
+  if (size_t h = rest.find('_') == std::string_view::npos ? std::string_view::npos
+                                                          : rest.rfind("/_history/");
+      h != std::string_view::npos) {
     version = rest.substr(h + 10);
     rest = rest.substr(0, h);
     if (!IsValidFhirId(version)) return "invalid version id";
   }
-  const size_t slash = rest.rfind('/');
+  const size_t slash = LastOf(rest, '/');
   if (slash == std::string_view::npos) {
     if (kind == Reference::Kind::kAbsolute) return nullptr;  // some other URL: keep as is
     return "expected Type/id";
   }
   std::string_view id = rest.substr(slash + 1);
   std::string_view before = rest.substr(0, slash);
-  std::string_view type =
-      before.substr(before.rfind('/') == std::string_view::npos ? 0 : before.rfind('/') + 1);
+  const size_t type_slash = LastOf(before, '/');
+  std::string_view type = before.substr(type_slash == std::string_view::npos ? 0 : type_slash + 1);
   if (!IsKnownResourceType(type) || !IsValidFhirId(id)) {
     if (kind == Reference::Kind::kAbsolute) return nullptr;  // not a FHIR URL we can resolve
     return "expected ResourceType/id with a known type and a valid id";

@@ -5,7 +5,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <string_view>
 #include <utility>
+
+#include "fhir/resource_types.h"
 
 namespace medhub::fhir {
 namespace {
@@ -115,6 +119,41 @@ TEST(ResourceTest, ErrorsInNestedResourcesNameTheFullPathAndTheProblem) {
   }
 }
 
+TEST(ResourceTest, ResourceRulesRunInTheirOrderAndReadTheFirstOfRepeatedMembers) {
+  // Several problems at once: the id comes first, then meta, then the type's rules in their
+  // order (required elements before codes and dates), then the elements in document order.
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"resourceType":"Observation","status":"bad","issued":"x","id":"a b"})",
+       "Unprocessable: Observation.id: an id is 1-64 characters of A-Z, a-z, 0-9, '-' and '.'"},
+      {R"({"resourceType":"Observation","status":"bad","meta":{"versionId":"a b"},"id":"1"})",
+       "Unprocessable: Observation.meta.versionId: expected an id"},
+      {R"({"resourceType":"Observation","issued":"x","status":"bad"})",
+       "Unprocessable: Observation.code: is required"},
+      {R"({"resourceType":"Observation","issued":"x","code":{"text":"c"},"status":"bad"})",
+       "Unprocessable: Observation.status: 'bad' is not an allowed code"},
+      {R"({"resourceType":"Observation","issued":"x","code":{"text":"c"},"status":"final"})",
+       "Unprocessable: Observation.issued: invalid date 'x': expected a four-digit year"},
+      {R"({"resourceType":"MedicationRequest","subject":{"reference":"Patient/1"},"status":"active"})",
+       "Unprocessable: MedicationRequest.intent: is required"},
+      {R"({"resourceType":"Patient","birthDate":"1990-02-30","gender":"x"})",
+       "Unprocessable: Patient.gender: 'x' is not an allowed code"},
+  };
+  for (const auto& [body, message] : cases) {
+    auto r = ParseResource(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().ToString(), message) << body;
+  }
+  // A value built in code may repeat a member (the parser refuses that): the rules read
+  // the first one, as json::Value::find does; the element walk still sees every one.
+  json::Value valid_first = json::Parse(R"({"resourceType":"Patient","gender":"male"})").value();
+  valid_first.members().emplace_back("gender", json::Value::String("x"));
+  EXPECT_TRUE(ValidateResource(valid_first).ok());
+  json::Value invalid_first = json::Parse(R"({"resourceType":"Patient","gender":"x"})").value();
+  invalid_first.members().emplace_back("gender", json::Value::String("male"));
+  EXPECT_EQ(ValidateResource(invalid_first).ToString(),
+            "Unprocessable: Patient.gender: 'x' is not an allowed code");
+}
+
 TEST(ResourceTest, UnknownElementsAndDecimalPrecisionAreKeptExactly) {
   const std::string body =
       R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
@@ -156,9 +195,70 @@ TEST(ResourceTest, ReferencesOfEveryKindParse) {
   EXPECT_FALSE(ParseReference("Patient/1 2").ok());
 }
 
+// What ParseReference makes of `text`: "kind type id version" or the error message.
+std::string Describe(std::string_view text) {
+  auto r = ParseReference(text);
+  if (!r.ok()) return r.status().message();
+  return std::to_string(static_cast<int>(r->kind)) + " " + r->type + " " + r->id + " " + r->version;
+}
+
+TEST(ResourceTest, ReferenceSyntaxEdgesGiveTheirExactResultOrMessage) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"Patient/1\t", "invalid reference 'Patient/1\t': contains whitespace"},
+      {"Patient/12345678 x", "invalid reference 'Patient/12345678 x': contains whitespace"},
+      {std::string("Patient/1\0", 10),
+       std::string("invalid reference 'Patient/1\0", 29) + "': contains whitespace"},
+      {"Patient/\x7f"
+       "1",
+       "invalid reference 'Patient/\x7f"
+       "1': expected ResourceType/id with "
+       "a known type and a valid id"},
+      {"Patient/\xc3\xa9",
+       "invalid reference 'Patient/\xc3\xa9': expected ResourceType/id with a "
+       "known type and a valid id"},
+      {"Patient/a_b",
+       "invalid reference 'Patient/a_b': expected ResourceType/id with a known "
+       "type and a valid id"},
+      {"Patient/1/_history/2/x", "invalid reference 'Patient/1/_history/2/x': invalid version id"},
+      {"Patient/1/_history/2", "0 Patient 1 2"},
+      {"Patient/1/_history/_history/2",
+       "invalid reference 'Patient/1/_history/_history/2': "
+       "expected ResourceType/id with a known type and a valid "
+       "id"},
+      {"http://x.org/fhir/Patient/1/_history/3", "1 Patient 1 3"},
+      {"https://x.org/a_b/c", "1   "},
+      {"a/b/Patient/1", "invalid reference 'a/b/Patient/1': expected Type/id"},
+      {"/Patient/1", "invalid reference '/Patient/1': expected Type/id"},
+      {"Patient/1/",
+       "invalid reference 'Patient/1/': expected ResourceType/id with a known "
+       "type and a valid id"},
+      {"MedicationRequest/m-1.2", "0 MedicationRequest m-1.2 "},
+      {"patient/1",
+       "invalid reference 'patient/1': expected ResourceType/id with a known type "
+       "and a valid id"},
+  };
+  for (const auto& [text, expected] : cases) EXPECT_EQ(Describe(text), expected) << text;
+}
+
+TEST(ResourceTest, EveryR4TypeAndNothingElseIsAKnownResourceType) {
+  size_t n = 0;
+  for (std::string_view type : AllResourceTypes()) {
+    EXPECT_TRUE(IsKnownResourceType(type)) << type;
+    EXPECT_FALSE(IsKnownResourceType(std::string(type) + "s")) << type;
+    EXPECT_FALSE(IsKnownResourceType(type.substr(0, type.size() - 1))) << type;
+    std::string lower(type);
+    lower[0] = static_cast<char>(lower[0] - 'A' + 'a');
+    EXPECT_FALSE(IsKnownResourceType(lower)) << type;
+    ++n;
+  }
+  EXPECT_EQ(n, 146u);
+  for (std::string_view bad : {"", " ", "Patient ", "PATIENT", "Bundle/1", "\xff"})
+    EXPECT_FALSE(IsKnownResourceType(bad)) << bad;
+}
+
 TEST(ResourceTest, CodingsAndConceptsAreBuiltInElementOrderWithoutEmptyStrings) {
-  EXPECT_EQ(json::Serialize(MakeConcept(MakeCoding("http://loinc.org", "8867-4", "Heart rate"),
-                                        "Heart rate")),
+  EXPECT_EQ(json::Serialize(
+                MakeConcept(MakeCoding("http://loinc.org", "8867-4", "Heart rate"), "Heart rate")),
             R"({"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}],)"
             R"("text":"Heart rate"})");
   EXPECT_EQ(json::Serialize(MakeConcept(MakeCoding("urn:x", "a"))),

@@ -65,10 +65,22 @@ struct FhirApiOptions {
 // (1-512 bytes). Honoured for practitioners only.
 inline constexpr char kBreakGlassHeader[] = "x-break-glass";
 
+// What ProcessBundle reports besides the counts. The REST API answers with the response
+// Bundle; an importer that reads at most the assigned ids need not have it built.
+enum class BundleReply {
+  kBundle,  // response_bundle: the batch-response or transaction-response Bundle
+  kIds,     // a transaction's entry_ids (a batch's reply is then the counts only)
+  kNone,    // the counts only
+};
+
 // What a batch or transaction did.
 struct BundleOutcome {
   int http_status = 200;
-  std::string response_bundle;  // a batch-response or transaction-response
+  std::string response_bundle;  // BundleReply::kBundle: a batch- or transaction-response
+  // BundleReply::kIds, a transaction: "Type/id\n" of each entry in the order of the
+  // entries (the id the server assigned, or the existing resource a conditional create
+  // matched), as the response's entry.fullUrl holds it after the base URL.
+  std::string entry_ids;
   size_t entries = 0;
   size_t failed = 0;  // batch entries that failed (a failed transaction is an error)
 };
@@ -82,8 +94,10 @@ class FhirApi {
 
   // Processes a batch or transaction Bundle. With `keep_ids`, POST entries whose resource
   // has a valid id are stored under that id (as an update), which makes re-importing the
-  // same Bundle a no-op; `medhub import` uses this. Errors: the transaction's failure.
-  Result<BundleOutcome> ProcessBundle(json::Value bundle, bool keep_ids);
+  // same Bundle a no-op; `medhub import` uses this. `reply` chooses what the outcome
+  // holds besides the counts. Errors: the transaction's failure.
+  Result<BundleOutcome> ProcessBundle(json::Value bundle, bool keep_ids,
+                                      BundleReply reply = BundleReply::kBundle);
 
   const FhirApiOptions& options() const { return options_; }
 
@@ -120,9 +134,11 @@ class FhirApi {
   HttpResponse Transaction(const HttpRequest& req, RequestAccess& a);
   HttpResponse Capabilities();
 
-  Result<BundleOutcome> ProcessBundleAs(json::Value bundle, bool keep_ids, RequestAccess& a);
-  Result<BundleOutcome> ProcessTransaction(json::Value bundle, bool keep_ids, RequestAccess& a);
-  Result<BundleOutcome> ProcessBatch(json::Value bundle, RequestAccess& a);
+  Result<BundleOutcome> ProcessBundleAs(json::Value bundle, bool keep_ids, RequestAccess& a,
+                                        BundleReply reply = BundleReply::kBundle);
+  Result<BundleOutcome> ProcessTransaction(json::Value bundle, bool keep_ids, RequestAccess& a,
+                                           BundleReply reply);
+  Result<BundleOutcome> ProcessBatch(json::Value bundle, RequestAccess& a, BundleReply reply);
 
   store::Store* store_;
   FhirApiOptions options_;

@@ -986,15 +986,54 @@ TEST_F(FhirApiTest, TransactionWithAConditionalCreateReusesTheExistingResource) 
   EXPECT_EQ(SearchTotal("/fhir/Observation?patient=" + existing), 1);
 }
 
+TEST_F(FhirApiTest, TransactionWithReplyIdsListsEachEntrysTypeAndIdAndBuildsNoResponseBundle) {
+  const std::string existing =
+      Create("Patient",
+             PatientJson("Known", "", R"("identifier":[{"system":"urn:test:mrn","value":"7"}])"));
+  const std::string bundle =
+      R"({"resourceType":"Bundle","type":"transaction","entry":[)"
+      R"({"resource":)" +
+      ObservationJson("urn:uuid:6f1b1c1e-0000-4000-8000-000000000031", "29463-7", "2021-01-01",
+                      "60", "kg") +
+      R"(,"request":{"method":"POST","url":"Observation"}},)"
+      R"({"fullUrl":"urn:uuid:6f1b1c1e-0000-4000-8000-000000000031","resource":)" +
+      PatientJson("Known", "", R"("identifier":[{"system":"urn:test:mrn","value":"7"}])") +
+      R"(,"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:test:mrn|7"}},)"
+      R"({"resource":)" +
+      PatientJson("Other", "other-1") + R"(,"request":{"method":"PUT","url":"Patient/other-1"}}]})";
+  auto with_ids = fhir::ParseResource(bundle);
+  ASSERT_TRUE(with_ids.ok()) << with_ids.status().ToString();
+  auto out =
+      api_->ProcessBundle(std::move(with_ids).value(), /*keep_ids=*/false, BundleReply::kIds);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->entries, 3u);
+  EXPECT_TRUE(out->response_bundle.empty());
+  auto again = api_->ProcessBundle(fhir::ParseResource(bundle).value(), /*keep_ids=*/false,
+                                   BundleReply::kNone);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->entries, 3u);
+  EXPECT_TRUE(again->response_bundle.empty());
+  EXPECT_TRUE(again->entry_ids.empty());
+  // The Observation's id is the one the server assigned; its subject became the match.
+  const std::string& ids = out->entry_ids;
+  ASSERT_TRUE(ids.starts_with("Observation/")) << ids;
+  const size_t nl = ids.find('\n');
+  const std::string obs_id = ids.substr(12, nl - 12);
+  EXPECT_EQ(ids.substr(nl + 1), "Patient/" + existing + "\nPatient/other-1\n");
+  json::Value obs = Body(Get("/fhir/Observation/" + obs_id));
+  EXPECT_EQ(Text(obs, "subject.reference"), "Patient/" + existing);
+  EXPECT_EQ(SearchTotal("/fhir/Observation?patient=" + existing), 2);
+  EXPECT_EQ(SearchTotal("/fhir/Patient"), 2);
+}
+
 TEST_F(FhirApiTest, ConcurrentConditionalCreatesOfOnePatientCreateItOnce) {
   // Four transactions and four plain POSTs race, round after round, to create the patient
   // of one identifier: the check and the write of each are one step, so each round ends
   // with exactly one such patient, whatever the interleaving.
   for (int round = 0; round < 10; ++round) {
     const std::string mrn = "race-" + std::to_string(round);
-    const std::string patient =
-        PatientJson("Racer", "", R"("identifier":[{"system":"urn:test:mrn","value":")" + mrn +
-                                     R"("}])");
+    const std::string patient = PatientJson(
+        "Racer", "", R"("identifier":[{"system":"urn:test:mrn","value":")" + mrn + R"("}])");
     const std::string bundle =
         R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)" + patient +
         R"(,"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:test:mrn|)" +

@@ -1,9 +1,10 @@
 // Batch and transaction Bundles (FHIR R4 3.1.0.11).
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/ids.h"
@@ -23,31 +24,111 @@ Status EntryError(size_t i, std::string_view element, std::string_view problem) 
                        "Bundle.entry[" + std::to_string(i) + "]" + std::string(element), problem);
 }
 
-// fullUrl -> "Type/id". The keys view the fullUrl strings of the Bundle being processed,
-// which outlives the map (only the entries' resources are moved out of it).
-using FullUrlIds = std::unordered_map<std::string_view, std::string>;
+// "Type/id" of each entry of a transaction, in one buffer (not a string per entry). An
+// entry's ids may be set again (a conditional create that matched); the old text stays
+// unused in the buffer.
+class EntryIds {
+ public:
+  explicit EntryIds(size_t entries) : spans_(entries) { text_.reserve(entries * 48); }
+
+  void Set(size_t entry, std::string_view type, std::string_view id) {
+    spans_[entry] = {text_.size(), type.size() + 1 + id.size()};
+    text_.append(type).append("/").append(id);
+  }
+  std::string_view Get(size_t entry) const {
+    return std::string_view(text_).substr(spans_[entry].first, spans_[entry].second);
+  }
+  // "Type/id\n" of every entry, in order (BundleOutcome::entry_ids).
+  std::string Lines() const {
+    std::string out;
+    out.reserve(text_.size() + spans_.size());
+    for (size_t i = 0; i < spans_.size(); ++i) out.append(Get(i)).push_back('\n');
+    return out;
+  }
+
+ private:
+  std::string text_;
+  std::vector<std::pair<size_t, size_t>> spans_;  // offset and size in text_
+};
+
+// fullUrl -> index of the entry that has it: an open-addressing table (linear probing,
+// power-of-two capacity at most half full) of views of the fullUrl strings of the Bundle
+// being processed, which outlives the table (only the entries' resources are moved out).
+class FullUrlIndex {
+ public:
+  static constexpr size_t kNone = SIZE_MAX;
+
+  explicit FullUrlIndex(size_t entries) {
+    size_t capacity = 16;
+    while (capacity < 2 * entries) capacity *= 2;
+    slots_.resize(capacity);
+    mask_ = capacity - 1;
+  }
+  // Adds url -> entry; false (and nothing changes) when url is already there.
+  bool Add(std::string_view url, size_t entry) {
+    for (size_t i = Hash(url) & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.entry == kNone) {
+        s = Slot{url, entry};
+        return true;
+      }
+      if (s.url == url) return false;
+    }
+  }
+  // The entry whose fullUrl is `url`, or kNone.
+  size_t Find(std::string_view url) const {
+    for (size_t i = Hash(url) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.entry == kNone) return kNone;
+      if (s.url == url) return s.entry;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::string_view url;
+    size_t entry = kNone;
+  };
+  // Every byte counts (fullUrls often share a long prefix such as "urn:uuid:").
+  static size_t Hash(std::string_view s) {
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdull;
+      h ^= h >> 29;
+    }
+    for (; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x100000001b3ull;
+    h ^= h >> 32;
+    return static_cast<size_t>(h * 0xc4ceb9fe1a85ec53ull >> 16);
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
 
 // Replaces references to bundle-local fullUrls by the ids the server assigned. `entry` is
 // the entry's index, for the error path.
-Status RewriteReferences(json::Value* v, const FullUrlIds& ids, size_t entry) {
+Status RewriteReferences(json::Value* v, const FullUrlIndex& urls, const EntryIds& ids,
+                         size_t entry) {
   if (v->is_array()) {
     for (json::Value& item : v->items())
       if (item.is_array() || item.is_object())
-        RETURN_IF_ERROR(RewriteReferences(&item, ids, entry));
+        RETURN_IF_ERROR(RewriteReferences(&item, urls, ids, entry));
   } else if (v->is_object()) {
     for (auto& [k, child] : v->members()) {
       if (child.is_string() && std::string_view(k) == std::string_view("reference")) {
         const std::string& ref = child.text();
-        auto it = ids.find(ref);
-        if (it != ids.end()) {
-          child.assign_string(it->second);
+        if (size_t target = urls.Find(ref); target != FullUrlIndex::kNone) {
+          child.assign_string(ids.Get(target));
         } else if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:")) {
           return fhir::ErrorAt(
               StatusCode::kInvalidArgument, "Bundle.entry[" + std::to_string(entry) + "].resource",
               "reference '" + ref.substr(0, 80) + "' matches no fullUrl in the transaction");
         }
       } else if (child.is_array() || child.is_object()) {
-        RETURN_IF_ERROR(RewriteReferences(&child, ids, entry));
+        RETURN_IF_ERROR(RewriteReferences(&child, urls, ids, entry));
       }
     }
   }
@@ -95,8 +176,9 @@ Status CheckEntry(size_t i, bool keep_ids, Planned& p) {
     if (!has_resource) return EntryError(i, ".resource", "a POST entry needs a resource");
     if (p.url.type != fhir::ResourceType(p.resource) || !p.url.id.empty())
       return EntryError(i, ".request.url", "a POST entry's url must be its resource type");
-    std::string id(fhir::ResourceId(p.resource));
-    if (!keep_ids || id.empty()) {
+    std::string id;
+    if (keep_ids) id = fhir::ResourceId(p.resource);
+    if (id.empty()) {
       id = NewId();
       if (json::Value* old = p.resource.find("id")) {
         old->assign_string(id);  // in place: the new id fits the old one's buffer
@@ -129,7 +211,7 @@ Status CheckEntry(size_t i, bool keep_ids, Planned& p) {
 // `lock` (FhirApi's conditional_mu_) at the first conditional create; the caller holds it
 // until its commit, so that no other create can come between the check and the write.
 Status DecideConditionalCreates(store::Store* store, std::unique_lock<std::mutex>& lock,
-                                std::vector<Planned>& plan, FullUrlIds& ids, RequestAccess& a) {
+                                std::vector<Planned>& plan, EntryIds& ids, RequestAccess& a) {
   for (size_t i = 0; i < plan.size(); ++i) {
     Planned& p = plan[i];
     if (p.method != "POST" || p.if_none_exist.empty()) continue;
@@ -146,7 +228,7 @@ Status DecideConditionalCreates(store::Store* store, std::unique_lock<std::mutex
     if (matches.size() == 1) {
       p.skip = true;
       p.url.id = matches.front();
-      if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
+      ids.Set(i, p.url.type, p.url.id);
       ASSIGN_OR_RETURN(p.existing, store->Read(p.url.type, p.url.id));
       if (!a.MayRead(*p.existing))
         return Status::PermissionDenied("Bundle.entry[" + std::to_string(i) +
@@ -160,7 +242,7 @@ Status DecideConditionalCreates(store::Store* store, std::unique_lock<std::mutex
 // The transaction-response Bundle: per entry its fullUrl and response (status, location,
 // etag, lastModified), in the order of the request's entries.
 std::string TransactionResponse(std::string_view base_url, const std::vector<Planned>& plan,
-                                const std::vector<size_t>& op_of_entry,
+                                const EntryIds& ids, const std::vector<size_t>& op_of_entry,
                                 const std::vector<store::WriteOutcome>& outcomes) {
   BundleWriter b("transaction-response");
   std::string modified;  // formatted once: the versions of a transaction share their time
@@ -170,7 +252,7 @@ std::string TransactionResponse(std::string_view base_url, const std::vector<Pla
   for (size_t i = 0; i < plan.size(); ++i) {
     const Planned& p = plan[i];
     url.resize(base_size);
-    url.append(p.url.type).append("/").append(p.url.id);
+    url.append(ids.Get(i));
     b.BeginEntry();
     b.FullUrl(url);
     uint64_t version = 0;
@@ -200,40 +282,20 @@ std::string TransactionResponse(std::string_view base_url, const std::vector<Pla
   return b.Finish();
 }
 
-}  // namespace
-
-Result<BundleOutcome> FhirApi::ProcessBundle(json::Value bundle, bool keep_ids) {
-  RequestAccess open;
-  return ProcessBundleAs(std::move(bundle), keep_ids, open);
-}
-
-Result<BundleOutcome> FhirApi::ProcessBundleAs(json::Value bundle, bool keep_ids,
-                                               RequestAccess& a) {
-  if (fhir::ResourceType(bundle) != "Bundle") return Status::InvalidArgument("expected a Bundle");
-  const std::string_view type = bundle.get_string("type");
-  if (type == "transaction") return ProcessTransaction(std::move(bundle), keep_ids, a);
-  if (type == "batch") return ProcessBatch(std::move(bundle), a);
-  return fhir::ErrorAt(StatusCode::kInvalidArgument, "Bundle.type",
-                       "expected 'batch' or 'transaction', got '" + std::string(type) + "'");
-}
-
-Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_ids,
-                                                  RequestAccess& a) {
-  json::Value* entries = bundle.find("entry");
+// Reads the entries of a transaction into `plan` (checked, POST ids assigned), their
+// fullUrls into `urls` and their "Type/id" into `ids`.
+Status PlanEntries(json::Value* entries, const std::string& base_url, bool keep_ids,
+                   std::vector<Planned>& plan, FullUrlIndex& urls, EntryIds& ids) {
   const size_t n = entries ? entries->items().size() : 0;
-  std::vector<Planned> plan;
-  plan.reserve(n);
-  FullUrlIds ids;  // views into `bundle`, which lives until the end of this function
-  ids.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     json::Value& e = entries->items()[i];
     Planned& p = plan.emplace_back();
     const json::Value* request = e.find("request");
     if (request == nullptr) return EntryError(i, ".request", "is required in a transaction");
     p.method = request->get_string("method");
-    ASSIGN_OR_RETURN(p.url, ParseEntryUrl(request->get_string("url"), options_.base_url));
+    ASSIGN_OR_RETURN(p.url, ParseEntryUrl(request->get_string("url"), base_url));
     p.full_url = e.get_string("fullUrl");
-    if (!p.full_url.empty() && ids.contains(p.full_url))
+    if (!p.full_url.empty() && !urls.Add(p.full_url, i))
       return EntryError(i, ".fullUrl",
                         "'" + std::string(p.full_url) + "' appears twice in the transaction");
     if (json::Value* r = e.find("resource")) p.resource = std::move(*r);
@@ -242,8 +304,37 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
       ASSIGN_OR_RETURN(p.if_match, ParseETag(m));
     }
     RETURN_IF_ERROR(CheckEntry(i, keep_ids, p));
-    if (!p.full_url.empty()) ids[p.full_url] = p.url.type + "/" + p.url.id;
+    ids.Set(i, p.url.type, p.url.id);
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<BundleOutcome> FhirApi::ProcessBundle(json::Value bundle, bool keep_ids, BundleReply reply) {
+  RequestAccess open;
+  return ProcessBundleAs(std::move(bundle), keep_ids, open, reply);
+}
+
+Result<BundleOutcome> FhirApi::ProcessBundleAs(json::Value bundle, bool keep_ids, RequestAccess& a,
+                                               BundleReply reply) {
+  if (fhir::ResourceType(bundle) != "Bundle") return Status::InvalidArgument("expected a Bundle");
+  const std::string_view type = bundle.get_string("type");
+  if (type == "transaction") return ProcessTransaction(std::move(bundle), keep_ids, a, reply);
+  if (type == "batch") return ProcessBatch(std::move(bundle), a, reply);
+  return fhir::ErrorAt(StatusCode::kInvalidArgument, "Bundle.type",
+                       "expected 'batch' or 'transaction', got '" + std::string(type) + "'");
+}
+
+Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_ids,
+                                                  RequestAccess& a, BundleReply reply) {
+  json::Value* entries = bundle.find("entry");
+  const size_t n = entries ? entries->items().size() : 0;
+  std::vector<Planned> plan;
+  plan.reserve(n);
+  FullUrlIndex urls(n);  // views into `bundle`, which lives until the end of this function
+  EntryIds ids(n);
+  RETURN_IF_ERROR(PlanEntries(entries, options_.base_url, keep_ids, plan, urls, ids));
   std::unique_lock lock(conditional_mu_, std::defer_lock);  // held until the commit
   RETURN_IF_ERROR(DecideConditionalCreates(store_, lock, plan, ids, a));
   std::vector<store::WriteOp> ops;
@@ -253,30 +344,29 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
     Planned& p = plan[i];
     if (p.skip) continue;
     store::WriteOp& op = ops.emplace_back();
-    op.type = p.url.type;
-    op.id = p.url.id;
+    op.type = std::move(p.url.type);  // ids holds the entry's "Type/id" from here on
+    op.id = std::move(p.url.id);
     op.if_match = p.if_match;
     op.want_json = false;  // the response carries no resource bodies
     if (p.method == "DELETE") {
       op.kind = store::WriteOp::Kind::kDelete;
     } else {
-      RETURN_IF_ERROR(RewriteReferences(&p.resource, ids, i));
+      RETURN_IF_ERROR(RewriteReferences(&p.resource, urls, ids, i));
       op.resource = std::move(p.resource);
     }
     // Every entry is decided by the policy before anything is written: one refusal fails
     // the whole transaction.
-    if (p.url.type == "AuditEvent" && p.method != "POST")
+    if (op.type == "AuditEvent" && p.method != "POST")
       return Status::PermissionDenied(EntryPrefix(i) + "AuditEvents cannot be updated or deleted");
-    if (Status s = a.CheckType(p.url.type, security::Action::kWrite); !s.ok())
+    if (Status s = a.CheckType(op.type, security::Action::kWrite); !s.ok())
       return s.WithPrefix(EntryPrefix(i));
     if (p.method != "POST") {
-      if (Status s = CheckReplace(p.url.type, p.url.id, a); !s.ok())
-        return s.WithPrefix(EntryPrefix(i));
+      if (Status s = CheckReplace(op.type, op.id, a); !s.ok()) return s.WithPrefix(EntryPrefix(i));
     }
     if (p.method != "DELETE") {
       bool creates = p.method == "POST";
       if (!creates) {
-        auto existing = store_->Read(p.url.type, p.url.id);
+        auto existing = store_->Read(op.type, op.id);
         creates = !existing.ok() || existing->deleted;
       }
       if (Status s = a.CheckWrite(op.resource, creates); !s.ok())
@@ -287,11 +377,17 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
   ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes, store_->Commit(std::move(ops)));
   BundleOutcome result;
   result.entries = plan.size();
-  result.response_bundle = TransactionResponse(options_.base_url, plan, op_of_entry, outcomes);
+  if (reply == BundleReply::kBundle) {
+    result.response_bundle =
+        TransactionResponse(options_.base_url, plan, ids, op_of_entry, outcomes);
+  } else if (reply == BundleReply::kIds) {
+    result.entry_ids = ids.Lines();
+  }
   return result;
 }
 
-Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle, RequestAccess& a) {
+Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle, RequestAccess& a,
+                                            BundleReply reply) {
   BundleOutcome result;
   BundleWriter b("batch-response");
   json::Value* entries = bundle.find("entry");
@@ -341,7 +437,7 @@ Result<BundleOutcome> FhirApi::ProcessBatch(json::Value bundle, RequestAccess& a
     }
     b.EndEntry();
   }
-  result.response_bundle = b.Finish();
+  if (reply == BundleReply::kBundle) result.response_bundle = b.Finish();
   return result;
 }
 
