@@ -113,18 +113,20 @@ class Validator {
                       *status = nullptr, *code = nullptr, *issued = nullptr, *klass = nullptr,
                       *subject = nullptr, *intent = nullptr;
 
-    explicit RuleMembers(const json::Value& r) {
+    explicit RuleMembers(const json::Value& r) : resource_(r) {
       for (const auto& [key, value] : r.members()) {
         if (Member slot = SlotOf(key); slot != nullptr && this->*slot == nullptr)
           this->*slot = &value;
       }
     }
+    // A name SlotOf does not list (a rule added later) is searched for.
     const json::Value* Get(std::string_view key) const {
       const Member slot = SlotOf(key);
-      return slot == nullptr ? nullptr : this->*slot;
+      return slot == nullptr ? resource_.find(key) : this->*slot;
     }
 
    private:
+    const json::Value& resource_;
     using Member = const json::Value* RuleMembers::*;
     // Told apart by length first: most member names cost one comparison of sizes.
     static Member SlotOf(std::string_view key) {
