@@ -1,6 +1,5 @@
 // Batch and transaction Bundles (FHIR R4 3.1.0.11).
 #include <cstdint>
-#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -9,6 +8,7 @@
 
 #include "core/ids.h"
 #include "core/time.h"
+#include "core/view_index.h"
 #include "fhir/operation_outcome.h"
 #include "fhir/resource.h"
 #include "fhir/search_query.h"
@@ -51,66 +51,9 @@ class EntryIds {
   std::vector<std::pair<size_t, size_t>> spans_;  // offset and size in text_
 };
 
-// fullUrl -> index of the entry that has it: an open-addressing table (linear probing,
-// power-of-two capacity at most half full) of views of the fullUrl strings of the Bundle
-// being processed, which outlives the table (only the entries' resources are moved out).
-class FullUrlIndex {
- public:
-  static constexpr size_t kNone = SIZE_MAX;
-
-  explicit FullUrlIndex(size_t entries) {
-    size_t capacity = 16;
-    while (capacity < 2 * entries) capacity *= 2;
-    slots_.resize(capacity);
-    mask_ = capacity - 1;
-  }
-  // Adds url -> entry; false (and nothing changes) when url is already there.
-  bool Add(std::string_view url, size_t entry) {
-    for (size_t i = Hash(url) & mask_;; i = (i + 1) & mask_) {
-      Slot& s = slots_[i];
-      if (s.entry == kNone) {
-        s = Slot{url, entry};
-        return true;
-      }
-      if (s.url == url) return false;
-    }
-  }
-  // The entry whose fullUrl is `url`, or kNone.
-  size_t Find(std::string_view url) const {
-    for (size_t i = Hash(url) & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.entry == kNone) return kNone;
-      if (s.url == url) return s.entry;
-    }
-  }
-
- private:
-  struct Slot {
-    std::string_view url;
-    size_t entry = kNone;
-  };
-  // Every byte counts (fullUrls often share a long prefix such as "urn:uuid:").
-  static size_t Hash(std::string_view s) {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
-    size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      h = (h ^ w) * 0xff51afd7ed558ccdull;
-      h ^= h >> 29;
-    }
-    for (; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x100000001b3ull;
-    h ^= h >> 32;
-    return static_cast<size_t>(h * 0xc4ceb9fe1a85ec53ull >> 16);
-  }
-
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-};
-
 // Replaces references to bundle-local fullUrls by the ids the server assigned. `entry` is
 // the entry's index, for the error path.
-Status RewriteReferences(json::Value* v, const FullUrlIndex& urls, const EntryIds& ids,
+Status RewriteReferences(json::Value* v, const ViewIndex& urls, const EntryIds& ids,
                          size_t entry) {
   if (v->is_array()) {
     for (json::Value& item : v->items())
@@ -120,7 +63,7 @@ Status RewriteReferences(json::Value* v, const FullUrlIndex& urls, const EntryId
     for (auto& [k, child] : v->members()) {
       if (child.is_string() && std::string_view(k) == std::string_view("reference")) {
         const std::string& ref = child.text();
-        if (size_t target = urls.Find(ref); target != FullUrlIndex::kNone) {
+        if (size_t target = urls.Find(ref); target != ViewIndex::kNone) {
           child.assign_string(ids.Get(target));
         } else if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:")) {
           return fhir::ErrorAt(
@@ -285,7 +228,7 @@ std::string TransactionResponse(std::string_view base_url, const std::vector<Pla
 // Reads the entries of a transaction into `plan` (checked, POST ids assigned), their
 // fullUrls into `urls` and their "Type/id" into `ids`.
 Status PlanEntries(json::Value* entries, const std::string& base_url, bool keep_ids,
-                   std::vector<Planned>& plan, FullUrlIndex& urls, EntryIds& ids) {
+                   std::vector<Planned>& plan, ViewIndex& urls, EntryIds& ids) {
   const size_t n = entries ? entries->items().size() : 0;
   for (size_t i = 0; i < n; ++i) {
     json::Value& e = entries->items()[i];
@@ -295,7 +238,7 @@ Status PlanEntries(json::Value* entries, const std::string& base_url, bool keep_
     p.method = request->get_string("method");
     ASSIGN_OR_RETURN(p.url, ParseEntryUrl(request->get_string("url"), base_url));
     p.full_url = e.get_string("fullUrl");
-    if (!p.full_url.empty() && !urls.Add(p.full_url, i))
+    if (!p.full_url.empty() && urls.Insert(p.full_url, i) != i)
       return EntryError(i, ".fullUrl",
                         "'" + std::string(p.full_url) + "' appears twice in the transaction");
     if (json::Value* r = e.find("resource")) p.resource = std::move(*r);
@@ -332,7 +275,9 @@ Result<BundleOutcome> FhirApi::ProcessTransaction(json::Value bundle, bool keep_
   const size_t n = entries ? entries->items().size() : 0;
   std::vector<Planned> plan;
   plan.reserve(n);
-  FullUrlIndex urls(n);  // views into `bundle`, which lives until the end of this function
+  // fullUrl -> its entry: views into `bundle`, which lives until the end of this function
+  // (only the entries' resources are moved out of it).
+  ViewIndex urls(n);
   EntryIds ids(n);
   RETURN_IF_ERROR(PlanEntries(entries, options_.base_url, keep_ids, plan, urls, ids));
   std::unique_lock lock(conditional_mu_, std::defer_lock);  // held until the commit

@@ -1,7 +1,6 @@
 // The store's write path: prepare (no lock), plan (locked), write (no lock, group commit),
 // publish (locked). See rocks_store.h for the protocol.
 #include <algorithm>
-#include <bit>
 #include <charconv>
 
 #include "core/aead.h"
@@ -9,6 +8,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/time.h"
+#include "core/view_index.h"
 #include "fhir/resource.h"
 #include "fhir/search_params.h"
 #include "store/bulk_load.h"
@@ -46,23 +46,11 @@ struct PreparedOp {
   }
 };
 
-// Sets each op's first_of_key, before the lock is taken: an open-addressing table of the
-// current keys' hashes (the thread's, reused).
+// Sets each op's first_of_key, before the lock is taken.
 void LinkSameKeys(std::vector<PreparedOp>* ops) {
-  thread_local std::vector<std::pair<size_t, size_t>> table;  // hash, op + 1 (0: free)
-  const size_t slots = std::bit_ceil(2 * ops->size() + 1);
-  table.assign(slots, {0, 0});
-  for (size_t i = 0; i < ops->size(); ++i) {
-    PreparedOp& p = (*ops)[i];
-    const size_t hash = std::hash<std::string_view>()(p.cur_key);
-    size_t s = hash & (slots - 1);
-    while (table[s].second != 0 &&
-           (table[s].first != hash || (*ops)[table[s].second - 1].cur_key != p.cur_key))
-      s = (s + 1) & (slots - 1);
-    if (table[s].second == 0) table[s] = {hash, i + 1};
-    p.first_of_key = table[s].second - 1;
-  }
-  if (table.capacity() > (size_t{1} << 16)) table = {};
+  ViewIndex first(ops->size());  // views of the ops' cur_keys
+  for (size_t i = 0; i < ops->size(); ++i)
+    (*ops)[i].first_of_key = first.Insert((*ops)[i].cur_key, i);
 }
 
 // A put's stored bytes, rendered (and sealed) after the lock is released (RocksStore::Render).
