@@ -1,7 +1,7 @@
 // ViewIndex: string views -> indexes (of the items the views belong to), for at most a
 // count of keys known up front: open addressing with linear probing in a power-of-two
-// table at most half full, no allocation per key. The transaction's fullUrl lookup and the
-// store's "same resource earlier in this commit" both use it.
+// table at most half full, no allocation per key. The transaction's fullUrl lookup, the
+// store's "same resource earlier in this commit" and the table of resource types use it.
 //
 // The viewed bytes must outlive the index. Thread safety: a plain value type.
 #pragma once

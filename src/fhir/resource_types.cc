@@ -2,7 +2,8 @@
 
 #include <array>
 #include <cstddef>
-#include <cstdint>
+
+#include "core/view_index.h"
 
 namespace medhub::fhir {
 namespace {
@@ -157,45 +158,17 @@ constexpr std::array<std::string_view, 146> kTypes = {
     "VisionPrescription",
 };
 
-// kTypes chained in buckets by a cheap hash of the name, so that a lookup (one per resource
-// and per reference validated or indexed) compares one or two names instead of the eight of
-// a binary search.
-class TypeTable {
- public:
-  TypeTable() {
-    head_.fill(kEnd);
-    for (size_t i = 0; i < kTypes.size(); ++i) {
-      uint8_t& head = head_[Bucket(kTypes[i])];
-      next_[i] = head;
-      head = static_cast<uint8_t>(i);
-    }
-  }
-  bool Contains(std::string_view type) const {
-    if (type.empty()) return false;
-    for (uint8_t i = head_[Bucket(type)]; i != kEnd; i = next_[i])
-      if (kTypes[i] == type) return true;
-    return false;
-  }
-
- private:
-  static constexpr size_t kBuckets = 512;
-  static constexpr uint8_t kEnd = 0xff;
-  static_assert(kTypes.size() < kEnd);
-
-  static size_t Bucket(std::string_view s) {  // s is not empty
-    const auto at = [&](size_t i) { return static_cast<size_t>(static_cast<unsigned char>(s[i])); };
-    return (s.size() * 131 + at(0) * 31 + at(s.size() / 2) * 7 + at(s.size() - 1)) % kBuckets;
-  }
-
-  std::array<uint8_t, kBuckets> head_;
-  std::array<uint8_t, kTypes.size()> next_;
-};
-
 }  // namespace
 
 bool IsKnownResourceType(std::string_view type) {
-  static const TypeTable table;
-  return table.Contains(type);
+  // A hash lookup (one per resource and per reference validated or indexed) compares one
+  // or two names instead of the eight of a binary search.
+  static const ViewIndex table = [] {
+    ViewIndex t(kTypes.size());
+    for (size_t i = 0; i < kTypes.size(); ++i) t.Insert(kTypes[i], i);
+    return t;
+  }();
+  return table.Find(type) != ViewIndex::kNone;
 }
 
 std::span<const std::string_view> AllResourceTypes() { return kTypes; }
